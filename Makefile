@@ -1,0 +1,42 @@
+# Beatcut: `make demo` and `make test` do all the set-up themselves.
+SHELL := /bin/bash
+CARGO ?= cargo
+
+# System packages a fresh Debian 12 / Ubuntu needs (checked with dpkg -s, installed when missing).
+APT_PACKAGES := build-essential pkg-config clang libclang-dev \
+	libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev \
+	libavfilter-dev libavdevice-dev \
+	libasound2-dev libx11-dev libxcursor-dev libxrandr-dev libxi-dev libxkbcommon-dev \
+	libxkbcommon-x11-0 libwayland-dev \
+	libvulkan1 mesa-vulkan-drivers libegl1 libgl1 libgl1-mesa-dri libegl-mesa0 \
+	xvfb xauth ffmpeg python3 python3-venv
+
+.PHONY: deps demo test bench package clean-demo
+
+## deps: install missing system packages (idempotent; uses sudo when not root)
+deps:
+	@command -v $(CARGO) >/dev/null || { echo "Rust toolchain not found: install it from https://rustup.rs, then run make again"; exit 1; }
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing system packages:$$missing"; \
+		if [ "$$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "system packages: all present"; fi
+
+## demo: build, generate demo material, open the editor on it (headless: render the montage)
+demo: deps
+	$(CARGO) build --release
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then ./target/release/beatcut demo; \
+	else ./target/release/beatcut demo --headless; fi
+
+## test: formatting, lints, engine without GUI, and the whole test suite, headless
+test: deps
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) check --no-default-features
+	$(CARGO) test --all-targets
+
+## bench: every benchmark, with the peer tools run side by side
+bench: deps
+	./benches/run.sh

@@ -1,0 +1,162 @@
+//! The result of analysing a music track: immutable, cached, drawn by the editor, used by the planner.
+
+use serde::{Deserialize, Serialize};
+
+use crate::time::Ticks;
+
+/// Everything the editor and planner know about the song.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct MusicAnalysis {
+    /// Length of the decoded audio.
+    pub duration: Ticks,
+    /// Sample rate the analysis ran at (22,050 Hz by default).
+    pub analysis_rate: u32,
+    /// Global tempo at the tracked metrical level, beats per minute (0.1 BPM resolution).
+    pub tempo_bpm: f64,
+    /// Beats per bar detected (4 or 3).
+    pub beats_per_bar: u8,
+    /// Every beat, in time order.
+    pub beats: Vec<Beat>,
+    /// Detected note onsets (peaks of the onset strength curve).
+    pub onsets: Vec<Ticks>,
+    /// Onset strength envelope, one value per hop, normalised to 0..=1.
+    pub onset_strength: Curve,
+    /// RMS loudness over time.
+    pub energy: EnergyCurve,
+    /// Coarse structure of the song for the story arc.
+    pub sections: Vec<Section>,
+    /// Min/max/RMS pyramid for drawing the waveform at any zoom.
+    pub waveform: WaveformPyramid,
+    /// Low-frequency (kick, bass) onset strength, same hop as `onset_strength`, 0..=1;
+    /// kept so `redetect` can place downbeats without the audio.
+    #[serde(default)]
+    pub onset_low: Curve,
+    /// Harmonic change (chord change) novelty, same hop as `onset_strength`, 0..=1.
+    #[serde(default)]
+    pub harmonic_change: Curve,
+    /// Local tempo of the tracked beat, BPM over time (follows ramps and steps).
+    #[serde(default)]
+    pub local_tempo: Curve,
+}
+
+impl MusicAnalysis {
+    /// Times of the downbeats (first beat of each bar).
+    pub fn downbeats(&self) -> impl Iterator<Item = Ticks> + '_ {
+        self.beats.iter().filter(|b| b.beat_in_bar == 0).map(|b| b.time)
+    }
+}
+
+/// One beat of the tracked beat grid.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Beat {
+    /// When the beat falls.
+    pub time: Ticks,
+    /// 0-based bar number.
+    pub bar: u32,
+    /// Position inside the bar; 0 is the downbeat.
+    pub beat_in_bar: u8,
+    /// How sure the tracker is, 0..=1.
+    pub confidence: f32,
+}
+
+/// A sampled curve with a fixed hop between values.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Curve {
+    /// Time between consecutive values.
+    pub hop: Ticks,
+    /// The values.
+    pub values: Vec<f32>,
+}
+
+impl Curve {
+    /// Value at `t` (nearest sample; 0 outside the curve).
+    pub fn at(&self, t: Ticks) -> f32 {
+        if self.hop <= 0 || t < 0 {
+            return 0.0;
+        }
+        self.values.get((t / self.hop) as usize).copied().unwrap_or(0.0)
+    }
+}
+
+/// Loudness over time: RMS per window, in linear and dB, plus a smoothed copy for pacing.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct EnergyCurve {
+    /// Samples per window at the analysis rate.
+    pub window_samples: u32,
+    /// Samples between windows at the analysis rate.
+    pub hop_samples: u32,
+    /// RMS per window (linear, full scale = 1).
+    pub rms: Curve,
+    /// RMS per window in dBFS (floored at -100).
+    pub db: Curve,
+    /// RMS smoothed over about a bar and normalised to 0..=1, for pacing.
+    pub smoothed: Curve,
+}
+
+/// Kind of a stretch of the song, for the story arc and pacing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SectionLabel {
+    /// Opening, usually quieter.
+    Intro,
+    /// Energy rising.
+    Build,
+    /// The loudest, densest part.
+    Climax,
+    /// A sudden fall after a loud part.
+    Drop,
+    /// Quiet stretch in the middle.
+    Quiet,
+    /// Closing.
+    Outro,
+}
+
+impl SectionLabel {
+    /// Lower-case name, as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Intro => "intro",
+            Self::Build => "build",
+            Self::Climax => "climax",
+            Self::Drop => "drop",
+            Self::Quiet => "quiet",
+            Self::Outro => "outro",
+        }
+    }
+}
+
+/// A labelled stretch of the song.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Section {
+    /// Start of the section.
+    pub start: Ticks,
+    /// End of the section (exclusive).
+    pub end: Ticks,
+    /// What kind of stretch it is.
+    pub label: SectionLabel,
+    /// Mean normalised energy inside, 0..=1.
+    pub energy: f32,
+}
+
+/// One bucket of the waveform: extremes and RMS of the samples it covers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct WaveBucket {
+    /// Lowest sample.
+    pub min: f32,
+    /// Highest sample.
+    pub max: f32,
+    /// Root mean square of the samples.
+    pub rms: f32,
+}
+
+/// Waveform summaries at successive zoom levels: level 0 has `base_bucket_samples`
+/// per bucket, each next level halves the bucket count.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct WaveformPyramid {
+    /// Sample rate of the summarised audio.
+    pub sample_rate: u32,
+    /// Samples per bucket at level 0.
+    pub base_bucket_samples: u32,
+    /// Levels, finest first.
+    pub levels: Vec<Vec<WaveBucket>>,
+}

@@ -1,0 +1,105 @@
+//! The result of analysing a clip: scene cuts, gradual transitions and per-scene features.
+
+use serde::{Deserialize, Serialize};
+
+use crate::time::Ticks;
+
+/// How a clip was scanned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DetectMode {
+    /// Keyframes first, full decode only where something changed.
+    #[default]
+    Fast,
+    /// Every frame decoded and scored.
+    Accurate,
+}
+
+impl DetectMode {
+    /// Lower-case name, as on the command line and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Fast => "fast",
+            Self::Accurate => "accurate",
+        }
+    }
+}
+
+/// Everything the planner and editor know about one clip.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ClipAnalysis {
+    /// Time from the first frame to the end of the last frame.
+    pub duration: Ticks,
+    /// Average frame rate (frames per second).
+    pub fps: f64,
+    /// Displayed width after rotation, pixels.
+    pub width: u32,
+    /// Displayed height after rotation, pixels.
+    pub height: u32,
+    /// Scan mode that produced this.
+    pub mode: DetectMode,
+    /// Per-frame change scores kept so a new threshold never needs a new decode.
+    pub frame_scores: Vec<FrameScore>,
+    /// Hard cuts: the presentation time of the first frame of each new shot.
+    pub cuts: Vec<Ticks>,
+    /// Gradual transitions (fades, dissolves) as spans.
+    pub gradual: Vec<(Ticks, Ticks)>,
+    /// The shots between cuts, with features.
+    pub scenes: Vec<Scene>,
+    /// Problems met while reading the clip that did not stop analysis.
+    pub warnings: Vec<String>,
+}
+
+/// Change score of one frame against its predecessor.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct FrameScore {
+    /// Presentation time of the frame from the first frame.
+    pub time: Ticks,
+    /// Content difference to the previous frame, 0..=1.
+    pub diff: f32,
+    /// Mean luma, 0..=1.
+    pub luma: f32,
+}
+
+/// A shot: a continuous stretch between two cuts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Scene {
+    /// First frame time.
+    pub start: Ticks,
+    /// End (exclusive; the next scene's start or the clip end).
+    pub end: Ticks,
+    /// Visual features for selection.
+    pub features: SceneFeatures,
+}
+
+/// Per-scene features: quality and look measures for the planner.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SceneFeatures {
+    /// Mean luma 0..=1.
+    pub brightness: f32,
+    /// Luma standard deviation 0..=1.
+    pub contrast: f32,
+    /// Hasler-Suesstrunk colourfulness, roughly 0..=1.
+    pub colorfulness: f32,
+    /// Dominant colour as sRGB.
+    pub dominant_rgb: [u8; 3],
+    /// Sharpness (variance of the Laplacian, normalised 0..=1).
+    pub sharpness: f32,
+    /// Mean absolute frame difference, 0..=1: how much moves.
+    pub motion: f32,
+    /// Compact look descriptor (colour layout) for variety and match cuts.
+    pub vector: Vec<f32>,
+    /// Small RGB thumbnails of the first, middle and last frame.
+    pub thumbnails: Vec<Thumbnail>,
+}
+
+/// A small RGB image.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Thumbnail {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Packed RGB8 rows.
+    pub rgb: Vec<u8>,
+}

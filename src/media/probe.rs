@@ -1,0 +1,385 @@
+//! Probing: what a file holds (container, duration, streams) without decoding it.
+
+use std::path::{Path, PathBuf};
+
+use ffmpeg_next as ffmpeg;
+use ffmpeg::media::Type as MediaType;
+use serde::Serialize;
+
+use super::MediaError;
+use super::rotate::rotation_of_stream;
+use crate::time::{FrameRate, Ticks, secs_from_ticks, ticks_from_timebase};
+
+/// Video packets inspected to decide whether the frame rate varies.
+const VFR_SCAN_PACKETS: usize = 300;
+
+/// Everything known about a media file before decoding.
+#[derive(Debug, Clone, Serialize)]
+pub struct MediaInfo {
+    /// The probed file.
+    pub path: PathBuf,
+    /// Size in bytes.
+    pub size_bytes: u64,
+    /// Container short name as FFmpeg calls it (for example `mov,mp4,m4a,3gp,3g2,mj2`).
+    pub container: String,
+    /// Container long name.
+    pub container_long: String,
+    /// Duration of the longest stream.
+    pub duration: Ticks,
+    /// Start time of the container (non-zero in MPEG-TS, for example).
+    pub start_time: Ticks,
+    /// Every stream in file order.
+    pub streams: Vec<StreamInfo>,
+    /// Problems found that did not stop probing.
+    pub warnings: Vec<String>,
+}
+
+/// One stream of a file.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum StreamInfo {
+    /// A picture stream.
+    Video(VideoStreamInfo),
+    /// A sound stream.
+    Audio(AudioStreamInfo),
+    /// Subtitles, data, attachments.
+    Other {
+        /// Stream index in the container.
+        index: usize,
+        /// Codec name.
+        codec: String,
+    },
+}
+
+/// A video stream's properties.
+#[derive(Debug, Clone, Serialize)]
+pub struct VideoStreamInfo {
+    /// Stream index in the container.
+    pub index: usize,
+    /// Codec short name (h264, hevc, vp9 ...).
+    pub codec: String,
+    /// Coded width in pixels.
+    pub width: u32,
+    /// Coded height in pixels.
+    pub height: u32,
+    /// Width as displayed (rotation and sample aspect applied).
+    pub display_width: u32,
+    /// Height as displayed (rotation and sample aspect applied).
+    pub display_height: u32,
+    /// Clockwise rotation to apply for display, degrees (0, 90, 180, 270).
+    pub rotation: u32,
+    /// Real (average) frame rate.
+    pub frame_rate: FrameRate,
+    /// True when frame durations vary (phone footage, screen recordings).
+    pub variable_frame_rate: bool,
+    /// Number of frames (from the container, or estimated from duration).
+    pub frame_count: u64,
+    /// First presentation time in the container's clock.
+    pub start_time: Ticks,
+    /// Stream duration.
+    pub duration: Ticks,
+    /// Pixel format name.
+    pub pixel_format: String,
+}
+
+impl VideoStreamInfo {
+    /// Display aspect ratio (width / height) after rotation.
+    pub fn display_aspect(&self) -> f64 {
+        if self.display_height == 0 {
+            0.0
+        } else {
+            self.display_width as f64 / self.display_height as f64
+        }
+    }
+}
+
+/// An audio stream's properties.
+#[derive(Debug, Clone, Serialize)]
+pub struct AudioStreamInfo {
+    /// Stream index in the container.
+    pub index: usize,
+    /// Codec short name.
+    pub codec: String,
+    /// Samples per second.
+    pub sample_rate: u32,
+    /// Channel count.
+    pub channels: u16,
+    /// First presentation time in the container's clock.
+    pub start_time: Ticks,
+    /// Stream duration.
+    pub duration: Ticks,
+}
+
+impl MediaInfo {
+    /// The main video stream, if any.
+    pub fn video(&self) -> Option<&VideoStreamInfo> {
+        self.streams.iter().find_map(|s| match s {
+            StreamInfo::Video(v) => Some(v),
+            _ => None,
+        })
+    }
+
+    /// The main audio stream, if any.
+    pub fn audio(&self) -> Option<&AudioStreamInfo> {
+        self.streams.iter().find_map(|s| match s {
+            StreamInfo::Audio(a) => Some(a),
+            _ => None,
+        })
+    }
+
+    /// The flat JSON object `beatcut probe --json` prints (seconds at the edge).
+    pub fn to_json(&self) -> serde_json::Value {
+        let streams: Vec<serde_json::Value> = self
+            .streams
+            .iter()
+            .map(|s| match s {
+                StreamInfo::Video(v) => serde_json::json!({
+                    "kind": "video", "index": v.index, "codec": v.codec,
+                    "width": v.width, "height": v.height,
+                    "display_width": v.display_width, "display_height": v.display_height,
+                    "display_aspect": round3(v.display_aspect()), "rotation": v.rotation,
+                    "fps": round3(v.frame_rate.as_f64()), "variable_frame_rate": v.variable_frame_rate,
+                    "frame_count": v.frame_count, "start_s": secs_from_ticks(v.start_time),
+                    "duration_s": secs_from_ticks(v.duration), "pixel_format": v.pixel_format,
+                }),
+                StreamInfo::Audio(a) => serde_json::json!({
+                    "kind": "audio", "index": a.index, "codec": a.codec,
+                    "sample_rate": a.sample_rate, "channels": a.channels,
+                    "start_s": secs_from_ticks(a.start_time), "duration_s": secs_from_ticks(a.duration),
+                }),
+                StreamInfo::Other { index, codec } => serde_json::json!({
+                    "kind": "other", "index": index, "codec": codec,
+                }),
+            })
+            .collect();
+        serde_json::json!({
+            "path": self.path.display().to_string(),
+            "size_bytes": self.size_bytes,
+            "container": self.container,
+            "duration_s": secs_from_ticks(self.duration),
+            "start_s": secs_from_ticks(self.start_time),
+            "streams": streams,
+            "warnings": self.warnings,
+        })
+    }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// Opens `path` with FFmpeg's demuxer, mapping failures to a precise error.
+pub(crate) fn open_input(path: &Path) -> Result<ffmpeg::format::context::Input, MediaError> {
+    super::init();
+    MediaError::check_readable(path)?;
+    ffmpeg::format::input(&path).map_err(|e| MediaError::Malformed {
+        path: path.to_path_buf(),
+        reason: describe_ffmpeg_error(&e),
+    })
+}
+
+/// A short human reason for an FFmpeg error.
+pub(crate) fn describe_ffmpeg_error(error: &ffmpeg::Error) -> String {
+    match error {
+        ffmpeg::Error::InvalidData => "invalid data found when processing input".into(),
+        ffmpeg::Error::Eof => "unexpected end of file".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Reads the container and stream headers of `path` and describes every stream.
+pub fn probe(path: &Path) -> Result<MediaInfo, MediaError> {
+    let size_bytes = MediaError::check_readable(path)?;
+    let mut input = open_input(path)?;
+    let mut warnings = Vec::new();
+    let mut streams = Vec::new();
+    let mut first_video = None;
+    for stream in input.streams() {
+        let params = stream.parameters();
+        let codec = params.id().name().to_string();
+        let tb = stream.time_base();
+        let start_time = valid_ts(stream.start_time())
+            .map(|t| ticks_from_timebase(t, tb.numerator(), tb.denominator()))
+            .unwrap_or(0);
+        let duration = valid_ts(stream.duration())
+            .map(|t| ticks_from_timebase(t, tb.numerator(), tb.denominator()))
+            .unwrap_or(0);
+        match params.medium() {
+            MediaType::Video => {
+                let context = ffmpeg::codec::context::Context::from_parameters(params.clone());
+                let decoder = context.and_then(|c| c.decoder().video());
+                let (width, height, pixel_format, sar) = match &decoder {
+                    Ok(d) => (
+                        d.width(),
+                        d.height(),
+                        format!("{:?}", d.format()).to_lowercase(),
+                        d.aspect_ratio(),
+                    ),
+                    Err(e) => {
+                        warnings.push(format!("video stream {}: {e}", stream.index()));
+                        (0, 0, String::new(), ffmpeg::Rational(1, 1))
+                    }
+                };
+                if ffmpeg::decoder::find(params.id()).is_none() {
+                    warnings.push(format!("no decoder for video codec {codec}"));
+                }
+                let rotation = rotation_of_stream(&stream);
+                let avg = stream.avg_frame_rate();
+                let real = stream.rate();
+                let rate = if avg.numerator() > 0 && avg.denominator() > 0 {
+                    avg
+                } else {
+                    real
+                };
+                let frame_rate = if rate.denominator() > 0 && rate.numerator() > 0 {
+                    FrameRate::from_f64(rate.numerator() as f64 / rate.denominator() as f64)
+                } else {
+                    FrameRate::whole(0)
+                };
+                let sar_f = if sar.numerator() > 0 && sar.denominator() > 0 {
+                    sar.numerator() as f64 / sar.denominator() as f64
+                } else {
+                    1.0
+                };
+                let shown_width = (width as f64 * sar_f).round() as u32;
+                let (display_width, display_height) = if rotation % 180 == 90 {
+                    (height, shown_width)
+                } else {
+                    (shown_width, height)
+                };
+                let frame_count = match stream.frames() {
+                    n if n > 0 => n as u64,
+                    _ => (crate::time::secs_from_ticks(duration) * frame_rate.as_f64()).round()
+                        as u64,
+                };
+                if first_video.is_none() {
+                    first_video = Some(streams.len());
+                }
+                streams.push(StreamInfo::Video(VideoStreamInfo {
+                    index: stream.index(),
+                    codec,
+                    width,
+                    height,
+                    display_width,
+                    display_height,
+                    rotation,
+                    frame_rate,
+                    variable_frame_rate: false,
+                    frame_count,
+                    start_time,
+                    duration,
+                    pixel_format,
+                }));
+            }
+            MediaType::Audio => {
+                let context = ffmpeg::codec::context::Context::from_parameters(params.clone());
+                let (sample_rate, channels) = match context.and_then(|c| c.decoder().audio()) {
+                    Ok(d) => (d.rate(), d.channels()),
+                    Err(e) => {
+                        warnings.push(format!("audio stream {}: {e}", stream.index()));
+                        (0, 0)
+                    }
+                };
+                streams.push(StreamInfo::Audio(AudioStreamInfo {
+                    index: stream.index(),
+                    codec,
+                    sample_rate,
+                    channels,
+                    start_time,
+                    duration,
+                }));
+            }
+            _ => streams.push(StreamInfo::Other {
+                index: stream.index(),
+                codec,
+            }),
+        }
+    }
+    let container = input.format().name().to_string();
+    let container_long = input.format().description().to_string();
+    let container_duration = valid_ts(input.duration())
+        .map(|d| ticks_from_timebase(d, 1, ffmpeg::ffi::AV_TIME_BASE))
+        .unwrap_or(0);
+    // SAFETY: `input` owns a valid AVFormatContext for its whole lifetime.
+    let raw_start = unsafe { (*input.as_ptr()).start_time };
+    let start_time = valid_ts(raw_start)
+        .map(|t| ticks_from_timebase(t, 1, ffmpeg::ffi::AV_TIME_BASE))
+        .unwrap_or(0);
+    if let Some(slot) = first_video
+        && let Some(StreamInfo::Video(video)) = streams.get_mut(slot)
+    {
+        let (vfr, measured_frames) = scan_frame_timing(&mut input, video.index);
+        video.variable_frame_rate = vfr;
+        if video.frame_count == 0 {
+            video.frame_count = measured_frames;
+        }
+        if video.duration == 0 {
+            video.duration = container_duration;
+            video.frame_count =
+                (secs_from_ticks(container_duration) * video.frame_rate.as_f64()).round() as u64;
+        }
+    }
+    let duration = streams
+        .iter()
+        .map(|s| match s {
+            StreamInfo::Video(v) => v.duration,
+            StreamInfo::Audio(a) => a.duration,
+            StreamInfo::Other { .. } => 0,
+        })
+        .max()
+        .unwrap_or(0)
+        .max(container_duration);
+    if streams.is_empty() {
+        return Err(MediaError::Malformed {
+            path: path.to_path_buf(),
+            reason: "no streams found".into(),
+        });
+    }
+    Ok(MediaInfo {
+        path: path.to_path_buf(),
+        size_bytes,
+        container,
+        container_long,
+        duration,
+        start_time,
+        streams,
+        warnings,
+    })
+}
+
+/// `None` for FFmpeg's "no timestamp" marker.
+pub(crate) fn valid_ts(value: i64) -> Option<i64> {
+    (value != ffmpeg::ffi::AV_NOPTS_VALUE).then_some(value)
+}
+
+/// Reads the first packets of the video stream and decides whether frame durations vary.
+/// Returns (variable, packets seen).
+fn scan_frame_timing(input: &mut ffmpeg::format::context::Input, index: usize) -> (bool, u64) {
+    let mut pts = Vec::with_capacity(VFR_SCAN_PACKETS);
+    for (stream, packet) in input.packets() {
+        if stream.index() != index {
+            continue;
+        }
+        if let Some(p) = packet.pts() {
+            pts.push(p);
+        }
+        if pts.len() >= VFR_SCAN_PACKETS {
+            break;
+        }
+    }
+    let seen = pts.len() as u64;
+    pts.sort_unstable();
+    pts.dedup();
+    let mut deltas: Vec<i64> = pts.windows(2).map(|w| w[1] - w[0]).filter(|d| *d > 0).collect();
+    if deltas.len() < 4 {
+        return (false, seen);
+    }
+    deltas.sort_unstable();
+    let median = deltas[deltas.len() / 2] as f64;
+    let low = deltas[deltas.len() / 20] as f64;
+    let high = deltas[deltas.len() - 1 - deltas.len() / 20] as f64;
+    // Container rounding jitters constant-rate timestamps by a tick or two; real VFR
+    // footage has durations that differ by far more than that.
+    let variable = (high - low) > (median * 0.25).max(2.0);
+    (variable, seen)
+}

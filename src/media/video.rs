@@ -1,0 +1,511 @@
+//! Video decoding: sequential frames and frame-accurate seeks, scaled and rotated for display,
+//! with every timestamp measured from the first frame using real presentation times.
+
+use std::path::{Path, PathBuf};
+
+use ffmpeg_next as ffmpeg;
+use ffmpeg::format::Pixel;
+use ffmpeg::software::scaling;
+
+use super::MediaError;
+use super::probe::{describe_ffmpeg_error, open_input, valid_ts};
+use super::rotate::{rotate_plane, rotation_of_stream};
+use crate::time::{FrameRate, Ticks, secs_from_ticks, ticks_from_timebase, timebase_from_ticks};
+
+/// How far past the target a frame may start and still count as "at" the target
+/// (absorbs rounding between time bases; far below any real frame duration).
+const SEEK_TOLERANCE: Ticks = crate::time::TICKS_PER_SECOND / 10_000;
+
+/// Pixel layout of decoded frames handed to the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PixelLayout {
+    /// Packed 8-bit RGB.
+    Rgb24,
+    /// 8-bit luma only (cheapest for analysis).
+    Gray8,
+    /// Planar 4:2:0 YUV (Y, then U, then V, each tightly packed), as encoders want it.
+    Yuv420p,
+}
+
+impl PixelLayout {
+    fn ffmpeg(self) -> Pixel {
+        match self {
+            Self::Rgb24 => Pixel::RGB24,
+            Self::Gray8 => Pixel::GRAY8,
+            Self::Yuv420p => Pixel::YUV420P,
+        }
+    }
+}
+
+/// What the caller wants from the decoder.
+#[derive(Debug, Clone)]
+pub struct VideoDecodeOptions {
+    /// Width of the box the displayed picture is scaled to fit (0: native).
+    pub width: u32,
+    /// Height of the box the displayed picture is scaled to fit (0: native).
+    pub height: u32,
+    /// Stretch to exactly `width`×`height` instead of fitting with the aspect kept.
+    pub exact_size: bool,
+    /// Pixel layout of the output frames.
+    pub layout: PixelLayout,
+    /// Decode only keyframes (skips all other packets before the decoder).
+    pub keyframes_only: bool,
+    /// Skip the in-loop deblocking filter: faster, slightly softer; fine for scoring.
+    pub skip_loop_filter: bool,
+    /// Decoder threads (0: FFmpeg chooses).
+    pub threads: usize,
+}
+
+impl Default for VideoDecodeOptions {
+    fn default() -> Self {
+        Self {
+            width: 0,
+            height: 0,
+            exact_size: false,
+            layout: PixelLayout::Rgb24,
+            keyframes_only: false,
+            skip_loop_filter: false,
+            threads: 0,
+        }
+    }
+}
+
+/// One decoded picture, upright, at the requested size and layout.
+#[derive(Debug, Clone)]
+pub struct VideoFrame {
+    /// Presentation time measured from the first frame of the stream.
+    pub time: Ticks,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Layout of `data`.
+    pub layout: PixelLayout,
+    /// Tightly packed pixels.
+    pub data: Vec<u8>,
+    /// True for keyframes.
+    pub key: bool,
+}
+
+/// A decoder for the main video stream of one file.
+pub struct VideoDecoder {
+    path: PathBuf,
+    input: ffmpeg::format::context::Input,
+    decoder: ffmpeg::decoder::Video,
+    stream_index: usize,
+    time_base: ffmpeg::Rational,
+    origin_pts: i64,
+    rotation: u32,
+    frame_rate: FrameRate,
+    duration: Ticks,
+    options: VideoDecodeOptions,
+    scaler: Option<(scaling::Context, Pixel, u32, u32)>,
+    pending: Option<ffmpeg::frame::Video>,
+    draining: bool,
+    finished: bool,
+    warnings: Vec<String>,
+}
+
+impl VideoDecoder {
+    /// Opens the first video stream of `path`.
+    pub fn open(path: &Path, options: VideoDecodeOptions) -> Result<Self, MediaError> {
+        let input = open_input(path)?;
+        let stream = input
+            .streams()
+            .best(ffmpeg::media::Type::Video)
+            .ok_or_else(|| MediaError::NoStream {
+                path: path.to_path_buf(),
+                kind: "video",
+            })?;
+        let stream_index = stream.index();
+        let time_base = stream.time_base();
+        let origin_pts = valid_ts(stream.start_time()).unwrap_or(0);
+        let rotation = rotation_of_stream(&stream);
+        let avg = stream.avg_frame_rate();
+        let frame_rate = if avg.numerator() > 0 && avg.denominator() > 0 {
+            FrameRate::from_f64(avg.numerator() as f64 / avg.denominator() as f64)
+        } else {
+            FrameRate::whole(30)
+        };
+        let duration = valid_ts(stream.duration())
+            .map(|d| ticks_from_timebase(d, time_base.numerator(), time_base.denominator()))
+            .or_else(|| {
+                valid_ts(input.duration())
+                    .map(|d| ticks_from_timebase(d, 1, ffmpeg::ffi::AV_TIME_BASE))
+            })
+            .unwrap_or(0);
+        let params = stream.parameters();
+        let codec_id = params.id();
+        let mut context =
+            ffmpeg::codec::context::Context::from_parameters(params).map_err(|e| {
+                MediaError::Malformed {
+                    path: path.to_path_buf(),
+                    reason: describe_ffmpeg_error(&e),
+                }
+            })?;
+        context.set_threading(ffmpeg::threading::Config {
+            kind: ffmpeg::threading::Type::Frame,
+            count: options.threads,
+            ..Default::default()
+        });
+        if options.skip_loop_filter {
+            // SAFETY: the context is valid and not yet opened; this only sets a field.
+            unsafe {
+                (*context.as_mut_ptr()).skip_loop_filter = ffmpeg::ffi::AVDiscard::AVDISCARD_ALL;
+            }
+        }
+        let decoder = context.decoder().video().map_err(|e| MediaError::Unsupported {
+            what: format!("video codec {} ({})", codec_id.name(), describe_ffmpeg_error(&e)),
+            path: path.to_path_buf(),
+        })?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            input,
+            decoder,
+            stream_index,
+            time_base,
+            origin_pts,
+            rotation,
+            frame_rate,
+            duration,
+            options,
+            scaler: None,
+            pending: None,
+            draining: false,
+            finished: false,
+            warnings: Vec::new(),
+        })
+    }
+
+    /// The file being decoded.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Average frame rate of the stream.
+    pub fn frame_rate(&self) -> FrameRate {
+        self.frame_rate
+    }
+
+    /// Stream duration (0 when the container does not say).
+    pub fn duration(&self) -> Ticks {
+        self.duration
+    }
+
+    /// Clockwise display rotation applied to every frame.
+    pub fn rotation(&self) -> u32 {
+        self.rotation
+    }
+
+    /// Problems met so far that did not stop decoding (corrupt packets, early end).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// Switches keyframe-only decoding on or off (takes effect from the next packet).
+    pub fn set_keyframes_only(&mut self, keyframes_only: bool) {
+        self.options.keyframes_only = keyframes_only;
+    }
+
+    /// The next frame in presentation order, or `None` at the end of the stream.
+    pub fn next_frame(&mut self) -> Result<Option<VideoFrame>, MediaError> {
+        match self.next_raw()? {
+            Some(raw) => self.convert(&raw).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Like `next_frame` but only returns the timestamp and whether it is a keyframe,
+    /// without scaling: for skipping forward cheaply.
+    pub fn skip_frame(&mut self) -> Result<Option<Ticks>, MediaError> {
+        Ok(self.next_raw()?.map(|raw| self.time_of(&raw)))
+    }
+
+    /// The frame shown at `target` (the last frame starting at or before it): seeks to the
+    /// keyframe before and decodes forward. Returns `None` past the end of the stream.
+    pub fn seek_exact(&mut self, target: Ticks) -> Result<Option<VideoFrame>, MediaError> {
+        let mut back_off: Ticks = 0;
+        for _attempt in 0..4 {
+            self.seek_to_keyframe_before(target - back_off)?;
+            let mut previous: Option<ffmpeg::frame::Video> = None;
+            loop {
+                let Some(raw) = self.next_raw()? else {
+                    return match previous {
+                        Some(p) => self.convert(&p).map(Some),
+                        None => Ok(None),
+                    };
+                };
+                let time = self.time_of(&raw);
+                if time > target + SEEK_TOLERANCE {
+                    match previous {
+                        Some(p) => {
+                            self.pending = Some(raw);
+                            return self.convert(&p).map(Some);
+                        }
+                        None if target <= 0 || back_off > 0 && time <= 0 => {
+                            let frame = self.convert(&raw);
+                            return frame.map(Some);
+                        }
+                        None => break,
+                    }
+                }
+                previous = Some(raw);
+            }
+            // The demuxer landed after the target: back off further and try again.
+            back_off = if back_off == 0 {
+                crate::time::TICKS_PER_SECOND
+            } else {
+                back_off * 4
+            };
+        }
+        Err(MediaError::Seek {
+            path: self.path.clone(),
+            secs: secs_from_ticks(target),
+            reason: "no keyframe found before the target".into(),
+        })
+    }
+
+    /// Seeks the demuxer to the keyframe at or before `target` and resets the decoder.
+    pub fn seek_to_keyframe_before(&mut self, target: Ticks) -> Result<(), MediaError> {
+        let stream_ts = self.origin_pts
+            + timebase_from_ticks(
+                target.max(0),
+                self.time_base.numerator(),
+                self.time_base.denominator(),
+            );
+        let abs_ticks = ticks_from_timebase(
+            stream_ts,
+            self.time_base.numerator(),
+            self.time_base.denominator(),
+        );
+        let micros = timebase_from_ticks(abs_ticks, 1, ffmpeg::ffi::AV_TIME_BASE);
+        self.input
+            .seek(micros, ..micros + 1)
+            .or_else(|_| self.input.seek(micros, ..))
+            .map_err(|e| MediaError::Seek {
+                path: self.path.clone(),
+                secs: secs_from_ticks(target),
+                reason: describe_ffmpeg_error(&e),
+            })?;
+        self.decoder.flush();
+        self.pending = None;
+        self.draining = false;
+        self.finished = false;
+        Ok(())
+    }
+
+    fn time_of(&self, raw: &ffmpeg::frame::Video) -> Ticks {
+        let pts = raw.timestamp().or(raw.pts()).unwrap_or(self.origin_pts);
+        ticks_from_timebase(
+            pts - self.origin_pts,
+            self.time_base.numerator(),
+            self.time_base.denominator(),
+        )
+    }
+
+    fn next_raw(&mut self) -> Result<Option<ffmpeg::frame::Video>, MediaError> {
+        if let Some(raw) = self.pending.take() {
+            return Ok(Some(raw));
+        }
+        loop {
+            if self.finished {
+                return Ok(None);
+            }
+            let mut raw = ffmpeg::frame::Video::empty();
+            match self.decoder.receive_frame(&mut raw) {
+                Ok(()) => return Ok(Some(raw)),
+                Err(ffmpeg::Error::Eof) => {
+                    self.finished = true;
+                    return Ok(None);
+                }
+                Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => {
+                    if self.draining {
+                        self.finished = true;
+                        return Ok(None);
+                    }
+                    self.feed_packet();
+                }
+                Err(error) => {
+                    self.warnings
+                        .push(format!("decoder error: {}", describe_ffmpeg_error(&error)));
+                    if self.draining {
+                        self.finished = true;
+                        return Ok(None);
+                    }
+                    self.feed_packet();
+                }
+            }
+        }
+    }
+
+    /// Sends the next packet of our stream to the decoder (or end-of-stream).
+    fn feed_packet(&mut self) {
+        loop {
+            let mut packet = ffmpeg::Packet::empty();
+            match packet.read(&mut self.input) {
+                Ok(()) => {
+                    if packet.stream() != self.stream_index {
+                        continue;
+                    }
+                    if self.options.keyframes_only && !packet.is_key() {
+                        continue;
+                    }
+                    match self.decoder.send_packet(&packet) {
+                        Ok(()) => return,
+                        Err(error) => {
+                            self.note_corrupt(&error);
+                            continue;
+                        }
+                    }
+                }
+                Err(ffmpeg::Error::Eof) => break,
+                Err(ffmpeg::Error::InvalidData) => {
+                    self.note_corrupt(&ffmpeg::Error::InvalidData);
+                    continue;
+                }
+                Err(error) => {
+                    self.warnings.push(format!(
+                        "stopped reading early ({})",
+                        describe_ffmpeg_error(&error)
+                    ));
+                    break;
+                }
+            }
+        }
+        self.draining = true;
+        if self.decoder.send_eof().is_err() {
+            self.finished = true;
+        }
+    }
+
+    fn note_corrupt(&mut self, error: &ffmpeg::Error) {
+        const MAX_WARNINGS: usize = 20;
+        if self.warnings.len() < MAX_WARNINGS {
+            self.warnings.push(format!(
+                "corrupt packet skipped ({})",
+                describe_ffmpeg_error(error)
+            ));
+        }
+    }
+
+    /// Size of the frame before rotation so that after rotation it fits the requested box.
+    fn target_size(&self, src_w: u32, src_h: u32, sar: ffmpeg::Rational) -> (u32, u32) {
+        let sar_f = if sar.numerator() > 0 && sar.denominator() > 0 {
+            sar.numerator() as f64 / sar.denominator() as f64
+        } else {
+            1.0
+        };
+        let shown_w = (src_w as f64 * sar_f).max(1.0);
+        let shown_h = src_h.max(1) as f64;
+        let rotated = self.rotation % 180 == 90;
+        let (disp_w, disp_h) = if rotated {
+            (shown_h, shown_w)
+        } else {
+            (shown_w, shown_h)
+        };
+        let (box_w, box_h) = (self.options.width, self.options.height);
+        let (out_w, out_h) = if box_w == 0 || box_h == 0 {
+            (disp_w, disp_h)
+        } else if self.options.exact_size {
+            (box_w as f64, box_h as f64)
+        } else {
+            let scale = (box_w as f64 / disp_w).min(box_h as f64 / disp_h);
+            (disp_w * scale, disp_h * scale)
+        };
+        let even = |v: f64| -> u32 {
+            let v = v.round().max(2.0) as u32;
+            if self.options.layout == PixelLayout::Yuv420p {
+                v & !1
+            } else {
+                v
+            }
+        };
+        let (w, h) = (even(out_w), even(out_h));
+        if rotated { (h, w) } else { (w, h) }
+    }
+
+    fn convert(&mut self, raw: &ffmpeg::frame::Video) -> Result<VideoFrame, MediaError> {
+        let time = self.time_of(raw);
+        let key = raw.is_key();
+        let (src_w, src_h, src_fmt) = (raw.width(), raw.height(), raw.format());
+        if src_w == 0 || src_h == 0 || src_fmt == Pixel::None {
+            return Err(MediaError::Decode {
+                path: self.path.clone(),
+                reason: "decoder produced an empty frame".into(),
+            });
+        }
+        let sar = raw.aspect_ratio();
+        let (dst_w, dst_h) = self.target_size(src_w, src_h, sar);
+        let dst_fmt = self.options.layout.ffmpeg();
+        let needs_new = match &self.scaler {
+            Some((_, fmt, w, h)) => *fmt != src_fmt || *w != src_w || *h != src_h,
+            None => true,
+        };
+        if needs_new {
+            let context = scaling::Context::get(
+                src_fmt,
+                src_w,
+                src_h,
+                dst_fmt,
+                dst_w,
+                dst_h,
+                scaling::Flags::BILINEAR,
+            )
+            .map_err(|e| MediaError::Unsupported {
+                what: format!("pixel format {src_fmt:?} ({e})"),
+                path: self.path.clone(),
+            })?;
+            self.scaler = Some((context, src_fmt, src_w, src_h));
+        }
+        let Some((scaler, _, _, _)) = self.scaler.as_mut() else {
+            return Err(MediaError::Decode {
+                path: self.path.clone(),
+                reason: "no scaler".into(),
+            });
+        };
+        let mut scaled = ffmpeg::frame::Video::empty();
+        scaler.run(raw, &mut scaled).map_err(|e| MediaError::Decode {
+            path: self.path.clone(),
+            reason: format!("scaling failed ({e})"),
+        })?;
+        let (w, h) = (scaled.width() as usize, scaled.height() as usize);
+        let planes: Vec<(usize, usize, usize)> = match self.options.layout {
+            PixelLayout::Rgb24 => vec![(w, h, 3)],
+            PixelLayout::Gray8 => vec![(w, h, 1)],
+            PixelLayout::Yuv420p => vec![(w, h, 1), (w.div_ceil(2), h.div_ceil(2), 1), (
+                w.div_ceil(2),
+                h.div_ceil(2),
+                1,
+            )],
+        };
+        let mut data = Vec::with_capacity(planes.iter().map(|(pw, ph, b)| pw * ph * b).sum());
+        let mut out_w = w;
+        let mut out_h = h;
+        for (index, &(pw, ph, bpp)) in planes.iter().enumerate() {
+            let stride = scaled.stride(index);
+            let plane = scaled.data(index);
+            let mut tight = Vec::with_capacity(pw * ph * bpp);
+            for row in 0..ph {
+                let start = row * stride;
+                let Some(bytes) = plane.get(start..start + pw * bpp) else {
+                    break;
+                };
+                tight.extend_from_slice(bytes);
+            }
+            let (rotated, rw, rh) = rotate_plane(&tight, pw, ph, bpp, self.rotation);
+            if index == 0 {
+                out_w = rw;
+                out_h = rh;
+            }
+            data.extend_from_slice(&rotated);
+        }
+        Ok(VideoFrame {
+            time,
+            width: out_w as u32,
+            height: out_h as u32,
+            layout: self.options.layout,
+            data,
+            key,
+        })
+    }
+}

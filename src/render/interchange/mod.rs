@@ -1,0 +1,1 @@
+//! Timeline interchange (being built).

@@ -1,0 +1,10 @@
+//! Export: the render pipeline (decode, fit, encode) and timeline interchange files.
+
+pub mod interchange;
+mod pipeline;
+mod settings;
+
+pub use pipeline::{
+    RenderError, RenderJob, RenderProgress, RenderReport, RenderSegment, render,
+};
+pub use settings::{Aspect, Fit, Preset, RenderSettings};

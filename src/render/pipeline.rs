@@ -1,0 +1,490 @@
+//! The render pipeline: decode each segment's source frames ahead on a worker thread,
+//! fit them to the output frame, and encode H.264 + AAC into an MP4 written atomically.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crossbeam_channel::bounded;
+
+use super::RenderSettings;
+use super::settings::Fit;
+use crate::jobs::CancelToken;
+use crate::media::{
+    AudioEncodeSettings, MediaError, Mp4Writer, PixelLayout, VideoDecodeOptions, VideoDecoder,
+    VideoEncodeSettings, VideoFrame, decode_audio,
+};
+use crate::time::{Ticks, samples_from_ticks, secs_from_ticks};
+
+/// Output frames decoded ahead of the encoder.
+const DECODE_AHEAD_FRAMES: usize = 16;
+/// Jumps further than this inside a clip seek instead of decoding forward.
+const MAX_DECODE_FORWARD: Ticks = crate::time::TICKS_PER_SECOND * 2;
+
+/// Why an export failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RenderError {
+    /// Reading a source or writing the output failed.
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    /// The timeline is empty or inconsistent.
+    #[error("nothing to render: {0}")]
+    EmptyTimeline(String),
+    /// The user cancelled; the partial file was removed.
+    #[error("export cancelled; no file written")]
+    Cancelled,
+    /// The worker thread died.
+    #[error("render worker failed: {0}")]
+    Worker(String),
+}
+
+/// One edit to render: a source range placed on the output timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderSegment {
+    /// Index into `RenderJob::clips`.
+    pub clip: usize,
+    /// Source in point (from the clip's first frame).
+    pub src_in: Ticks,
+    /// Source out point.
+    pub src_out: Ticks,
+    /// Timeline start.
+    pub start: Ticks,
+    /// Timeline end (exclusive).
+    pub end: Ticks,
+    /// Crossfade from the previous segment over this many output frames (0: hard cut).
+    pub crossfade_frames: u32,
+}
+
+/// Everything to render.
+#[derive(Debug, Clone)]
+pub struct RenderJob {
+    /// Source clips.
+    pub clips: Vec<PathBuf>,
+    /// The music track.
+    pub music: PathBuf,
+    /// Edits in timeline order, covering `0..duration`.
+    pub segments: Vec<RenderSegment>,
+    /// Timeline length.
+    pub duration: Ticks,
+}
+
+/// How far an export has got.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RenderProgress {
+    /// Frames encoded.
+    pub frames_done: u64,
+    /// Frames in the whole export.
+    pub frames_total: u64,
+    /// Encoding speed, frames per second.
+    pub fps: f64,
+    /// Estimated seconds left.
+    pub eta_secs: f64,
+}
+
+/// What an export produced.
+#[derive(Debug, Clone)]
+pub struct RenderReport {
+    /// The finished file.
+    pub path: PathBuf,
+    /// Frames written.
+    pub frames: u64,
+    /// Wall time.
+    pub wall_secs: f64,
+    /// Video encoder used.
+    pub encoder: String,
+    /// Problems that did not stop the export.
+    pub warnings: Vec<String>,
+}
+
+/// A decoder positioned inside one clip, serving frames for increasing source times.
+struct ClipReader {
+    decoder: VideoDecoder,
+    current: Option<VideoFrame>,
+    upcoming: Option<VideoFrame>,
+    ended: bool,
+}
+
+impl ClipReader {
+    fn open(path: &Path, width: u32, height: u32, fit: Fit) -> Result<Self, MediaError> {
+        let (w, h) = match fit {
+            Fit::Letterbox => (width, height),
+            // Crop: decode big enough to cover the frame, then cut the middle out.
+            Fit::Crop => (width * 4, height * 4),
+        };
+        let decoder = VideoDecoder::open(
+            path,
+            VideoDecodeOptions {
+                width: w,
+                height: h,
+                exact_size: false,
+                layout: PixelLayout::Yuv420p,
+                keyframes_only: false,
+                skip_loop_filter: false,
+                threads: 0,
+            },
+        )?;
+        Ok(Self {
+            decoder,
+            current: None,
+            upcoming: None,
+            ended: false,
+        })
+    }
+
+    /// The frame shown at `time` in the clip.
+    fn frame_at(&mut self, time: Ticks) -> Result<Option<&VideoFrame>, MediaError> {
+        let behind = self.current.as_ref().is_none_or(|c| time < c.time);
+        let far = self
+            .current
+            .as_ref()
+            .is_some_and(|c| time - c.time > MAX_DECODE_FORWARD);
+        if behind || far {
+            self.current = self.decoder.seek_exact(time)?;
+            self.upcoming = None;
+            self.ended = false;
+        }
+        loop {
+            if self.upcoming.is_none() && !self.ended {
+                self.upcoming = self.decoder.next_frame()?;
+                if self.upcoming.is_none() {
+                    self.ended = true;
+                }
+            }
+            match &self.upcoming {
+                Some(next) if next.time <= time => {
+                    self.current = self.upcoming.take();
+                }
+                _ => break,
+            }
+        }
+        Ok(self.current.as_ref())
+    }
+}
+
+/// A YUV 4:2:0 output picture.
+struct Canvas {
+    width: usize,
+    height: usize,
+    data: Vec<u8>,
+}
+
+impl Canvas {
+    fn black(width: usize, height: usize) -> Self {
+        let luma = width * height;
+        let chroma = width.div_ceil(2) * height.div_ceil(2);
+        let mut data = vec![16u8; luma + 2 * chroma];
+        data[luma..].fill(128);
+        Self {
+            width,
+            height,
+            data,
+        }
+    }
+
+    /// Places `frame` centred (padding or cropping as needed).
+    fn paste_centred(&mut self, frame: &VideoFrame) {
+        let (fw, fh) = (frame.width as usize, frame.height as usize);
+        let (cw, ch) = (self.width, self.height);
+        let planes = [
+            (0usize, fw, fh, 0usize, cw, ch),
+            (
+                fw * fh,
+                fw.div_ceil(2),
+                fh.div_ceil(2),
+                cw * ch,
+                cw.div_ceil(2),
+                ch.div_ceil(2),
+            ),
+            (
+                fw * fh + fw.div_ceil(2) * fh.div_ceil(2),
+                fw.div_ceil(2),
+                fh.div_ceil(2),
+                cw * ch + cw.div_ceil(2) * ch.div_ceil(2),
+                cw.div_ceil(2),
+                ch.div_ceil(2),
+            ),
+        ];
+        for (src_off, sw, sh, dst_off, dw, dh) in planes {
+            let copy_w = sw.min(dw);
+            let copy_h = sh.min(dh);
+            let src_x = (sw - copy_w) / 2;
+            let src_y = (sh - copy_h) / 2;
+            let dst_x = (dw - copy_w) / 2;
+            let dst_y = (dh - copy_h) / 2;
+            for row in 0..copy_h {
+                let s = src_off + (src_y + row) * sw + src_x;
+                let d = dst_off + (dst_y + row) * dw + dst_x;
+                if let (Some(src), Some(dst)) = (
+                    frame.data.get(s..s + copy_w),
+                    self.data.get_mut(d..d + copy_w),
+                ) {
+                    dst.copy_from_slice(src);
+                }
+            }
+        }
+    }
+
+    /// Blends `other` over this canvas with weight `alpha` for `other`.
+    fn blend(&mut self, other: &Canvas, alpha: f32) {
+        let a = (alpha.clamp(0.0, 1.0) * 256.0) as u32;
+        for (d, s) in self.data.iter_mut().zip(&other.data) {
+            *d = ((*d as u32 * (256 - a) + *s as u32 * a) >> 8) as u8;
+        }
+    }
+}
+
+/// Renders `job` to `output`, calling `progress` about ten times a second.
+pub fn render(
+    job: &RenderJob,
+    settings: &RenderSettings,
+    output: &Path,
+    cancel: &CancelToken,
+    progress: &mut dyn FnMut(RenderProgress),
+) -> Result<RenderReport, RenderError> {
+    let started = Instant::now();
+    if job.segments.is_empty() || job.duration <= 0 {
+        return Err(RenderError::EmptyTimeline("the plan has no segments".into()));
+    }
+    let fps = settings.fps;
+    let frames_total = fps.nearest_frame(job.duration).max(1) as u64;
+    let (width, height) = (settings.width & !1, settings.height & !1);
+
+    // Music first: a decode failure should stop the export before any encoding.
+    let mut warnings = Vec::new();
+    let music = decode_audio(&job.music, settings.audio_rate, 2, cancel, &mut |_| {}).map_err(
+        |e| match e {
+            MediaError::Cancelled => RenderError::Cancelled,
+            other => RenderError::Media(other),
+        },
+    )?;
+    warnings.extend(music.warnings.iter().map(|w| format!("music: {w}")));
+    let audio = shape_music(&music.samples, settings, job.duration);
+
+    let mut writer = Mp4Writer::create(
+        output,
+        VideoEncodeSettings {
+            width,
+            height,
+            fps,
+            crf: settings.crf,
+            preset: settings.speed_preset.clone(),
+            threads: 0,
+        },
+        Some(AudioEncodeSettings {
+            rate: settings.audio_rate,
+            channels: 2,
+            bitrate: 192_000,
+        }),
+    )?;
+    let encoder = writer.encoder_name().to_string();
+
+    let (frame_tx, frame_rx) = bounded::<Result<Vec<u8>, RenderError>>(DECODE_AHEAD_FRAMES);
+    let producer_job = job.clone();
+    let producer_settings = settings.clone();
+    let producer_cancel = cancel.clone();
+    let producer = std::thread::Builder::new()
+        .name("render-decode".into())
+        .spawn(move || {
+            produce_frames(
+                &producer_job,
+                &producer_settings,
+                frames_total,
+                &producer_cancel,
+                &frame_tx,
+            )
+        })
+        .map_err(|e| RenderError::Worker(e.to_string()))?;
+
+    let mut last_report = Instant::now();
+    let mut audio_pos = 0usize;
+    let mut frames_done = 0u64;
+    for message in frame_rx.iter() {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let frame = message?;
+        writer.push_video_yuv420p(&frame)?;
+        frames_done += 1;
+        // Keep the audio written up to the end of this frame so the streams interleave.
+        let frame_end = fps.ticks_of_frame(frames_done as i64);
+        let audio_end =
+            (samples_from_ticks(frame_end, settings.audio_rate) as usize * 2).min(audio.len());
+        if audio_end > audio_pos {
+            writer.push_audio(&audio[audio_pos..audio_end])?;
+            audio_pos = audio_end;
+        }
+        if last_report.elapsed().as_millis() >= 100 {
+            last_report = Instant::now();
+            let elapsed = started.elapsed().as_secs_f64().max(1e-6);
+            let speed = frames_done as f64 / elapsed;
+            progress(RenderProgress {
+                frames_done,
+                frames_total,
+                fps: speed,
+                eta_secs: (frames_total - frames_done.min(frames_total)) as f64
+                    / speed.max(1e-6),
+            });
+        }
+    }
+    drop(frame_rx);
+    let produced = producer
+        .join()
+        .map_err(|_| RenderError::Worker("decode thread panicked".into()))?;
+    if cancel.is_cancelled() {
+        return Err(RenderError::Cancelled);
+    }
+    warnings.extend(produced?);
+    if audio_pos < audio.len() {
+        writer.push_audio(&audio[audio_pos..])?;
+    }
+    let path = writer.finish()?;
+    let elapsed = started.elapsed().as_secs_f64();
+    progress(RenderProgress {
+        frames_done,
+        frames_total,
+        fps: frames_done as f64 / elapsed.max(1e-6),
+        eta_secs: 0.0,
+    });
+    Ok(RenderReport {
+        path,
+        frames: frames_done,
+        wall_secs: elapsed,
+        encoder,
+        warnings,
+    })
+}
+
+/// Trims the music to the timeline, pads silence if it is shorter, and applies the fades.
+fn shape_music(samples: &[f32], settings: &RenderSettings, duration: Ticks) -> Vec<f32> {
+    let rate = settings.audio_rate;
+    let total_frames = samples_from_ticks(duration, rate).max(0) as usize;
+    let mut out = vec![0.0f32; total_frames * 2];
+    let n = out.len().min(samples.len());
+    out[..n].copy_from_slice(&samples[..n]);
+    let fade_in = samples_from_ticks(settings.fade_in, rate).max(0) as usize;
+    let fade_out = samples_from_ticks(settings.fade_out, rate).max(0) as usize;
+    for i in 0..fade_in.min(total_frames) {
+        let g = i as f32 / fade_in as f32;
+        out[2 * i] *= g;
+        out[2 * i + 1] *= g;
+    }
+    let fade_out = fade_out.min(total_frames);
+    for k in 0..fade_out {
+        let i = total_frames - fade_out + k;
+        let g = 1.0 - (k + 1) as f32 / fade_out as f32;
+        out[2 * i] *= g;
+        out[2 * i + 1] *= g;
+    }
+    out
+}
+
+/// Index of the segment covering timeline time `t`.
+fn segment_at(segments: &[RenderSegment], t: Ticks) -> Option<usize> {
+    let idx = segments.partition_point(|s| s.end <= t);
+    (idx < segments.len()).then_some(idx).or(segments.len().checked_sub(1))
+}
+
+/// Decodes and fits every output frame in order, sending them to the encoder.
+/// Returns warnings (per-clip problems that did not stop the export).
+fn produce_frames(
+    job: &RenderJob,
+    settings: &RenderSettings,
+    frames_total: u64,
+    cancel: &CancelToken,
+    tx: &crossbeam_channel::Sender<Result<Vec<u8>, RenderError>>,
+) -> Result<Vec<String>, RenderError> {
+    let (width, height) = ((settings.width & !1) as usize, (settings.height & !1) as usize);
+    // Two readers per clip so a crossfade between two parts of the same clip works.
+    let mut readers: HashMap<(usize, usize), ClipReader> = HashMap::new();
+    let mut failed: HashMap<usize, String> = HashMap::new();
+    let fps = settings.fps;
+    for k in 0..frames_total {
+        if cancel.is_cancelled() {
+            return Err(RenderError::Cancelled);
+        }
+        let t = fps.ticks_of_frame(k as i64);
+        let Some(seg_index) = segment_at(&job.segments, t) else {
+            break;
+        };
+        let segment = &job.segments[seg_index];
+        let mut canvas = Canvas::black(width, height);
+        let src_time = segment.src_in + (t - segment.start);
+        draw_source(
+            &mut canvas,
+            &mut readers,
+            &mut failed,
+            job,
+            settings,
+            (segment.clip, seg_index % 2),
+            src_time,
+        );
+        let into = t - segment.start;
+        let fade_len = fps.frame_ticks() * segment.crossfade_frames as i64;
+        if segment.crossfade_frames > 0 && into < fade_len && seg_index > 0 {
+            let previous = &job.segments[seg_index - 1];
+            let mut outgoing = Canvas::black(width, height);
+            draw_source(
+                &mut outgoing,
+                &mut readers,
+                &mut failed,
+                job,
+                settings,
+                (previous.clip, (seg_index - 1) % 2),
+                previous.src_out + into,
+            );
+            let alpha = (into as f32 + fps.frame_ticks() as f32) / (fade_len as f32 + 1.0);
+            outgoing.blend(&canvas, alpha);
+            canvas = outgoing;
+        }
+        if tx.send(Ok(canvas.data)).is_err() {
+            // The encoder side stopped (cancel or error); nothing more to do.
+            break;
+        }
+    }
+    Ok(failed
+        .into_iter()
+        .map(|(clip, reason)| format!("clip {clip}: {reason} (shown as black)"))
+        .collect())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn draw_source(
+    canvas: &mut Canvas,
+    readers: &mut HashMap<(usize, usize), ClipReader>,
+    failed: &mut HashMap<usize, String>,
+    job: &RenderJob,
+    settings: &RenderSettings,
+    key: (usize, usize),
+    src_time: Ticks,
+) {
+    if failed.contains_key(&key.0) {
+        return;
+    }
+    let Some(path) = job.clips.get(key.0) else {
+        failed.insert(key.0, "no such clip".into());
+        return;
+    };
+    if !readers.contains_key(&key) {
+        match ClipReader::open(path, settings.width, settings.height, settings.fit) {
+            Ok(reader) => {
+                readers.insert(key, reader);
+            }
+            Err(e) => {
+                failed.insert(key.0, e.to_string());
+                return;
+            }
+        }
+    }
+    let Some(reader) = readers.get_mut(&key) else {
+        return;
+    };
+    match reader.frame_at(src_time) {
+        Ok(Some(frame)) => canvas.paste_centred(frame),
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!("{} at {:.3} s: {e}", path.display(), secs_from_ticks(src_time));
+            failed.insert(key.0, e.to_string());
+        }
+    }
+}
