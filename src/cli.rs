@@ -119,7 +119,11 @@ fn print_probe_human(out: &mut impl Write, info: &media::MediaInfo) -> Result<()
         info.size_bytes
     )?;
     if info.start_time != 0 {
-        writeln!(out, "  start time {:.3} s", secs_from_ticks(info.start_time))?;
+        writeln!(
+            out,
+            "  start time {:.3} s",
+            secs_from_ticks(info.start_time)
+        )?;
     }
     for stream in &info.streams {
         match stream {
@@ -134,7 +138,11 @@ fn print_probe_human(out: &mut impl Write, info: &media::MediaInfo) -> Result<()
                 v.display_height,
                 v.rotation,
                 v.frame_rate,
-                if v.variable_frame_rate { " (variable)" } else { "" },
+                if v.variable_frame_rate {
+                    " (variable)"
+                } else {
+                    ""
+                },
                 v.frame_count,
                 v.pixel_format
             )?,
@@ -147,9 +155,7 @@ fn print_probe_human(out: &mut impl Write, info: &media::MediaInfo) -> Result<()
                 a.channels,
                 secs_from_ticks(a.duration)
             )?,
-            media::StreamInfo::Other { index, codec } => {
-                writeln!(out, "  #{index} other {codec}")?
-            }
+            media::StreamInfo::Other { index, codec } => writeln!(out, "  #{index} other {codec}")?,
         }
     }
     for warning in &info.warnings {

@@ -182,10 +182,18 @@ fn draw(frame: &mut [u8], w: usize, h: usize, shot: &Shot, t: f32) {
                 }
                 Pattern::Circles => {
                     let d = ((xf - cx).powi(2) + (yf - cy).powi(2)).sqrt();
-                    if (d / 30.0 - t * 2.0).sin() > 0.0 { 200.0 } else { 60.0 }
+                    if (d / 30.0 - t * 2.0).sin() > 0.0 {
+                        200.0
+                    } else {
+                        60.0
+                    }
                 }
                 Pattern::Stripes => {
-                    if ((xf + yf * 0.5) / 40.0 + t * 3.0).sin() > 0.0 { 220.0 } else { 40.0 }
+                    if ((xf + yf * 0.5) / 40.0 + t * 3.0).sin() > 0.0 {
+                        220.0
+                    } else {
+                        40.0
+                    }
                 }
                 Pattern::Checker => {
                     let s = 48.0;
@@ -213,8 +221,13 @@ fn demo_song_samples() -> Vec<f32> {
     (0..n)
         .map(|i| {
             let t = i as f32 / DEMO_RATE as f32;
-            let click = if i % beat < 400 { 0.6 * (1.0 - (i % beat) as f32 / 400.0) } else { 0.0 };
-            click * (t * 2.0 * std::f32::consts::PI * 1000.0).sin() + 0.1 * (t * 2.0 * std::f32::consts::PI * 220.0).sin()
+            let click = if i % beat < 400 {
+                0.6 * (1.0 - (i % beat) as f32 / 400.0)
+            } else {
+                0.0
+            };
+            click * (t * 2.0 * std::f32::consts::PI * 1000.0).sin()
+                + 0.1 * (t * 2.0 * std::f32::consts::PI * 220.0).sin()
         })
         .collect()
 }

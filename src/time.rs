@@ -145,7 +145,10 @@ mod tests {
 
     #[test]
     fn frame_grid_is_exact_for_ntsc() {
-        let rate = FrameRate { num: 30000, den: 1001 };
+        let rate = FrameRate {
+            num: 30000,
+            den: 1001,
+        };
         let t = rate.ticks_of_frame(1000);
         assert_eq!(rate.nearest_frame(t), 1000);
         assert_eq!(rate.frame_at(t), 1000);
@@ -157,6 +160,9 @@ mod tests {
         let t = ticks_from_timebase(90_000, 1, 90_000);
         assert_eq!(t, TICKS_PER_SECOND);
         assert_eq!(timebase_from_ticks(t, 1, 90_000), 90_000);
-        assert_eq!(samples_from_ticks(ticks_from_samples(44_100, 44_100), 44_100), 44_100);
+        assert_eq!(
+            samples_from_ticks(ticks_from_samples(44_100, 44_100), 44_100),
+            44_100
+        );
     }
 }

@@ -366,10 +366,12 @@ fn decode_with_ffmpeg(
             kind: "audio",
         })?;
     let index = stream.index();
-    let context = ffmpeg::codec::context::Context::from_parameters(stream.parameters())
-        .map_err(|e| MediaError::Malformed {
-            path: path.to_path_buf(),
-            reason: describe_ffmpeg_error(&e),
+    let context =
+        ffmpeg::codec::context::Context::from_parameters(stream.parameters()).map_err(|e| {
+            MediaError::Malformed {
+                path: path.to_path_buf(),
+                reason: describe_ffmpeg_error(&e),
+            }
         })?;
     let mut decoder = context
         .decoder()
@@ -421,6 +423,9 @@ fn decode_with_ffmpeg(
                 );
             }
             if let Some(r) = resampler.as_mut() {
+                // A fresh output frame each time: swresample sizes it from the input, and
+                // frame sizes vary (Opus pre-skip, for one).
+                converted = ffmpeg::frame::Audio::empty();
                 if r.run(&decoded, &mut converted).is_err() {
                     continue;
                 }

@@ -4,10 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use ffmpeg_next as ffmpeg;
 use ffmpeg::format::Pixel;
 use ffmpeg::format::Sample;
 use ffmpeg::format::sample::Type as SampleType;
+use ffmpeg_next as ffmpeg;
 
 use super::MediaError;
 use crate::time::FrameRate;
@@ -147,7 +147,12 @@ impl Mp4Writer {
         };
 
         let audio_track = match audio {
-            Some(settings) => Some(Self::open_audio(&mut output, path, &settings, global_header)?),
+            Some(settings) => Some(Self::open_audio(
+                &mut output,
+                path,
+                &settings,
+                global_header,
+            )?),
             None => None,
         };
 
@@ -197,7 +202,9 @@ impl Mp4Writer {
             .open_as(codec)
             .map_err(|e| encode_error(path, format!("cannot open AAC encoder ({e})")))?;
         let stream_index = {
-            let mut stream = output.add_stream(codec).map_err(|e| encode_error(path, e))?;
+            let mut stream = output
+                .add_stream(codec)
+                .map_err(|e| encode_error(path, e))?;
             stream.set_parameters(&encoder);
             stream.set_time_base(ffmpeg::Rational(1, settings.rate as i32));
             stream.index()
@@ -232,7 +239,11 @@ impl Mp4Writer {
             return Err(encode_error(&self.final_path, "frame buffer too small"));
         }
         let mut frame = ffmpeg::frame::Video::new(Pixel::YUV420P, w as u32, h as u32);
-        let planes = [(0usize, 0usize, w, h), (1, w * h, cw, ch), (2, w * h + cw * ch, cw, ch)];
+        let planes = [
+            (0usize, 0usize, w, h),
+            (1, w * h, cw, ch),
+            (2, w * h + cw * ch, cw, ch),
+        ];
         for (index, offset, pw, ph) in planes {
             let stride = frame.stride(index);
             let dst = frame.data_mut(index);
@@ -306,7 +317,11 @@ impl Mp4Writer {
                 let plane = frame.plane_mut::<f32>(c);
                 for (i, slot) in plane.iter_mut().enumerate() {
                     *slot = if i < samples {
-                        track.pending.get(i * track.channels + c).copied().unwrap_or(0.0)
+                        track
+                            .pending
+                            .get(i * track.channels + c)
+                            .copied()
+                            .unwrap_or(0.0)
                     } else {
                         0.0
                     };

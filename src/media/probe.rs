@@ -2,8 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use ffmpeg_next as ffmpeg;
 use ffmpeg::media::Type as MediaType;
+use ffmpeg_next as ffmpeg;
 use serde::Serialize;
 
 use super::MediaError;
@@ -370,7 +370,11 @@ fn scan_frame_timing(input: &mut ffmpeg::format::context::Input, index: usize) -
     let seen = pts.len() as u64;
     pts.sort_unstable();
     pts.dedup();
-    let mut deltas: Vec<i64> = pts.windows(2).map(|w| w[1] - w[0]).filter(|d| *d > 0).collect();
+    let mut deltas: Vec<i64> = pts
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .filter(|d| *d > 0)
+        .collect();
     if deltas.len() < 4 {
         return (false, seen);
     }

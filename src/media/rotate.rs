@@ -11,9 +11,8 @@ pub(crate) fn rotation_of_stream(stream: &ffmpeg::format::stream::Stream) -> u32
             if data.len() >= 36 {
                 // SAFETY: the display matrix is nine i32 values (36 bytes), checked above;
                 // `av_display_rotation_get` only reads them.
-                let angle = unsafe {
-                    ffmpeg::ffi::av_display_rotation_get(data.as_ptr() as *const i32)
-                };
+                let angle =
+                    unsafe { ffmpeg::ffi::av_display_rotation_get(data.as_ptr() as *const i32) };
                 if angle.is_finite() {
                     // The matrix gives a counter-clockwise angle; players rotate the other way.
                     return normalise(-angle.round() as i64);

@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use ffmpeg_next as ffmpeg;
 use ffmpeg::format::Pixel;
 use ffmpeg::software::scaling;
+use ffmpeg_next as ffmpeg;
 
 use super::MediaError;
 use super::probe::{describe_ffmpeg_error, open_input, valid_ts};
@@ -154,10 +154,17 @@ impl VideoDecoder {
                 (*context.as_mut_ptr()).skip_loop_filter = ffmpeg::ffi::AVDiscard::AVDISCARD_ALL;
             }
         }
-        let decoder = context.decoder().video().map_err(|e| MediaError::Unsupported {
-            what: format!("video codec {} ({})", codec_id.name(), describe_ffmpeg_error(&e)),
-            path: path.to_path_buf(),
-        })?;
+        let decoder = context
+            .decoder()
+            .video()
+            .map_err(|e| MediaError::Unsupported {
+                what: format!(
+                    "video codec {} ({})",
+                    codec_id.name(),
+                    describe_ffmpeg_error(&e)
+                ),
+                path: path.to_path_buf(),
+            })?;
         Ok(Self {
             path: path.to_path_buf(),
             input,
@@ -464,19 +471,21 @@ impl VideoDecoder {
             });
         };
         let mut scaled = ffmpeg::frame::Video::empty();
-        scaler.run(raw, &mut scaled).map_err(|e| MediaError::Decode {
-            path: self.path.clone(),
-            reason: format!("scaling failed ({e})"),
-        })?;
+        scaler
+            .run(raw, &mut scaled)
+            .map_err(|e| MediaError::Decode {
+                path: self.path.clone(),
+                reason: format!("scaling failed ({e})"),
+            })?;
         let (w, h) = (scaled.width() as usize, scaled.height() as usize);
         let planes: Vec<(usize, usize, usize)> = match self.options.layout {
             PixelLayout::Rgb24 => vec![(w, h, 3)],
             PixelLayout::Gray8 => vec![(w, h, 1)],
-            PixelLayout::Yuv420p => vec![(w, h, 1), (w.div_ceil(2), h.div_ceil(2), 1), (
-                w.div_ceil(2),
-                h.div_ceil(2),
-                1,
-            )],
+            PixelLayout::Yuv420p => vec![
+                (w, h, 1),
+                (w.div_ceil(2), h.div_ceil(2), 1),
+                (w.div_ceil(2), h.div_ceil(2), 1),
+            ],
         };
         let mut data = Vec::with_capacity(planes.iter().map(|(pw, ph, b)| pw * ph * b).sum());
         let mut out_w = w;

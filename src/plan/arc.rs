@@ -27,7 +27,11 @@ pub(crate) fn energy_at(music: &MusicAnalysis, grid: &BeatGrid, t: Ticks) -> f32
         (None, Some(d)) => d,
         (None, None) => 0.5,
     };
-    if e.is_finite() { e.clamp(0.0, 1.0) } else { 0.5 }
+    if e.is_finite() {
+        e.clamp(0.0, 1.0)
+    } else {
+        0.5
+    }
 }
 
 /// Onsets per beat within two beats of `t`, mapped so four per beat is 1.
@@ -77,7 +81,7 @@ pub(crate) fn arc_pace(label: Option<SectionLabel>, style: &Style) -> f32 {
     match label {
         Some(SectionLabel::Intro) => 1.3,
         Some(SectionLabel::Build) => 1.0,
-        Some(SectionLabel::Climax) => 1.0 - 0.5 * style.climax_intensity.clamp(0.0, 1.0),
+        Some(SectionLabel::Climax) => 1.0 - 0.4 * style.climax_intensity.clamp(0.0, 1.0),
         Some(SectionLabel::Drop) => 0.9,
         Some(SectionLabel::Quiet) => 1.4,
         Some(SectionLabel::Outro) => 1.3,

@@ -195,8 +195,14 @@ mod tests {
     #[test]
     fn degenerate_music_is_an_error() {
         let fps = FrameRate::whole(30);
-        assert!(matches!(BeatGrid::new(&music(&[], 1000), fps), Err(PlanError::NoBeats)));
-        assert!(matches!(BeatGrid::new(&music(&[100], 0), fps), Err(PlanError::NoMusic)));
+        assert!(matches!(
+            BeatGrid::new(&music(&[], 1000), fps),
+            Err(PlanError::NoBeats)
+        ));
+        assert!(matches!(
+            BeatGrid::new(&music(&[100], 0), fps),
+            Err(PlanError::NoMusic)
+        ));
         assert!(matches!(
             BeatGrid::new(&music(&[100], 1000), FrameRate { num: 0, den: 1 }),
             Err(PlanError::InvalidFrameRate { .. })

@@ -73,7 +73,11 @@ impl fmt::Debug for PlanIndex {
 }
 
 fn finite01(x: f32) -> f32 {
-    if x.is_finite() { x.clamp(0.0, 1.0) } else { 0.0 }
+    if x.is_finite() {
+        x.clamp(0.0, 1.0)
+    } else {
+        0.0
+    }
 }
 
 fn quality_of(f: &SceneFeatures) -> f32 {
@@ -113,7 +117,11 @@ fn look_of(f: &SceneFeatures) -> [f32; LOOK_DIMS] {
         }
     }
     for o in &mut out {
-        *o = if o.is_finite() { o.clamp(-1e6, 1e6) } else { 0.0 };
+        *o = if o.is_finite() {
+            o.clamp(-1e6, 1e6)
+        } else {
+            0.0
+        };
     }
     out
 }
@@ -184,7 +192,11 @@ impl PlanIndex {
             }
             let mut prev_end: Ticks = 0;
             for (k, s) in scenes.iter().enumerate() {
-                let end = if a.duration > 0 { s.end.min(a.duration) } else { s.end };
+                let end = if a.duration > 0 {
+                    s.end.min(a.duration)
+                } else {
+                    s.end
+                };
                 // overlapping scenes are trimmed so no source instant belongs to two scenes
                 let start = s.start.max(prev_end);
                 if end <= start {

@@ -111,9 +111,18 @@ impl Pacing<'_> {
             slots.push(Slot {
                 start: lock.start,
                 end: lock.end,
-                cut: if lock.start == 0 { CutKind::Start } else { CutKind::Locked },
+                cut: if lock.start == 0 {
+                    CutKind::Start
+                } else {
+                    CutKind::Locked
+                },
                 energy: mean_energy(self.music, self.grid, lock.start, lock.end),
-                arc: arc_at(self.music, self.grid, self.style, (lock.start + lock.end) / 2),
+                arc: arc_at(
+                    self.music,
+                    self.grid,
+                    self.style,
+                    (lock.start + lock.end) / 2,
+                ),
                 locked: Some(lock.index),
             });
             cursor = lock.end;
@@ -174,7 +183,8 @@ impl Pacing<'_> {
                 }
             }
             let half_frame = grid.fps.frame_ticks() / 2;
-            for n in nodes.iter_mut().take(nodes.len().saturating_sub(1)).skip(1) {
+            let interior_count = nodes.len().saturating_sub(2);
+            for n in nodes.iter_mut().skip(1).take(interior_count) {
                 if (n.t - m.from).abs() <= half_frame && !n.forced {
                     n.forbidden = true;
                 }
@@ -189,18 +199,21 @@ impl Pacing<'_> {
         let base = f64::from(style.beats_per_shot);
         let e = f64::from(super::arc::energy_at(self.music, self.grid, node.t));
         let response = f64::from(style.energy_response);
-        // energy 1 halves the shot at full response, energy 0 doubles it
-        let energy_mult = (-(e - 0.5) * 2.0 * response).exp2();
+        // full energy shortens a shot by 1.5x at full response, silence lengthens it as much
+        let energy_mult = (-(e - 0.5) * 1.2 * response).exp2();
         let label = arc_at(self.music, self.grid, style, node.t);
         let mut mult = energy_mult * f64::from(arc_pace(label, style));
         if !style.pattern.is_empty() {
-            let bar = (node.pos / f64::from(self.grid.beats_per_bar)).floor().max(0.0) as usize;
+            let bar = (node.pos / f64::from(self.grid.beats_per_bar))
+                .floor()
+                .max(0.0) as usize;
             if let Some(m) = style.pattern.get(bar % style.pattern.len()) {
                 mult *= f64::from(*m);
             }
         }
         let jitter = f64::from(unit(self.seed, node.t as u64, 0x7a11)) - 0.5;
-        mult *= (jitter * f64::from(style.variation) * 1.2).exp2();
+        // up to +-1 octave at full variation, so tight sections still breathe
+        mult *= (jitter * f64::from(style.variation) * 2.0).exp2();
         let mut target = base * mult;
         if style.intro_beats > 0.0 && node.pos < f64::from(style.intro_beats) - 0.5 {
             target = target.max(f64::from(style.intro_beats) - node.pos);
@@ -319,8 +332,9 @@ impl Pacing<'_> {
         let style = self.style;
         let min = f64::from(style.min_shot_beats);
         let max = f64::from(style.max_shot_beats);
-        let rel = (len - target) / target.max(0.5);
-        let mut c = 4.0 * rel * rel;
+        // miss measured as a ratio: 1 beat for 1.5 costs like 2.25 for 1.5
+        let miss = (len.max(0.05) / target.max(0.5)).log2();
+        let mut c = 4.0 * miss * miss;
         if len < min - 0.25 {
             c += 20.0 + 10.0 * (min - len);
         }

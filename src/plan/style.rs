@@ -154,7 +154,10 @@ impl Style {
                 action_bias: 0.5,
                 variety: 0.9,
                 match_cuts: true,
-                ..named("mtv", "Music-video rhythm: patterned bursts, lots of variety")
+                ..named(
+                    "mtv",
+                    "Music-video rhythm: patterned bursts, lots of variety",
+                )
             },
             "action" => Style {
                 beats_per_shot: 1.5,
@@ -168,7 +171,10 @@ impl Style {
                 variety: 0.6,
                 quality: 0.4,
                 match_cuts: true,
-                ..named("action", "Short shots with the most motion, hardest on climaxes")
+                ..named(
+                    "action",
+                    "Short shots with the most motion, hardest on climaxes",
+                )
             },
             "documentary" => Style {
                 beats_per_shot: 8.0,
@@ -266,7 +272,11 @@ impl Style {
                 let style = serde_json::from_value(value).map_err(|e| file_error(e.to_string()))?;
                 (style, named)
             }
-            _ => return Err(file_error("unsupported extension (use .toml or .json)".to_owned())),
+            _ => {
+                return Err(file_error(
+                    "unsupported extension (use .toml or .json)".to_owned(),
+                ));
+            }
         };
         // A file that does not name itself is named after the file.
         if !named {
@@ -385,7 +395,10 @@ mod tests {
             style.validate().unwrap();
         }
         assert!(Style::builtin("nope").is_none());
-        assert!(matches!(Style::resolve("nope"), Err(PlanError::UnknownStyle(_))));
+        assert!(matches!(
+            Style::resolve("nope"),
+            Err(PlanError::UnknownStyle(_))
+        ));
     }
 
     #[test]
@@ -404,7 +417,10 @@ mod tests {
         assert_eq!(style.transition, Transition::Crossfade { frames: 5 });
         let json_path = dir.join("other.json");
         std::fs::write(&json_path, r#"{"name":"x","max_shot_beats":0.5}"#).unwrap();
-        assert!(matches!(Style::load(&json_path), Err(PlanError::InvalidStyle { .. })));
+        assert!(matches!(
+            Style::load(&json_path),
+            Err(PlanError::InvalidStyle { .. })
+        ));
         assert!(matches!(
             Style::load(&dir.join("missing.toml")),
             Err(PlanError::StyleFile { .. })

@@ -1,1 +1,10 @@
-//! project (being built).
+//! Projects: the user's intent (media, music, settings, seed, locks) in a versioned,
+//! human-readable file; atomic save, autosave/recovery and undo/redo history.
+
+mod file;
+mod history;
+
+pub use file::{
+    ExportOptions, PROJECT_EXTENSION, PROJECT_VERSION, Project, ProjectError, recovery_path,
+};
+pub use history::History;

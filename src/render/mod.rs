@@ -4,7 +4,5 @@ pub mod interchange;
 mod pipeline;
 mod settings;
 
-pub use pipeline::{
-    RenderError, RenderJob, RenderProgress, RenderReport, RenderSegment, render,
-};
+pub use pipeline::{RenderError, RenderJob, RenderProgress, RenderReport, RenderSegment, render};
 pub use settings::{Aspect, Fit, Preset, RenderSettings};

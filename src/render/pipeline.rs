@@ -244,7 +244,9 @@ pub fn render(
 ) -> Result<RenderReport, RenderError> {
     let started = Instant::now();
     if job.segments.is_empty() || job.duration <= 0 {
-        return Err(RenderError::EmptyTimeline("the plan has no segments".into()));
+        return Err(RenderError::EmptyTimeline(
+            "the plan has no segments".into(),
+        ));
     }
     let fps = settings.fps;
     let frames_total = fps.nearest_frame(job.duration).max(1) as u64;
@@ -322,8 +324,7 @@ pub fn render(
                 frames_done,
                 frames_total,
                 fps: speed,
-                eta_secs: (frames_total - frames_done.min(frames_total)) as f64
-                    / speed.max(1e-6),
+                eta_secs: (frames_total - frames_done.min(frames_total)) as f64 / speed.max(1e-6),
             });
         }
     }
@@ -382,7 +383,9 @@ fn shape_music(samples: &[f32], settings: &RenderSettings, duration: Ticks) -> V
 /// Index of the segment covering timeline time `t`.
 fn segment_at(segments: &[RenderSegment], t: Ticks) -> Option<usize> {
     let idx = segments.partition_point(|s| s.end <= t);
-    (idx < segments.len()).then_some(idx).or(segments.len().checked_sub(1))
+    (idx < segments.len())
+        .then_some(idx)
+        .or(segments.len().checked_sub(1))
 }
 
 /// Decodes and fits every output frame in order, sending them to the encoder.
@@ -394,7 +397,10 @@ fn produce_frames(
     cancel: &CancelToken,
     tx: &crossbeam_channel::Sender<Result<Vec<u8>, RenderError>>,
 ) -> Result<Vec<String>, RenderError> {
-    let (width, height) = ((settings.width & !1) as usize, (settings.height & !1) as usize);
+    let (width, height) = (
+        (settings.width & !1) as usize,
+        (settings.height & !1) as usize,
+    );
     // Two readers per clip so a crossfade between two parts of the same clip works.
     let mut readers: HashMap<(usize, usize), ClipReader> = HashMap::new();
     let mut failed: HashMap<usize, String> = HashMap::new();
@@ -483,7 +489,11 @@ fn draw_source(
         Ok(Some(frame)) => canvas.paste_centred(frame),
         Ok(None) => {}
         Err(e) => {
-            tracing::warn!("{} at {:.3} s: {e}", path.display(), secs_from_ticks(src_time));
+            tracing::warn!(
+                "{} at {:.3} s: {e}",
+                path.display(),
+                secs_from_ticks(src_time)
+            );
             failed.insert(key.0, e.to_string());
         }
     }

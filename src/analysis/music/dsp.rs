@@ -14,7 +14,8 @@ pub(crate) fn moving_average(x: &[f32], half: usize) -> Vec<f32> {
         .map(|i| {
             let lo = i.saturating_sub(half);
             let hi = (i + half + 1).min(n);
-            let sum = prefix.get(hi).copied().unwrap_or(acc) - prefix.get(lo).copied().unwrap_or(0.0);
+            let sum =
+                prefix.get(hi).copied().unwrap_or(acc) - prefix.get(lo).copied().unwrap_or(0.0);
             (sum / (hi - lo).max(1) as f64) as f32
         })
         .collect()

@@ -192,6 +192,12 @@ mod tests {
                 / 2048.0;
             assert!((r as f64 - exact.sqrt()).abs() < 1e-4, "window {i}");
         }
-        assert!(curve.smoothed.values.iter().all(|v| (0.0..=1.0).contains(v)));
+        assert!(
+            curve
+                .smoothed
+                .values
+                .iter()
+                .all(|v| (0.0..=1.0).contains(v))
+        );
     }
 }

@@ -191,7 +191,9 @@ impl OnsetFrontEnd {
         }
         self.rows.extend_from_slice(&rows);
         self.frames = end;
-        let keep_from = (end * self.hop).saturating_sub(self.base).min(self.pending.len());
+        let keep_from = (end * self.hop)
+            .saturating_sub(self.base)
+            .min(self.pending.len());
         self.pending.drain(..keep_from);
         self.base += keep_from;
     }
@@ -203,7 +205,13 @@ impl OnsetFrontEnd {
         self.process_ready();
         self.rows.truncate(total_frames * self.bands());
         self.frames = self.frames.min(total_frames);
-        features(&self.rows, self.frames, &self.mel.centres_hz, rate, self.hop)
+        features(
+            &self.rows,
+            self.frames,
+            &self.mel.centres_hz,
+            rate,
+            self.hop,
+        )
     }
 }
 
@@ -277,7 +285,13 @@ fn features(rows: &[f32], frames: usize, centres: &[f32], rate: u32, hop: usize)
 /// Mean absolute difference of the mid-band log spectrum averaged over ~110 ms after a
 /// frame and ~110 ms before it, skipping the ~25 ms around the frame so drum transients
 /// weigh less than sustained (harmonic) change.
-fn harmonic_change(logs: &[f32], frames: usize, bands: usize, mid: &[usize], frame_rate: f32) -> Vec<f32> {
+fn harmonic_change(
+    logs: &[f32],
+    frames: usize,
+    bands: usize,
+    mid: &[usize],
+    frame_rate: f32,
+) -> Vec<f32> {
     if mid.is_empty() || frames == 0 {
         return vec![0.0; frames];
     }

@@ -44,10 +44,21 @@ impl MusicParams {
         let energy_hop = self.energy_hop.clamp(1, energy_window);
         let fft_size = self.fft_size.clamp(256, 8192).next_power_of_two();
         let onset_hop = self.onset_hop.clamp(32, fft_size);
-        let min_bpm = if self.min_bpm.is_finite() { self.min_bpm.clamp(20.0, 400.0) } else { 60.0 };
-        let max_bpm = if self.max_bpm.is_finite() { self.max_bpm.clamp(20.0, 400.0) } else { 200.0 };
+        let min_bpm = if self.min_bpm.is_finite() {
+            self.min_bpm.clamp(20.0, 400.0)
+        } else {
+            60.0
+        };
+        let max_bpm = if self.max_bpm.is_finite() {
+            self.max_bpm.clamp(20.0, 400.0)
+        } else {
+            200.0
+        };
         let (min_bpm, max_bpm) = if max_bpm < min_bpm * 1.5 {
-            (min_bpm.min(max_bpm), (min_bpm.min(max_bpm) * 1.5).max(min_bpm.max(max_bpm)))
+            (
+                min_bpm.min(max_bpm),
+                (min_bpm.min(max_bpm) * 1.5).max(min_bpm.max(max_bpm)),
+            )
         } else {
             (min_bpm, max_bpm)
         };

@@ -42,7 +42,10 @@ pub struct MusicAnalysis {
 impl MusicAnalysis {
     /// Times of the downbeats (first beat of each bar).
     pub fn downbeats(&self) -> impl Iterator<Item = Ticks> + '_ {
-        self.beats.iter().filter(|b| b.beat_in_bar == 0).map(|b| b.time)
+        self.beats
+            .iter()
+            .filter(|b| b.beat_in_bar == 0)
+            .map(|b| b.time)
     }
 }
 
@@ -74,7 +77,10 @@ impl Curve {
         if self.hop <= 0 || t < 0 {
             return 0.0;
         }
-        self.values.get((t / self.hop) as usize).copied().unwrap_or(0.0)
+        self.values
+            .get((t / self.hop) as usize)
+            .copied()
+            .unwrap_or(0.0)
     }
 }
 

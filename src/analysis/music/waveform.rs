@@ -183,8 +183,17 @@ impl WaveformPyramid {
 
     /// The finest level showing `start..end` in at most `max_buckets` buckets, with the index
     /// range of those buckets in that level: `(level, first, end)`.
-    pub fn level_for(&self, start: Ticks, end: Ticks, max_buckets: usize) -> Option<(usize, usize, usize)> {
-        if max_buckets == 0 || end <= start || self.sample_rate == 0 || self.base_bucket_samples == 0 {
+    pub fn level_for(
+        &self,
+        start: Ticks,
+        end: Ticks,
+        max_buckets: usize,
+    ) -> Option<(usize, usize, usize)> {
+        if max_buckets == 0
+            || end <= start
+            || self.sample_rate == 0
+            || self.base_bucket_samples == 0
+        {
             return None;
         }
         let s0 = samples_from_ticks(start, self.sample_rate).max(0) as u64;
@@ -208,7 +217,11 @@ impl WaveformPyramid {
         let Some((k, first, stop)) = self.level_for(start, end, max_buckets) else {
             return Vec::new();
         };
-        let slice = self.levels.get(k).and_then(|l| l.get(first..stop)).unwrap_or(&[]);
+        let slice = self
+            .levels
+            .get(k)
+            .and_then(|l| l.get(first..stop))
+            .unwrap_or(&[]);
         slice.iter().take(max_buckets).copied().collect()
     }
 }
@@ -247,6 +260,9 @@ mod tests {
         let zoomed = p.buckets(ticks_from_secs(10.0), ticks_from_secs(10.5), 10_000);
         assert_eq!(zoomed.len(), 44);
         assert!(p.buckets(0, 0, 10).is_empty());
-        assert!(p.buckets(ticks_from_secs(100.0), ticks_from_secs(200.0), 10).is_empty());
+        assert!(
+            p.buckets(ticks_from_secs(100.0), ticks_from_secs(200.0), 10)
+                .is_empty()
+        );
     }
 }

@@ -1,0 +1,448 @@
+//! The streaming analyser and the detection pipeline shared with `redetect`:
+//! curves (waveform, energy, onset features) are built while audio arrives; tempo, beats,
+//! bars, onsets and sections are derived from the curves alone.
+
+use rayon::prelude::*;
+
+use crate::jobs::CancelToken;
+use crate::time::{TICKS_PER_SECOND, Ticks, ticks_from_samples, ticks_from_secs};
+
+use super::beats::{BeatRun, parity_balance, track_segment};
+use super::dsp::{mean, moving_average, quantile};
+use super::energy::EnergyAccumulator;
+use super::meter::assign_bars;
+use super::onset::OnsetFrontEnd;
+use super::params::{MusicError, MusicParams};
+use super::peaks::pick_peaks;
+use super::sections::sections;
+use super::tempo::{TempoPath, tempo_path};
+use super::types::{Beat, Curve, MusicAnalysis, WaveformPyramid};
+use super::waveform::WaveformBuilder;
+
+/// Shortest audio the analysis accepts, seconds.
+const MIN_SECS: f64 = 1.0;
+/// Where a beat sits relative to the centre of the onset frame that peaks on it, seconds
+/// (the log spectral flux rises as soon as an attack enters the window; measured on clicks).
+const ONSET_LAG_SECS: f64 = 0.0;
+/// Parity balance under which a level is taken for a subdivision of the beat.
+const SUBDIVISION_BALANCE: f32 = 0.5;
+
+/// Streaming analyser: feed mono samples at `params.analysis_rate` as they are decoded,
+/// then call [`MusicAnalyzer::finish`].
+pub struct MusicAnalyzer {
+    params: MusicParams,
+    waveform: WaveformBuilder,
+    energy: EnergyAccumulator,
+    onset: OnsetFrontEnd,
+    samples: u64,
+    clean: Vec<f32>,
+}
+
+impl std::fmt::Debug for MusicAnalyzer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MusicAnalyzer")
+            .field("params", &self.params)
+            .field("samples", &self.samples)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MusicAnalyzer {
+    /// A fresh analyser (parameters are sanitised first).
+    pub fn new(params: MusicParams) -> Self {
+        let params = params.sanitized();
+        Self {
+            waveform: WaveformBuilder::new(params.analysis_rate, params.waveform_bucket),
+            energy: EnergyAccumulator::new(params.energy_window, params.energy_hop),
+            onset: OnsetFrontEnd::new(
+                params.analysis_rate,
+                params.fft_size as usize,
+                params.onset_hop as usize,
+                params.mel_bands as usize,
+            ),
+            params,
+            samples: 0,
+            clean: Vec::new(),
+        }
+    }
+
+    /// Adds decoded samples: updates the waveform pyramid and energy sums and runs the STFT
+    /// over every complete frame. Non-finite samples count as silence.
+    pub fn push(&mut self, mono: &[f32]) {
+        if mono.is_empty() {
+            return;
+        }
+        self.clean.clear();
+        self.clean
+            .extend(mono.iter().map(|&x| if x.is_finite() { x } else { 0.0 }));
+        self.samples += mono.len() as u64;
+        self.waveform.push(&self.clean);
+        self.energy.push(&self.clean);
+        self.onset.push(&self.clean);
+    }
+
+    /// The waveform so far, for drawing while decoding continues.
+    pub fn waveform_so_far(&self) -> WaveformPyramid {
+        self.waveform.snapshot()
+    }
+
+    /// Samples pushed so far.
+    pub fn samples_pushed(&self) -> u64 {
+        self.samples
+    }
+
+    /// Finishes the curves and runs tempo, beat, bar, onset and section detection.
+    pub fn finish(self, cancel: &CancelToken) -> Result<MusicAnalysis, MusicError> {
+        let rate = self.params.analysis_rate;
+        let secs = self.samples as f64 / rate as f64;
+        if secs < MIN_SECS {
+            return Err(MusicError::TooShort {
+                secs,
+                min_secs: MIN_SECS,
+            });
+        }
+        if cancel.is_cancelled() {
+            return Err(MusicError::Cancelled);
+        }
+        let hop = self.params.onset_hop as usize;
+        let frame_rate = rate as f64 / hop as f64;
+        let waveform = self.waveform.snapshot();
+        let energy = self.energy.curve(rate);
+        let feats = self.onset.finish(rate);
+        if cancel.is_cancelled() {
+            return Err(MusicError::Cancelled);
+        }
+        let hop_ticks = ticks_from_samples(hop as i64, rate);
+        let curve = |values: Vec<f32>| Curve {
+            hop: hop_ticks,
+            values,
+        };
+        let mut analysis = MusicAnalysis {
+            duration: ticks_from_samples(self.samples as i64, rate),
+            analysis_rate: rate,
+            onset_strength: curve(adaptive_normalise(&feats.flux, frame_rate)),
+            onset_low: curve(adaptive_normalise(&feats.low, frame_rate)),
+            harmonic_change: curve(scale_to_unit(&feats.harmonic)),
+            energy,
+            waveform,
+            ..MusicAnalysis::default()
+        };
+        detect(&mut analysis, &self.params, cancel)?;
+        Ok(analysis)
+    }
+}
+
+/// Analyses a whole buffer of mono samples at `params.analysis_rate`.
+pub fn analyze_samples(
+    mono: &[f32],
+    params: &MusicParams,
+    cancel: &CancelToken,
+) -> Result<MusicAnalysis, MusicError> {
+    let mut analyzer = MusicAnalyzer::new(params.clone());
+    analyzer.push(mono);
+    analyzer.finish(cancel)
+}
+
+/// Re-runs the cheap last steps (tempo path, beats, bars, onset picking, sections) over the
+/// curves cached in `analysis` with new parameters; never needs the audio. Energy and
+/// spectrogram settings of `params` cannot change here and are ignored.
+pub fn redetect(analysis: &MusicAnalysis, params: &MusicParams) -> MusicAnalysis {
+    let mut out = analysis.clone();
+    match detect(&mut out, params, &CancelToken::new()) {
+        Ok(()) => out,
+        Err(_) => analysis.clone(),
+    }
+}
+
+/// Local mean normalisation over ±2 s so quiet passages track like loud ones, then scaled so
+/// the strong peaks sit near 1.
+fn adaptive_normalise(x: &[f32], frame_rate: f64) -> Vec<f32> {
+    let local = moving_average(x, (2.0 * frame_rate).round() as usize);
+    let floor = 0.1 * mean(x) + 1e-9;
+    let y: Vec<f32> = x.iter().zip(&local).map(|(v, m)| v / (m + floor)).collect();
+    scale_to_unit(&y)
+}
+
+/// Divides by the 99.5th percentile of the non-zero values and clamps to 0..=1.
+fn scale_to_unit(x: &[f32]) -> Vec<f32> {
+    let nz: Vec<f32> = x.iter().copied().filter(|&v| v > 0.0).collect();
+    let top = quantile(&nz, 0.995);
+    if top <= 0.0 {
+        return vec![0.0; x.len()];
+    }
+    x.iter().map(|v| (v / top).clamp(0.0, 1.0)).collect()
+}
+
+/// Which onset frames carry sound: energy within `45 + 20 * sensitivity` dB of the loud level.
+fn activity(
+    analysis: &MusicAnalysis,
+    frames: usize,
+    hop_ticks: Ticks,
+    sensitivity: f32,
+) -> Vec<bool> {
+    let db = &analysis.energy.db;
+    if db.values.is_empty() || db.hop <= 0 {
+        return vec![true; frames];
+    }
+    let loud = quantile(&db.values, 0.95);
+    let threshold = (loud - (45.0 + 20.0 * sensitivity)).max(-85.0);
+    (0..frames)
+        .map(|n| db.at(n as Ticks * hop_ticks) > threshold)
+        .collect()
+}
+
+/// Stretches of sound long enough to track: gaps shorter than `bridge` frames are closed,
+/// stretches shorter than `min_len` frames dropped.
+fn segments(active: &[bool], bridge: usize, min_len: usize) -> Vec<std::ops::Range<usize>> {
+    let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut start = None;
+    for (n, &a) in active.iter().chain(std::iter::once(&false)).enumerate() {
+        match (a, start) {
+            (true, None) => start = Some(n),
+            (false, Some(s)) => {
+                runs.push(s..n);
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    let mut merged: Vec<std::ops::Range<usize>> = Vec::new();
+    for r in runs {
+        match merged.last_mut() {
+            Some(last) if r.start - last.end < bridge => last.end = r.end,
+            _ => merged.push(r),
+        }
+    }
+    merged.retain(|r| r.len() >= min_len);
+    merged
+}
+
+/// Least-squares beat period over every run (slope of beat time against beat index), seconds.
+fn fitted_period(runs: &[Vec<f64>]) -> Option<f64> {
+    let mut num = 0.0;
+    let mut den = 0.0;
+    for run in runs.iter().filter(|r| r.len() >= 4) {
+        let n = run.len() as f64;
+        let mk = (n - 1.0) / 2.0;
+        let mt = run.iter().sum::<f64>() / n;
+        let sxy: f64 = run
+            .iter()
+            .enumerate()
+            .map(|(k, t)| (k as f64 - mk) * (t - mt))
+            .sum();
+        let sxx: f64 = (0..run.len()).map(|k| (k as f64 - mk).powi(2)).sum();
+        num += sxy;
+        den += sxx;
+    }
+    (den > 0.0 && num > 0.0).then(|| num / den)
+}
+
+/// The detection pipeline over the curves in `analysis`; fills tempo, beats, onsets, sections.
+pub(crate) fn detect(
+    analysis: &mut MusicAnalysis,
+    params: &MusicParams,
+    cancel: &CancelToken,
+) -> Result<(), MusicError> {
+    let p = params.sanitized();
+    let rate = analysis.analysis_rate.max(1);
+    let hop_ticks = analysis.onset_strength.hop.max(1);
+    let hop_secs = hop_ticks as f64 / TICKS_PER_SECOND as f64;
+    let frame_rate = 1.0 / hop_secs;
+    let o = analysis.onset_strength.values.clone();
+    let frames = o.len();
+    let low = if analysis.onset_low.values.len() == frames {
+        analysis.onset_low.values.clone()
+    } else {
+        vec![0.0; frames]
+    };
+    let harmonic = if analysis.harmonic_change.values.len() == frames {
+        analysis.harmonic_change.values.clone()
+    } else {
+        vec![0.0; frames]
+    };
+    let _ = rate;
+
+    let active = activity(analysis, frames, hop_ticks, p.beat_sensitivity);
+    let bridge = ((1.5 * 60.0 / p.min_bpm).max(1.2) * frame_rate).round() as usize;
+    let segs = segments(&active, bridge, (1.5 * frame_rate).round() as usize);
+    let path = tempo_path(
+        &o,
+        &active,
+        frame_rate,
+        p.min_bpm,
+        p.max_bpm,
+        p.tempo_window_secs,
+        cancel,
+    )?;
+    if cancel.is_cancelled() {
+        return Err(MusicError::Cancelled);
+    }
+
+    // Onset envelope at unit standard deviation over the sounding frames, for the DP.
+    let sounding: Vec<f32> = o
+        .iter()
+        .zip(&active)
+        .filter(|(_, a)| **a)
+        .map(|(v, _)| *v)
+        .collect();
+    let mu = mean(&sounding);
+    let sd = (sounding.iter().map(|v| (v - mu) * (v - mu)).sum::<f32>()
+        / sounding.len().max(1) as f32)
+        .sqrt()
+        .max(1e-6);
+    let local: Vec<f32> = o.iter().map(|v| v / sd).collect();
+
+    // Metrical levels to try, fastest first: the path times 4, 2, 1, 1/2 when mostly in range.
+    let in_range = |f: f64| {
+        let ok = path
+            .bpm
+            .iter()
+            .filter(|&&b| b * f >= p.min_bpm * 0.97 && b * f <= p.max_bpm * 1.03)
+            .count();
+        ok as f64 >= 0.8 * path.bpm.len() as f64
+    };
+    let factors: Vec<f64> = [4.0, 2.0, 1.0, 0.5]
+        .into_iter()
+        .filter(|&f| f == 1.0 || in_range(f))
+        .collect();
+    let tightness = p.beat_tightness as f32;
+    let candidates: Vec<(f64, Vec<BeatRun>)> = factors
+        .par_iter()
+        .map(|&f| {
+            let periods = path.periods(frames, frame_rate, f);
+            let runs = segs
+                .iter()
+                .map(|s| track_segment(&local, &periods, s.clone(), tightness))
+                .collect();
+            (f, runs)
+        })
+        .collect();
+    if cancel.is_cancelled() {
+        return Err(MusicError::Cancelled);
+    }
+    let mo = mean(&o).max(1e-6);
+    let ml = mean(&low).max(1e-6);
+    let accent: Vec<f32> = o.iter().zip(&low).map(|(a, b)| a / mo + b / ml).collect();
+    let mut chosen = candidates.len().saturating_sub(1);
+    for (i, (_, runs)) in candidates.iter().enumerate() {
+        let balance = parity_balance(runs, &accent);
+        tracing::debug!(factor = candidates[i].0, balance, "metrical level");
+        if balance >= SUBDIVISION_BALANCE {
+            chosen = i;
+            break;
+        }
+    }
+    let (factor, runs) = candidates
+        .into_iter()
+        .nth(chosen)
+        .unwrap_or((1.0, Vec::new()));
+    let runs: Vec<BeatRun> = runs.into_iter().filter(|r| !r.is_empty()).collect();
+
+    // Bars.
+    let bars = assign_bars(&runs, &o, &low, &harmonic);
+
+    // Beats with confidence (strength relative to the local mean strength).
+    let local_mean = moving_average(&o, (2.0 * frame_rate).round() as usize);
+    let mut beats = Vec::new();
+    for (run, pos) in runs.iter().zip(&bars.positions) {
+        for (&f, &(bar, beat_in_bar)) in run.iter().zip(pos) {
+            let n = f.round().max(0.0) as usize;
+            let strength = super::dsp::max_around(&o, n, 1, 1);
+            let m = local_mean.get(n).copied().unwrap_or(0.0);
+            let confidence = if m > 0.0 {
+                (strength / (3.0 * m)).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            beats.push(Beat {
+                time: ticks_from_secs(f * hop_secs + ONSET_LAG_SECS).clamp(0, analysis.duration),
+                bar,
+                beat_in_bar,
+                confidence,
+            });
+        }
+    }
+
+    let run_secs: Vec<Vec<f64>> = runs
+        .iter()
+        .map(|r| r.iter().map(|f| f * hop_secs).collect())
+        .collect();
+    let tempo = match fitted_period(&run_secs) {
+        Some(period) => 60.0 / period,
+        None => {
+            let mut b: Vec<f32> = path.bpm.iter().map(|&x| (x * factor) as f32).collect();
+            b.retain(|x| x.is_finite());
+            quantile(&b, 0.5) as f64
+        }
+    };
+
+    let onsets = pick_peaks(&o, frame_rate, p.beat_sensitivity)
+        .into_iter()
+        .filter(|&n| active.get(n).copied().unwrap_or(false))
+        .map(|n| ticks_from_secs(n as f64 * hop_secs + ONSET_LAG_SECS).clamp(0, analysis.duration))
+        .collect();
+
+    let downbeats: Vec<Ticks> = beats
+        .iter()
+        .filter(|b| b.beat_in_bar == 0)
+        .map(|b| b.time)
+        .collect();
+    analysis.sections = sections(&analysis.energy, &downbeats, analysis.duration);
+    analysis.tempo_bpm = (tempo * 10.0).round() / 10.0;
+    analysis.beats_per_bar = bars.beats_per_bar;
+    analysis.beats = beats;
+    analysis.onsets = onsets;
+    analysis.local_tempo = local_tempo_curve(&path, factor, hop_ticks);
+    Ok(())
+}
+
+fn local_tempo_curve(path: &TempoPath, factor: f64, hop_ticks: Ticks) -> Curve {
+    let scaled = path.scaled(factor);
+    Curve {
+        hop: hop_ticks * scaled.step as Ticks,
+        values: scaled
+            .bpm
+            .iter()
+            .map(|&b| ((b * 10.0).round() / 10.0) as f32)
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn too_short_and_cancelled() {
+        let p = MusicParams::default();
+        let r = analyze_samples(&[0.0; 100], &p, &CancelToken::new());
+        assert!(matches!(r, Err(MusicError::TooShort { .. })));
+        let c = CancelToken::new();
+        c.cancel();
+        let r = analyze_samples(&vec![0.0; 22_050 * 3], &p, &c);
+        assert!(matches!(r, Err(MusicError::Cancelled)));
+    }
+
+    #[test]
+    fn silence_gives_no_beats_and_no_panic() {
+        let a = analyze_samples(
+            &vec![0.0; 22_050 * 5],
+            &MusicParams::default(),
+            &CancelToken::new(),
+        )
+        .unwrap();
+        assert!(a.beats.is_empty());
+        assert!(a.onsets.is_empty());
+        let b = redetect(&a, &MusicParams::default());
+        assert!(b.beats.is_empty());
+    }
+
+    #[test]
+    fn segments_bridge_short_gaps() {
+        let mut a = vec![true; 100];
+        a[40..45].fill(false);
+        a[70..100].fill(false);
+        assert_eq!(segments(&a, 10, 5), vec![0..70]);
+        assert_eq!(segments(&a, 3, 5), vec![0..40, 45..70]);
+    }
+}

@@ -1,0 +1,767 @@
+//! Selection: which source range fills each slot.
+//!
+//! A scene's score for a slot is
+//! `quality + motion match + duration fit + fresh clip - recent clip - neighbour clip
+//!  - similar look - story order miss + seeded jitter`, every term read from the index's
+//! struct-of-arrays. The best scene is found by a bounded search over cells (motion bin x
+//! duration class, best quality first): a cell is abandoned as soon as its upper bound
+//! falls below the best score so far, so a slot typically scores tens of scenes out of
+//! 100,000 and still returns exactly the argmax a full pass would (`best_dense` is that
+//! full pass; the tests check both agree). Used footage is tracked per scene as free gaps,
+//! so a long scene can give several shots but no instant is shown twice until the footage
+//! runs out; then the least recently used range is reused.
+
+use std::collections::HashMap;
+use std::num::NonZeroUsize;
+
+use kiddo::SquaredEuclidean;
+
+use super::arc::wanted_motion;
+use super::error::PlanError;
+use super::index::{DUR_CLASSES, MOTION_BINS, PlanIndex, duration_class_max};
+use super::pacing::{CutKind, Slot};
+use super::rng::unit;
+use super::style::Style;
+use super::timeline::{Segment, Transition};
+use crate::analysis::music::SectionLabel;
+use crate::time::{TICKS_PER_SECOND, Ticks, secs_from_ticks};
+
+/// Penalty for the clip of the neighbouring segment: consecutive shots from one clip only
+/// when there is no other clip.
+const NEIGHBOUR_PENALTY: f32 = 10.0;
+/// How much worse (in score) a match cut may be than the best shot and still win.
+const MATCH_SLACK: f32 = 0.5;
+/// Share of eligible cuts that try a match cut.
+const MATCH_RATE: f32 = 0.2;
+/// Look neighbours consulted for match cuts.
+const MATCH_NEIGHBOURS: usize = 12;
+/// Look neighbours marked "seen" after each shot.
+const SIMILAR_NEIGHBOURS: usize = 6;
+
+/// Weights of the score terms, derived from the style.
+#[derive(Debug, Clone, Copy)]
+struct Weights {
+    motion: f32,
+    quality: f32,
+    dur: f32,
+    fresh: f32,
+    recent: f32,
+    recent_window: u32,
+    similar: f32,
+    scene_reuse: f32,
+    chrono: f32,
+    jitter: f32,
+}
+
+impl Weights {
+    fn new(style: &Style, clips: usize) -> Self {
+        let variety = style.variety.clamp(0.0, 1.0);
+        // a window longer than a third of the clips forces a fixed rotation through them
+        let window_cap = (clips / 3).max(1) as u32;
+        Self {
+            motion: 1.0,
+            quality: 0.6 * style.quality.clamp(0.0, 1.0),
+            dur: 0.15,
+            fresh: 0.3 + 0.4 * variety,
+            recent: 0.3 + 0.7 * variety,
+            recent_window: (1 + (variety * 4.0).round() as u32).min(window_cap),
+            similar: 0.6 * variety,
+            scene_reuse: 0.3 + 0.5 * variety,
+            chrono: 1.5 * style.chronology.clamp(0.0, 1.0),
+            jitter: 0.05 + 0.2 * style.variation.clamp(0.0, 1.0),
+        }
+    }
+
+    /// Largest total of the non-negative terms besides quality and motion.
+    fn extras(&self) -> f32 {
+        self.dur + self.fresh + self.jitter + 1e-4
+    }
+}
+
+/// What selection knows about the slot being filled.
+#[derive(Debug, Clone)]
+pub(crate) struct SlotView {
+    pub len: Ticks,
+    pub energy: f32,
+    pub wanted: f32,
+    pub arc: Option<SectionLabel>,
+    pub cut: CutKind,
+    /// Position of the slot's middle in the song, 0..=1.
+    pub time_frac: f32,
+    /// Clip positions of the neighbouring segments.
+    pub avoid: [Option<usize>; 2],
+}
+
+/// A scene picked for a slot, before it becomes a segment.
+#[derive(Debug, Clone)]
+pub(crate) struct Pick {
+    pub scene: usize,
+    pub score: f32,
+    pub note: Option<String>,
+    /// Use these gaps for the window instead of the free ones (reuse).
+    pub reuse: bool,
+}
+
+/// Selection state for one plan: footage use, recency and variety marks.
+pub(crate) struct Selector<'a> {
+    index: &'a PlanIndex,
+    style: &'a Style,
+    seed: u64,
+    w: Weights,
+    duration: Ticks,
+    longest_free: Vec<Ticks>,
+    gaps: HashMap<usize, Vec<(Ticks, Ticks)>>,
+    hard_gaps: HashMap<usize, Vec<(Ticks, Ticks)>>,
+    similar_until: Vec<u32>,
+    clip_uses: Vec<u32>,
+    clip_last: Vec<Option<u32>>,
+    scene_last: HashMap<usize, u32>,
+    scene_uses: Vec<u16>,
+    slot_no: u32,
+    prev_scene: Option<usize>,
+    prev_clip: Option<usize>,
+}
+
+fn subtract(gaps: &mut Vec<(Ticks, Ticks)>, lo: Ticks, hi: Ticks) {
+    let mut out = Vec::with_capacity(gaps.len() + 1);
+    for &(a, b) in gaps.iter() {
+        if hi <= a || b <= lo {
+            out.push((a, b));
+            continue;
+        }
+        if a < lo {
+            out.push((a, lo));
+        }
+        if hi < b {
+            out.push((hi, b));
+        }
+    }
+    *gaps = out;
+}
+
+fn longest(gaps: &[(Ticks, Ticks)]) -> Ticks {
+    gaps.iter().map(|(a, b)| b - a).max().unwrap_or(0)
+}
+
+impl<'a> Selector<'a> {
+    /// Fresh state: exclusions applied, locked footage marked used.
+    pub fn new(
+        index: &'a PlanIndex,
+        style: &'a Style,
+        seed: u64,
+        excluded: &[(usize, Ticks, Ticks)],
+        locked: &[Segment],
+        duration: Ticks,
+    ) -> Self {
+        let mut sel = Self {
+            index,
+            style,
+            seed,
+            w: Weights::new(style, index.clips.len()),
+            duration: duration.max(1),
+            longest_free: index
+                .start
+                .iter()
+                .zip(&index.end)
+                .map(|(s, e)| e - s)
+                .collect(),
+            gaps: HashMap::new(),
+            hard_gaps: HashMap::new(),
+            similar_until: vec![0; index.scene_count()],
+            clip_uses: vec![0; index.clips.len()],
+            clip_last: vec![None; index.clips.len()],
+            scene_last: HashMap::new(),
+            scene_uses: vec![0; index.scene_count()],
+            slot_no: 0,
+            prev_scene: None,
+            prev_clip: None,
+        };
+        for &(clip_id, lo, hi) in excluded {
+            for n in sel.overlapping(clip_id, lo, hi) {
+                let full = sel.full(n);
+                let hard = sel.hard_gaps.entry(n).or_insert_with(|| vec![full]);
+                subtract(hard, lo, hi);
+                let free = sel.gaps.entry(n).or_insert_with(|| vec![full]);
+                subtract(free, lo, hi);
+                let l = longest(free);
+                if let Some(x) = sel.longest_free.get_mut(n) {
+                    *x = l;
+                }
+            }
+        }
+        for seg in locked {
+            sel.mark_used_range(seg.clip, seg.src_in, seg.src_out);
+        }
+        sel
+    }
+
+    fn full(&self, n: usize) -> (Ticks, Ticks) {
+        (
+            self.index.start.get(n).copied().unwrap_or(0),
+            self.index.end.get(n).copied().unwrap_or(0),
+        )
+    }
+
+    /// Scenes of clip `clip_id` overlapping `[lo, hi)`.
+    fn overlapping(&self, clip_id: usize, lo: Ticks, hi: Ticks) -> Vec<usize> {
+        let Some(entry) = self
+            .index
+            .clip_pos(clip_id)
+            .and_then(|p| self.index.clips.get(p))
+        else {
+            return Vec::new();
+        };
+        let range = entry.scenes.clone();
+        let ends = self.index.end.get(range.clone()).unwrap_or(&[]);
+        let first = range.start + ends.partition_point(|&e| e <= lo);
+        (first..range.end)
+            .take_while(|&n| self.index.start.get(n).is_some_and(|&s| s < hi))
+            .collect()
+    }
+
+    fn mark_used_range(&mut self, clip_id: usize, lo: Ticks, hi: Ticks) {
+        for n in self.overlapping(clip_id, lo, hi) {
+            let base = self
+                .hard_gaps
+                .get(&n)
+                .cloned()
+                .unwrap_or_else(|| vec![self.full(n)]);
+            let free = self.gaps.entry(n).or_insert(base);
+            subtract(free, lo, hi);
+            let l = longest(free);
+            if let Some(x) = self.longest_free.get_mut(n) {
+                *x = l;
+            }
+            self.scene_last.insert(n, self.slot_no);
+            if let Some(u) = self.scene_uses.get_mut(n) {
+                *u = u.saturating_add(1);
+            }
+        }
+    }
+
+    /// Records a locked segment passing by: its clip counts as used here.
+    pub fn pass_locked(&mut self, seg: &Segment) {
+        let clip = self.index.clip_pos(seg.clip);
+        if let Some(c) = clip {
+            self.note_clip(c);
+        }
+        self.prev_clip = clip;
+        self.prev_scene = self
+            .overlapping(seg.clip, seg.src_in, seg.src_out)
+            .first()
+            .copied();
+        self.slot_no += 1;
+    }
+
+    fn note_clip(&mut self, c: usize) {
+        if let Some(u) = self.clip_uses.get_mut(c) {
+            *u += 1;
+        }
+        if let Some(l) = self.clip_last.get_mut(c) {
+            *l = Some(self.slot_no);
+        }
+    }
+
+    /// The selection view of `slot`; `next_clip` is the clip id of a locked segment right after it.
+    pub fn view(&self, slot: &Slot, next_clip: Option<usize>) -> SlotView {
+        SlotView {
+            len: slot.end - slot.start,
+            energy: slot.energy,
+            wanted: wanted_motion(slot.energy, slot.arc, self.style),
+            arc: slot.arc,
+            cut: slot.cut,
+            time_frac: ((slot.start + slot.end) as f64 / 2.0 / self.duration as f64) as f32,
+            avoid: [
+                self.prev_clip,
+                next_clip.and_then(|id| self.index.clip_pos(id)),
+            ],
+        }
+    }
+
+    /// Score of scene `n` for the slot, ignoring whether it still has room.
+    pub fn score(&self, n: usize, v: &SlotView) -> f32 {
+        let ix = self.index;
+        let (Some(&clip), Some(&motion), Some(&quality)) =
+            (ix.clip.get(n), ix.motion.get(n), ix.quality.get(n))
+        else {
+            return f32::NEG_INFINITY;
+        };
+        let clip = clip as usize;
+        let w = &self.w;
+        let free = self.longest_free.get(n).copied().unwrap_or(0).max(1);
+        let mut s = w.quality * quality - w.motion * (motion - v.wanted).abs();
+        s += w.dur * (v.len as f32 / free as f32).min(1.0);
+        if self.clip_uses.get(clip).copied().unwrap_or(0) == 0 {
+            s += w.fresh;
+        }
+        if let Some(Some(last)) = self.clip_last.get(clip) {
+            let age = self.slot_no.saturating_sub(*last);
+            if age <= w.recent_window {
+                s -= w.recent * (w.recent_window + 1 - age) as f32 / w.recent_window as f32;
+            }
+        }
+        if v.avoid.contains(&Some(clip)) {
+            s -= NEIGHBOUR_PENALTY;
+        }
+        if self.similar_until.get(n).copied().unwrap_or(0) > self.slot_no {
+            s -= w.similar;
+        }
+        // the same shot again, even from unused frames, reads as repetition
+        let uses = self.scene_uses.get(n).copied().unwrap_or(0).min(3);
+        s -= w.scene_reuse * f32::from(uses);
+        if w.chrono > 0.0 && ix.clips.len() > 1 {
+            let frac = clip as f32 / (ix.clips.len() - 1) as f32;
+            s -= w.chrono * (frac - v.time_frac).abs();
+        }
+        s + w.jitter * unit(self.seed, u64::from(self.slot_no), n as u64)
+    }
+
+    fn usable(&self, n: usize, v: &SlotView) -> bool {
+        self.longest_free.get(n).is_some_and(|&l| l >= v.len)
+    }
+
+    /// Best unused scene with room for the slot: bounded search over the index cells.
+    pub fn best_fresh(&self, v: &SlotView) -> Option<(f32, usize)> {
+        let ix = self.index;
+        let w = &self.w;
+        let extras = w.extras();
+        let classes: Vec<usize> = (0..DUR_CLASSES)
+            .filter(|&c| duration_class_max(c).is_none_or(|max| max > v.len))
+            .collect();
+        let mut bins: Vec<(f32, usize)> = (0..MOTION_BINS)
+            .map(|b| {
+                let lo = b as f32 / MOTION_BINS as f32;
+                let hi = (b + 1) as f32 / MOTION_BINS as f32;
+                ((lo - v.wanted).max(v.wanted - hi).max(0.0), b)
+            })
+            .collect();
+        bins.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+        let mut best: Option<(f32, usize)> = None;
+        for (dist, b) in bins {
+            let motion_bound = -w.motion * dist;
+            if best.is_some_and(|(bs, _)| w.quality + motion_bound + extras < bs) {
+                break;
+            }
+            for &c in &classes {
+                let Some(cell) = ix.cells.get(b * DUR_CLASSES + c) else {
+                    continue;
+                };
+                for &n in cell {
+                    let n = n as usize;
+                    let q = ix.quality.get(n).copied().unwrap_or(0.0);
+                    if best.is_some_and(|(bs, _)| w.quality * q + motion_bound + extras < bs) {
+                        break;
+                    }
+                    if !self.usable(n, v) {
+                        continue;
+                    }
+                    let s = self.score(n, v);
+                    if better(s, n, best) {
+                        best = Some((s, n));
+                    }
+                }
+            }
+        }
+        best
+    }
+
+    /// The same argmax as `best_fresh`, by scoring every scene: the reference it is tested against.
+    #[cfg(test)]
+    pub fn best_dense(&self, v: &SlotView) -> Option<(f32, usize)> {
+        let mut best = None;
+        for n in 0..self.index.scene_count() {
+            if self.usable(n, v) {
+                let s = self.score(n, v);
+                if better(s, n, best) {
+                    best = Some((s, n));
+                }
+            }
+        }
+        best
+    }
+
+    /// Every usable scene with its score, best first.
+    pub fn ranked(&self, v: &SlotView) -> Vec<(f32, usize)> {
+        let mut all: Vec<(f32, usize)> = (0..self.index.scene_count())
+            .filter(|&n| self.usable(n, v))
+            .map(|n| (self.score(n, v), n))
+            .collect();
+        all.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        all
+    }
+
+    /// A match cut: the best usable scene of another clip that looks like the previous shot.
+    fn match_cut(&self, v: &SlotView) -> Option<(f32, usize)> {
+        let prev = self.prev_scene?;
+        let tree = self.index.tree.as_ref()?;
+        let point = self.index.look.get(prev)?;
+        let k = NonZeroUsize::new(MATCH_NEIGHBOURS)?;
+        let prev_clip = self.index.clip.get(prev).copied();
+        let found = tree
+            .query(point)
+            .nearest_n::<SquaredEuclidean<f32>>(k)
+            .execute();
+        let mut best = None;
+        for item in found {
+            let n = item.item as usize;
+            if n == prev || self.index.clip.get(n).copied() == prev_clip || !self.usable(n, v) {
+                continue;
+            }
+            let mut s = self.score(n, v);
+            if self.similar_until.get(n).copied().unwrap_or(0) > self.slot_no {
+                s += self.w.similar; // looking alike is the point here
+            }
+            if better(s, n, best) {
+                best = Some((s, n));
+            }
+        }
+        best
+    }
+
+    /// Least recently used scene with an allowed range long enough (footage exhausted).
+    fn least_recent(&self, v: &SlotView) -> Option<usize> {
+        (0..self.index.scene_count())
+            .filter(|&n| self.hard_longest(n) >= v.len)
+            .min_by(|&a, &b| {
+                let key = |n: usize| {
+                    let avoid = self
+                        .index
+                        .clip
+                        .get(n)
+                        .is_some_and(|&c| v.avoid.contains(&Some(c as usize)));
+                    (avoid, self.scene_last.get(&n).copied().unwrap_or(0))
+                };
+                key(a)
+                    .cmp(&key(b))
+                    .then(self.score(b, v).total_cmp(&self.score(a, v)))
+                    .then(a.cmp(&b))
+            })
+    }
+
+    /// Scene with the longest allowed range (nothing is long enough for the slot).
+    fn longest_any(&self, v: &SlotView) -> Option<usize> {
+        (0..self.index.scene_count())
+            .filter(|&n| self.hard_longest(n) > 0)
+            .min_by_key(|&n| {
+                let avoid = self
+                    .index
+                    .clip
+                    .get(n)
+                    .is_some_and(|&c| v.avoid.contains(&Some(c as usize)));
+                (avoid, std::cmp::Reverse(self.hard_longest(n)), n)
+            })
+    }
+
+    fn hard_gaps_of(&self, n: usize) -> Vec<(Ticks, Ticks)> {
+        self.hard_gaps
+            .get(&n)
+            .cloned()
+            .unwrap_or_else(|| vec![self.full(n)])
+    }
+
+    fn hard_longest(&self, n: usize) -> Ticks {
+        match self.hard_gaps.get(&n) {
+            Some(g) => longest(g),
+            None => {
+                let (s, e) = self.full(n);
+                e - s
+            }
+        }
+    }
+
+    /// Picks the scene for a slot: fresh footage first (or a match cut), then the least
+    /// recently used range, then the longest scene held over a slot it cannot fill.
+    pub fn pick(&self, v: &SlotView) -> Result<Pick, PlanError> {
+        let fresh = self.best_fresh(v);
+        if let Some((score, scene)) = fresh {
+            let try_match = self.style.match_cuts
+                && matches!(v.cut, CutKind::Beat | CutKind::Downbeat)
+                && unit(self.seed, u64::from(self.slot_no), 0x3a7c) < MATCH_RATE;
+            if try_match {
+                if let Some((ms, m)) = self.match_cut(v) {
+                    if m != scene && ms >= score - MATCH_SLACK {
+                        return Ok(Pick {
+                            scene: m,
+                            score: ms,
+                            note: Some("match cut: looks like the previous shot".to_owned()),
+                            reuse: false,
+                        });
+                    }
+                }
+            }
+            return Ok(Pick {
+                scene,
+                score,
+                note: None,
+                reuse: false,
+            });
+        }
+        if let Some(n) = self.least_recent(v) {
+            return Ok(Pick {
+                scene: n,
+                score: self.score(n, v),
+                note: Some("reused: unused footage ran out, least recently used range".to_owned()),
+                reuse: true,
+            });
+        }
+        if let Some(n) = self.longest_any(v) {
+            let l = self.hard_longest(n);
+            return Ok(Pick {
+                scene: n,
+                score: self.score(n, v),
+                note: Some(format!(
+                    "held: longest scene ({:.2} s) is shorter than the {:.2} s slot",
+                    secs_from_ticks(l),
+                    secs_from_ticks(v.len)
+                )),
+                reuse: true,
+            });
+        }
+        Err(PlanError::NoUsableFootage)
+    }
+
+    /// The source window of scene `n` for the slot: inside one gap, on the clip's frame grid,
+    /// busiest part for energetic slots and steadiest for calm ones, clear of the scene edges.
+    pub fn window(&self, n: usize, v: &SlotView, reuse: bool) -> (Ticks, Ticks) {
+        let gaps = if reuse {
+            self.hard_gaps_of(n)
+        } else {
+            self.gaps
+                .get(&n)
+                .cloned()
+                .unwrap_or_else(|| vec![self.full(n)])
+        };
+        let clip = self.index.clip.get(n).map(|&c| c as usize).unwrap_or(0);
+        let grid = self.index.clips.get(clip).and_then(|c| c.grid);
+        let len = v.len;
+        let mut best: Option<(f64, Ticks)> = None;
+        for &(g0, g1) in &gaps {
+            let slack = g1 - g0 - len;
+            if slack < 0 {
+                continue;
+            }
+            let margin = (TICKS_PER_SECOND / 4).min(slack / 2);
+            let starts = std::iter::once(g0 + margin).chain((0..=8).map(|k| g0 + slack * k / 8));
+            for s in starts {
+                let s = match grid {
+                    Some(fr) => {
+                        let up = fr.ticks_of_frame(fr.frame_at(s - 1) + 1);
+                        let down = fr.ticks_of_frame(fr.frame_at(s));
+                        if up + len <= g1 {
+                            up
+                        } else if down >= g0 {
+                            down
+                        } else {
+                            s
+                        }
+                    }
+                    None => s,
+                };
+                let motion = self.index.window_motion(clip, s, s + len).unwrap_or(0.0);
+                let value = if v.wanted >= 0.5 { motion } else { -motion };
+                if best.is_none_or(|(bv, _)| value > bv + 1e-9) {
+                    best = Some((value, s));
+                }
+            }
+        }
+        match best {
+            Some((_, s)) => (s, s + len),
+            None => {
+                // nothing fits: the longest gap, held (reason says so)
+                let (g0, g1) = gaps
+                    .iter()
+                    .copied()
+                    .max_by_key(|(a, b)| (b - a, std::cmp::Reverse(*a)))
+                    .unwrap_or_else(|| self.full(n));
+                (g0, g1.min(g0 + len))
+            }
+        }
+    }
+
+    /// Human-readable reason for a pick.
+    pub fn reason(&self, pick: &Pick, v: &SlotView) -> String {
+        let ix = self.index;
+        let n = pick.scene;
+        let clip = ix.clip.get(n).map(|&c| c as usize).unwrap_or(0);
+        let id = ix.clips.get(clip).map(|c| c.id).unwrap_or(0);
+        let scene_no = ix.scene_no.get(n).copied().unwrap_or(0);
+        let motion = ix.motion.get(n).copied().unwrap_or(0.0);
+        let quality = ix.quality.get(n).copied().unwrap_or(0.0);
+        let fit = if (motion - v.wanted).abs() < 0.15 {
+            "matches"
+        } else {
+            "for"
+        };
+        let arc = v
+            .arc
+            .map(|l| format!(" ({})", l.as_str()))
+            .unwrap_or_default();
+        let freshness = match self.clip_last.get(clip).copied().flatten() {
+            None => "fresh clip".to_owned(),
+            Some(last) => format!(
+                "clip last seen {} shots ago",
+                self.slot_no.saturating_sub(last)
+            ),
+        };
+        let mut r = format!(
+            "clip {id} scene {scene_no}: motion {motion:.2} {fit} energy {:.2}{arc}; quality {quality:.2}; {freshness}; {}; score {:.2}",
+            v.energy,
+            v.cut.describe(),
+            pick.score
+        );
+        if let Some(note) = &pick.note {
+            r.push_str("; ");
+            r.push_str(note);
+        }
+        r
+    }
+
+    /// Turns a pick into a segment for `slot` (nothing recorded).
+    pub fn segment(&self, pick: &Pick, v: &SlotView, slot: &Slot) -> Segment {
+        let n = pick.scene;
+        let clip = self.index.clip.get(n).map(|&c| c as usize).unwrap_or(0);
+        let (src_in, src_out) = self.window(n, v, pick.reuse);
+        Segment {
+            clip: self.index.clips.get(clip).map(|c| c.id).unwrap_or(0),
+            src_in,
+            src_out,
+            start: slot.start,
+            end: slot.end,
+            locked: false,
+            transition: Transition::Cut,
+            reason: self.reason(pick, v),
+        }
+    }
+
+    /// Fills `slot`: picks, records the use, marks similar-looking scenes, advances.
+    pub fn choose(&mut self, slot: &Slot, next_clip: Option<usize>) -> Result<Segment, PlanError> {
+        let v = self.view(slot, next_clip);
+        let pick = self.pick(&v)?;
+        let seg = self.segment(&pick, &v, slot);
+        let n = pick.scene;
+        self.mark_used_scene(n, seg.src_in, seg.src_out);
+        let clip = self.index.clip.get(n).map(|&c| c as usize);
+        if let Some(c) = clip {
+            self.note_clip(c);
+        }
+        self.mark_similar(n);
+        self.prev_clip = clip;
+        self.prev_scene = Some(n);
+        self.slot_no += 1;
+        Ok(seg)
+    }
+
+    fn mark_used_scene(&mut self, n: usize, lo: Ticks, hi: Ticks) {
+        let base = self
+            .hard_gaps
+            .get(&n)
+            .cloned()
+            .unwrap_or_else(|| vec![self.full(n)]);
+        let free = self.gaps.entry(n).or_insert(base);
+        subtract(free, lo, hi);
+        let l = longest(free);
+        if let Some(x) = self.longest_free.get_mut(n) {
+            *x = l;
+        }
+        self.scene_last.insert(n, self.slot_no + 1);
+        if let Some(u) = self.scene_uses.get_mut(n) {
+            *u = u.saturating_add(1);
+        }
+    }
+
+    /// Scenes that look like `n` are penalised for the next few shots (variety).
+    fn mark_similar(&mut self, n: usize) {
+        if self.w.similar <= 0.0 {
+            return;
+        }
+        let (Some(tree), Some(point), Some(k)) = (
+            self.index.tree.as_ref(),
+            self.index.look.get(n),
+            NonZeroUsize::new(SIMILAR_NEIGHBOURS),
+        ) else {
+            return;
+        };
+        let until = self.slot_no + 1 + self.w.recent_window;
+        let found = tree
+            .query(point)
+            .nearest_n::<SquaredEuclidean<f32>>(k)
+            .execute();
+        for item in found {
+            if item.distance <= self.index.similar_radius2 {
+                if let Some(u) = self.similar_until.get_mut(item.item as usize) {
+                    *u = (*u).max(until);
+                }
+            }
+        }
+    }
+
+    /// Prepares the state for ranking replacements of `timeline.segments[target]`: every
+    /// other segment's footage counts as used, its neighbours' clips are avoided.
+    pub fn for_replacement(
+        index: &'a PlanIndex,
+        style: &'a Style,
+        seed: u64,
+        segments: &[Segment],
+        target: usize,
+        duration: Ticks,
+    ) -> Self {
+        let others: Vec<Segment> = segments
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| *k != target)
+            .map(|(_, s)| s.clone())
+            .collect();
+        let mut sel = Selector::new(index, style, seed, &[], &others, duration);
+        for s in &others {
+            if let Some(c) = index.clip_pos(s.clip) {
+                if let Some(u) = sel.clip_uses.get_mut(c) {
+                    *u += 1;
+                }
+            }
+        }
+        sel.slot_no = target as u32;
+        sel.prev_clip = target
+            .checked_sub(1)
+            .and_then(|k| segments.get(k))
+            .and_then(|s| index.clip_pos(s.clip));
+        // the current shot's scenes are not alternatives to itself
+        if let Some(cur) = segments.get(target) {
+            for n in sel.overlapping(cur.clip, cur.src_in, cur.src_out) {
+                if let Some(x) = sel.longest_free.get_mut(n) {
+                    *x = 0;
+                }
+            }
+        }
+        sel
+    }
+}
+
+/// Strict order on (score, scene): higher score, then lower scene number.
+fn better(s: f32, n: usize, best: Option<(f32, usize)>) -> bool {
+    match best {
+        None => true,
+        Some((bs, bn)) => s > bs || (s == bs && n < bn),
+    }
+}
+
+/// The transition into a segment of `len` after one of `prev_len`, fitted so a crossfade
+/// never takes more than half of either shot.
+pub(crate) fn fitted_transition(
+    wanted: Transition,
+    prev_len: Ticks,
+    len: Ticks,
+    frame: Ticks,
+) -> Transition {
+    match wanted {
+        Transition::Cut => Transition::Cut,
+        Transition::Crossfade { frames } => {
+            let room = (prev_len.min(len) / 2) / frame.max(1);
+            let frames = u32::try_from(room.max(0)).unwrap_or(u32::MAX).min(frames);
+            if frames == 0 {
+                Transition::Cut
+            } else {
+                Transition::Crossfade { frames }
+            }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! Test media made at test time with the ffmpeg CLI (lavfi sources, synthesised tones).
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Runs ffmpeg with `args` (quiet, overwrite) and panics with its stderr on failure.
+pub fn ffmpeg(args: &[&str]) {
+    let output = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(args)
+        .output()
+        .expect("ffmpeg CLI is installed (make deps)");
+    assert!(
+        output.status.success(),
+        "ffmpeg {:?} failed: {}",
+        args,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A temp dir that lives for the test.
+pub fn temp_dir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+/// A clip whose frames encode their index: the left half's luma is 20 + 13·(n mod 16),
+/// the right half's 20 + 13·(n div 16). Lossless H.264 so the values survive.
+pub fn indexed_clip(dir: &Path, name: &str, fps: u32, frames: u32, extra: &[&str]) -> PathBuf {
+    let path = dir.join(name);
+    let source = format!(
+        "color=black:s=160x96:r={fps},format=yuv420p,geq=lum='if(lt(X,W/2),20+13*mod(N,16),20+13*floor(N/16))':cb=128:cr=128"
+    );
+    let frames_s = frames.to_string();
+    let mut args = vec!["-f", "lavfi", "-i", &source, "-frames:v", &frames_s];
+    args.extend_from_slice(extra);
+    let out = path.to_string_lossy().to_string();
+    args.push(&out);
+    ffmpeg(&args);
+    path
+}
+
+/// Reads the frame index back from a Gray8 frame made by `indexed_clip` (any size).
+pub fn index_of_gray(data: &[u8], width: usize, height: usize) -> u32 {
+    let row = height / 2;
+    // Gray output is full range; the clip's luma values are limited range (16..235).
+    let to_limited = |g: u8| g as f32 * 219.0 / 255.0 + 16.0;
+    let left = to_limited(data[row * width + width / 4]);
+    let right = to_limited(data[row * width + 3 * width / 4]);
+    let low = ((left - 20.0) / 13.0).round().max(0.0) as u32;
+    let high = ((right - 20.0) / 13.0).round().max(0.0) as u32;
+    high * 16 + low
+}
+
+/// A sine tone of `secs` seconds at `rate` Hz with `channels` channels, in the container
+/// implied by the file extension (codec options in `extra`).
+pub fn tone(
+    dir: &Path,
+    name: &str,
+    rate: u32,
+    channels: u32,
+    secs: f32,
+    extra: &[&str],
+) -> PathBuf {
+    let path = dir.join(name);
+    let layout = if channels == 1 { "mono" } else { "stereo" };
+    let source = format!(
+        "sine=frequency=440:sample_rate={rate}:duration={secs},aformat=channel_layouts={layout}"
+    );
+    let mut args = vec!["-f", "lavfi", "-i", &source];
+    args.extend_from_slice(extra);
+    let out = path.to_string_lossy().to_string();
+    args.push(&out);
+    ffmpeg(&args);
+    path
+}
+
+/// A short test pattern clip with audio, in the container implied by the extension.
+pub fn pattern_clip(
+    dir: &Path,
+    name: &str,
+    size: &str,
+    fps: u32,
+    secs: f32,
+    extra: &[&str],
+) -> PathBuf {
+    let path = dir.join(name);
+    let video = format!("testsrc2=s={size}:r={fps}:d={secs}");
+    let audio = format!("sine=frequency=330:sample_rate=48000:duration={secs}");
+    let mut args = vec!["-f", "lavfi", "-i", &video, "-f", "lavfi", "-i", &audio];
+    args.extend_from_slice(extra);
+    let out = path.to_string_lossy().to_string();
+    args.push(&out);
+    ffmpeg(&args);
+    path
+}

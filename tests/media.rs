@@ -1,0 +1,497 @@
+//! Media layer: probing and decoding across codecs and containers, exact seeking, bad input.
+
+mod common;
+
+use beatcut::jobs::CancelToken;
+use beatcut::media::{self, MediaError, PixelLayout, VideoDecodeOptions, VideoDecoder};
+use beatcut::time::{FrameRate, secs_from_ticks, ticks_from_secs};
+use common::*;
+
+fn gray_decoder(path: &std::path::Path) -> VideoDecoder {
+    VideoDecoder::open(
+        path,
+        VideoDecodeOptions {
+            layout: PixelLayout::Gray8,
+            ..Default::default()
+        },
+    )
+    .expect("open decoder")
+}
+
+#[test]
+fn probes_and_decodes_every_video_format() {
+    let dir = temp_dir();
+    let cases: Vec<(&str, Vec<&str>, &str)> = vec![
+        (
+            "h264.mp4",
+            vec!["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac"],
+            "h264",
+        ),
+        (
+            "h265.mkv",
+            vec![
+                "-c:v",
+                "libx265",
+                "-x265-params",
+                "log-level=error",
+                "-c:a",
+                "libopus",
+            ],
+            "hevc",
+        ),
+        (
+            "vp9.webm",
+            vec![
+                "-c:v",
+                "libvpx-vp9",
+                "-deadline",
+                "realtime",
+                "-cpu-used",
+                "8",
+                "-c:a",
+                "libopus",
+            ],
+            "vp9",
+        ),
+        (
+            "mpeg4.avi",
+            vec!["-c:v", "mpeg4", "-c:a", "libmp3lame"],
+            "mpeg4",
+        ),
+        (
+            "prores.mov",
+            vec!["-c:v", "prores_ks", "-profile:v", "0", "-c:a", "pcm_s16le"],
+            "prores",
+        ),
+    ];
+    for (name, args, codec) in cases {
+        let path = pattern_clip(dir.path(), name, "320x180", 25, 2.0, &args);
+        let info = media::probe(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let video = info.video().expect("video stream");
+        assert_eq!(video.codec, codec, "{name}");
+        assert_eq!((video.width, video.height), (320, 180), "{name}");
+        assert_eq!(video.frame_rate, FrameRate::whole(25), "{name}");
+        assert!(info.audio().is_some(), "{name} has audio");
+        assert!(
+            (secs_from_ticks(info.duration) - 2.0).abs() < 0.1,
+            "{name} duration"
+        );
+        let mut decoder = gray_decoder(&path);
+        let mut count = 0;
+        let mut last = -1;
+        while let Some(frame) = decoder.next_frame().expect("decode") {
+            assert!(frame.time > last, "{name}: timestamps increase");
+            last = frame.time;
+            count += 1;
+        }
+        assert_eq!(count, 50, "{name}: every frame decoded");
+        let audio = media::decode_audio(&path, 22_050, 1, &CancelToken::new(), &mut |_| {})
+            .unwrap_or_else(|e| panic!("{name} audio: {e}"));
+        let secs = audio.frames() as f64 / 22_050.0;
+        assert!((secs - 2.0).abs() < 0.08, "{name}: audio {secs} s");
+    }
+}
+
+#[test]
+fn exact_seek_lands_on_the_right_frame() {
+    let dir = temp_dir();
+    // Long GOP so most seeks land far from a keyframe.
+    let path = indexed_clip(
+        dir.path(),
+        "indexed.mp4",
+        25,
+        150,
+        &["-c:v", "libx264", "-qp", "0", "-g", "60", "-bf", "2"],
+    );
+    let rate = FrameRate::whole(25);
+    let mut decoder = gray_decoder(&path);
+    for &index in &[0u32, 1, 59, 60, 61, 100, 149, 37, 12, 88] {
+        let target = rate.ticks_of_frame(index as i64);
+        let frame = decoder.seek_exact(target).expect("seek").expect("frame");
+        let got = index_of_gray(&frame.data, frame.width as usize, frame.height as usize);
+        assert_eq!(got, index, "seek to frame {index}");
+        assert_eq!(frame.time, target);
+        // Halfway into the frame still shows the same frame.
+        let mid = decoder
+            .seek_exact(target + rate.frame_ticks() / 2)
+            .expect("seek")
+            .expect("frame");
+        assert_eq!(
+            index_of_gray(&mid.data, mid.width as usize, mid.height as usize),
+            index
+        );
+        // Sequential decoding continues from the seek.
+        if index < 149 {
+            let next = decoder.next_frame().expect("decode").expect("frame");
+            assert_eq!(
+                index_of_gray(&next.data, next.width as usize, next.height as usize),
+                index + 1
+            );
+        }
+    }
+    assert!(
+        decoder
+            .seek_exact(ticks_from_secs(60.0))
+            .expect("seek past end")
+            .is_some_and(|f| f.time <= ticks_from_secs(6.0))
+    );
+}
+
+#[test]
+fn mpeg_ts_with_start_time_is_measured_from_first_frame() {
+    let dir = temp_dir();
+    let path = indexed_clip(
+        dir.path(),
+        "start.ts",
+        25,
+        50,
+        &["-c:v", "libx264", "-qp", "0", "-output_ts_offset", "10"],
+    );
+    let info = media::probe(&path).expect("probe");
+    assert!(
+        secs_from_ticks(info.start_time) > 9.0,
+        "container start time kept: {}",
+        secs_from_ticks(info.start_time)
+    );
+    let mut decoder = gray_decoder(&path);
+    let first = decoder.next_frame().expect("decode").expect("frame");
+    assert_eq!(first.time, 0);
+    let frame = decoder
+        .seek_exact(FrameRate::whole(25).ticks_of_frame(30))
+        .expect("seek")
+        .expect("frame");
+    assert_eq!(
+        index_of_gray(&frame.data, frame.width as usize, frame.height as usize),
+        30
+    );
+}
+
+#[test]
+fn variable_frame_rate_uses_real_timestamps() {
+    let dir = temp_dir();
+    let cfr = indexed_clip(
+        dir.path(),
+        "cfr.mp4",
+        30,
+        90,
+        &["-c:v", "libx264", "-qp", "0"],
+    );
+    // Drop frames irregularly and keep the original timestamps: a VFR file.
+    let vfr = dir.path().join("vfr.mp4");
+    ffmpeg(&[
+        "-i",
+        cfr.to_str().expect("utf8"),
+        "-vf",
+        "select='not(mod(n\\,3))+gt(n\\,60)'",
+        "-fps_mode",
+        "vfr",
+        "-c:v",
+        "libx264",
+        "-qp",
+        "0",
+        vfr.to_str().expect("utf8"),
+    ]);
+    let info = media::probe(&vfr).expect("probe");
+    assert!(
+        info.video().expect("video").variable_frame_rate,
+        "detected as VFR"
+    );
+    let mut decoder = gray_decoder(&vfr);
+    while let Some(frame) = decoder.next_frame().expect("decode") {
+        let index = index_of_gray(&frame.data, frame.width as usize, frame.height as usize);
+        // The timestamp is the original frame's time, whatever was dropped before it.
+        assert_eq!(FrameRate::whole(30).nearest_frame(frame.time), index as i64);
+    }
+    let frame = decoder
+        .seek_exact(FrameRate::whole(30).ticks_of_frame(10))
+        .expect("seek")
+        .expect("frame");
+    // Frames 10 and 11 were dropped; frame 9 is the one on screen at frame 10's time.
+    assert_eq!(
+        index_of_gray(&frame.data, frame.width as usize, frame.height as usize),
+        9
+    );
+}
+
+#[test]
+fn rotation_metadata_is_applied() {
+    let dir = temp_dir();
+    let plain = pattern_clip(
+        dir.path(),
+        "plain.mp4",
+        "320x180",
+        25,
+        1.0,
+        &["-c:v", "libx264"],
+    );
+    let rotated = dir.path().join("rotated.mp4");
+    ffmpeg(&[
+        "-i",
+        plain.to_str().expect("utf8"),
+        "-c",
+        "copy",
+        "-metadata:s:v:0",
+        "rotate=90",
+        rotated.to_str().expect("utf8"),
+    ]);
+    let info = media::probe(&rotated).expect("probe");
+    let video = info.video().expect("video");
+    assert_eq!(video.rotation % 180, 90);
+    assert_eq!((video.display_width, video.display_height), (180, 320));
+    let mut decoder = VideoDecoder::open(
+        &rotated,
+        VideoDecodeOptions {
+            width: 90,
+            height: 160,
+            ..Default::default()
+        },
+    )
+    .expect("open");
+    let frame = decoder.next_frame().expect("decode").expect("frame");
+    assert_eq!((frame.width, frame.height), (90, 160));
+}
+
+#[test]
+fn portrait_9_16_keeps_its_shape() {
+    let dir = temp_dir();
+    let path = pattern_clip(
+        dir.path(),
+        "portrait.mp4",
+        "180x320",
+        30,
+        1.0,
+        &["-c:v", "libx264"],
+    );
+    let info = media::probe(&path).expect("probe");
+    let video = info.video().expect("video");
+    assert!((video.display_aspect() - 9.0 / 16.0).abs() < 0.01);
+    let mut decoder = VideoDecoder::open(
+        &path,
+        VideoDecodeOptions {
+            width: 320,
+            height: 320,
+            ..Default::default()
+        },
+    )
+    .expect("open");
+    let frame = decoder.next_frame().expect("decode").expect("frame");
+    assert_eq!((frame.width, frame.height), (180, 320));
+}
+
+#[test]
+fn decodes_audio_formats_at_requested_rate_and_layout() {
+    let dir = temp_dir();
+    let cases: Vec<(&str, u32, u32, Vec<&str>)> = vec![
+        ("a.wav", 44_100, 2, vec![]),
+        ("b.wav", 48_000, 1, vec![]),
+        ("c.mp3", 44_100, 2, vec!["-c:a", "libmp3lame"]),
+        ("d.mp3", 48_000, 1, vec!["-c:a", "libmp3lame"]),
+        ("e.ogg", 48_000, 2, vec!["-c:a", "libvorbis"]),
+        ("f.flac", 44_100, 1, vec![]),
+        ("g.m4a", 44_100, 2, vec!["-c:a", "aac"]),
+        ("h.m4a", 48_000, 1, vec!["-c:a", "aac"]),
+    ];
+    for (name, rate, channels, args) in cases {
+        let path = tone(dir.path(), name, rate, channels, 3.0, &args);
+        let info = media::probe(&path).expect("probe");
+        let audio_info = info.audio().expect("audio stream");
+        assert_eq!(audio_info.sample_rate, rate, "{name}");
+        assert_eq!(audio_info.channels as u32, channels, "{name}");
+        for (want_rate, want_channels) in [(22_050u32, 1u16), (48_000, 2)] {
+            let mut streamed = 0usize;
+            let audio = media::decode_audio(
+                &path,
+                want_rate,
+                want_channels,
+                &CancelToken::new(),
+                &mut |chunk| streamed += chunk.len(),
+            )
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(audio.rate, want_rate);
+            assert_eq!(audio.channels, want_channels);
+            assert_eq!(
+                streamed,
+                audio.samples.len(),
+                "{name}: chunks cover everything"
+            );
+            let secs = audio.frames() as f64 / want_rate as f64;
+            assert!((secs - 3.0).abs() < 0.06, "{name}: {secs} s");
+            let rms = (audio.samples.iter().map(|s| s * s).sum::<f32>()
+                / audio.samples.len() as f32)
+                .sqrt();
+            assert!(rms > 0.05, "{name}: tone survives ({rms})");
+        }
+    }
+}
+
+#[test]
+fn bad_inputs_give_clear_errors() {
+    let dir = temp_dir();
+    let d = dir.path();
+    let empty = d.join("empty.mp4");
+    std::fs::write(&empty, b"").expect("write");
+    assert!(matches!(
+        media::probe(&empty),
+        Err(MediaError::Empty { .. })
+    ));
+
+    let text = d.join("notes.mp4");
+    std::fs::write(&text, "this is not a video\n".repeat(100)).expect("write");
+    let message = media::probe(&text)
+        .expect_err("text is not media")
+        .to_string();
+    assert!(message.contains("notes.mp4"), "{message}");
+
+    let random = d.join("random.mov");
+    let bytes: Vec<u8> = (0..100_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(&random, bytes).expect("write");
+    assert!(media::probe(&random).is_err());
+    assert!(VideoDecoder::open(&random, VideoDecodeOptions::default()).is_err());
+
+    let missing = d.join("missing.mp4");
+    assert!(matches!(media::probe(&missing), Err(MediaError::Io { .. })));
+
+    // An MP3 named .mp4: read for what it is; a video decoder says there is no video.
+    let mp3 = tone(d, "song.mp3", 44_100, 2, 1.0, &["-c:a", "libmp3lame"]);
+    let disguised = d.join("song.mp4");
+    std::fs::copy(&mp3, &disguised).expect("copy");
+    assert!(
+        media::probe(&disguised)
+            .expect("probe by content")
+            .audio()
+            .is_some()
+    );
+    let err = VideoDecoder::open(&disguised, VideoDecodeOptions::default())
+        .err()
+        .expect("no video");
+    assert!(
+        matches!(err, MediaError::NoStream { kind: "video", .. }),
+        "{err}"
+    );
+
+    // Truncated with the index at the front: decodes what is there, with a warning or a short count.
+    let whole = pattern_clip(
+        d,
+        "whole.mp4",
+        "320x180",
+        25,
+        4.0,
+        &["-c:v", "libx264", "-movflags", "+faststart"],
+    );
+    let data = std::fs::read(&whole).expect("read");
+    let truncated = d.join("truncated.mp4");
+    std::fs::write(&truncated, &data[..data.len() / 2]).expect("write");
+    if let Ok(mut decoder) = VideoDecoder::open(
+        &truncated,
+        VideoDecodeOptions {
+            layout: PixelLayout::Gray8,
+            ..Default::default()
+        },
+    ) {
+        let mut frames = 0;
+        while let Ok(Some(_)) = decoder.next_frame() {
+            frames += 1;
+        }
+        assert!(frames < 100, "truncated file cannot have all frames");
+    }
+    // Truncated with the index at the end: cannot be opened, says why.
+    let whole_end = pattern_clip(d, "whole_end.mp4", "320x180", 25, 2.0, &["-c:v", "libx264"]);
+    let data = std::fs::read(&whole_end).expect("read");
+    let cut = d.join("cut.mp4");
+    std::fs::write(&cut, &data[..data.len() / 2]).expect("write");
+    let message = media::probe(&cut)
+        .map(|_| String::new())
+        .unwrap_or_else(|e| e.to_string());
+    assert!(
+        message.is_empty() || message.contains("cut.mp4"),
+        "{message}"
+    );
+
+    // Corrupt in the middle: still decodes to the end, with warnings rather than failure.
+    let ts = pattern_clip(d, "clip.ts", "320x180", 25, 4.0, &["-c:v", "libx264"]);
+    let mut data = std::fs::read(&ts).expect("read");
+    let mid = data.len() / 2;
+    for byte in &mut data[mid..mid + 20_000] {
+        *byte = byte.wrapping_mul(31).wrapping_add(7);
+    }
+    let corrupt = d.join("corrupt.ts");
+    std::fs::write(&corrupt, &data).expect("write");
+    let mut decoder = VideoDecoder::open(
+        &corrupt,
+        VideoDecodeOptions {
+            layout: PixelLayout::Gray8,
+            ..Default::default()
+        },
+    )
+    .expect("open corrupt");
+    let mut frames = 0;
+    let mut last = 0;
+    loop {
+        match decoder.next_frame() {
+            Ok(Some(frame)) => {
+                frames += 1;
+                last = frame.time;
+            }
+            Ok(None) => break,
+            Err(_) => continue,
+        }
+    }
+    assert!(frames > 40, "most frames survive ({frames})");
+    assert!(secs_from_ticks(last) > 3.5, "decoding reaches the end");
+
+    // Audio expected but absent.
+    let silent_video = d.join("silent.mp4");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=160x90:d=1",
+        "-c:v",
+        "libx264",
+        silent_video.to_str().expect("utf8"),
+    ]);
+    let err = media::decode_audio(&silent_video, 22_050, 1, &CancelToken::new(), &mut |_| {})
+        .expect_err("no audio");
+    assert!(
+        matches!(err, MediaError::NoStream { kind: "audio", .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn cli_probe_reports_each_file_and_fails_on_bad_ones() {
+    let dir = temp_dir();
+    let good = pattern_clip(
+        dir.path(),
+        "good.mp4",
+        "160x90",
+        25,
+        1.0,
+        &["-c:v", "libx264"],
+    );
+    let bad = dir.path().join("bad.mp4");
+    std::fs::write(&bad, b"garbage").expect("write");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_beatcut"))
+        .args(["probe", "--json"])
+        .arg(&good)
+        .arg(&bad)
+        .output()
+        .expect("run beatcut");
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["streams"][0]["codec"], "h264");
+    assert!(
+        lines[1]["error"]
+            .as_str()
+            .expect("error")
+            .contains("bad.mp4")
+    );
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"));
+}
