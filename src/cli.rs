@@ -7,7 +7,15 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
+use beatcut::analysis::music::MusicAnalysis;
+use beatcut::analysis::video::DetectMode;
+use beatcut::cache::Cache;
+use beatcut::jobs::CancelToken;
 use beatcut::media;
+use beatcut::plan::ClipInput;
+use beatcut::project::Project;
+use beatcut::time::secs_from_ticks;
+use std::sync::Arc;
 
 /// Beatcut: cut video clips to the beat of a song.
 #[derive(Debug, Parser)]
@@ -35,6 +43,79 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Analyse songs (beats, tempo, energy, sections) and clips (cuts, scenes).
+    Analyze {
+        /// Songs and clips; each is analysed as what it contains.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// One JSON object per file per line.
+        #[arg(long)]
+        json: bool,
+        /// Clip scan mode.
+        #[arg(long, value_parser = ["fast", "accurate"], default_value = "fast")]
+        mode: String,
+        /// Scene cut threshold 0..1 (lower finds more cuts).
+        #[arg(long)]
+        threshold: Option<f32>,
+        /// Beat sensitivity 0..1.
+        #[arg(long)]
+        beat_sensitivity: Option<f32>,
+        /// Slowest tempo to report.
+        #[arg(long)]
+        min_bpm: Option<f64>,
+        /// Fastest tempo to report.
+        #[arg(long)]
+        max_bpm: Option<f64>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Plan a montage and print the timeline.
+    Plan {
+        #[command(flatten)]
+        input: MontageArgs,
+        /// Print the timeline as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Print why each segment was chosen.
+        #[arg(long)]
+        explain: bool,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Plan and render a montage to MP4 (and timeline files).
+    Render {
+        #[command(flatten)]
+        input: MontageArgs,
+        /// Output MP4.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Size and quality.
+        #[arg(long, default_value = "final", value_parser = ["draft", "final", "4k"])]
+        preset: String,
+        /// Output shape.
+        #[arg(long, default_value = "16:9", value_parser = ["16:9", "9:16", "1:1"])]
+        aspect: String,
+        /// Also write the timeline as JSON.
+        #[arg(long)]
+        timeline: Option<PathBuf>,
+        /// Also write a CMX3600 EDL.
+        #[arg(long)]
+        edl: Option<PathBuf>,
+        /// Also write FCPXML.
+        #[arg(long)]
+        fcpxml: Option<PathBuf>,
+        /// Also write OpenTimelineIO.
+        #[arg(long)]
+        otio: Option<PathBuf>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Inspect or clear the analysis cache.
+    Cache {
+        /// stats or clear.
+        #[arg(value_parser = ["stats", "clear"])]
+        action: String,
+    },
     /// Generate demo material, then open the editor on it (or render it headless).
     Demo {
         /// Folder for the demo material (default: a folder under the cache directory).
@@ -44,6 +125,42 @@ pub enum Command {
         #[arg(long)]
         headless: bool,
     },
+}
+
+/// Options every analysing command takes.
+#[derive(Debug, clap::Args)]
+pub struct CommonArgs {
+    /// Do not read or write the analysis cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Print a per-stage timing table at the end.
+    #[arg(long)]
+    pub timings: bool,
+}
+
+/// What a montage is made of.
+#[derive(Debug, clap::Args)]
+pub struct MontageArgs {
+    /// The song.
+    #[arg(long, required_unless_present = "project")]
+    pub music: Option<PathBuf>,
+    /// The clips.
+    pub clips: Vec<PathBuf>,
+    /// A project file instead of --music and clips.
+    #[arg(long)]
+    pub project: Option<PathBuf>,
+    /// Style name (dynamic, fast, slow, mtv, action, documentary, minimalist, travel, vlog) or a style file.
+    #[arg(long)]
+    pub style: Option<String>,
+    /// Seed: the same seed gives the same plan.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Output frame rate.
+    #[arg(long)]
+    pub fps: Option<i32>,
+    /// Clip scan mode.
+    #[arg(long, value_parser = ["fast", "accurate"])]
+    pub mode: Option<String>,
 }
 
 /// Sets up `tracing` on stderr; `-v` raises the level, `RUST_LOG` overrides.
@@ -67,9 +184,63 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Some(Command::Probe { files, json }) => probe(&files, json),
         Some(Command::Demo { dir, headless }) => demo(dir, headless),
-        None => {
-            anyhow::bail!("the editor is not built yet; use a subcommand (see --help)")
+        Some(Command::Analyze {
+            files,
+            json,
+            mode,
+            threshold,
+            beat_sensitivity,
+            min_bpm,
+            max_bpm,
+            common,
+        }) => {
+            let mut clip_params = beatcut::analysis::video::ClipParams::default();
+            clip_params.mode = if mode == "accurate" {
+                DetectMode::Accurate
+            } else {
+                DetectMode::Fast
+            };
+            if let Some(t) = threshold {
+                clip_params.threshold = t;
+            }
+            let mut music_params = beatcut::analysis::music::MusicParams::default();
+            if let Some(s) = beat_sensitivity {
+                music_params.beat_sensitivity = s;
+            }
+            if let Some(m) = min_bpm {
+                music_params.min_bpm = m;
+            }
+            if let Some(m) = max_bpm {
+                music_params.max_bpm = m;
+            }
+            analyze(&files, json, &clip_params, &music_params, &common)
         }
+        Some(Command::Plan {
+            input,
+            json,
+            explain,
+            common,
+        }) => plan_command(&input, json, explain, &common),
+        Some(Command::Render {
+            input,
+            output,
+            preset,
+            aspect,
+            timeline,
+            edl,
+            fcpxml,
+            otio,
+            common,
+        }) => render_command(
+            &input,
+            &output,
+            &preset,
+            &aspect,
+            [timeline, edl, fcpxml, otio],
+            &common,
+        ),
+        Some(Command::Cache { action }) => cache_command(&action),
+        None => open_editor(cli.files),
     }
 }
 
@@ -164,13 +335,541 @@ fn print_probe_human(out: &mut impl Write, info: &media::MediaInfo) -> Result<()
     Ok(())
 }
 
-fn demo(dir: Option<PathBuf>, _headless: bool) -> Result<ExitCode> {
+/// Per-stage wall times for `--timings`.
+#[derive(Default)]
+struct Timings(Vec<(String, std::time::Duration)>);
+
+impl Timings {
+    fn time<T>(&mut self, stage: impl Into<String>, work: impl FnOnce() -> T) -> T {
+        let started = std::time::Instant::now();
+        let out = work();
+        self.0.push((stage.into(), started.elapsed()));
+        out
+    }
+
+    fn print(&self, enabled: bool) {
+        if !enabled {
+            return;
+        }
+        eprintln!("{:<40} {:>10}", "stage", "wall ms");
+        for (stage, wall) in &self.0 {
+            eprintln!("{:<40} {:>10.1}", stage, wall.as_secs_f64() * 1000.0);
+        }
+        let total: f64 = self.0.iter().map(|(_, d)| d.as_secs_f64()).sum();
+        eprintln!("{:<40} {:>10.1}", "total", total * 1000.0);
+    }
+}
+
+fn open_cache(no_cache: bool) -> Arc<Cache> {
+    if no_cache {
+        return Arc::new(Cache::disabled());
+    }
+    match Cache::open_default() {
+        Ok(cache) => Arc::new(cache),
+        Err(e) => {
+            tracing::warn!("analysis cache unavailable ({e}); continuing without it");
+            Arc::new(Cache::disabled())
+        }
+    }
+}
+
+/// True when the file's main content is video (a clip) rather than a song.
+fn is_clip(path: &std::path::Path) -> Result<bool, media::MediaError> {
+    let info = media::probe(path)?;
+    Ok(info
+        .video()
+        .is_some_and(|v| !(matches!(v.codec.as_str(), "mjpeg" | "png") && v.frame_count <= 1)))
+}
+
+fn music_json(path: &std::path::Path, a: &MusicAnalysis, wall: f64) -> serde_json::Value {
+    let secs = |ts: &mut dyn Iterator<Item = i64>| -> Vec<f64> {
+        ts.map(|t| (secs_from_ticks(t) * 1000.0).round() / 1000.0)
+            .collect()
+    };
+    serde_json::json!({
+        "path": path.display().to_string(),
+        "kind": "music",
+        "duration_s": secs_from_ticks(a.duration),
+        "tempo_bpm": (a.tempo_bpm * 10.0).round() / 10.0,
+        "beats_per_bar": a.beats_per_bar,
+        "beats": secs(&mut a.beats.iter().map(|b| b.time)),
+        "beat_confidence": a.beats.iter().map(|b| (b.confidence * 100.0).round() / 100.0).collect::<Vec<f32>>(),
+        "downbeats": secs(&mut a.downbeats()),
+        "onsets": secs(&mut a.onsets.iter().copied()),
+        "energy": {
+            "hop_s": secs_from_ticks(a.energy.rms.hop),
+            "values": a.energy.rms.values.iter().map(|v| (v * 10_000.0).round() / 10_000.0).collect::<Vec<f32>>(),
+        },
+        "sections": a.sections.iter().map(|s| serde_json::json!({
+            "start_s": secs_from_ticks(s.start), "end_s": secs_from_ticks(s.end), "label": s.label.as_str(),
+        })).collect::<Vec<_>>(),
+        "wall_s": wall,
+    })
+}
+
+fn analyze(
+    files: &[PathBuf],
+    json: bool,
+    clip_params: &beatcut::analysis::video::ClipParams,
+    music_params: &beatcut::analysis::music::MusicParams,
+    common: &CommonArgs,
+) -> Result<ExitCode> {
+    let cache = open_cache(common.no_cache);
+    let cancel = CancelToken::new();
+    let mut failed = false;
+    let mut timings = Timings::default();
+    let stdout = std::io::stdout();
+    for path in files {
+        let started = std::time::Instant::now();
+        let name = path.display().to_string();
+        let result: Result<serde_json::Value, String> = match is_clip(path) {
+            Err(e) => Err(e.to_string()),
+            Ok(true) => timings
+                .time(format!("clip {name}"), || {
+                    beatcut::montage::analyze_clip(path, clip_params, &cache, &cancel, &mut |_| {})
+                })
+                .map(|(a, _)| a.to_json(path, started.elapsed().as_secs_f64()))
+                .map_err(|e| e.to_string()),
+            Ok(false) => timings
+                .time(format!("music {name}"), || {
+                    beatcut::montage::analyze_music(
+                        path,
+                        music_params,
+                        &cache,
+                        &cancel,
+                        &mut |_| {},
+                    )
+                })
+                .map(|(a, _)| music_json(path, &a, started.elapsed().as_secs_f64()))
+                .map_err(|e| e.to_string()),
+        };
+        let mut out = stdout.lock();
+        match result {
+            Ok(value) => {
+                if json {
+                    writeln!(out, "{value}")?;
+                } else {
+                    print_analysis_human(&mut out, &value)?;
+                }
+            }
+            Err(error) => {
+                failed = true;
+                if json {
+                    writeln!(out, "{}", serde_json::json!({"path": name, "error": error}))?;
+                } else {
+                    eprintln!("error: {error}");
+                }
+            }
+        }
+    }
+    cache.flush_stats();
+    timings.print(common.timings);
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn print_analysis_human(out: &mut impl Write, v: &serde_json::Value) -> Result<()> {
+    let path = v["path"].as_str().unwrap_or("");
+    let count = |key: &str| v[key].as_array().map_or(0, Vec::len);
+    if v["kind"] == "music" {
+        writeln!(
+            out,
+            "{path}: {:.1} BPM, {} beats ({} per bar), {} downbeats, {} onsets, {} sections, {:.1} s (analysed in {:.2} s)",
+            v["tempo_bpm"].as_f64().unwrap_or(0.0),
+            count("beats"),
+            v["beats_per_bar"],
+            count("downbeats"),
+            count("onsets"),
+            count("sections"),
+            v["duration_s"].as_f64().unwrap_or(0.0),
+            v["wall_s"].as_f64().unwrap_or(0.0)
+        )?;
+    } else {
+        writeln!(
+            out,
+            "{path}: {} cuts, {} gradual transitions, {} scenes, {:.1} s at {:.2} fps ({} mode, {:.2} s)",
+            count("cuts"),
+            count("gradual"),
+            count("scenes"),
+            v["duration_s"].as_f64().unwrap_or(0.0),
+            v["fps"].as_f64().unwrap_or(0.0),
+            v["mode"].as_str().unwrap_or(""),
+            v["wall_s"].as_f64().unwrap_or(0.0)
+        )?;
+    }
+    Ok(())
+}
+
+/// A planned montage with everything needed to render or print it.
+struct Planned {
+    project: Project,
+    music: Arc<MusicAnalysis>,
+    timeline: beatcut::plan::Timeline,
+}
+
+fn load_inputs(input: &MontageArgs) -> Result<Project> {
+    let mut project = match &input.project {
+        Some(path) => Project::load(path)?,
+        None => Project::default(),
+    };
+    if let Some(music) = &input.music {
+        project.music = Some(music.clone());
+    }
+    if !input.clips.is_empty() {
+        project.clips = input.clips.clone();
+    }
+    if let Some(style) = &input.style {
+        project.plan.style = style.clone();
+    }
+    if let Some(seed) = input.seed {
+        project.plan.seed = seed;
+    }
+    if let Some(fps) = input.fps {
+        project.plan.fps = beatcut::time::FrameRate::whole(fps);
+    }
+    if let Some(mode) = &input.mode {
+        project.clip_params.mode = if mode == "accurate" {
+            DetectMode::Accurate
+        } else {
+            DetectMode::Fast
+        };
+    }
+    Ok(project)
+}
+
+fn plan_montage(
+    input: &MontageArgs,
+    common: &CommonArgs,
+    timings: &mut Timings,
+) -> Result<Planned> {
+    let project = load_inputs(input)?;
+    let cache = open_cache(common.no_cache);
+    let cancel = CancelToken::new();
+    let music_path = project
+        .music
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("no music given (use --music SONG)"))?;
+    if project.clips.is_empty() {
+        anyhow::bail!("no clips given");
+    }
+    let music = timings.time("music analysis", || {
+        beatcut::montage::analyze_music(
+            &music_path,
+            &project.music_params,
+            &cache,
+            &cancel,
+            &mut |_| {},
+        )
+    })?;
+    let clip_params = project.clip_params.clone();
+    let results: Vec<_> = timings.time("clip analysis", || {
+        use rayon::prelude::*;
+        project
+            .clips
+            .par_iter()
+            .map(|p| beatcut::montage::analyze_clip(p, &clip_params, &cache, &cancel, &mut |_| {}))
+            .collect()
+    });
+    cache.flush_stats();
+    let mut analyses = Vec::new();
+    for (path, result) in project.clips.iter().zip(results) {
+        match result {
+            Ok((a, _)) => analyses.push((analyses.len(), path, a)),
+            Err(e) => eprintln!("warning: skipping clip: {e}"),
+        }
+    }
+    // Keep clip ids as indices into project.clips.
+    let names: Vec<String> = project
+        .clips
+        .iter()
+        .map(|p| {
+            p.file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default()
+        })
+        .collect();
+    let inputs: Vec<ClipInput> = analyses
+        .iter()
+        .map(|(_, path, a)| {
+            let id = project.clips.iter().position(|p| p == *path).unwrap_or(0);
+            ClipInput {
+                id,
+                name: names.get(id).map_or("", String::as_str),
+                analysis: a,
+            }
+        })
+        .collect();
+    if inputs.is_empty() {
+        anyhow::bail!("none of the clips could be analysed");
+    }
+    let timeline = timings.time("plan", || {
+        beatcut::plan::plan(&music.0, &inputs, &project.plan, &project.constraints)
+    })?;
+    Ok(Planned {
+        project,
+        music: music.0,
+        timeline,
+    })
+}
+
+fn timeline_json(planned: &Planned) -> serde_json::Value {
+    let mut value = planned.timeline.to_json();
+    if let Some(segments) = value["segments"].as_array_mut() {
+        for seg in segments {
+            if let Some(clip) = seg["clip"]
+                .as_u64()
+                .and_then(|i| planned.project.clips.get(i as usize))
+            {
+                seg["clip_path"] = serde_json::json!(clip.display().to_string());
+            }
+        }
+    }
+    value["beats"] = serde_json::json!(
+        planned
+            .music
+            .beats
+            .iter()
+            .map(|b| (secs_from_ticks(b.time) * 1000.0).round() / 1000.0)
+            .collect::<Vec<f64>>()
+    );
+    value["music"] = serde_json::json!(
+        planned
+            .project
+            .music
+            .as_ref()
+            .map(|m| m.display().to_string())
+    );
+    value
+}
+
+fn plan_command(
+    input: &MontageArgs,
+    json: bool,
+    explain: bool,
+    common: &CommonArgs,
+) -> Result<ExitCode> {
+    let mut timings = Timings::default();
+    let planned = plan_montage(input, common, &mut timings)?;
+    if json {
+        println!("{}", timeline_json(&planned));
+    } else {
+        println!(
+            "{} segments, {:.2} s, style {}, seed {}, {} fps, {:.1} BPM",
+            planned.timeline.segments.len(),
+            secs_from_ticks(planned.timeline.duration),
+            planned.timeline.style,
+            planned.timeline.seed,
+            planned.timeline.fps,
+            planned.music.tempo_bpm
+        );
+        for (i, s) in planned.timeline.segments.iter().enumerate() {
+            let name = planned
+                .project
+                .clips
+                .get(s.clip)
+                .and_then(|p| p.file_name())
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            println!(
+                "{:>3}  {:>7.3}-{:<7.3}  {}  {:.3}-{:.3}{}",
+                i + 1,
+                secs_from_ticks(s.start),
+                secs_from_ticks(s.end),
+                name,
+                secs_from_ticks(s.src_in),
+                secs_from_ticks(s.src_out),
+                if explain {
+                    format!("\n       {}", s.reason)
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+    timings.print(common.timings);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn render_command(
+    input: &MontageArgs,
+    output: &std::path::Path,
+    preset: &str,
+    aspect: &str,
+    sidecars: [Option<PathBuf>; 4],
+    common: &CommonArgs,
+) -> Result<ExitCode> {
+    let mut timings = Timings::default();
+    let planned = plan_montage(input, common, &mut timings)?;
+    let preset = beatcut::render::Preset::parse(preset).unwrap_or_default();
+    let aspect = beatcut::render::Aspect::parse(aspect).unwrap_or_default();
+    let settings = beatcut::render::RenderSettings::new(preset, aspect, planned.timeline.fps);
+    let music_path = planned.project.music.clone().unwrap_or_default();
+    let job = beatcut::montage::render_job(&planned.timeline, &planned.project.clips, &music_path);
+    let cancel = CancelToken::new();
+    let ctrlc_cancel = cancel.clone();
+    let _ = ctrlc::set_handler(move || ctrlc_cancel.cancel());
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} frames {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let result = timings.time("render", || {
+        beatcut::render::render(&job, &settings, output, &cancel, &mut |p| {
+            bar.set_length(p.frames_total);
+            bar.set_position(p.frames_done);
+            bar.set_message(format!("{:.0} fps, {:.0} s left", p.fps, p.eta_secs));
+        })
+    });
+    bar.finish_and_clear();
+    let report = match result {
+        Ok(report) => report,
+        Err(beatcut::render::RenderError::Cancelled) => {
+            eprintln!("export cancelled; no file written");
+            return Ok(ExitCode::from(130));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let [timeline_path, edl, fcpxml, otio] = sidecars;
+    if let Some(path) = timeline_path {
+        beatcut::project::write_atomically(&path, timeline_json(&planned).to_string().as_bytes())?;
+    }
+    let interchange = beatcut::montage::interchange_timeline(
+        &planned.timeline,
+        &planned.project.clips,
+        Some(&music_path),
+        &settings,
+    );
+    for path in [edl, fcpxml, otio].into_iter().flatten() {
+        beatcut::render::interchange::write_timeline_file(&interchange, &path)?;
+    }
+    println!(
+        "wrote {} ({} frames, {:.1} s, {} segments, {} in {:.1} s)",
+        report.path.display(),
+        report.frames,
+        secs_from_ticks(planned.timeline.duration),
+        planned.timeline.segments.len(),
+        report.encoder,
+        report.wall_secs
+    );
+    timings.print(common.timings);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cache_command(action: &str) -> Result<ExitCode> {
+    let cache = Cache::open_default()?;
+    match action {
+        "clear" => {
+            let freed = cache.clear()?;
+            println!(
+                "cleared {} ({} bytes freed)",
+                cache
+                    .dir()
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_default(),
+                freed
+            );
+        }
+        _ => {
+            let stats = cache.stats();
+            println!(
+                "cache directory: {}",
+                stats
+                    .dir
+                    .as_ref()
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_else(|| "(disabled)".into())
+            );
+            println!(
+                "entries: {}  bytes on disk: {}",
+                stats.entries, stats.bytes_on_disk
+            );
+            let l = &stats.lifetime;
+            println!(
+                "lifetime: {} hits ({} memory, {} disk), {} misses, {} writes, {} evictions, {} corrupt dropped, {:.1} s saved",
+                l.hits(),
+                l.memory_hits,
+                l.disk_hits,
+                l.misses,
+                l.writes,
+                l.evictions,
+                l.corrupt_dropped,
+                l.time_saved().as_secs_f64()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn has_display() -> bool {
+    std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty())
+        || std::env::var_os("WAYLAND_DISPLAY").is_some_and(|d| !d.is_empty())
+}
+
+#[cfg(feature = "gui")]
+fn open_editor(files: Vec<PathBuf>) -> Result<ExitCode> {
+    if !has_display() {
+        anyhow::bail!(
+            "no display found (DISPLAY/WAYLAND_DISPLAY unset); use a subcommand such as `beatcut render`, or run under a desktop session"
+        );
+    }
+    beatcut::app::run_editor(files, open_cache(false))
+        .map_err(|e| anyhow::anyhow!("the editor could not start: {e}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(not(feature = "gui"))]
+fn open_editor(_files: Vec<PathBuf>) -> Result<ExitCode> {
+    anyhow::bail!("this build has no editor (built without the `gui` feature); use a subcommand")
+}
+
+fn demo(dir: Option<PathBuf>, headless: bool) -> Result<ExitCode> {
     let dir = dir.unwrap_or_else(beatcut::demo::default_dir);
+    println!("generating demo material in {} …", dir.display());
     let material = beatcut::demo::generate(&dir)?;
-    println!("demo material in {}", dir.display());
     println!("  music: {}", material.music.display());
     for clip in &material.clips {
         println!("  clip:  {}", clip.display());
     }
-    Ok(ExitCode::SUCCESS)
+    let mut files = material.clips.clone();
+    files.push(material.music.clone());
+    if !headless && has_display() && cfg!(feature = "gui") {
+        println!("opening the editor on the demo material …");
+        return open_editor(files);
+    }
+    let output = dir.join("demo-montage.mp4");
+    let input = MontageArgs {
+        music: Some(material.music.clone()),
+        clips: material.clips.clone(),
+        project: None,
+        style: None,
+        seed: None,
+        fps: None,
+        mode: None,
+    };
+    let common = CommonArgs {
+        no_cache: false,
+        timings: true,
+    };
+    println!("no display: rendering the demo montage headless …");
+    let code = render_command(
+        &input,
+        &output,
+        "draft",
+        "16:9",
+        [
+            Some(dir.join("demo-montage.json")),
+            Some(dir.join("demo-montage.edl")),
+            Some(dir.join("demo-montage.fcpxml")),
+            Some(dir.join("demo-montage.otio")),
+        ],
+        &common,
+    )?;
+    println!("demo montage: {}", output.display());
+    Ok(code)
 }

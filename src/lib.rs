@@ -10,6 +10,7 @@ pub mod cache;
 pub mod demo;
 pub mod jobs;
 pub mod media;
+pub mod montage;
 pub mod plan;
 pub mod project;
 pub mod render;

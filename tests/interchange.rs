@@ -3,6 +3,9 @@
 //! `xml.etree`. Each check that needs Python prints a notice and falls back to Rust-side
 //! checks when Python or PyPI is unavailable.
 
+// In a test a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -172,6 +175,7 @@ fn output_is_deterministic() {
 #[test]
 fn fcpxml_times_are_rational_and_on_the_grid() {
     let xml = write_fcpxml(&standard(NTSC));
+    println!("{xml}");
     assert!(xml.contains("<fcpxml version=\"1.10\">"));
     assert!(xml.contains("frameDuration=\"1001/30000s\""));
     assert!(xml.contains("src=\"file:///media/trip/%C3%A9t%C3%A9%20%233.mov\""));
@@ -398,6 +402,11 @@ fn otio_python() -> Option<PathBuf> {
                         "install",
                         "--quiet",
                         "--disable-pip-version-check",
+                        // Offline, give up in about a minute rather than five.
+                        "--retries",
+                        "1",
+                        "--timeout",
+                        "30",
                     ])
                     .args(pkgs)
                     .status()

@@ -1,1 +1,777 @@
-//! The editor.
+//! The editor: an eframe app with a media bin, music lane, timeline, preview, inspector,
+//! export dialog and status bar. Everything heavy runs on background threads; the UI
+//! thread only drains results, replans (cheap) and draws.
+
+mod export;
+mod lanes;
+mod panels;
+mod playback;
+mod preview;
+mod state;
+mod worker;
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub use state::{ClipEntry, ClipStatus, MusicEntry};
+pub use worker::{MediaKind, Worker, WorkerEvent};
+
+use crate::cache::Cache;
+use crate::plan::{ClipInput, PlanIndex, Style, Timeline};
+use crate::project::{History, Project, recovery_path};
+use crate::time::Ticks;
+
+/// How often unsaved changes are written to the recovery file.
+const AUTOSAVE_EVERY: Duration = Duration::from_secs(20);
+
+/// A message shown to the user in the status area.
+#[derive(Debug, Clone)]
+pub struct Notice {
+    /// The text, naming the file and the reason where there is one.
+    pub text: String,
+    /// Warning or error (true) versus information.
+    pub is_problem: bool,
+}
+
+/// The editor application state.
+pub struct BeatcutApp {
+    /// The user's project (what is saved).
+    pub project: Project,
+    /// Where the project was last saved or opened from.
+    pub project_path: Option<PathBuf>,
+    history: History,
+    /// Clips in the bin.
+    pub clips: Vec<ClipEntry>,
+    /// The song.
+    pub music: Option<MusicEntry>,
+    /// The current plan.
+    pub timeline: Option<Timeline>,
+    /// Why there is no plan, when there is none.
+    pub plan_status: String,
+    plan_index: Option<PlanIndex>,
+    needs_replan: bool,
+    needs_reindex: bool,
+    /// Selected timeline segment.
+    pub selected: Option<usize>,
+    /// Replacement candidates for the selected segment.
+    candidates: Vec<crate::plan::Segment>,
+    /// Playhead position on the timeline.
+    pub playhead: Ticks,
+    playing: Option<(Instant, Ticks, f64)>,
+    shuttle_speed: f64,
+    worker: Worker,
+    cache: Arc<Cache>,
+    preview: preview::Preview,
+    playback: playback::Playback,
+    export: export::ExportPanel,
+    /// Messages for the user.
+    pub notices: Vec<Notice>,
+    show_help: bool,
+    recovery_offer: Option<PathBuf>,
+    frame_times_ms: VecDeque<f32>,
+    dirty: bool,
+    last_autosave: Instant,
+    dialogs: crossbeam_channel::Receiver<DialogResult>,
+    dialog_tx: crossbeam_channel::Sender<DialogResult>,
+}
+
+/// A file chosen in a native dialog (run off the UI thread).
+#[derive(Debug)]
+enum DialogResult {
+    AddMedia(Vec<PathBuf>),
+    SetMusic(PathBuf),
+    OpenProject(PathBuf),
+    SaveProject(PathBuf),
+    ExportTo(PathBuf),
+}
+
+impl BeatcutApp {
+    /// A new editor. `waker` is called from background threads when results arrive
+    /// (the GUI passes `ctx.request_repaint`).
+    pub fn new(cache: Arc<Cache>, waker: Arc<dyn Fn() + Send + Sync>) -> Self {
+        let (dialog_tx, dialogs) = crossbeam_channel::bounded(8);
+        let recovery = recovery_path(None);
+        Self {
+            project: Project::default(),
+            project_path: None,
+            history: History::default(),
+            clips: Vec::new(),
+            music: None,
+            timeline: None,
+            plan_status:
+                "Drop video clips and a song here, or use File ▸ Add media… and File ▸ Set music…"
+                    .into(),
+            plan_index: None,
+            needs_replan: false,
+            needs_reindex: false,
+            selected: None,
+            candidates: Vec::new(),
+            playhead: 0,
+            playing: None,
+            shuttle_speed: 1.0,
+            worker: Worker::new(waker.clone()),
+            preview: preview::Preview::new(waker.clone()),
+            playback: playback::Playback::new(),
+            export: export::ExportPanel::new(waker),
+            cache,
+            notices: Vec::new(),
+            show_help: false,
+            recovery_offer: recovery.exists().then_some(recovery),
+            frame_times_ms: VecDeque::new(),
+            dirty: false,
+            last_autosave: Instant::now(),
+            dialogs,
+            dialog_tx,
+        }
+    }
+
+    /// Adds files or folders: each is probed in the background and becomes a clip, the
+    /// music, or opens as a project.
+    pub fn add_paths(&mut self, paths: &[PathBuf]) {
+        for path in worker::expand_paths(paths) {
+            if self.clips.iter().any(|c| c.path == path) {
+                continue;
+            }
+            self.worker.probe(path, false);
+        }
+    }
+
+    /// Sets the song (probed in the background first).
+    pub fn set_music_path(&mut self, path: PathBuf) {
+        self.worker.probe(path, true);
+    }
+
+    /// Opens a project file, replacing the current session.
+    pub fn open_project(&mut self, path: &Path) {
+        match Project::load(path) {
+            Ok(project) => self.load_project(project, Some(path.to_path_buf())),
+            Err(e) => self.notify(e.to_string(), true),
+        }
+    }
+
+    fn load_project(&mut self, project: Project, path: Option<PathBuf>) {
+        self.clips.clear();
+        self.music = None;
+        self.timeline = None;
+        self.selected = None;
+        self.plan_index = None;
+        self.history = History::default();
+        let missing = project.missing_media();
+        for m in &missing {
+            self.notify(
+                format!(
+                    "media file is missing (relink by adding it again): {}",
+                    m.display()
+                ),
+                true,
+            );
+        }
+        let clips = project.clips.clone();
+        let music = project.music.clone();
+        self.project = project;
+        self.project_path = path;
+        for clip in clips {
+            if clip.exists() {
+                self.worker.probe(clip, false);
+            }
+        }
+        if let Some(music) = music.filter(|m| m.exists()) {
+            self.worker.probe(music, true);
+        }
+        self.dirty = false;
+    }
+
+    /// Saves the project to `path` (atomically).
+    pub fn save_project(&mut self, path: &Path) {
+        match self.project.save(path) {
+            Ok(()) => {
+                self.project_path = Some(path.to_path_buf());
+                self.dirty = false;
+                let _ = std::fs::remove_file(recovery_path(None));
+                self.notify(format!("saved {}", path.display()), false);
+            }
+            Err(e) => self.notify(e.to_string(), true),
+        }
+    }
+
+    fn notify(&mut self, text: String, is_problem: bool) {
+        if is_problem {
+            tracing::warn!("{text}");
+        }
+        self.notices.push(Notice { text, is_problem });
+        if self.notices.len() > 50 {
+            self.notices.remove(0);
+        }
+    }
+
+    /// Applies a change to the project, recording it for undo and replanning.
+    pub fn change_project(&mut self, change: impl FnOnce(&mut Project)) {
+        let before = self.project.clone();
+        change(&mut self.project);
+        if self.project != before {
+            self.history.record(before);
+            self.dirty = true;
+            self.needs_replan = true;
+        }
+    }
+
+    /// Steps back one change.
+    pub fn undo(&mut self) {
+        if let Some(previous) = self.history.undo(self.project.clone()) {
+            self.restore(previous);
+        }
+    }
+
+    /// Steps forward one change.
+    pub fn redo(&mut self) {
+        if let Some(next) = self.history.redo(self.project.clone()) {
+            self.restore(next);
+        }
+    }
+
+    fn restore(&mut self, project: Project) {
+        let thresholds_changed = project.clip_params != self.project.clip_params
+            || project.music_params != self.project.music_params;
+        self.project = project;
+        if thresholds_changed {
+            self.apply_thresholds();
+        }
+        self.dirty = true;
+        self.needs_replan = true;
+    }
+
+    /// True when background analysis is still running.
+    pub fn is_busy(&self) -> bool {
+        self.worker
+            .running
+            .load(std::sync::atomic::Ordering::Relaxed)
+            > 0
+    }
+
+    /// Re-applies the detection thresholds to the analyses already in memory (no decode).
+    fn apply_thresholds(&mut self) {
+        let clip_params = self.project.clip_params.clone();
+        for clip in &mut self.clips {
+            if let Some(base) = &clip.base_analysis {
+                clip.analysis = Some(Arc::new(crate::analysis::video::redetect(
+                    base,
+                    &clip_params,
+                )));
+            }
+        }
+        if let Some(music) = &mut self.music
+            && let Some(base) = &music.base_analysis
+        {
+            music.analysis = Some(Arc::new(crate::analysis::music::redetect(
+                base,
+                &self.project.music_params,
+            )));
+        }
+        self.needs_reindex = true;
+        self.needs_replan = true;
+    }
+
+    fn handle_events(&mut self) {
+        for event in self.worker.drain() {
+            match event {
+                WorkerEvent::Probed {
+                    path,
+                    result,
+                    as_music,
+                } => match result {
+                    Ok((MediaKind::Project, _)) => self.open_project(&path),
+                    Ok((MediaKind::Music, info)) => self.accept_music(path, info),
+                    Ok((MediaKind::Clip, info)) if as_music => {
+                        // A video chosen as the song: use its sound.
+                        if info.as_ref().is_some_and(|i| i.audio().is_some()) {
+                            self.accept_music(path, info);
+                        } else {
+                            self.notify(
+                                format!("no audio stream to use as music: {}", path.display()),
+                                true,
+                            );
+                        }
+                    }
+                    Ok((MediaKind::Clip, info)) => self.accept_clip(path, info),
+                    Err(reason) => self.notify(format!("cannot use file: {reason}"), true),
+                },
+                WorkerEvent::Waveform(path, waveform) => {
+                    if let Some(music) = self.music.as_mut().filter(|m| m.path == path) {
+                        music.waveform = Some(waveform);
+                    }
+                }
+                WorkerEvent::MusicDone(path, result, cached) => {
+                    let Some(music) = self.music.as_mut().filter(|m| m.path == path) else {
+                        continue;
+                    };
+                    match result {
+                        Ok(analysis) => {
+                            music.waveform = Some(analysis.waveform.clone());
+                            music.base_analysis = Some(analysis.clone());
+                            music.analysis = Some(analysis);
+                            music.status = if cached {
+                                "ready (cached)".into()
+                            } else {
+                                "ready".into()
+                            };
+                            music.failed = false;
+                            self.playback.load(&path);
+                            self.needs_replan = true;
+                        }
+                        Err(reason) => {
+                            music.status = reason.clone();
+                            music.failed = true;
+                            self.notify(reason, true);
+                        }
+                    }
+                }
+                WorkerEvent::ClipProgress(path, fraction) => {
+                    if let Some(clip) = self.clips.iter_mut().find(|c| c.path == path) {
+                        clip.status = ClipStatus::Analysing(fraction);
+                    }
+                }
+                WorkerEvent::ClipDone(path, result, cached) => {
+                    let clip_params = self.project.clip_params.clone();
+                    let Some(clip) = self.clips.iter_mut().find(|c| c.path == path) else {
+                        continue;
+                    };
+                    match result {
+                        Ok(analysis) => {
+                            clip.analysis = Some(Arc::new(crate::analysis::video::redetect(
+                                &analysis,
+                                &clip_params,
+                            )));
+                            clip.base_analysis = Some(analysis);
+                            clip.status = ClipStatus::Ready { cached };
+                            self.needs_reindex = true;
+                            self.needs_replan = true;
+                        }
+                        Err(reason) => {
+                            clip.status = ClipStatus::Failed(reason.clone());
+                            self.notify(reason, true);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn accept_music(&mut self, path: PathBuf, info: Option<crate::media::MediaInfo>) {
+        if self.music.as_ref().is_some_and(|m| m.path == path) {
+            return;
+        }
+        let duration = info.as_ref().map_or(0, |i| i.duration);
+        self.music = Some(MusicEntry::new(path.clone(), duration));
+        if self.project.music.as_ref() != Some(&path) {
+            self.change_project(|p| p.music = Some(path.clone()));
+        }
+        self.worker
+            .analyze_music(path, self.project.music_params.clone(), self.cache.clone());
+    }
+
+    fn accept_clip(&mut self, path: PathBuf, info: Option<crate::media::MediaInfo>) {
+        if self.clips.iter().any(|c| c.path == path) {
+            return;
+        }
+        self.clips.push(ClipEntry::new(path.clone(), info));
+        if !self.project.clips.contains(&path) {
+            self.change_project(|p| p.clips.push(path.clone()));
+        }
+        // Analyse with the base parameters; the editor's threshold is applied on top.
+        let mut params = self.project.clip_params.clone();
+        params.threshold = crate::analysis::video::ClipParams::default().threshold;
+        self.worker.analyze_clip(path, params, self.cache.clone());
+    }
+
+    /// Rebuilds the plan from the current analyses and project (pure and fast).
+    fn replan(&mut self) {
+        self.needs_replan = false;
+        let Some(music) = self.music.as_ref().and_then(|m| m.analysis.clone()) else {
+            self.plan_status = if self.music.is_some() {
+                "Analysing the music…".into()
+            } else {
+                "Add a song: drop an audio file or use File ▸ Set music…".into()
+            };
+            return;
+        };
+        let names: Vec<String> = self.clips.iter().map(|c| c.name.clone()).collect();
+        let ready: Vec<(usize, Arc<crate::analysis::video::ClipAnalysis>)> = self
+            .project
+            .clips
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| {
+                self.clips
+                    .iter()
+                    .find(|c| &c.path == p)
+                    .and_then(|c| c.analysis.clone())
+                    .map(|a| (i, a))
+            })
+            .collect();
+        if ready.is_empty() {
+            self.timeline = None;
+            self.plan_status = if self.clips.is_empty() {
+                "Add video clips: drop them here or use File ▸ Add media…".into()
+            } else {
+                "Analysing clips…".into()
+            };
+            return;
+        }
+        let inputs: Vec<ClipInput> = ready
+            .iter()
+            .map(|(i, a)| ClipInput {
+                id: *i,
+                name: self
+                    .project
+                    .clips
+                    .get(*i)
+                    .and_then(|p| names.iter().find(|n| p.ends_with(n.as_str())))
+                    .map_or("", |n| n.as_str()),
+                analysis: a,
+            })
+            .collect();
+        if self.needs_reindex || self.plan_index.is_none() {
+            self.plan_index = Some(PlanIndex::new(&inputs));
+            self.needs_reindex = false;
+        }
+        let style = match Style::resolve(&self.project.plan.style) {
+            Ok(s) => s,
+            Err(e) => {
+                self.plan_status = e.to_string();
+                return;
+            }
+        };
+        let Some(index) = self.plan_index.as_ref() else {
+            return;
+        };
+        match crate::plan::plan_with_index(
+            index,
+            &music,
+            &style,
+            &self.project.plan,
+            &self.project.constraints,
+        ) {
+            Ok(timeline) => {
+                let analysing = self
+                    .clips
+                    .iter()
+                    .filter(|c| matches!(c.status, ClipStatus::Pending | ClipStatus::Analysing(_)))
+                    .count();
+                self.plan_status = if analysing > 0 {
+                    format!(
+                        "{} segments; refining as {analysing} more clip(s) finish analysis",
+                        timeline.segments.len()
+                    )
+                } else {
+                    format!(
+                        "{} segments, {:.1} s",
+                        timeline.segments.len(),
+                        crate::time::secs_from_ticks(timeline.duration)
+                    )
+                };
+                if self.selected.is_some_and(|s| s >= timeline.segments.len()) {
+                    self.selected = None;
+                }
+                self.timeline = Some(timeline);
+                self.candidates.clear();
+            }
+            Err(e) => {
+                self.plan_status = e.to_string();
+                self.timeline = None;
+            }
+        }
+    }
+
+    fn autosave(&mut self) {
+        if self.dirty && self.last_autosave.elapsed() >= AUTOSAVE_EVERY {
+            self.last_autosave = Instant::now();
+            let path = recovery_path(self.project_path.as_deref().filter(|_| false));
+            if let Err(e) = self.project.save(&path) {
+                self.notify(format!("autosave failed: {e}"), true);
+            }
+        }
+    }
+
+    /// Draws the whole editor into `ui` and handles input; the eframe `App::ui` calls this,
+    /// and the headless tests drive it directly.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        let started = Instant::now();
+        self.handle_events();
+        self.handle_dialogs();
+        self.handle_drops(ui.ctx());
+        self.export.poll(&mut self.notices);
+        if self.needs_replan {
+            self.replan();
+        }
+        self.advance_playback(ui.ctx());
+        self.handle_shortcuts(ui.ctx());
+        panels::menu_bar_ui(self, ui);
+        panels::status_bar_ui(self, ui);
+        lanes::timeline_area_ui(self, ui);
+        panels::media_bin_ui(self, ui);
+        panels::inspector_ui(self, ui);
+        preview::preview_panel_ui(self, ui);
+        self.export.window_ui(
+            ui.ctx(),
+            &self.project,
+            self.timeline.as_ref(),
+            &self.clips,
+            self.music.as_ref(),
+            &self.dialog_tx,
+        );
+        panels::help_window_ui(self, ui.ctx());
+        panels::recovery_window_ui(self, ui.ctx());
+        self.autosave();
+        if self.playing.is_some() || self.is_busy() || self.export.is_running() {
+            ui.ctx().request_repaint_after(Duration::from_millis(16));
+        }
+        self.frame_times_ms
+            .push_back(started.elapsed().as_secs_f32() * 1000.0);
+        if self.frame_times_ms.len() > 240 {
+            self.frame_times_ms.pop_front();
+        }
+    }
+
+    fn handle_drops(&mut self, ctx: &egui::Context) {
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        });
+        if !dropped.is_empty() {
+            self.add_paths(&dropped);
+        }
+    }
+
+    fn handle_dialogs(&mut self) {
+        while let Ok(result) = self.dialogs.try_recv() {
+            match result {
+                DialogResult::AddMedia(paths) => self.add_paths(&paths),
+                DialogResult::SetMusic(path) => self.set_music_path(path),
+                DialogResult::OpenProject(path) => self.open_project(&path),
+                DialogResult::SaveProject(path) => self.save_project(&path),
+                DialogResult::ExportTo(path) => self.export.set_output(path),
+            }
+        }
+    }
+
+    /// Shows a native file dialog on its own thread (never blocking the UI).
+    fn open_dialog(&self, kind: &'static str) {
+        let tx = self.dialog_tx.clone();
+        std::thread::spawn(move || {
+            let result = match kind {
+                "add" => rfd::FileDialog::new()
+                    .set_title("Add media")
+                    .add_filter(
+                        "Video",
+                        &["mp4", "mov", "mkv", "webm", "avi", "m4v", "ts", "mts"],
+                    )
+                    .pick_files()
+                    .map(DialogResult::AddMedia),
+                "music" => rfd::FileDialog::new()
+                    .set_title("Set music")
+                    .add_filter(
+                        "Audio",
+                        &["mp3", "wav", "flac", "ogg", "m4a", "aac", "opus"],
+                    )
+                    .pick_file()
+                    .map(DialogResult::SetMusic),
+                "open" => rfd::FileDialog::new()
+                    .add_filter("Beatcut project", &["beatcut"])
+                    .pick_file()
+                    .map(DialogResult::OpenProject),
+                "save" => rfd::FileDialog::new()
+                    .add_filter("Beatcut project", &["beatcut"])
+                    .set_file_name("montage.beatcut")
+                    .save_file()
+                    .map(DialogResult::SaveProject),
+                _ => rfd::FileDialog::new()
+                    .add_filter("MP4 video", &["mp4"])
+                    .set_file_name("montage.mp4")
+                    .save_file()
+                    .map(DialogResult::ExportTo),
+            };
+            if let Some(result) = result {
+                let _ = tx.send(result);
+            }
+        });
+    }
+
+    fn handle_shortcuts(&mut self, ctx: &egui::Context) {
+        if ctx.egui_wants_keyboard_input() {
+            return;
+        }
+        use egui::{Key, KeyboardShortcut, Modifiers};
+        let redo = KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+        let undo = KeyboardShortcut::new(Modifiers::COMMAND, Key::Z);
+        let save = KeyboardShortcut::new(Modifiers::COMMAND, Key::S);
+        let open = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
+        let export = KeyboardShortcut::new(Modifiers::COMMAND, Key::E);
+        if ctx.input_mut(|i| i.consume_shortcut(&redo)) {
+            self.redo();
+        }
+        if ctx.input_mut(|i| i.consume_shortcut(&undo)) {
+            self.undo();
+        }
+        if ctx.input_mut(|i| i.consume_shortcut(&save)) {
+            self.save_or_ask();
+        }
+        if ctx.input_mut(|i| i.consume_shortcut(&open)) {
+            self.open_dialog("open");
+        }
+        if ctx.input_mut(|i| i.consume_shortcut(&export)) {
+            self.export.open = true;
+        }
+        let frame = self.project.plan.fps.frame_ticks();
+        let end = self.timeline.as_ref().map_or(0, |t| t.duration);
+        ctx.input(|i| {
+            if i.key_pressed(Key::Space) {
+                self.toggle_play(1.0);
+            }
+            if i.key_pressed(Key::K) {
+                self.stop();
+            }
+            if i.key_pressed(Key::L) {
+                let speed = if self.playing.is_some() && self.shuttle_speed > 0.0 {
+                    (self.shuttle_speed * 2.0).min(8.0)
+                } else {
+                    1.0
+                };
+                self.start_play(speed);
+            }
+            if i.key_pressed(Key::J) {
+                let speed = if self.playing.is_some() && self.shuttle_speed < 0.0 {
+                    (self.shuttle_speed * 2.0).max(-8.0)
+                } else {
+                    -1.0
+                };
+                self.start_play(speed);
+            }
+            if i.key_pressed(Key::ArrowRight) {
+                self.seek((self.playhead + frame).min(end));
+            }
+            if i.key_pressed(Key::ArrowLeft) {
+                self.seek((self.playhead - frame).max(0));
+            }
+            if i.key_pressed(Key::Home) {
+                self.seek(0);
+            }
+            if i.key_pressed(Key::End) {
+                self.seek((end - frame).max(0));
+            }
+        });
+    }
+
+    fn save_or_ask(&mut self) {
+        match self.project_path.clone() {
+            Some(path) => self.save_project(&path),
+            None => self.open_dialog("save"),
+        }
+    }
+
+    /// Moves the playhead (and the preview) to `t`.
+    pub fn seek(&mut self, t: Ticks) {
+        self.playhead = t.max(0);
+        if let Some((_, _, speed)) = self.playing {
+            self.playing = Some((Instant::now(), self.playhead, speed));
+            self.playback.play_from(self.playhead, speed);
+        }
+    }
+
+    fn toggle_play(&mut self, speed: f64) {
+        if self.playing.is_some() {
+            self.stop();
+        } else {
+            self.start_play(speed);
+        }
+    }
+
+    fn start_play(&mut self, speed: f64) {
+        self.shuttle_speed = speed;
+        self.playing = Some((Instant::now(), self.playhead, speed));
+        self.playback.play_from(self.playhead, speed);
+    }
+
+    fn stop(&mut self) {
+        self.playing = None;
+        self.playback.stop();
+    }
+
+    /// Playback follows the audio clock when there is sound, the system clock otherwise.
+    fn advance_playback(&mut self, _ctx: &egui::Context) {
+        let Some((started, from, speed)) = self.playing else {
+            return;
+        };
+        let end = self.timeline.as_ref().map_or(0, |t| t.duration);
+        let elapsed = self
+            .playback
+            .position()
+            .map(|p| p - from)
+            .unwrap_or_else(|| {
+                crate::time::ticks_from_secs(started.elapsed().as_secs_f64() * speed)
+            });
+        let t = from + elapsed;
+        if t >= end || t < 0 {
+            self.playhead = t.clamp(0, end);
+            self.stop();
+        } else {
+            self.playhead = t;
+        }
+    }
+
+    /// Frame-time percentiles of the UI thread (p50, p95, max) in milliseconds.
+    pub fn frame_time_percentiles(&self) -> (f32, f32, f32) {
+        let mut v: Vec<f32> = self.frame_times_ms.iter().copied().collect();
+        if v.is_empty() {
+            return (0.0, 0.0, 0.0);
+        }
+        v.sort_by(|a, b| a.total_cmp(b));
+        let at = |q: f32| v[((v.len() - 1) as f32 * q) as usize];
+        (at(0.5), at(0.95), at(1.0))
+    }
+}
+
+/// eframe wrapper owning the app.
+struct EframeApp(BeatcutApp);
+
+impl eframe::App for EframeApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.0.ui(ui);
+    }
+}
+
+/// Opens the editor window on `files` (media, or a project). Blocks until it closes.
+pub fn run_editor(files: Vec<PathBuf>, cache: Arc<Cache>) -> Result<(), eframe::Error> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Beatcut")
+            .with_inner_size([1400.0, 860.0])
+            .with_drag_and_drop(true),
+        renderer: eframe::Renderer::Wgpu,
+        ..Default::default()
+    };
+    eframe::run_native(
+        "Beatcut",
+        options,
+        Box::new(move |cc| {
+            let ctx = cc.egui_ctx.clone();
+            let waker: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx.request_repaint());
+            let mut app = BeatcutApp::new(cache, waker);
+            let (projects, media): (Vec<PathBuf>, Vec<PathBuf>) =
+                files.into_iter().partition(|p| {
+                    p.extension()
+                        .is_some_and(|e| e == crate::project::PROJECT_EXTENSION)
+                });
+            if let Some(project) = projects.first() {
+                app.open_project(project);
+            }
+            app.add_paths(&media);
+            Ok(Box::new(EframeApp(app)))
+        }),
+    )
+}

@@ -45,3 +45,26 @@ impl Progress {
         }
     }
 }
+
+/// Returned by [`CancelToken::check`] once the token is cancelled; jobs propagate it with `?`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Cancelled;
+
+impl std::fmt::Display for Cancelled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("cancelled")
+    }
+}
+
+impl std::error::Error for Cancelled {}
+
+impl CancelToken {
+    /// `Err(Cancelled)` once cancelled, for `token.check()?` once per packet or frame.
+    pub fn check(&self) -> Result<(), Cancelled> {
+        if self.is_cancelled() {
+            Err(Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+}

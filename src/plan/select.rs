@@ -30,7 +30,7 @@ use crate::time::{TICKS_PER_SECOND, Ticks, secs_from_ticks};
 /// when there is no other clip.
 const NEIGHBOUR_PENALTY: f32 = 10.0;
 /// How much worse (in score) a match cut may be than the best shot and still win.
-const MATCH_SLACK: f32 = 0.5;
+const MATCH_SLACK: f32 = 0.25;
 /// Share of eligible cuts that try a match cut.
 const MATCH_RATE: f32 = 0.2;
 /// Look neighbours consulted for match cuts.
@@ -763,5 +763,109 @@ pub(crate) fn fitted_transition(
                 Transition::Crossfade { frames }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::video::{ClipAnalysis, Scene, SceneFeatures};
+    use crate::plan::ClipInput;
+
+    fn clips(n: usize, scenes: usize, seed: u64) -> Vec<ClipAnalysis> {
+        let mut k = 0u64;
+        let mut r = move || {
+            k += 1;
+            unit(seed, k, 99)
+        };
+        (0..n)
+            .map(|_| {
+                let mut t = 0;
+                let scenes = (0..scenes)
+                    .map(|_| {
+                        let len = (TICKS_PER_SECOND as f32 * (0.3 + 12.0 * r())) as Ticks;
+                        let s = Scene {
+                            start: t,
+                            end: t + len,
+                            features: SceneFeatures {
+                                motion: r(),
+                                sharpness: r(),
+                                brightness: r(),
+                                contrast: r(),
+                                vector: (0..12).map(|_| r()).collect(),
+                                ..SceneFeatures::default()
+                            },
+                        };
+                        t += len;
+                        s
+                    })
+                    .collect();
+                ClipAnalysis {
+                    duration: t,
+                    fps: 25.0,
+                    scenes,
+                    ..ClipAnalysis::default()
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn bounded_search_finds_the_dense_argmax() {
+        let analyses = clips(30, 40, 5);
+        let inputs: Vec<ClipInput> = analyses
+            .iter()
+            .enumerate()
+            .map(|(id, analysis)| ClipInput {
+                id,
+                name: "",
+                analysis,
+            })
+            .collect();
+        let index = PlanIndex::new(&inputs);
+        for style_name in ["dynamic", "documentary", "travel"] {
+            let style = Style::builtin(style_name).unwrap();
+            let mut sel = Selector::new(&index, &style, 3, &[], &[], 180 * TICKS_PER_SECOND);
+            let mut t = 0;
+            for k in 0..300u64 {
+                let len = TICKS_PER_SECOND / 2 * (1 + (k % 9) as i64);
+                let slot = Slot {
+                    start: t,
+                    end: t + len,
+                    cut: CutKind::Beat,
+                    energy: unit(1, k, 2),
+                    arc: None,
+                    locked: None,
+                };
+                let v = sel.view(&slot, None);
+                assert_eq!(sel.best_fresh(&v), sel.best_dense(&v), "slot {k}");
+                sel.choose(&slot, None).unwrap();
+                t += len;
+            }
+        }
+    }
+
+    #[test]
+    fn subtract_splits_gaps() {
+        let mut g = vec![(0, 10), (20, 30)];
+        subtract(&mut g, 5, 25);
+        assert_eq!(g, vec![(0, 5), (25, 30)]);
+        subtract(&mut g, 0, 100);
+        assert!(g.is_empty());
+    }
+
+    #[test]
+    fn crossfades_fit_their_shots() {
+        let f = 10;
+        let x = Transition::Crossfade { frames: 12 };
+        assert_eq!(
+            fitted_transition(x, 100, 1000, f),
+            Transition::Crossfade { frames: 5 }
+        );
+        assert_eq!(fitted_transition(x, 10, 1000, f), Transition::Cut);
+        assert_eq!(
+            fitted_transition(Transition::Cut, 100, 100, f),
+            Transition::Cut
+        );
     }
 }

@@ -5,6 +5,7 @@ use std::path::{Component, Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::music::MusicParams;
+use crate::analysis::video::ClipParams;
 use crate::plan::{Constraints, PlanSettings};
 use crate::render::{Aspect, Preset};
 
@@ -93,6 +94,8 @@ pub struct Project {
     pub constraints: Constraints,
     /// Beat detection settings.
     pub music_params: MusicParams,
+    /// Scene detection settings.
+    pub clip_params: ClipParams,
     /// Export choices.
     pub export: ExportOptions,
 }
@@ -107,6 +110,7 @@ impl Default for Project {
             plan: PlanSettings::default(),
             constraints: Constraints::default(),
             music_params: MusicParams::default(),
+            clip_params: ClipParams::default(),
             export: ExportOptions::default(),
         }
     }
@@ -208,7 +212,7 @@ pub fn recovery_path(project: Option<&Path>) -> PathBuf {
 }
 
 /// Writes `bytes` to a temporary name beside `path`, syncs, then renames over `path`.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ProjectError> {
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ProjectError> {
     use std::io::Write;
     let io = |source| ProjectError::Io {
         path: path.to_path_buf(),

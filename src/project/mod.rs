@@ -6,5 +6,6 @@ mod history;
 
 pub use file::{
     ExportOptions, PROJECT_EXTENSION, PROJECT_VERSION, Project, ProjectError, recovery_path,
+    write_atomically,
 };
 pub use history::History;

@@ -10,7 +10,7 @@ use crate::time::{TICKS_PER_SECOND, Ticks, ticks_from_samples, ticks_from_secs};
 use super::beats::{BeatRun, parity_balance, track_segment};
 use super::dsp::{mean, moving_average, quantile};
 use super::energy::EnergyAccumulator;
-use super::meter::assign_bars;
+use super::meter::{AccentFeatures, assign_bars};
 use super::onset::OnsetFrontEnd;
 use super::params::{MusicError, MusicParams};
 use super::peaks::pick_peaks;
@@ -23,9 +23,9 @@ use super::waveform::WaveformBuilder;
 const MIN_SECS: f64 = 1.0;
 /// Where a beat sits relative to the centre of the onset frame that peaks on it, seconds
 /// (the log spectral flux rises as soon as an attack enters the window; measured on clicks).
-const ONSET_LAG_SECS: f64 = 0.0;
+const ONSET_LAG_SECS: f64 = 0.0085;
 /// Parity balance under which a level is taken for a subdivision of the beat.
-const SUBDIVISION_BALANCE: f32 = 0.5;
+const SUBDIVISION_BALANCE: f32 = 0.35;
 
 /// Streaming analyser: feed mono samples at `params.analysis_rate` as they are decoded,
 /// then call [`MusicAnalyzer::finish`].
@@ -122,6 +122,7 @@ impl MusicAnalyzer {
             analysis_rate: rate,
             onset_strength: curve(adaptive_normalise(&feats.flux, frame_rate)),
             onset_low: curve(adaptive_normalise(&feats.low, frame_rate)),
+            onset_body: curve(adaptive_normalise(&feats.body, frame_rate)),
             harmonic_change: curve(scale_to_unit(&feats.harmonic)),
             energy,
             waveform,
@@ -255,6 +256,11 @@ pub(crate) fn detect(
     } else {
         vec![0.0; frames]
     };
+    let body = if analysis.onset_body.values.len() == frames {
+        analysis.onset_body.values.clone()
+    } else {
+        o.clone()
+    };
     let harmonic = if analysis.harmonic_change.values.len() == frames {
         analysis.harmonic_change.values.clone()
     } else {
@@ -263,11 +269,16 @@ pub(crate) fn detect(
     let _ = rate;
 
     let active = activity(analysis, frames, hop_ticks, p.beat_sensitivity);
+    let reach = (0.75 * frame_rate).round() as usize;
+    let near_sound: Vec<bool> = {
+        let f: Vec<f32> = active.iter().map(|&a| f32::from(u8::from(a))).collect();
+        moving_average(&f, reach).iter().map(|&v| v > 0.0).collect()
+    };
     let bridge = ((1.5 * 60.0 / p.min_bpm).max(1.2) * frame_rate).round() as usize;
     let segs = segments(&active, bridge, (1.5 * frame_rate).round() as usize);
     let path = tempo_path(
         &o,
-        &active,
+        &near_sound,
         frame_rate,
         p.min_bpm,
         p.max_bpm,
@@ -292,7 +303,11 @@ pub(crate) fn detect(
         .max(1e-6);
     let local: Vec<f32> = o.iter().map(|v| v / sd).collect();
 
-    // Metrical levels to try, fastest first: the path times 4, 2, 1, 1/2 when mostly in range.
+    // Metrical level: the path can sit on the beat, a multiple or a subdivision of it. Try
+    // the path times 2, 1, 1/2, 1/4 (when mostly in range), fastest first, and take the first
+    // whose alternate beats are alike in the drum-body band: at a hi-hat subdivision every
+    // other "beat" has no body at all (balance under ~0.25), at the beat kick and snare
+    // (or kick and kick) both do.
     let in_range = |f: f64| {
         let ok = path
             .bpm
@@ -301,45 +316,58 @@ pub(crate) fn detect(
             .count();
         ok as f64 >= 0.8 * path.bpm.len() as f64
     };
-    let factors: Vec<f64> = [4.0, 2.0, 1.0, 0.5]
+    let mut factors: Vec<f64> = [2.0, 1.0, 0.5, 0.25]
         .into_iter()
-        .filter(|&f| f == 1.0 || in_range(f))
+        .filter(|&f| in_range(f))
         .collect();
-    let tightness = p.beat_tightness as f32;
-    let candidates: Vec<(f64, Vec<BeatRun>)> = factors
-        .par_iter()
-        .map(|&f| {
-            let periods = path.periods(frames, frame_rate, f);
-            let runs = segs
-                .iter()
-                .map(|s| track_segment(&local, &periods, s.clone(), tightness))
-                .collect();
-            (f, runs)
-        })
-        .collect();
-    if cancel.is_cancelled() {
-        return Err(MusicError::Cancelled);
+    if factors.is_empty() {
+        factors.push(1.0);
     }
-    let mo = mean(&o).max(1e-6);
-    let ml = mean(&low).max(1e-6);
-    let accent: Vec<f32> = o.iter().zip(&low).map(|(a, b)| a / mo + b / ml).collect();
-    let mut chosen = candidates.len().saturating_sub(1);
-    for (i, (_, runs)) in candidates.iter().enumerate() {
-        let balance = parity_balance(runs, &accent);
-        tracing::debug!(factor = candidates[i].0, balance, "metrical level");
-        if balance >= SUBDIVISION_BALANCE {
-            chosen = i;
+    let tightness = p.beat_tightness as f32;
+    let track = |f: f64| -> Vec<BeatRun> {
+        let periods = path.periods(frames, frame_rate, f);
+        segs.par_iter()
+            .map(|s| track_segment(&local, &periods, s.clone(), tightness))
+            .collect()
+    };
+    let mut best: Option<(f32, f64, Vec<BeatRun>)> = None;
+    for &f in &factors {
+        if cancel.is_cancelled() {
+            return Err(MusicError::Cancelled);
+        }
+        let runs = track(f);
+        let balance = parity_balance(&runs, &body);
+        let accept = balance >= SUBDIVISION_BALANCE;
+        if best.as_ref().is_none_or(|b| balance > b.0) || accept {
+            best = Some((balance, f, runs));
+        }
+        if accept {
             break;
         }
     }
-    let (factor, runs) = candidates
-        .into_iter()
-        .nth(chosen)
-        .unwrap_or((1.0, Vec::new()));
+    let (_, factor, runs) = best.unwrap_or((0.0, 1.0, Vec::new()));
     let runs: Vec<BeatRun> = runs.into_iter().filter(|r| !r.is_empty()).collect();
 
     // Bars.
-    let bars = assign_bars(&runs, &o, &low, &harmonic);
+    // Loudness per onset frame relative to its mean over about two seconds.
+    let rms: Vec<f32> = (0..frames)
+        .map(|n| analysis.energy.rms.at(n as Ticks * hop_ticks))
+        .collect();
+    let rms_local = moving_average(&rms, (2.0 * frame_rate).round() as usize);
+    let loudness: Vec<f32> = rms
+        .iter()
+        .zip(&rms_local)
+        .map(|(r, m)| if *m > 1e-9 { r / m } else { 0.0 })
+        .collect();
+    let bars = assign_bars(
+        &runs,
+        &AccentFeatures {
+            onset: &o,
+            low: &low,
+            harmonic: &harmonic,
+            loudness: &loudness,
+        },
+    );
 
     // Beats with confidence (strength relative to the local mean strength).
     let local_mean = moving_average(&o, (2.0 * frame_rate).round() as usize);

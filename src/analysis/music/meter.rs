@@ -13,9 +13,15 @@ pub(crate) struct Bars {
     pub positions: Vec<Vec<(u32, u8)>>,
 }
 
-/// Accent of every beat of `run`: low-band onset + harmonic change + a little full-band onset,
-/// each scaled by its mean over all beats.
-fn accents(runs: &[BeatRun], onset: &[f32], low: &[f32], harmonic: &[f32]) -> Vec<Vec<f32>> {
+/// Accent of every beat of `run`: low-band onset + harmonic change + a little full-band onset
+/// and local loudness, each scaled by its mean over all beats.
+fn accents(runs: &[BeatRun], features: &AccentFeatures<'_>) -> Vec<Vec<f32>> {
+    let AccentFeatures {
+        onset,
+        low,
+        harmonic,
+        loudness,
+    } = *features;
     let at = |curve: &[f32], f: f64, reach: usize| {
         max_around(curve, f.round().max(0.0) as usize, reach, reach)
     };
@@ -62,9 +68,22 @@ fn best_phase(acc: &[f32], m: usize) -> (f32, usize) {
         .unwrap_or((0.0, 0))
 }
 
+/// Per-frame curves that accent downbeats.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AccentFeatures<'a> {
+    /// Full-band onset strength.
+    pub onset: &'a [f32],
+    /// Low-band (kick, bass) onset strength.
+    pub low: &'a [f32],
+    /// Harmonic change.
+    pub harmonic: &'a [f32],
+    /// Loudness relative to its local mean (accented beats are louder).
+    pub loudness: &'a [f32],
+}
+
 /// Chooses the meter over the whole song and the downbeat phase per run, and numbers bars.
-pub(crate) fn assign_bars(runs: &[BeatRun], onset: &[f32], low: &[f32], harmonic: &[f32]) -> Bars {
-    let acc = accents(runs, onset, low, harmonic);
+pub(crate) fn assign_bars(runs: &[BeatRun], features: &AccentFeatures<'_>) -> Bars {
+    let acc = accents(runs, features);
     let score = |m: usize| -> f32 {
         acc.iter()
             .map(|a| best_phase(a, m).0 * a.len() as f32)
@@ -114,7 +133,13 @@ mod tests {
             onset[f as usize] = 1.0;
             low[f as usize] = if k % 3 == 1 { 1.0 } else { 0.2 };
         }
-        let bars = assign_bars(&[run], &onset, &low, &harmonic);
+        let features = AccentFeatures {
+            onset: &onset,
+            low: &low,
+            harmonic: &harmonic,
+            loudness: &harmonic,
+        };
+        let bars = assign_bars(&[run], &features);
         assert_eq!(bars.beats_per_bar, 3);
         assert_eq!(bars.positions[0][1].1, 0);
         assert_eq!(bars.positions[0][0], (0, 2));

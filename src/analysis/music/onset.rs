@@ -220,8 +220,10 @@ impl OnsetFrontEnd {
 pub(crate) struct OnsetFeatures {
     /// Spectral flux of the log mel spectrogram, all bands.
     pub flux: Vec<f32>,
-    /// Spectral flux of the bands below 200 Hz (kick, bass).
+    /// Spectral flux of the bands below 150 Hz (kick, bass).
     pub low: Vec<f32>,
+    /// Spectral flux of the bands below 1.5 kHz (kick, snare and clap bodies, bass; not hats).
+    pub body: Vec<f32>,
     /// Change of the mid-band spectrum from before to after each frame (chords).
     pub harmonic: Vec<f32>,
 }
@@ -242,7 +244,12 @@ fn features(rows: &[f32], frames: usize, centres: &[f32], rate: u32, hop: usize)
                 *v = fast_ln(*v + floor);
             }
         });
-    let low_bands = centres.iter().take_while(|&&f| f < 200.0).count().max(1);
+    let low_bands = centres.iter().take_while(|&&f| f < 150.0).count().max(1);
+    let body_bands = centres
+        .iter()
+        .take_while(|&&f| f < 1500.0)
+        .count()
+        .max(low_bands);
     let mid: Vec<usize> = centres
         .iter()
         .enumerate()
@@ -251,11 +258,13 @@ fn features(rows: &[f32], frames: usize, centres: &[f32], rate: u32, hop: usize)
         .collect();
     let mut flux = vec![0f32; frames];
     let mut low = vec![0f32; frames];
+    let mut body = vec![0f32; frames];
     flux.par_iter_mut()
         .zip(low.par_iter_mut())
+        .zip(body.par_iter_mut())
         .enumerate()
         .skip(1)
-        .for_each(|(n, (f, l))| {
+        .for_each(|(n, ((f, l), bo))| {
             let (Some(cur), Some(prev)) = (
                 logs.get(n * bands..(n + 1) * bands),
                 logs.get((n - 1) * bands..n * bands),
@@ -264,27 +273,58 @@ fn features(rows: &[f32], frames: usize, centres: &[f32], rate: u32, hop: usize)
             };
             let mut all = 0f32;
             let mut lo = 0f32;
+            let mut mid = 0f32;
             for (b, (c, p)) in cur.iter().zip(prev).enumerate() {
                 let d = (c - p).max(0.0);
                 all += d;
                 if b < low_bands {
                     lo += d;
                 }
+                if b < body_bands {
+                    mid += d;
+                }
             }
             *f = all / bands as f32;
             *l = lo / low_bands as f32;
+            *bo = mid / body_bands as f32;
         });
     let harmonic = harmonic_change(&logs, frames, bands, &mid, frame_rate);
     OnsetFeatures {
         flux,
         low,
+        body,
         harmonic,
     }
 }
 
-/// Mean absolute difference of the mid-band log spectrum averaged over ~110 ms after a
-/// frame and ~110 ms before it, skipping the ~25 ms around the frame so drum transients
-/// weigh less than sustained (harmonic) change.
+/// Running minimum of `x` over windows `[i, i + w)` for every `i` (van Herk / Gil-Werman:
+/// block prefix and suffix minima, linear time); the tail uses the shorter window.
+fn running_min(x: &[f32], w: usize) -> Vec<f32> {
+    let n = x.len();
+    let w = w.max(1);
+    let mut prefix = x.to_vec();
+    let mut suffix = x.to_vec();
+    for i in 1..n {
+        if i % w != 0 {
+            prefix[i] = prefix[i].min(prefix[i - 1]);
+        }
+    }
+    for i in (0..n.saturating_sub(1)).rev() {
+        if (i + 1) % w != 0 {
+            suffix[i] = suffix[i].min(suffix[i + 1]);
+        }
+    }
+    (0..n)
+        .map(|i| {
+            let last = (i + w - 1).min(n - 1);
+            suffix[i].min(prefix[last])
+        })
+        .collect()
+}
+
+/// Harmonic (chord) change: mean absolute difference over the mid bands between the running
+/// minimum of the log spectrum over ~200 ms after a frame and over ~200 ms before it. The
+/// minimum ignores drum hits (short peaks) and keeps what sustains: pads, chords, bass.
 fn harmonic_change(
     logs: &[f32],
     frames: usize,
@@ -295,37 +335,32 @@ fn harmonic_change(
     if mid.is_empty() || frames == 0 {
         return vec![0.0; frames];
     }
-    let gap = ((0.025 * frame_rate).round() as usize).max(1);
-    let span = ((0.11 * frame_rate).round() as usize).max(2);
-    // prefix[n * m + j] = sum over frames 0..n of band mid[j]
-    let m = mid.len();
-    let mut prefix = vec![0f64; (frames + 1) * m];
-    for n in 0..frames {
-        for (j, &b) in mid.iter().enumerate() {
-            let prev = prefix.get(n * m + j).copied().unwrap_or(0.0);
-            let v = logs.get(n * bands + b).copied().unwrap_or(0.0) as f64;
-            if let Some(slot) = prefix.get_mut((n + 1) * m + j) {
-                *slot = prev + v;
-            }
-        }
-    }
-    let mean_over = |lo: usize, hi: usize, j: usize| -> f64 {
-        let a = prefix.get(lo * m + j).copied().unwrap_or(0.0);
-        let b = prefix.get(hi * m + j).copied().unwrap_or(0.0);
-        (b - a) / (hi - lo).max(1) as f64
-    };
+    let gap = ((0.03 * frame_rate).round() as usize).max(1);
+    let span = ((0.2 * frame_rate).round() as usize).max(2);
+    let mins: Vec<Vec<f32>> = mid
+        .par_iter()
+        .map(|&b| {
+            let band: Vec<f32> = (0..frames)
+                .map(|n| logs.get(n * bands + b).copied().unwrap_or(0.0))
+                .collect();
+            running_min(&band, span)
+        })
+        .collect();
+    let m = mins.len() as f32;
     let raw: Vec<f32> = (0..frames)
-        .into_par_iter()
         .map(|n| {
             if n < gap + span || n + gap + span > frames {
                 return 0.0;
             }
-            let (b0, b1) = (n - gap - span, n - gap);
-            let (a0, a1) = (n + gap, n + gap + span);
-            let d: f64 = (0..m)
-                .map(|j| (mean_over(a0, a1, j) - mean_over(b0, b1, j)).abs())
-                .sum();
-            (d / m as f64) as f32
+            let (before, after) = (n - gap - span, n + gap);
+            mins.iter()
+                .map(|mb| {
+                    let a = mb.get(after).copied().unwrap_or(0.0);
+                    let b = mb.get(before).copied().unwrap_or(0.0);
+                    (a - b).abs()
+                })
+                .sum::<f32>()
+                / m
         })
         .collect();
     // Keep only local maxima so a change registers at one place.
@@ -345,6 +380,21 @@ fn harmonic_change(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn running_min_matches_naive() {
+        let x: Vec<f32> = (0..50).map(|i| ((i * 37 % 11) as f32) - 5.0).collect();
+        for w in [1, 3, 7] {
+            let fast = running_min(&x, w);
+            for i in 0..x.len() {
+                let naive = x[i..(i + w).min(x.len())]
+                    .iter()
+                    .copied()
+                    .fold(f32::MAX, f32::min);
+                assert_eq!(fast[i], naive, "w {w} i {i}");
+            }
+        }
+    }
 
     #[test]
     fn flux_peaks_at_a_click() {

@@ -171,11 +171,12 @@ impl Mixer {
     }
 
     fn hat(&mut self, t: f64, gain: f32, decay: f32) {
-        let mut prev = 0.0f32;
+        // Third difference of noise: +18 dB/octave, so the energy sits above ~5 kHz.
+        let (mut p1, mut p2, mut p3) = (0.0f32, 0.0f32, 0.0f32);
         self.add(t, decay * 5.0, gain, move |x, n| {
-            let hp = n - prev;
-            prev = n;
-            0.5 * hp * (-x / decay).exp()
+            let hp = n - 3.0 * p1 + 3.0 * p2 - p3;
+            (p3, p2, p1) = (p2, p1, n);
+            0.2 * hp * (-x / decay).exp()
         });
     }
 

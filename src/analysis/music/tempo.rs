@@ -125,15 +125,12 @@ pub(crate) fn tempo_path(
                     a.iter().zip(b).map(|(p, q)| p * q).sum::<f32>() / a0
                 })
                 .collect();
-            lags.iter()
-                .map(|&l| interp(&ac, l) + 0.5 * interp(&ac, 2.0 * l))
-                .collect()
+            lags.iter().map(|&l| interp(&ac, l)).collect()
         })
         .collect();
     if cancel.is_cancelled() {
         return Err(MusicError::Cancelled);
     }
-
     // Viterbi: smooth moves cost a little (quadratic in bins), any jump at most a fixed toll.
     let cost = |d: usize| -> f32 { (0.004 * (d * d) as f32).min(0.5) };
     let costs: Vec<f32> = (0..n_bins).map(cost).collect();

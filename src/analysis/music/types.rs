@@ -31,6 +31,10 @@ pub struct MusicAnalysis {
     /// kept so `redetect` can place downbeats without the audio.
     #[serde(default)]
     pub onset_low: Curve,
+    /// Onset strength below 1.5 kHz (drum bodies, bass; hats excluded), same hop, 0..=1;
+    /// tells beats from hi-hat subdivisions.
+    #[serde(default)]
+    pub onset_body: Curve,
     /// Harmonic change (chord change) novelty, same hop as `onset_strength`, 0..=1.
     #[serde(default)]
     pub harmonic_change: Curve,

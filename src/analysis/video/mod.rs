@@ -1,5 +1,121 @@
 //! Clip analysis: scene cuts, gradual transitions, per-scene features, thumbnails.
+//!
+//! Frames are scored small (about 96 px wide, YUV from swscale, deblocking skipped): each
+//! frame's change against the previous one mixes brightness-invariant structure and colour
+//! layout ([`features`]). Detection then runs on the kept scores only, so [`redetect`] gives
+//! new cuts for a new threshold without decoding. [`DetectMode::Fast`] decodes keyframes
+//! first and fully decodes only the stretches between keyframes that changed.
 
+mod detect;
+mod fast;
+mod features;
+mod gradual;
+mod json;
+mod params;
+mod scan;
+mod scenes;
+mod scorer;
 mod types;
 
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::jobs::{CancelToken, Progress};
+
+pub use params::{ClipError, ClipParams};
+pub use scenes::VECTOR_LEN;
 pub use types::*;
+
+/// Analyses one clip: decodes (all frames or keyframes first, per `params.mode`), scores
+/// every decoded frame, detects cuts and gradual transitions and describes each scene.
+///
+/// Corrupt packets become warnings in the result; a file without video is
+/// `ClipError::Media(MediaError::NoStream)`. `cancel` is checked once per frame.
+pub fn analyze_clip(
+    path: &Path,
+    params: &ClipParams,
+    cancel: &CancelToken,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<ClipAnalysis, ClipError> {
+    let params = params.sanitized();
+    crate::media::MediaError::check_readable(path)?;
+    let info = crate::media::probe(path)?;
+    let Some(video) = info.video() else {
+        return Err(crate::media::MediaError::NoStream {
+            path: path.to_path_buf(),
+            kind: "video",
+        }
+        .into());
+    };
+    let raw = match params.mode {
+        DetectMode::Fast => fast::scan_fast(path, &params, cancel, progress)?,
+        DetectMode::Accurate => scan::scan_accurate(path, &params, cancel, progress)?,
+    };
+    let fps = match params.mode {
+        DetectMode::Accurate if raw.duration > 0 => {
+            raw.scores.len() as f64 / crate::time::secs_from_ticks(raw.duration)
+        }
+        _ => video.frame_rate.as_f64(),
+    };
+    let mut warnings = info.warnings.clone();
+    warnings.extend(raw.warnings);
+    let analysis = ClipAnalysis {
+        duration: raw.duration,
+        fps,
+        width: video.display_width,
+        height: video.display_height,
+        mode: params.mode,
+        frame_scores: raw.scores,
+        warnings,
+        thumbnail_pool: raw.pool,
+        ..ClipAnalysis::default()
+    };
+    Ok(redetect(&analysis, &params))
+}
+
+/// Re-detects cuts, gradual transitions and scenes from the kept per-frame scores with new
+/// parameters: no decoding, fast enough for a live slider. Decode-time parameters (`mode`,
+/// `analysis_size`, `threads`, `refine_threshold`) are ignored.
+pub fn redetect(analysis: &ClipAnalysis, params: &ClipParams) -> ClipAnalysis {
+    let params = params.sanitized();
+    let scores = &analysis.frame_scores;
+    let gradual = if params.gradual {
+        gradual::find_gradual(scores, analysis.fps)
+    } else {
+        Vec::new()
+    };
+    let cuts = detect::find_cuts(scores, &params, &gradual);
+    let scenes = scenes::build_scenes(
+        scores,
+        &cuts,
+        &gradual,
+        analysis.duration,
+        &analysis.thumbnail_pool,
+    );
+    let time = |i: usize| scores.get(i).map_or(0, |s| s.time);
+    ClipAnalysis {
+        cuts: cuts.iter().map(|&i| time(i)).collect(),
+        gradual: gradual.iter().map(|&(s, e)| (time(s), time(e))).collect(),
+        scenes,
+        ..analysis.clone()
+    }
+}
+
+/// Analyses many clips in parallel on the rayon pool (results in input order). Each clip's
+/// failure is its own; `cancel` stops them all.
+pub fn analyze_clips(
+    paths: &[PathBuf],
+    params: &ClipParams,
+    cancel: &CancelToken,
+) -> Vec<Result<ClipAnalysis, ClipError>> {
+    paths
+        .par_iter()
+        .map(|path| {
+            if cancel.is_cancelled() {
+                return Err(ClipError::Cancelled);
+            }
+            analyze_clip(path, params, cancel, &mut |_| {})
+        })
+        .collect()
+}

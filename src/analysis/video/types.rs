@@ -48,6 +48,19 @@ pub struct ClipAnalysis {
     pub scenes: Vec<Scene>,
     /// Problems met while reading the clip that did not stop analysis.
     pub warnings: Vec<String>,
+    /// Thumbnails kept from the scan (around every candidate cut and at regular intervals)
+    /// so scenes re-detected with a new threshold still get pictures without decoding.
+    #[serde(default)]
+    pub thumbnail_pool: Vec<TimedThumbnail>,
+}
+
+/// A thumbnail and the presentation time of its frame.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TimedThumbnail {
+    /// Presentation time of the frame from the first frame.
+    pub time: Ticks,
+    /// The picture.
+    pub thumbnail: Thumbnail,
 }
 
 /// Change score of one frame against its predecessor.
@@ -59,6 +72,38 @@ pub struct FrameScore {
     pub diff: f32,
     /// Mean luma, 0..=1.
     pub luma: f32,
+    /// Content difference to the frame two entries back, 0..=1 (tells a flash from a cut:
+    /// after a flash the picture matches the one before it again).
+    #[serde(default)]
+    pub skip_diff: f32,
+    /// Luma standard deviation, 0..=1.
+    #[serde(default)]
+    pub contrast: f32,
+    /// Hasler-Suesstrunk colourfulness, roughly 0..=1.
+    #[serde(default)]
+    pub colorfulness: f32,
+    /// Laplacian-variance sharpness, 0..=1.
+    #[serde(default)]
+    pub sharpness: f32,
+    /// Mean absolute luma difference to the previous frame, 0..=1 (0 when not adjacent).
+    #[serde(default)]
+    pub motion: f32,
+    /// True when the previous entry is the previous frame of the stream (fast mode leaves
+    /// gaps between keyframes where nothing changed).
+    #[serde(default)]
+    pub adjacent: bool,
+    /// 4×4 grid means of luma (limited range, as decoded).
+    #[serde(default)]
+    pub grid_y: [u8; 16],
+    /// 4×4 grid means of Cb.
+    #[serde(default)]
+    pub grid_u: [u8; 16],
+    /// 4×4 grid means of Cr.
+    #[serde(default)]
+    pub grid_v: [u8; 16],
+    /// Saturation-weighted hue histogram, 12 bins, 0..=255 (the grey share is the rest).
+    #[serde(default)]
+    pub hue: [u8; 12],
 }
 
 /// A shot: a continuous stretch between two cuts.
@@ -66,7 +111,8 @@ pub struct FrameScore {
 pub struct Scene {
     /// First frame time.
     pub start: Ticks,
-    /// End (exclusive; the next scene's start or the clip end).
+    /// End (exclusive): the next scene's start, the start of a gradual transition, or the
+    /// clip end. Frames inside a fade or dissolve belong to no scene.
     pub end: Ticks,
     /// Visual features for selection.
     pub features: SceneFeatures,

@@ -108,7 +108,7 @@ mod tests {
             let label = tc.format(frame);
             let parts: Vec<i64> = label
                 .split([':', ';'])
-                .map(|p| p.parse().unwrap())
+                .map(|p| p.parse().unwrap_or(-1))
                 .collect();
             assert_eq!(
                 tc.frame_of(parts[0], parts[1], parts[2], parts[3]),

@@ -1,0 +1,380 @@
+//! Per-frame features of a small YUV 4:2:0 frame and the change score between two frames.
+//!
+//! The score mixes structure (gain- and offset-invariant correlation of luma at two scales
+//! and of the gradient magnitude: a light switched on changes none of them) with colour
+//! layout (chroma grid and a saturation-weighted hue histogram: the same under brightness
+//! steps). Flat frames (black, white, a flash) carry no structure, so for them the score
+//! falls back to the change of mean luma and colour.
+
+use crate::media::{PixelLayout, VideoFrame};
+use crate::time::Ticks;
+
+use super::{FrameScore, Thumbnail};
+
+/// Hue histogram bins (plus one bin for grey pixels).
+pub(crate) const HUE_BINS: usize = 12;
+/// Colour layout grid is `GRID`×`GRID` cells.
+pub(crate) const GRID: usize = 4;
+const CELLS: usize = GRID * GRID;
+/// Box size of the coarse luma scale.
+const COARSE_BOX: usize = 4;
+/// Chroma magnitude below which a pixel counts as grey for the hue histogram.
+const GREY_CHROMA: f32 = 8.0;
+
+/// Everything the scorer needs from one decoded frame.
+#[derive(Debug, Clone)]
+pub(crate) struct FrameFeatures {
+    /// Presentation time from the first frame.
+    pub time: Ticks,
+    /// Luma plane width and height.
+    pub width: usize,
+    pub height: usize,
+    /// Planes as decoded (limited range).
+    pub y: Vec<u8>,
+    pub u: Vec<u8>,
+    pub v: Vec<u8>,
+    /// Mean and standard deviation of luma, 0..=1.
+    pub luma_mean: f32,
+    pub luma_std: f32,
+    /// Zero-mean unit-norm luma at full, coarse scale and gradient magnitude (empty: flat).
+    fine: Vec<f32>,
+    coarse: Vec<f32>,
+    grad: Vec<f32>,
+    /// Saturation-weighted hue histogram, last bin grey, sums to 1.
+    hue: [f32; HUE_BINS + 1],
+    /// Grid means of the planes, 0..=255.
+    pub grid_y: [f32; CELLS],
+    pub grid_u: [f32; CELLS],
+    pub grid_v: [f32; CELLS],
+    pub colorfulness: f32,
+    pub sharpness: f32,
+}
+
+impl FrameFeatures {
+    /// Features of a `Yuv420p` frame; `None` for any other layout or a truncated buffer.
+    pub fn from_frame(frame: &VideoFrame) -> Option<Self> {
+        if frame.layout != PixelLayout::Yuv420p {
+            return None;
+        }
+        let (w, h) = (frame.width as usize, frame.height as usize);
+        let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+        let y = frame.data.get(..w * h)?.to_vec();
+        let u = frame.data.get(w * h..w * h + cw * ch)?.to_vec();
+        let v = frame
+            .data
+            .get(w * h + cw * ch..w * h + 2 * cw * ch)?
+            .to_vec();
+        Some(Self::from_planes(frame.time, w, h, y, u, v))
+    }
+
+    fn from_planes(time: Ticks, w: usize, h: usize, y: Vec<u8>, u: Vec<u8>, v: Vec<u8>) -> Self {
+        let n = (w * h).max(1) as f32;
+        let sum: f32 = y.iter().map(|&p| f32::from(p)).sum();
+        let mean = sum / n;
+        let var: f32 = y
+            .iter()
+            .map(|&p| (f32::from(p) - mean).powi(2))
+            .sum::<f32>()
+            / n;
+        let luma_mean = ((mean - 16.0) / 219.0).clamp(0.0, 1.0);
+        let luma_std = var.sqrt() / 219.0;
+        let fine = normalized(y.iter().map(|&p| f32::from(p)).collect());
+        let coarse = normalized(box_down(&y, w, h, COARSE_BOX));
+        let (grad, sharpness) = gradients(&y, w, h);
+        let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+        let (hue, colorfulness) = chroma_stats(&u, &v);
+        Self {
+            time,
+            width: w,
+            height: h,
+            grid_y: grid_means(&y, w, h),
+            grid_u: grid_means(&u, cw, ch),
+            grid_v: grid_means(&v, cw, ch),
+            y,
+            u,
+            v,
+            luma_mean,
+            luma_std,
+            fine,
+            coarse,
+            grad: normalized(grad),
+            hue,
+            colorfulness,
+            sharpness,
+        }
+    }
+
+    /// The change score from `prev` to `self`, 0..=1.
+    pub fn diff(&self, prev: &Self) -> f32 {
+        self.diff_with(prev, false)
+    }
+
+    /// A motion-tolerant change score (coarse structure and colour only), for comparing
+    /// keyframes seconds apart.
+    pub fn coarse_diff(&self, prev: &Self) -> f32 {
+        self.diff_with(prev, true)
+    }
+
+    fn diff_with(&self, prev: &Self, coarse_only: bool) -> f32 {
+        if self.width != prev.width || self.height != prev.height {
+            return 1.0;
+        }
+        // How much structure both frames have: below ~1 % luma deviation correlation is noise.
+        let w_struct = ((self.luma_std.min(prev.luma_std) - 0.01) / 0.03).clamp(0.0, 1.0);
+        let d_color = self.color_diff(prev);
+        let d_mean = ((self.luma_mean - prev.luma_mean).abs() * 3.0).min(1.0);
+        let flat = d_mean.max(d_color);
+        if w_struct <= 0.0 {
+            return flat;
+        }
+        let d_struct = if coarse_only {
+            corr_dist(&self.coarse, &prev.coarse)
+        } else {
+            (corr_dist(&self.fine, &prev.fine)
+                + corr_dist(&self.coarse, &prev.coarse)
+                + corr_dist(&self.grad, &prev.grad))
+                / 3.0
+        };
+        let structured = 0.65 * d_struct + 0.35 * d_color;
+        (w_struct * structured + (1.0 - w_struct) * flat).clamp(0.0, 1.0)
+    }
+
+    fn color_diff(&self, prev: &Self) -> f32 {
+        let hue: f32 = self
+            .hue
+            .iter()
+            .zip(&prev.hue)
+            .map(|(a, b)| (a - b).abs())
+            .sum::<f32>()
+            * 0.5;
+        let grid: f32 = self
+            .grid_u
+            .iter()
+            .zip(&prev.grid_u)
+            .chain(self.grid_v.iter().zip(&prev.grid_v))
+            .map(|(a, b)| (a - b).abs())
+            .sum::<f32>()
+            / (2 * CELLS) as f32;
+        // A chroma shift of 40 levels across the picture is a different shot.
+        (0.5 * hue + 0.5 * (grid / 40.0).min(1.0)).clamp(0.0, 1.0)
+    }
+
+    /// Mean absolute luma difference to `prev`, 0..=1.
+    pub fn motion(&self, prev: &Self) -> f32 {
+        if self.y.len() != prev.y.len() || self.y.is_empty() {
+            return 0.0;
+        }
+        let sum: u64 = self
+            .y
+            .iter()
+            .zip(&prev.y)
+            .map(|(&a, &b)| u64::from(a.abs_diff(b)))
+            .sum();
+        (sum as f32 / self.y.len() as f32 / 219.0).min(1.0)
+    }
+
+    /// The stored per-frame score (change scores filled in by the caller).
+    pub fn score(&self) -> FrameScore {
+        let q = |v: f32| v.round().clamp(0.0, 255.0) as u8;
+        let mut hue = [0u8; HUE_BINS];
+        for (out, &h) in hue.iter_mut().zip(&self.hue) {
+            *out = q(h * 255.0);
+        }
+        FrameScore {
+            time: self.time,
+            diff: 0.0,
+            luma: self.luma_mean,
+            skip_diff: 0.0,
+            contrast: self.luma_std,
+            colorfulness: self.colorfulness,
+            sharpness: self.sharpness,
+            motion: 0.0,
+            adjacent: false,
+            grid_y: self.grid_y.map(q),
+            grid_u: self.grid_u.map(q),
+            grid_v: self.grid_v.map(q),
+            hue,
+        }
+    }
+
+    /// The frame as a small RGB picture (BT.601, limited range).
+    pub fn thumbnail(&self) -> Thumbnail {
+        let (w, h) = (self.width, self.height);
+        let cw = w.div_ceil(2);
+        let mut rgb = Vec::with_capacity(w * h * 3);
+        for (row, luma_row) in self.y.chunks_exact(w.max(1)).enumerate().take(h) {
+            let c_start = (row / 2) * cw;
+            let (Some(u_row), Some(v_row)) = (
+                self.u.get(c_start..c_start + cw),
+                self.v.get(c_start..c_start + cw),
+            ) else {
+                break;
+            };
+            for (x, &yv) in luma_row.iter().enumerate() {
+                let (Some(&uv), Some(&vv)) = (u_row.get(x / 2), v_row.get(x / 2)) else {
+                    break;
+                };
+                let c = 1.164 * (f32::from(yv) - 16.0);
+                let d = f32::from(uv) - 128.0;
+                let e = f32::from(vv) - 128.0;
+                let px = |v: f32| v.round().clamp(0.0, 255.0) as u8;
+                rgb.push(px(c + 1.596 * e));
+                rgb.push(px(c - 0.392 * d - 0.813 * e));
+                rgb.push(px(c + 2.017 * d));
+            }
+        }
+        Thumbnail {
+            width: w as u32,
+            height: h as u32,
+            rgb,
+        }
+    }
+}
+
+/// 1 − Pearson correlation (clamped to 0..=1) of two zero-mean unit-norm vectors;
+/// 1 when either is flat.
+fn corr_dist(a: &[f32], b: &[f32]) -> f32 {
+    if a.is_empty() || b.is_empty() || a.len() != b.len() {
+        return 1.0;
+    }
+    let r: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    (1.0 - r).clamp(0.0, 1.0)
+}
+
+/// Zero-mean, unit-norm copy; empty when the values are (nearly) constant.
+fn normalized(mut values: Vec<f32>) -> Vec<f32> {
+    if values.is_empty() {
+        return values;
+    }
+    let mean = values.iter().sum::<f32>() / values.len() as f32;
+    let mut norm = 0.0f32;
+    for v in &mut values {
+        *v -= mean;
+        norm += *v * *v;
+    }
+    // RMS below half a grey level: flat.
+    if norm / (values.len() as f32) < 0.25 {
+        return Vec::new();
+    }
+    let inv = 1.0 / norm.sqrt();
+    for v in &mut values {
+        *v *= inv;
+    }
+    values
+}
+
+/// Means over `size`×`size` boxes (partial boxes at the edges dropped).
+fn box_down(plane: &[u8], w: usize, h: usize, size: usize) -> Vec<f32> {
+    let (bw, bh) = (w / size, h / size);
+    let mut out = vec![0.0f32; bw * bh];
+    if bw == 0 {
+        return out;
+    }
+    for (row, line) in plane.chunks_exact(w).enumerate().take(bh * size) {
+        let Some(out_row) = out.get_mut((row / size) * bw..(row / size + 1) * bw) else {
+            break;
+        };
+        for (cell, chunk) in out_row.iter_mut().zip(line.chunks_exact(size)) {
+            *cell += chunk.iter().map(|&p| f32::from(p)).sum::<f32>();
+        }
+    }
+    let inv = 1.0 / (size * size) as f32;
+    out.iter_mut().for_each(|v| *v *= inv);
+    out
+}
+
+/// Sobel gradient magnitude of the interior and the Laplacian-variance sharpness (0..=1).
+fn gradients(plane: &[u8], w: usize, h: usize) -> (Vec<f32>, f32) {
+    let mut grad = Vec::with_capacity(w.saturating_sub(2) * h.saturating_sub(2));
+    let (mut lap_sum, mut lap_sq, mut count) = (0.0f64, 0.0f64, 0usize);
+    let rows: Vec<&[u8]> = plane.chunks_exact(w.max(1)).take(h).collect();
+    for three in rows.windows(3) {
+        let [up, mid, down] = three else { continue };
+        for ((a, b), c) in up.windows(3).zip(mid.windows(3)).zip(down.windows(3)) {
+            let (&[a0, a1, a2], &[b0, b1, b2], &[c0, c1, c2]) = (a, b, c) else {
+                continue;
+            };
+            let f = |p: u8| f32::from(p);
+            let gx = (f(a2) + 2.0 * f(b2) + f(c2)) - (f(a0) + 2.0 * f(b0) + f(c0));
+            let gy = (f(c0) + 2.0 * f(c1) + f(c2)) - (f(a0) + 2.0 * f(a1) + f(a2));
+            grad.push((gx * gx + gy * gy).sqrt());
+            let lap = f64::from(4.0 * f(b1) - f(a1) - f(c1) - f(b0) - f(b2)) / 219.0;
+            lap_sum += lap;
+            lap_sq += lap * lap;
+            count += 1;
+        }
+    }
+    let sharpness = if count == 0 {
+        0.0
+    } else {
+        let mean = lap_sum / count as f64;
+        let var = (lap_sq / count as f64 - mean * mean).max(0.0);
+        (var / (var + 0.002)) as f32
+    };
+    (grad, sharpness)
+}
+
+/// Means over a `GRID`×`GRID` grid of cells.
+fn grid_means(plane: &[u8], w: usize, h: usize) -> [f32; CELLS] {
+    let mut sums = [0.0f32; CELLS];
+    let mut counts = [0u32; CELLS];
+    if w == 0 || h == 0 {
+        return sums;
+    }
+    for (row, line) in plane.chunks_exact(w).enumerate().take(h) {
+        let gy = (row * GRID / h).min(GRID - 1);
+        for (x, &p) in line.iter().enumerate() {
+            let cell = gy * GRID + (x * GRID / w).min(GRID - 1);
+            if let (Some(s), Some(c)) = (sums.get_mut(cell), counts.get_mut(cell)) {
+                *s += f32::from(p);
+                *c += 1;
+            }
+        }
+    }
+    for (s, &c) in sums.iter_mut().zip(&counts) {
+        *s /= c.max(1) as f32;
+    }
+    sums
+}
+
+/// Saturation-weighted hue histogram (last bin grey) and Hasler-Süsstrunk colourfulness.
+fn chroma_stats(u: &[u8], v: &[u8]) -> ([f32; HUE_BINS + 1], f32) {
+    let mut hist = [0.0f32; HUE_BINS + 1];
+    let (mut rg_s, mut rg_q, mut yb_s, mut yb_q) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
+    let n = u.len().min(v.len());
+    for (&uu, &vv) in u.iter().zip(v) {
+        // Limited-range chroma to full-range scale.
+        let cu = (f32::from(uu) - 128.0) * (255.0 / 224.0);
+        let cv = (f32::from(vv) - 128.0) * (255.0 / 224.0);
+        let mag = (cu * cu + cv * cv).sqrt();
+        let angle = cv.atan2(cu) + std::f32::consts::PI;
+        let bin = ((angle / std::f32::consts::TAU * HUE_BINS as f32) as usize).min(HUE_BINS - 1);
+        if let Some(b) = hist.get_mut(bin) {
+            *b += mag;
+        }
+        if let Some(g) = hist.get_mut(HUE_BINS) {
+            *g += (GREY_CHROMA - mag).max(0.0);
+        }
+        let rg = f64::from(0.344 * cu + 2.116 * cv);
+        let yb = f64::from(0.344 * cv - 1.944 * cu);
+        rg_s += rg;
+        rg_q += rg * rg;
+        yb_s += yb;
+        yb_q += yb * yb;
+    }
+    let total: f32 = hist.iter().sum();
+    if total > 0.0 {
+        hist.iter_mut().for_each(|b| *b /= total);
+    }
+    let colorfulness = if n == 0 {
+        0.0
+    } else {
+        let nf = n as f64;
+        let (rg_m, yb_m) = (rg_s / nf, yb_s / nf);
+        let rg_var = (rg_q / nf - rg_m * rg_m).max(0.0);
+        let yb_var = (yb_q / nf - yb_m * yb_m).max(0.0);
+        let c = (rg_var + yb_var).sqrt() + 0.3 * (rg_m * rg_m + yb_m * yb_m).sqrt();
+        (c / 150.0).min(1.0) as f32
+    };
+    (hist, colorfulness)
+}

@@ -1,0 +1,179 @@
+//! Scenes between cuts and gradual transitions, with their look and quality features.
+
+use crate::time::Ticks;
+
+use super::{FrameScore, Scene, SceneFeatures, Thumbnail, TimedThumbnail};
+
+/// Length of the scene look vector: 16 luma layout cells, 12 hue bins, 4 colour stats.
+pub const VECTOR_LEN: usize = 32;
+
+/// Splits `[0, duration)` at the cuts and around the gradual spans (entry indices) and
+/// describes each piece.
+pub(crate) fn build_scenes(
+    scores: &[FrameScore],
+    cuts: &[usize],
+    gradual: &[(usize, usize)],
+    duration: Ticks,
+    pool: &[TimedThumbnail],
+) -> Vec<Scene> {
+    let time = |i: usize| scores.get(i).map_or(0, |s| s.time);
+    // (end of the current scene, start of the next one)
+    let mut breaks: Vec<(Ticks, Ticks)> = cuts.iter().map(|&c| (time(c), time(c))).collect();
+    breaks.extend(gradual.iter().map(|&(s, e)| (time(s), time(e))));
+    breaks.sort_unstable();
+    let mut scenes = Vec::new();
+    let mut start: Ticks = 0;
+    for (end, next) in breaks
+        .into_iter()
+        .chain(std::iter::once((duration, duration)))
+    {
+        if end > start {
+            scenes.push(Scene {
+                start,
+                end,
+                features: describe(scores, start, end, pool),
+            });
+        }
+        start = start.max(next);
+    }
+    scenes
+}
+
+/// Features of the entries in `[start, end)`.
+fn describe(
+    scores: &[FrameScore],
+    start: Ticks,
+    end: Ticks,
+    pool: &[TimedThumbnail],
+) -> SceneFeatures {
+    let frames: Vec<&FrameScore> = scores
+        .iter()
+        .filter(|s| s.time >= start && s.time < end)
+        .collect();
+    let n = frames.len().max(1) as f32;
+    let mean = |f: &dyn Fn(&FrameScore) -> f32| frames.iter().map(|s| f(s)).sum::<f32>() / n;
+    // The first frame's change is the cut into the scene, not motion within it.
+    let moving: Vec<f32> = frames
+        .iter()
+        .skip(1)
+        .filter(|s| s.adjacent)
+        .map(|s| s.motion)
+        .collect();
+    let motion = if moving.is_empty() {
+        0.0
+    } else {
+        moving.iter().sum::<f32>() / moving.len() as f32
+    };
+    SceneFeatures {
+        brightness: mean(&|s| s.luma),
+        contrast: mean(&|s| s.contrast),
+        colorfulness: mean(&|s| s.colorfulness),
+        dominant_rgb: dominant(&frames),
+        sharpness: mean(&|s| s.sharpness),
+        motion,
+        vector: look_vector(&frames),
+        thumbnails: thumbnails(pool, start, end),
+    }
+}
+
+fn rgb_of(y: u8, u: u8, v: u8) -> [f32; 3] {
+    let c = 1.164 * (f32::from(y) - 16.0);
+    let d = f32::from(u) - 128.0;
+    let e = f32::from(v) - 128.0;
+    [
+        (c + 1.596 * e).clamp(0.0, 255.0),
+        (c - 0.392 * d - 0.813 * e).clamp(0.0, 255.0),
+        (c + 2.017 * d).clamp(0.0, 255.0),
+    ]
+}
+
+/// The most common colour among the grid cells of the scene's frames (3 bits a channel),
+/// as the mean of the cells in that bin.
+fn dominant(frames: &[&FrameScore]) -> [u8; 3] {
+    let mut counts = vec![0u32; 512];
+    let mut sums = vec![[0.0f32; 3]; 512];
+    for s in frames {
+        for ((&y, &u), &v) in s.grid_y.iter().zip(&s.grid_u).zip(&s.grid_v) {
+            let rgb = rgb_of(y, u, v);
+            let bin = rgb
+                .iter()
+                .fold(0usize, |acc, &c| acc * 8 + ((c as usize) >> 5).min(7));
+            if let (Some(n), Some(sum)) = (counts.get_mut(bin), sums.get_mut(bin)) {
+                *n += 1;
+                for (t, c) in sum.iter_mut().zip(rgb) {
+                    *t += c;
+                }
+            }
+        }
+    }
+    let best = counts
+        .iter()
+        .enumerate()
+        .max_by_key(|&(_, &n)| n)
+        .map_or(0, |(i, _)| i);
+    match (counts.get(best), sums.get(best)) {
+        (Some(&n), Some(sum)) if n > 0 => {
+            sum.map(|t| (t / n as f32).round().clamp(0.0, 255.0) as u8)
+        }
+        _ => [0, 0, 0],
+    }
+}
+
+/// Unit-length look vector: zero-mean luma layout, hue histogram, mean chroma,
+/// brightness and colourfulness, averaged over the scene.
+fn look_vector(frames: &[&FrameScore]) -> Vec<f32> {
+    let mut v = vec![0.0f32; VECTOR_LEN];
+    if frames.is_empty() {
+        return v;
+    }
+    let n = frames.len() as f32;
+    for s in frames {
+        let luma_mean = s.grid_y.iter().map(|&y| f32::from(y)).sum::<f32>() / 16.0;
+        for (o, &y) in v.iter_mut().zip(&s.grid_y) {
+            *o += (f32::from(y) - luma_mean) / 64.0 / n;
+        }
+        for (o, &h) in v.iter_mut().skip(16).zip(&s.hue) {
+            *o += f32::from(h) / 255.0 / n;
+        }
+        let mean_of =
+            |g: &[u8; 16]| g.iter().map(|&c| f32::from(c) - 128.0).sum::<f32>() / 16.0 / 64.0;
+        let extra = [
+            mean_of(&s.grid_u),
+            mean_of(&s.grid_v),
+            s.luma,
+            s.colorfulness,
+        ];
+        for (o, e) in v.iter_mut().skip(28).zip(extra) {
+            *o += e / n;
+        }
+    }
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 1e-6 {
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
+    v
+}
+
+/// Pool thumbnails nearest the first, middle and last frame of `[start, end)`.
+fn thumbnails(pool: &[TimedThumbnail], start: Ticks, end: Ticks) -> Vec<Thumbnail> {
+    let inside: Vec<&TimedThumbnail> = pool
+        .iter()
+        .filter(|t| t.time >= start && t.time < end)
+        .collect();
+    let candidates = if inside.is_empty() {
+        pool.iter().collect()
+    } else {
+        inside
+    };
+    let nearest = |target: Ticks| {
+        candidates
+            .iter()
+            .min_by_key(|t| (t.time - target).abs())
+            .map(|t| t.thumbnail.clone())
+    };
+    let middle = start + (end - start) / 2;
+    [nearest(start), nearest(middle), nearest(end - 1)]
+        .into_iter()
+        .flatten()
+        .collect()
+}

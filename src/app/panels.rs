@@ -1,0 +1,504 @@
+//! Side and top panels: menu, media bin, inspector, status bar, help.
+
+use super::{BeatcutApp, ClipStatus};
+use crate::plan::Style;
+use crate::time::secs_from_ticks;
+
+/// The File / Edit / Help menu.
+pub fn menu_bar_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
+    egui::Panel::top("menu").show(ui, |ui| {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| {
+                if ui.button("Add media…").clicked() {
+                    app.open_dialog("add");
+                }
+                if ui.button("Set music…").clicked() {
+                    app.open_dialog("music");
+                }
+                ui.separator();
+                if ui.button("Open project…").clicked() {
+                    app.open_dialog("open");
+                }
+                if ui.button("Save project").clicked() {
+                    app.save_or_ask();
+                }
+                if ui.button("Save project as…").clicked() {
+                    app.open_dialog("save");
+                }
+                ui.separator();
+                if ui.button("Export…").clicked() {
+                    app.export.open = true;
+                }
+            });
+            ui.menu_button("Edit", |ui| {
+                if ui
+                    .add_enabled(app.history.can_undo(), egui::Button::new("Undo"))
+                    .clicked()
+                {
+                    app.undo();
+                }
+                if ui
+                    .add_enabled(app.history.can_redo(), egui::Button::new("Redo"))
+                    .clicked()
+                {
+                    app.redo();
+                }
+            });
+            ui.menu_button("Help", |ui| {
+                if ui.button("Keyboard shortcuts").clicked() {
+                    app.show_help = true;
+                }
+            });
+            ui.separator();
+            if ui.button("Export…").clicked() {
+                app.export.open = true;
+            }
+        });
+    });
+}
+
+/// Jobs, cache, warnings and UI frame time.
+pub fn status_bar_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
+    egui::Panel::bottom("status").show(ui, |ui| {
+        ui.horizontal(|ui| {
+            let running = app
+                .worker
+                .running
+                .load(std::sync::atomic::Ordering::Relaxed);
+            if running > 0 {
+                ui.spinner();
+                ui.label(format!("{running} background job(s)"));
+            } else {
+                ui.label("idle");
+            }
+            ui.separator();
+            let stats = app.cache.stats();
+            ui.label(format!(
+                "cache: {} hits, {} misses, {} entries",
+                stats.session.hits(),
+                stats.session.misses,
+                stats.entries
+            ));
+            ui.separator();
+            let (p50, p95, _) = app.frame_time_percentiles();
+            ui.label(format!("UI {p50:.1}/{p95:.1} ms"));
+            ui.separator();
+            ui.label(&app.plan_status);
+            if let Some(notice) = app.notices.last() {
+                ui.separator();
+                let color = if notice.is_problem {
+                    egui::Color32::from_rgb(230, 140, 60)
+                } else {
+                    ui.visuals().text_color()
+                };
+                ui.colored_label(color, &notice.text);
+            }
+        });
+    });
+}
+
+/// The media bin: music and clips with status and thumbnails.
+pub fn media_bin_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
+    egui::Panel::left("media_bin")
+        .default_size(260.0)
+        .show(ui, |ui| {
+            ui.heading("Media");
+            ui.horizontal(|ui| {
+                if ui.button("Add media…").clicked() {
+                    app.open_dialog("add");
+                }
+                if ui.button("Set music…").clicked() {
+                    app.open_dialog("music");
+                }
+            });
+            ui.separator();
+            match &app.music {
+                Some(music) => {
+                    ui.label(egui::RichText::new(format!("♫ {}", music.name)).strong());
+                    let tempo = music
+                        .analysis
+                        .as_ref()
+                        .map(|a| format!("{:.1} BPM · {} beats · ", a.tempo_bpm, a.beats.len()))
+                        .unwrap_or_default();
+                    ui.small(format!(
+                        "{tempo}{:.1} s · {}",
+                        secs_from_ticks(music.duration),
+                        music.status
+                    ));
+                }
+                None => {
+                    ui.small("No music yet: drop a song here.");
+                }
+            }
+            ui.separator();
+            let mut remove = None;
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                for (index, clip) in app.clips.iter().enumerate() {
+                    ui.horizontal(|ui| {
+                        if let Some(thumb) = clip
+                            .analysis
+                            .as_ref()
+                            .and_then(|a| a.scenes.first())
+                            .and_then(|s| s.features.thumbnails.first())
+                        {
+                            let texture = thumbnail_texture(ui.ctx(), &clip.path, 0, thumb);
+                            ui.image((texture.id(), egui::vec2(64.0, 36.0)));
+                        }
+                        ui.vertical(|ui| {
+                            ui.label(&clip.name);
+                            ui.small(clip.summary());
+                            match &clip.status {
+                                ClipStatus::Pending => {
+                                    ui.small("waiting");
+                                }
+                                ClipStatus::Analysing(f) => {
+                                    ui.add(
+                                        egui::ProgressBar::new(*f)
+                                            .desired_width(140.0)
+                                            .show_percentage(),
+                                    );
+                                }
+                                ClipStatus::Ready { cached } => {
+                                    let scenes =
+                                        clip.analysis.as_ref().map_or(0, |a| a.scenes.len());
+                                    ui.small(format!(
+                                        "{scenes} scenes{}",
+                                        if *cached { " (cached)" } else { "" }
+                                    ));
+                                }
+                                ClipStatus::Failed(reason) => {
+                                    ui.colored_label(egui::Color32::from_rgb(230, 120, 60), reason);
+                                }
+                            }
+                        });
+                        if ui
+                            .small_button("✕")
+                            .on_hover_text("Remove from the project")
+                            .clicked()
+                        {
+                            remove = Some(index);
+                        }
+                    });
+                    ui.separator();
+                }
+            });
+            if let Some(index) = remove
+                && let Some(clip) = app.clips.get(index)
+            {
+                let path = clip.path.clone();
+                app.clips.remove(index);
+                app.change_project(|p| p.clips.retain(|c| *c != path));
+                app.needs_reindex = true;
+            }
+            if app.clips.is_empty() && app.music.is_none() {
+                ui.add_space(20.0);
+                ui.label("Drop video clips and a song onto this window to start.");
+                ui.label("Or run `beatcut demo` for generated demo material.");
+            }
+        });
+}
+
+/// A cached texture for a scene thumbnail.
+pub fn thumbnail_texture(
+    ctx: &egui::Context,
+    path: &std::path::Path,
+    scene: usize,
+    thumb: &crate::analysis::video::Thumbnail,
+) -> egui::TextureHandle {
+    let id = egui::Id::unique(("thumb", path, scene, thumb.width, thumb.height));
+    if let Some(texture) = ctx.data(|d| d.get_temp::<egui::TextureHandle>(id)) {
+        return texture;
+    }
+    let image =
+        egui::ColorImage::from_rgb([thumb.width as usize, thumb.height as usize], &thumb.rgb);
+    let texture = ctx.load_texture(
+        format!("thumb-{}-{scene}", path.display()),
+        image,
+        egui::TextureOptions::LINEAR,
+    );
+    ctx.data_mut(|d| d.insert_temp(id, texture.clone()));
+    texture
+}
+
+/// Settings that replan live, and the selected segment's details.
+pub fn inspector_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
+    egui::Panel::right("inspector")
+        .default_size(300.0)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                ui.heading("Plan");
+                let mut plan = app.project.plan.clone();
+                let mut music_params = app.project.music_params.clone();
+                let mut clip_params = app.project.clip_params.clone();
+                egui::ComboBox::from_label("Style")
+                    .selected_text(plan.style.clone())
+                    .show_ui(ui, |ui| {
+                        for name in Style::builtin_names() {
+                            ui.selectable_value(&mut plan.style, (*name).to_string(), *name);
+                        }
+                    });
+                ui.horizontal(|ui| {
+                    ui.add(egui::DragValue::new(&mut plan.seed).prefix("seed "));
+                    if ui
+                        .button("Re-roll")
+                        .on_hover_text("Replan unlocked segments with a new seed")
+                        .clicked()
+                    {
+                        plan.seed = plan.seed.wrapping_add(1);
+                    }
+                });
+                let style = Style::resolve(&plan.style).unwrap_or_default();
+                let mut min_beats = plan.min_shot_beats.unwrap_or(style.min_shot_beats);
+                let mut max_beats = plan.max_shot_beats.unwrap_or(style.max_shot_beats);
+                if ui
+                    .add(egui::Slider::new(&mut min_beats, 0.5..=16.0).text("Min shot (beats)"))
+                    .changed()
+                {
+                    plan.min_shot_beats = Some(min_beats);
+                }
+                if ui
+                    .add(egui::Slider::new(&mut max_beats, 1.0..=32.0).text("Max shot (beats)"))
+                    .changed()
+                {
+                    plan.max_shot_beats = Some(max_beats);
+                }
+                ui.add(
+                    egui::Slider::new(&mut plan.energy_influence, 0.0..=2.0)
+                        .text("Energy influence"),
+                );
+                ui.separator();
+                ui.heading("Detection");
+                ui.add(
+                    egui::Slider::new(&mut music_params.beat_sensitivity, 0.0..=1.0)
+                        .text("Beat sensitivity"),
+                );
+                ui.add(egui::Slider::new(&mut music_params.min_bpm, 40.0..=120.0).text("Min BPM"));
+                ui.add(egui::Slider::new(&mut music_params.max_bpm, 100.0..=240.0).text("Max BPM"));
+                ui.add(
+                    egui::Slider::new(&mut clip_params.threshold, 0.0..=1.0)
+                        .text("Scene threshold"),
+                );
+                if ui.button("Reset to style defaults").clicked() {
+                    plan.min_shot_beats = None;
+                    plan.max_shot_beats = None;
+                    plan.energy_influence = 1.0;
+                    plan.transition = None;
+                    plan.match_cuts = None;
+                }
+                let thresholds = music_params != app.project.music_params
+                    || clip_params != app.project.clip_params;
+                if plan != app.project.plan || thresholds {
+                    app.change_project(|p| {
+                        p.plan = plan;
+                        p.music_params = music_params;
+                        p.clip_params = clip_params;
+                    });
+                    if thresholds {
+                        app.apply_thresholds();
+                    }
+                }
+                ui.separator();
+                segment_inspector_ui(app, ui);
+            });
+        });
+}
+
+fn segment_inspector_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
+    ui.heading("Segment");
+    let Some(index) = app.selected else {
+        ui.label("Click a segment on the timeline to see why it was chosen.");
+        return;
+    };
+    let Some(segment) = app
+        .timeline
+        .as_ref()
+        .and_then(|t| t.segments.get(index))
+        .cloned()
+    else {
+        return;
+    };
+    let name = app
+        .project
+        .clips
+        .get(segment.clip)
+        .and_then(|p| p.file_name())
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    ui.label(format!("#{} {}", index + 1, name));
+    ui.small(format!(
+        "timeline {:.2}–{:.2} s · source {:.2}–{:.2} s",
+        secs_from_ticks(segment.start),
+        secs_from_ticks(segment.end),
+        secs_from_ticks(segment.src_in),
+        secs_from_ticks(segment.src_out)
+    ));
+    ui.label(egui::RichText::new(&segment.reason).italics());
+    let locked = app
+        .project
+        .constraints
+        .locked
+        .iter()
+        .any(|l| l.start == segment.start && l.end == segment.end);
+    let mut lock = locked;
+    if ui.checkbox(&mut lock, "Lock segment").changed() {
+        app.change_project(|p| {
+            if lock {
+                let mut seg = segment.clone();
+                seg.locked = true;
+                p.constraints.locked.push(seg);
+            } else {
+                p.constraints
+                    .locked
+                    .retain(|l| !(l.start == segment.start && l.end == segment.end));
+            }
+        });
+    }
+    ui.horizontal(|ui| {
+        let beat = app
+            .music
+            .as_ref()
+            .and_then(|m| m.analysis.as_ref())
+            .map_or(0, |a| {
+                crate::time::ticks_from_secs(60.0 / a.tempo_bpm.max(1.0))
+            });
+        if ui.button("◀ Cut a beat earlier").clicked() && index > 0 {
+            app.change_project(|p| {
+                p.constraints.cut_moves.push(crate::plan::CutMove {
+                    from: segment.start,
+                    to: segment.start - beat,
+                })
+            });
+        }
+        if ui.button("Cut a beat later ▶").clicked() && index > 0 {
+            app.change_project(|p| {
+                p.constraints.cut_moves.push(crate::plan::CutMove {
+                    from: segment.start,
+                    to: segment.start + beat,
+                })
+            });
+        }
+    });
+    if ui
+        .button("Replace…")
+        .on_hover_text("Show the next-best shots for this slot")
+        .clicked()
+    {
+        app.load_candidates(index);
+    }
+    let candidates = app.candidates.clone();
+    for (k, candidate) in candidates.iter().enumerate() {
+        let cname = app
+            .project
+            .clips
+            .get(candidate.clip)
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let label = format!("{} @ {:.1} s", cname, secs_from_ticks(candidate.src_in));
+        if ui.button(label).on_hover_text(&candidate.reason).clicked() {
+            let chosen = candidate.clone();
+            app.change_project(|p| {
+                p.constraints
+                    .excluded
+                    .push((segment.clip, segment.src_in, segment.src_out));
+                let mut seg = chosen;
+                seg.locked = true;
+                p.constraints
+                    .locked
+                    .retain(|l| !(l.start == segment.start && l.end == segment.end));
+                p.constraints.locked.push(seg);
+            });
+            app.candidates.clear();
+            let _ = k;
+            break;
+        }
+    }
+}
+
+impl BeatcutApp {
+    fn load_candidates(&mut self, index: usize) {
+        let (Some(timeline), Some(music)) = (
+            self.timeline.as_ref(),
+            self.music.as_ref().and_then(|m| m.analysis.clone()),
+        ) else {
+            return;
+        };
+        let analyses: Vec<(usize, std::sync::Arc<crate::analysis::video::ClipAnalysis>)> = self
+            .project
+            .clips
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| {
+                self.clips
+                    .iter()
+                    .find(|c| &c.path == p)
+                    .and_then(|c| c.analysis.clone())
+                    .map(|a| (i, a))
+            })
+            .collect();
+        let inputs: Vec<crate::plan::ClipInput> = analyses
+            .iter()
+            .map(|(i, a)| crate::plan::ClipInput {
+                id: *i,
+                name: "",
+                analysis: a,
+            })
+            .collect();
+        self.candidates =
+            crate::plan::candidates_for(&music, &inputs, &self.project.plan, timeline, index, 5);
+    }
+}
+
+/// The keyboard shortcut list.
+pub fn help_window_ui(app: &mut BeatcutApp, ctx: &egui::Context) {
+    let mut open = app.show_help;
+    egui::Window::new("Keyboard shortcuts")
+        .open(&mut open)
+        .show(ctx, |ui| {
+            egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
+                for (keys, what) in [
+                    ("Space", "play / pause"),
+                    (
+                        "J / K / L",
+                        "shuttle back / stop / forward (repeat to speed up)",
+                    ),
+                    ("← / →", "step one frame"),
+                    ("Home / End", "go to start / end"),
+                    ("Ctrl+Z / Ctrl+Shift+Z", "undo / redo"),
+                    ("Ctrl+S", "save project"),
+                    ("Ctrl+O", "open project"),
+                    ("Ctrl+E", "export"),
+                ] {
+                    ui.label(keys);
+                    ui.label(what);
+                    ui.end_row();
+                }
+            });
+        });
+    app.show_help = open;
+}
+
+/// Offers to recover an autosaved session after a crash.
+pub fn recovery_window_ui(app: &mut BeatcutApp, ctx: &egui::Context) {
+    let Some(path) = app.recovery_offer.clone() else {
+        return;
+    };
+    egui::Window::new("Recover unsaved work?")
+        .collapsible(false)
+        .show(ctx, |ui| {
+            ui.label("Beatcut found work that was not saved when it last closed.");
+            ui.horizontal(|ui| {
+                if ui.button("Recover").clicked() {
+                    match crate::project::Project::load(&path) {
+                        Ok(project) => app.load_project(project, None),
+                        Err(e) => app.notify(e.to_string(), true),
+                    }
+                    app.recovery_offer = None;
+                }
+                if ui.button("Discard").clicked() {
+                    let _ = std::fs::remove_file(&path);
+                    app.recovery_offer = None;
+                }
+            });
+        });
+}

@@ -1,0 +1,213 @@
+//! Background work for the editor: probing dropped files, analysing music and clips (with
+//! the cache) on a rayon pool, results streamed back over a bounded channel.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crossbeam_channel::{Receiver, Sender, bounded};
+
+use crate::analysis::music::{MusicAnalysis, MusicParams, WaveformPyramid};
+use crate::analysis::video::{ClipAnalysis, ClipParams};
+use crate::cache::Cache;
+use crate::jobs::CancelToken;
+use crate::media::{self, MediaInfo};
+
+/// Capacity of the event channel; progress events are dropped when it is full, results wait.
+const EVENT_CAPACITY: usize = 512;
+
+/// What a dropped file turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaKind {
+    /// Has a video stream.
+    Clip,
+    /// Audio only.
+    Music,
+    /// A Beatcut project.
+    Project,
+}
+
+/// Something that happened in the background.
+#[derive(Debug)]
+pub enum WorkerEvent {
+    /// A dropped or added file was probed.
+    Probed {
+        /// The file.
+        path: PathBuf,
+        /// What it is, or why it cannot be used.
+        result: Result<(MediaKind, Option<MediaInfo>), String>,
+        /// True when the user asked for it to be the music.
+        as_music: bool,
+    },
+    /// More of the song's waveform is known.
+    Waveform(PathBuf, WaveformPyramid),
+    /// Music analysis finished.
+    MusicDone(PathBuf, Result<Arc<MusicAnalysis>, String>, bool),
+    /// A clip's analysis advanced.
+    ClipProgress(PathBuf, f32),
+    /// A clip's analysis finished.
+    ClipDone(PathBuf, Result<Arc<ClipAnalysis>, String>, bool),
+}
+
+/// Runs analysis jobs off the UI thread.
+pub struct Worker {
+    tx: Sender<WorkerEvent>,
+    rx: Receiver<WorkerEvent>,
+    pool: Option<rayon::ThreadPool>,
+    cancel: CancelToken,
+    waker: Arc<dyn Fn() + Send + Sync>,
+    /// Jobs submitted and not finished.
+    pub running: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Worker {
+    /// A worker whose events wake the UI through `waker`.
+    pub fn new(waker: Arc<dyn Fn() + Send + Sync>) -> Self {
+        let (tx, rx) = bounded(EVENT_CAPACITY);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("analysis-{i}"))
+            .build()
+            .ok();
+        Self {
+            tx,
+            rx,
+            pool,
+            cancel: CancelToken::new(),
+            waker,
+            running: Arc::default(),
+        }
+    }
+
+    /// Events that arrived since the last call.
+    pub fn drain(&self) -> Vec<WorkerEvent> {
+        self.rx.try_iter().collect()
+    }
+
+    fn spawn(&self, job: impl FnOnce(&Sender<WorkerEvent>, &CancelToken) + Send + 'static) {
+        let tx = self.tx.clone();
+        let cancel = self.cancel.clone();
+        let waker = self.waker.clone();
+        let running = self.running.clone();
+        running.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let run = move || {
+            job(&tx, &cancel);
+            running.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            waker();
+        };
+        match &self.pool {
+            Some(pool) => pool.spawn_fifo(run),
+            None => {
+                std::thread::spawn(run);
+            }
+        }
+    }
+
+    /// Probes `path` (in the background) to decide whether it is a clip, music or a project.
+    pub fn probe(&self, path: PathBuf, as_music: bool) {
+        let waker = self.waker.clone();
+        self.spawn(move |tx, _| {
+            let result = classify(&path);
+            let _ = tx.send(WorkerEvent::Probed {
+                path,
+                result,
+                as_music,
+            });
+            waker();
+        });
+    }
+
+    /// Analyses the song, streaming its waveform.
+    pub fn analyze_music(&self, path: PathBuf, params: MusicParams, cache: Arc<Cache>) {
+        let waker = self.waker.clone();
+        self.spawn(move |tx, cancel| {
+            let mut on_waveform = |w: &WaveformPyramid| {
+                let _ = tx.try_send(WorkerEvent::Waveform(path.clone(), w.clone()));
+                waker();
+            };
+            let result =
+                crate::montage::analyze_music(&path, &params, &cache, cancel, &mut on_waveform);
+            let (result, cached) = match result {
+                Ok((analysis, cached)) => (Ok(analysis), cached),
+                Err(e) => (Err(e.to_string()), false),
+            };
+            let _ = tx.send(WorkerEvent::MusicDone(path, result, cached));
+        });
+    }
+
+    /// Analyses a clip's scenes.
+    pub fn analyze_clip(&self, path: PathBuf, params: ClipParams, cache: Arc<Cache>) {
+        let waker = self.waker.clone();
+        self.spawn(move |tx, cancel| {
+            let mut on_progress = |fraction: f32| {
+                let _ = tx.try_send(WorkerEvent::ClipProgress(path.clone(), fraction));
+                waker();
+            };
+            let result =
+                crate::montage::analyze_clip(&path, &params, &cache, cancel, &mut on_progress);
+            let (result, cached) = match result {
+                Ok((analysis, cached)) => (Ok(analysis), cached),
+                Err(e) => (Err(e.to_string()), false),
+            };
+            let _ = tx.send(WorkerEvent::ClipDone(path, result, cached));
+        });
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        // Stop every job at its next packet or frame; never wait for them here.
+        self.cancel.cancel();
+    }
+}
+
+/// Decides what a file is by probing its content (not its name).
+fn classify(path: &Path) -> Result<(MediaKind, Option<MediaInfo>), String> {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case(crate::project::PROJECT_EXTENSION))
+    {
+        return Ok((MediaKind::Project, None));
+    }
+    let info = media::probe(path).map_err(|e| e.to_string())?;
+    if info
+        .video()
+        .is_some_and(|v| v.width > 0 && !is_cover_art(v))
+    {
+        Ok((MediaKind::Clip, Some(info)))
+    } else if info.audio().is_some() {
+        Ok((MediaKind::Music, Some(info)))
+    } else {
+        Err(format!("no video or audio stream: {}", path.display()))
+    }
+}
+
+/// MP3s and M4As often carry album art as a one-frame "video" stream.
+fn is_cover_art(video: &media::VideoStreamInfo) -> bool {
+    matches!(video.codec.as_str(), "mjpeg" | "png" | "bmp") && video.frame_count <= 1
+}
+
+/// Expands dropped folders into the media files inside them (one level of recursion deep
+/// enough for a typical "footage" folder), sorted by name.
+pub fn expand_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+                .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+                .unwrap_or_default();
+            entries.sort();
+            for entry in entries {
+                if entry.is_dir() {
+                    out.extend(expand_paths(&[entry]));
+                } else if !entry
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                {
+                    out.push(entry);
+                }
+            }
+        } else {
+            out.push(path.clone());
+        }
+    }
+    out
+}

@@ -1,0 +1,250 @@
+//! High-level operations over the stages (analyse with the cache, plan, render), shared by
+//! the CLI and the editor so both do exactly the same thing.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::analysis::music::{
+    MusicAnalysis, MusicAnalyzer, MusicError, MusicParams, WaveformPyramid,
+};
+use crate::analysis::video::{ClipAnalysis, ClipError, ClipParams};
+use crate::cache::{Cache, CacheKey};
+use crate::jobs::CancelToken;
+use crate::media::{self, MediaError};
+use crate::plan::{Timeline, Transition};
+use crate::render::interchange::{InterchangeClip, InterchangeEvent, InterchangeTimeline};
+use crate::render::{RenderJob, RenderSegment, RenderSettings};
+
+/// Audio decoded between waveform snapshots sent to the caller (seconds at the analysis rate).
+const WAVEFORM_SNAPSHOT_SECS: u32 = 4;
+
+/// Why a high-level operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MontageError {
+    /// Reading or writing media failed.
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    /// Music analysis failed.
+    #[error("{source}: {}", path.display())]
+    Music {
+        /// The song.
+        path: PathBuf,
+        /// Why.
+        source: MusicError,
+    },
+    /// Clip analysis failed.
+    #[error(transparent)]
+    Clip(#[from] ClipError),
+    /// The work was cancelled.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// The parameters that shape the expensive part of music analysis; detection knobs the
+/// editor exposes (sensitivity, tempo range) are reset so changing them reuses the entry.
+fn music_cache_params(params: &MusicParams) -> MusicParams {
+    let defaults = MusicParams::default();
+    MusicParams {
+        beat_sensitivity: defaults.beat_sensitivity,
+        min_bpm: defaults.min_bpm,
+        max_bpm: defaults.max_bpm,
+        ..params.clone()
+    }
+}
+
+/// Analyses the song at `path` (or fetches it from `cache`), applying the detection knobs of
+/// `params`. `on_waveform` receives the waveform as it grows while decoding. Returns the
+/// analysis and whether it came from the cache.
+pub fn analyze_music(
+    path: &Path,
+    params: &MusicParams,
+    cache: &Cache,
+    cancel: &CancelToken,
+    on_waveform: &mut dyn FnMut(&WaveformPyramid),
+) -> Result<(Arc<MusicAnalysis>, bool), MontageError> {
+    let base_params = music_cache_params(params);
+    let key = cache.content_key(path).ok().map(|content| {
+        CacheKey::new(
+            content,
+            "music",
+            MusicParams::VERSION,
+            CacheKey::hash_params(&base_params),
+        )
+    });
+    let mut from_cache = true;
+    let mut compute = || -> Result<MusicAnalysis, MontageError> {
+        from_cache = false;
+        decode_and_analyze(path, &base_params, cancel, on_waveform)
+    };
+    let base = match &key {
+        Some(key) => cache.get_or_compute(key, compute)?,
+        None => Arc::new(compute()?),
+    };
+    if *params == base_params {
+        return Ok((base, from_cache));
+    }
+    let tuned = crate::analysis::music::redetect(&base, params);
+    Ok((Arc::new(tuned), from_cache))
+}
+
+/// Decodes the song to mono at the analysis rate, streaming it into the analyser.
+fn decode_and_analyze(
+    path: &Path,
+    params: &MusicParams,
+    cancel: &CancelToken,
+    on_waveform: &mut dyn FnMut(&WaveformPyramid),
+) -> Result<MusicAnalysis, MontageError> {
+    let mut analyzer = MusicAnalyzer::new(params.clone());
+    let snapshot_every = (params.analysis_rate * WAVEFORM_SNAPSHOT_SECS) as u64;
+    let mut next_snapshot = snapshot_every;
+    media::decode_audio(path, params.analysis_rate, 1, cancel, &mut |chunk| {
+        analyzer.push(chunk);
+        if analyzer.samples_pushed() >= next_snapshot {
+            next_snapshot += snapshot_every;
+            on_waveform(&analyzer.waveform_so_far());
+        }
+    })
+    .map_err(|e| match e {
+        MediaError::Cancelled => MontageError::Cancelled,
+        other => MontageError::Media(other),
+    })?;
+    on_waveform(&analyzer.waveform_so_far());
+    analyzer.finish(cancel).map_err(|source| match source {
+        MusicError::Cancelled => MontageError::Cancelled,
+        source => MontageError::Music {
+            path: path.to_path_buf(),
+            source,
+        },
+    })
+}
+
+/// The clip parameters that shape decoding and scoring; the threshold knobs act after
+/// decoding (see `analysis::video::redetect`), so they are left out of the cache key.
+fn clip_cache_params(params: &ClipParams) -> ClipParams {
+    let defaults = ClipParams::default();
+    ClipParams {
+        threshold: defaults.threshold,
+        min_scene_secs: defaults.min_scene_secs,
+        window_secs: defaults.window_secs,
+        gradual: defaults.gradual,
+        ..params.clone()
+    }
+}
+
+/// Analyses a clip's scenes (or fetches them from `cache`), applying the threshold knobs of
+/// `params`. Returns the analysis and whether it came from the cache.
+pub fn analyze_clip(
+    path: &Path,
+    params: &ClipParams,
+    cache: &Cache,
+    cancel: &CancelToken,
+    on_progress: &mut dyn FnMut(f32),
+) -> Result<(Arc<ClipAnalysis>, bool), MontageError> {
+    let base_params = clip_cache_params(params);
+    let kind = format!("clip-{}", params.mode.as_str());
+    let key = cache.content_key(path).ok().map(|content| {
+        CacheKey::new(
+            content,
+            kind,
+            ClipParams::VERSION,
+            CacheKey::hash_params(&base_params),
+        )
+    });
+    let mut from_cache = true;
+    let mut compute = || -> Result<ClipAnalysis, MontageError> {
+        from_cache = false;
+        crate::analysis::video::analyze_clip(path, &base_params, cancel, &mut |p| {
+            on_progress(p.fraction())
+        })
+        .map_err(|e| match e {
+            ClipError::Cancelled => MontageError::Cancelled,
+            other => MontageError::Clip(other),
+        })
+    };
+    let base = match &key {
+        Some(key) => cache.get_or_compute(key, compute)?,
+        None => Arc::new(compute()?),
+    };
+    if *params == base_params {
+        return Ok((base, from_cache));
+    }
+    let tuned = crate::analysis::video::redetect(&base, params);
+    Ok((Arc::new(tuned), from_cache))
+}
+
+/// Crossfade length in frames of a planned transition.
+fn crossfade_frames(transition: Transition) -> u32 {
+    match transition {
+        Transition::Cut => 0,
+        Transition::Crossfade { frames } => frames,
+    }
+}
+
+/// The render job for a planned timeline over the project's clips and song.
+pub fn render_job(timeline: &Timeline, clips: &[PathBuf], music: &Path) -> RenderJob {
+    RenderJob {
+        clips: clips.to_vec(),
+        music: music.to_path_buf(),
+        segments: timeline
+            .segments
+            .iter()
+            .map(|s| RenderSegment {
+                clip: s.clip,
+                src_in: s.src_in,
+                src_out: s.src_out,
+                start: s.start,
+                end: s.end,
+                crossfade_frames: crossfade_frames(s.transition),
+            })
+            .collect(),
+        duration: timeline.duration,
+    }
+}
+
+/// The timeline in the form the EDL / FCPXML / OTIO writers take (probing the clips for
+/// their frame rates and sizes; unreadable ones get the timeline's).
+pub fn interchange_timeline(
+    timeline: &Timeline,
+    clips: &[PathBuf],
+    music: Option<&Path>,
+    settings: &RenderSettings,
+) -> InterchangeTimeline {
+    let describe = |path: &Path| -> InterchangeClip {
+        let info = media::probe(path).ok();
+        let video = info.as_ref().and_then(|i| i.video().cloned());
+        InterchangeClip {
+            path: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+            name: path
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default(),
+            duration: info.as_ref().map_or(0, |i| i.duration),
+            fps: video.as_ref().map_or(timeline.fps, |v| v.frame_rate),
+            width: video.as_ref().map_or(settings.width, |v| v.display_width),
+            height: video.as_ref().map_or(settings.height, |v| v.display_height),
+            has_audio: info.as_ref().is_some_and(|i| i.audio().is_some()),
+        }
+    };
+    InterchangeTimeline {
+        name: "Beatcut montage".into(),
+        fps: timeline.fps,
+        width: settings.width,
+        height: settings.height,
+        duration: timeline.duration,
+        clips: clips.iter().map(|c| describe(c)).collect(),
+        events: timeline
+            .segments
+            .iter()
+            .map(|s| InterchangeEvent {
+                clip: s.clip,
+                src_in: s.src_in,
+                src_out: s.src_out,
+                start: s.start,
+                end: s.end,
+                crossfade_frames: crossfade_frames(s.transition),
+            })
+            .collect(),
+        music: music.map(describe),
+    }
+}
