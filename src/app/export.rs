@@ -28,6 +28,7 @@ pub struct ExportPanel {
     running: Option<(CancelToken, Receiver<ExportEvent>)>,
     progress: Option<RenderProgress>,
     last_result: Option<Result<String, String>>,
+    project_output: Option<PathBuf>,
     waker: Arc<dyn Fn() + Send + Sync>,
 }
 
@@ -48,6 +49,7 @@ impl ExportPanel {
             running: None,
             progress: None,
             last_result: None,
+            project_output: None,
             waker,
         }
     }
@@ -160,6 +162,12 @@ impl ExportPanel {
         music: Option<&MusicEntry>,
         dialogs: &Sender<DialogResult>,
     ) {
+        if project.export.output != self.project_output {
+            self.project_output = project.export.output.clone();
+            if let Some(path) = &self.project_output {
+                self.output = path.display().to_string();
+            }
+        }
         let mut open = self.open;
         egui::Window::new("Export")
             .open(&mut open)

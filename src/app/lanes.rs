@@ -34,9 +34,9 @@ pub fn timeline_area_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
                 ));
                 if ui
                     .button(if app.playing.is_some() {
-                        "⏸ Pause"
+                        "Pause"
                     } else {
-                        "▶ Play"
+                        "Play"
                     })
                     .clicked()
                 {
@@ -221,7 +221,7 @@ fn timeline_ui(app: &mut BeatcutApp, ui: &mut egui::Ui, duration: Ticks) {
             painter.text(
                 r.right_top() + egui::vec2(-10.0, 2.0),
                 egui::Align2::CENTER_TOP,
-                "🔒",
+                "lock",
                 egui::FontId::proportional(10.0),
                 egui::Color32::WHITE,
             );

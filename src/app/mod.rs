@@ -101,7 +101,7 @@ impl BeatcutApp {
             music: None,
             timeline: None,
             plan_status:
-                "Drop video clips and a song here, or use File ▸ Add media… and File ▸ Set music…"
+                "Drop video clips and a song here, or use File > Add media… and File > Set music…"
                     .into(),
             plan_index: None,
             needs_replan: false,
@@ -392,7 +392,7 @@ impl BeatcutApp {
             self.plan_status = if self.music.is_some() {
                 "Analysing the music…".into()
             } else {
-                "Add a song: drop an audio file or use File ▸ Set music…".into()
+                "Add a song: drop an audio file or use File > Set music…".into()
             };
             return;
         };
@@ -413,7 +413,7 @@ impl BeatcutApp {
         if ready.is_empty() {
             self.timeline = None;
             self.plan_status = if self.clips.is_empty() {
-                "Add video clips: drop them here or use File ▸ Add media…".into()
+                "Add video clips: drop them here or use File > Add media…".into()
             } else {
                 "Analysing clips…".into()
             };

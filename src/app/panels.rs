@@ -114,7 +114,7 @@ pub fn media_bin_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
             ui.separator();
             match &app.music {
                 Some(music) => {
-                    ui.label(egui::RichText::new(format!("♫ {}", music.name)).strong());
+                    ui.label(egui::RichText::new(format!("Music: {}", music.name)).strong());
                     let tempo = music
                         .analysis
                         .as_ref()
@@ -172,7 +172,7 @@ pub fn media_bin_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
                             }
                         });
                         if ui
-                            .small_button("✕")
+                            .small_button("x")
                             .on_hover_text("Remove from the project")
                             .clicked()
                         {
@@ -361,7 +361,7 @@ fn segment_inspector_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
             .map_or(0, |a| {
                 crate::time::ticks_from_secs(60.0 / a.tempo_bpm.max(1.0))
             });
-        if ui.button("◀ Cut a beat earlier").clicked() && index > 0 {
+        if ui.button("< Cut a beat earlier").clicked() && index > 0 {
             app.change_project(|p| {
                 p.constraints.cut_moves.push(crate::plan::CutMove {
                     from: segment.start,
@@ -369,7 +369,7 @@ fn segment_inspector_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
                 })
             });
         }
-        if ui.button("Cut a beat later ▶").clicked() && index > 0 {
+        if ui.button("Cut a beat later >").clicked() && index > 0 {
             app.change_project(|p| {
                 p.constraints.cut_moves.push(crate::plan::CutMove {
                     from: segment.start,
@@ -462,7 +462,7 @@ pub fn help_window_ui(app: &mut BeatcutApp, ctx: &egui::Context) {
                         "J / K / L",
                         "shuttle back / stop / forward (repeat to speed up)",
                     ),
-                    ("← / →", "step one frame"),
+                    ("Left / Right", "step one frame"),
                     ("Home / End", "go to start / end"),
                     ("Ctrl+Z / Ctrl+Shift+Z", "undo / redo"),
                     ("Ctrl+S", "save project"),

@@ -27,11 +27,8 @@ static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 pub enum DiskRead {
     /// No such entry.
     Missing,
-    /// A valid entry: its payload and compute time.
-    Found {
-        payload: Vec<u8>,
-        compute_nanos: u64,
-    },
+    /// A valid entry: the whole file (payload from `format::HEADER_LEN`) and compute time.
+    Found { file: Vec<u8>, compute_nanos: u64 },
     /// The entry was damaged or of an old format, and has been deleted.
     Dropped(CacheError),
     /// A newer Beatcut wrote it: a miss, but left in place.
@@ -106,9 +103,8 @@ impl DiskStore {
             Ok(decoded) => {
                 let compute_nanos = decoded.compute_nanos;
                 let _ = file.set_modified(SystemTime::now());
-                bytes.drain(..format::HEADER_LEN);
                 DiskRead::Found {
-                    payload: bytes,
+                    file: bytes,
                     compute_nanos,
                 }
             }

@@ -120,6 +120,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>, Rejection> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -245,6 +245,7 @@ impl KeyMemo {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 
 use super::disk::{DiskRead, DiskStore};
 use super::error::CacheError;
+use super::format::HEADER_LEN;
 use super::key::{CacheKey, ContentKey, KeyMemo};
 use super::memory::{AnyValue, MemEntry, MemoryLayer};
 use super::stats::{self, CacheCounters, CacheStats, Counters};
@@ -195,32 +196,35 @@ impl Cache {
                 Counters::bump(&self.counters.corrupt_dropped, 1);
             }
             DiskRead::Found {
-                payload,
+                file,
                 compute_nanos,
-            } => match rmp_serde::from_slice::<T>(&payload) {
-                Ok(value) => {
-                    let value = Arc::new(value);
-                    lock(&store.memory).insert(
-                        key.clone(),
-                        MemEntry {
-                            value: value.clone(),
-                            bytes: payload.len() as u64,
-                        },
-                    );
-                    Counters::bump(&self.counters.disk_hits, 1);
-                    Counters::bump(&self.counters.time_saved_nanos, compute_nanos);
-                    return Some(value);
+            } => {
+                let payload = file.get(HEADER_LEN..).unwrap_or_default();
+                match rmp_serde::from_slice::<T>(payload) {
+                    Ok(value) => {
+                        let value = Arc::new(value);
+                        lock(&store.memory).insert(
+                            key.clone(),
+                            MemEntry {
+                                value: value.clone(),
+                                bytes: payload.len() as u64,
+                            },
+                        );
+                        Counters::bump(&self.counters.disk_hits, 1);
+                        Counters::bump(&self.counters.time_saved_nanos, compute_nanos);
+                        return Some(value);
+                    }
+                    Err(e) => {
+                        tracing::warn!(
+                            "discarded cache entry that does not decode as {}, will recompute: {e}: {}",
+                            type_name::<T>(),
+                            store.disk.path_of(&stem).display()
+                        );
+                        store.disk.discard(&stem);
+                        Counters::bump(&self.counters.corrupt_dropped, 1);
+                    }
                 }
-                Err(e) => {
-                    tracing::warn!(
-                        "discarded cache entry that does not decode as {}, will recompute: {e}: {}",
-                        type_name::<T>(),
-                        store.disk.path_of(&stem).display()
-                    );
-                    store.disk.discard(&stem);
-                    Counters::bump(&self.counters.corrupt_dropped, 1);
-                }
-            },
+            }
         }
         Counters::bump(&self.counters.misses, 1);
         None

@@ -123,7 +123,7 @@ impl MusicAnalyzer {
             onset_strength: curve(adaptive_normalise(&feats.flux, frame_rate)),
             onset_low: curve(adaptive_normalise(&feats.low, frame_rate)),
             onset_body: curve(adaptive_normalise(&feats.body, frame_rate)),
-            harmonic_change: curve(scale_to_unit(&feats.harmonic)),
+            harmonic_change: curve(feats.harmonic.iter().map(|h| (h / 4.0).min(1.0)).collect()),
             energy,
             waveform,
             ..MusicAnalysis::default()
@@ -268,6 +268,7 @@ pub(crate) fn detect(
     };
     let _ = rate;
 
+    let t0 = std::time::Instant::now();
     let active = activity(analysis, frames, hop_ticks, p.beat_sensitivity);
     let reach = (0.75 * frame_rate).round() as usize;
     let near_sound: Vec<bool> = {
@@ -289,6 +290,7 @@ pub(crate) fn detect(
         return Err(MusicError::Cancelled);
     }
 
+    let t_path = t0.elapsed();
     // Onset envelope at unit standard deviation over the sounding frames, for the DP.
     let sounding: Vec<f32> = o
         .iter()
@@ -346,6 +348,7 @@ pub(crate) fn detect(
         }
     }
     let (_, factor, runs) = best.unwrap_or((0.0, 1.0, Vec::new()));
+    let t_dp = t0.elapsed();
     let runs: Vec<BeatRun> = runs.into_iter().filter(|r| !r.is_empty()).collect();
 
     // Bars.
@@ -416,6 +419,12 @@ pub(crate) fn detect(
         .map(|b| b.time)
         .collect();
     analysis.sections = sections(&analysis.energy, &downbeats, analysis.duration);
+    if std::env::var_os("BEATCUT_MUSIC_TIMING").is_some() {
+        eprintln!(
+            "detect: path {t_path:?} dp {t_dp:?} total {:?}",
+            t0.elapsed()
+        );
+    }
     analysis.tempo_bpm = (tempo * 10.0).round() / 10.0;
     analysis.beats_per_bar = bars.beats_per_bar;
     analysis.beats = beats;

@@ -42,6 +42,27 @@ pub(crate) fn mean(x: &[f32]) -> f32 {
     }
 }
 
+/// Dot product with eight independent lanes so it vectorises.
+#[inline]
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut lanes = [0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for j in 0..8 {
+            lanes[j] += x[j] * y[j];
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
+}
+
 /// Greatest common divisor.
 pub(crate) fn gcd(mut a: usize, mut b: usize) -> usize {
     while b != 0 {

@@ -26,16 +26,22 @@ fn accents(runs: &[BeatRun], features: &AccentFeatures<'_>) -> Vec<Vec<f32>> {
         max_around(curve, f.round().max(0.0) as usize, reach, reach)
     };
     let all: Vec<f64> = runs.iter().flatten().copied().collect();
-    let norm = |curve: &[f32], reach: usize| {
+    // Floors keep a feature that is (almost) absent from being blown up to full weight.
+    let norm = |curve: &[f32], reach: usize, floor: f32| {
         let m = mean(&all.iter().map(|&f| at(curve, f, reach)).collect::<Vec<_>>());
-        if m > 1e-9 { 1.0 / m } else { 0.0 }
+        1.0 / m.max(floor)
     };
-    let (no, nl, nh) = (norm(onset, 2), norm(low, 2), norm(harmonic, 4));
+    let (no, nl) = (norm(onset, 2, 1e-3), norm(low, 2, 1e-3));
+    // Harmonic change is on an absolute scale: 0.15 is about 0.6 nats (5 dB) mean change.
+    let (nh, nd) = (norm(harmonic, 4, 0.15), norm(loudness, 3, 1e-3));
     runs.iter()
         .map(|run| {
             run.iter()
                 .map(|&f| {
-                    0.5 * no * at(onset, f, 2) + nl * at(low, f, 2) + 1.5 * nh * at(harmonic, f, 4)
+                    0.5 * no * at(onset, f, 2)
+                        + nl * at(low, f, 2)
+                        + 1.5 * nh * at(harmonic, f, 4)
+                        + 0.5 * nd * at(loudness, f, 3)
                 })
                 .collect()
         })

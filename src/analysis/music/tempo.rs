@@ -122,7 +122,7 @@ pub(crate) fn tempo_path(
                 .map(|l| {
                     let a = x.get(..x.len() - l).unwrap_or(&[]);
                     let b = x.get(l..).unwrap_or(&[]);
-                    a.iter().zip(b).map(|(p, q)| p * q).sum::<f32>() / a0
+                    super::dsp::dot(a, b) / a0
                 })
                 .collect();
             lags.iter().map(|&l| interp(&ac, l)).collect()
@@ -132,8 +132,11 @@ pub(crate) fn tempo_path(
         return Err(MusicError::Cancelled);
     }
     // Viterbi: smooth moves cost a little (quadratic in bins), any jump at most a fixed toll.
-    let cost = |d: usize| -> f32 { (0.004 * (d * d) as f32).min(0.5) };
-    let costs: Vec<f32> = (0..n_bins).map(cost).collect();
+    // The quadratic reaches the toll at BAND bins, so the exact maximum is the best within the
+    // band or the best anywhere minus the toll.
+    const SLOPE: f32 = 0.004;
+    const TOLL: f32 = 0.5;
+    const BAND: usize = 12;
     let mut score: Vec<f32> = salience
         .first()
         .cloned()
@@ -141,13 +144,21 @@ pub(crate) fn tempo_path(
     let mut back: Vec<Vec<u16>> = Vec::with_capacity(n_points);
     back.push(vec![0; n_bins]);
     for sal in salience.iter().skip(1) {
+        let (top_k, top) = score
+            .iter()
+            .copied()
+            .enumerate()
+            .fold((0, f32::MIN), |b, (k, v)| if v > b.1 { (k, v) } else { b });
         let mut next = vec![0f32; n_bins];
         let mut from = vec![0u16; n_bins];
         for (k, (nx, fr)) in next.iter_mut().zip(from.iter_mut()).enumerate() {
-            let mut best = f32::MIN;
-            let mut arg = k;
-            for (kp, &s) in score.iter().enumerate() {
-                let v = s - costs.get(k.abs_diff(kp)).copied().unwrap_or(0.5);
+            let mut best = top - TOLL;
+            let mut arg = top_k;
+            let lo = k.saturating_sub(BAND);
+            let hi = (k + BAND + 1).min(n_bins);
+            for (kp, &s) in score.iter().enumerate().take(hi).skip(lo) {
+                let d = k.abs_diff(kp) as f32;
+                let v = s - (SLOPE * d * d).min(TOLL);
                 if v > best {
                     best = v;
                     arg = kp;

@@ -35,7 +35,8 @@ pub struct MusicAnalysis {
     /// tells beats from hi-hat subdivisions.
     #[serde(default)]
     pub onset_body: Curve,
-    /// Harmonic change (chord change) novelty, same hop as `onset_strength`, 0..=1.
+    /// Harmonic change (chord change) novelty, same hop as `onset_strength`: mean absolute
+    /// change of the sustained mid-band log spectrum, 1 = 4 nats (about 35 dB), clamped.
     #[serde(default)]
     pub harmonic_change: Curve,
     /// Local tempo of the tracked beat, BPM over time (follows ramps and steps).

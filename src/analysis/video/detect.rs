@@ -8,6 +8,8 @@ use super::{ClipParams, FrameScore};
 /// A cut must be at least this many times the local change level (busy clips need a
 /// clearly bigger jump than their usual frame-to-frame change).
 const MIN_RATIO: f32 = 1.8;
+/// Share of the next frame's change counted against a cut candidate.
+const NEXT_WEIGHT: f32 = 0.5;
 /// After a flash the frame matches the one before the flash: its skip-one change stays
 /// below this share of the flash frame's change.
 const FLASH_MATCH: f32 = 0.5;
@@ -37,7 +39,11 @@ pub(crate) fn find_cuts(
         let diff_of = |j: usize| scores.get(j).filter(|n| n.adjacent).map_or(0.0, |n| n.diff);
         let prev = diff_of(i - 1);
         let next = diff_of(i + 1);
-        let local = prev.max(next).max(window_median(scores, i, window));
+        // The new shot may itself open with big changes (an action shot), so the next frame
+        // counts half; fast camera motion still fails, its change rises over several frames.
+        let local = prev
+            .max(NEXT_WEIGHT * next)
+            .max(window_median(scores, i, window));
         let prominence = s.diff - local;
         if prominence < params.threshold || s.diff < MIN_RATIO * local {
             continue;

@@ -119,8 +119,8 @@ impl FrameFeatures {
         if self.width != prev.width || self.height != prev.height {
             return 1.0;
         }
-        // How much structure both frames have: below ~1 % luma deviation correlation is noise.
-        let w_struct = ((self.luma_std.min(prev.luma_std) - 0.01) / 0.03).clamp(0.0, 1.0);
+        // How much structure both frames have: below ~0.5 % luma deviation correlation is noise.
+        let w_struct = ((self.luma_std.min(prev.luma_std) - 0.004) / 0.012).clamp(0.0, 1.0);
         let d_color = self.color_diff(prev);
         let d_mean = ((self.luma_mean - prev.luma_mean).abs() * 3.0).min(1.0);
         let flat = d_mean.max(d_color);

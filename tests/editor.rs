@@ -1,0 +1,283 @@
+//! The real editor driven headlessly with egui_kittest: drop generated media, wait for
+//! analysis, move the scene threshold, lock a segment and re-roll, undo, save and reopen,
+//! start and cancel an export.
+#![cfg(feature = "gui")]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use beatcut::app::BeatcutApp;
+use beatcut::cache::{Cache, CacheLimits};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+#[derive(Debug)]
+struct DroppedPath(PathBuf);
+
+impl egui::DroppedFile for DroppedPath {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+/// A 12 s click track at 120 BPM and three clips with cuts between lavfi sources.
+fn make_media(dir: &Path) -> (PathBuf, Vec<PathBuf>) {
+    let song = dir.join("song.wav");
+    common::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "aevalsrc='0.8*sin(2*PI*880*t)*exp(-30*mod(t\\,0.5))+0.2*sin(2*PI*110*t)':s=44100:d=12",
+        song.to_str().unwrap(),
+    ]);
+    let mut clips = Vec::new();
+    for (i, (a, b)) in [
+        ("testsrc2", "smptebars"),
+        ("mandelbrot", "testsrc"),
+        ("smptehdbars", "mandelbrot"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let path = dir.join(format!("clip{i}.mp4"));
+        let graph = format!(
+            "{a}=s=320x180:r=25,trim=duration=3[a];{b}=s=320x180:r=25,trim=duration=3[b];[a][b]concat=n=2:v=1:a=0,format=yuv420p[v]"
+        );
+        common::ffmpeg(&[
+            "-filter_complex",
+            &graph,
+            "-map",
+            "[v]",
+            "-c:v",
+            "libx264",
+            "-g",
+            "50",
+            path.to_str().unwrap(),
+        ]);
+        clips.push(path);
+    }
+    (song, clips)
+}
+
+fn new_app(cache_dir: &Path) -> BeatcutApp {
+    let cache = Cache::open(cache_dir, CacheLimits::default()).expect("cache");
+    BeatcutApp::new(Arc::new(cache), Arc::new(|| {}))
+}
+
+fn harness(app: BeatcutApp) -> Harness<'static, BeatcutApp> {
+    Harness::builder()
+        .with_size(egui::Vec2::new(1400.0, 860.0))
+        .build_ui_state(|ui, app: &mut BeatcutApp| app.ui(ui), app)
+}
+
+/// Steps the UI until `done` holds (background jobs run on their own threads meanwhile).
+fn step_until(
+    harness: &mut Harness<'static, BeatcutApp>,
+    what: &str,
+    done: impl Fn(&BeatcutApp) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !done(harness.state()) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    harness.step();
+}
+
+#[test]
+fn editor_end_to_end() {
+    let dir = common::temp_dir();
+    let (song, clips) = make_media(dir.path());
+    let mut harness = harness(new_app(&dir.path().join("cache")));
+    harness.step();
+    // First run: the window says what to do.
+    assert!(
+        harness
+            .query_all_by_label_contains("Drop video clips and a song")
+            .count()
+            >= 1
+    );
+
+    // Drop the files onto the window.
+    let mut dropped: Vec<PathBuf> = clips.clone();
+    dropped.push(song.clone());
+    harness.input_mut().dropped_files.extend(
+        dropped
+            .into_iter()
+            .map(|p| Arc::new(DroppedPath(p)) as egui::DroppedFileHandle),
+    );
+    step_until(&mut harness, "analysis and a plan", |app| {
+        app.timeline.is_some() && !app.is_busy() && app.clips.len() == 3
+    });
+    let first_plan = harness.state().timeline.clone().expect("plan");
+    assert!(
+        first_plan.segments.len() >= 4,
+        "a real plan: {} segments",
+        first_plan.segments.len()
+    );
+    assert_eq!(
+        first_plan.duration,
+        harness
+            .state()
+            .music
+            .as_ref()
+            .and_then(|m| m.analysis.as_ref())
+            .map(|a| a.duration)
+            .map(|d| first_plan
+                .fps
+                .ticks_of_frame(first_plan.fps.nearest_frame(d)))
+            .expect("music")
+    );
+    let scenes_before: usize = harness
+        .state()
+        .clips
+        .iter()
+        .filter_map(|c| c.analysis.as_ref())
+        .map(|a| a.scenes.len())
+        .sum();
+    assert!(
+        scenes_before >= 6,
+        "cuts found in the three clips: {scenes_before} scenes"
+    );
+    assert!(harness.query_all_by_label_contains("clip0.mp4").count() >= 1);
+    assert!(harness.query_all_by_label_contains("BPM").count() >= 1);
+
+    // Move the scene threshold to its maximum: fewer cuts, the plan changes at once.
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Slider, "Scene threshold")
+        .set_value_accesskit(1.0);
+    harness.step();
+    harness.step();
+    let scenes_after: usize = harness
+        .state()
+        .clips
+        .iter()
+        .filter_map(|c| c.analysis.as_ref())
+        .map(|a| a.scenes.len())
+        .sum();
+    assert!(
+        scenes_after < scenes_before,
+        "threshold 1.0 merges scenes: {scenes_before} -> {scenes_after}"
+    );
+    assert_ne!(
+        harness.state().timeline.as_ref().expect("plan"),
+        &first_plan,
+        "timeline follows the threshold"
+    );
+
+    // Undo brings the threshold (and the scenes) back.
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    harness.step();
+    harness.step();
+    let scenes_undone: usize = harness
+        .state()
+        .clips
+        .iter()
+        .filter_map(|c| c.analysis.as_ref())
+        .map(|a| a.scenes.len())
+        .sum();
+    assert_eq!(scenes_undone, scenes_before, "undo restores the threshold");
+
+    // Select the second segment on the timeline, lock it, re-roll: it stays.
+    let locked = {
+        let app = harness.state_mut();
+        app.selected = Some(1);
+        app.timeline.as_ref().expect("plan").segments[1].clone()
+    };
+    harness.step();
+    harness.get_by_label("Lock segment").click();
+    harness.step();
+    harness.get_by_label("Re-roll").click();
+    harness.step();
+    harness.step();
+    let rerolled = harness.state().timeline.clone().expect("plan");
+    let kept = rerolled
+        .segments
+        .iter()
+        .find(|s| s.start == locked.start)
+        .expect("locked segment survives");
+    assert_eq!(
+        (kept.clip, kept.src_in, kept.end),
+        (locked.clip, locked.src_in, locked.end)
+    );
+    assert_ne!(rerolled.seed, first_plan.seed);
+
+    // Save, reopen in a fresh editor, same plan.
+    let project_path = dir.path().join("montage.beatcut");
+    harness.state_mut().save_project(&project_path);
+    let saved_plan = harness.state().timeline.clone().expect("plan");
+    let mut reopened = harness_for_project(&dir.path().join("cache"), &project_path);
+    step_until(&mut reopened, "the reopened plan", |app| {
+        app.timeline.is_some() && !app.is_busy() && app.clips.len() == 3
+    });
+    assert_eq!(
+        reopened.state().timeline.as_ref().expect("plan"),
+        &saved_plan,
+        "reopened project gives the same plan"
+    );
+
+    // Export: start from the dialog, then cancel; no partial file is left.
+    let output = dir.path().join("out.mp4");
+    reopened.state_mut().project.export.output = Some(output.clone());
+    reopened.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::E);
+    reopened.step();
+    reopened.get_by_label("Start export").click();
+    reopened.step();
+    reopened.step();
+    assert!(
+        reopened
+            .state()
+            .notices
+            .iter()
+            .all(|n| !n.text.contains("export")),
+        "export still running"
+    );
+    reopened.get_by_label("Cancel export").click();
+    step_until(&mut reopened, "the export to stop", |app| {
+        app.notices.iter().any(|n| n.text.contains("export"))
+    });
+    assert!(!output.exists(), "a cancelled export leaves no file");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "no partial files: {leftovers:?}");
+
+    // A snapshot of the populated window, for looking at.
+    if let Ok(image) = reopened.render() {
+        let shot = std::env::temp_dir().join("beatcut-editor.png");
+        let _ = image.save(&shot);
+        eprintln!("editor screenshot: {}", shot.display());
+    }
+}
+
+fn harness_for_project(cache_dir: &Path, project: &Path) -> Harness<'static, BeatcutApp> {
+    let mut app = new_app(cache_dir);
+    app.open_project(project);
+    harness(app)
+}
+
+#[test]
+fn broken_files_are_listed_with_a_reason() {
+    let dir = common::temp_dir();
+    let bad = dir.path().join("broken.mp4");
+    std::fs::write(&bad, b"definitely not a video").expect("write");
+    let mut harness = harness(new_app(&dir.path().join("cache")));
+    harness.state_mut().add_paths(std::slice::from_ref(&bad));
+    step_until(&mut harness, "the probe", |app| !app.notices.is_empty());
+    let notice = &harness.state().notices[0];
+    assert!(
+        notice.is_problem && notice.text.contains("broken.mp4"),
+        "{}",
+        notice.text
+    );
+    assert!(harness.state().clips.is_empty());
+}

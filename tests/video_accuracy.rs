@@ -1,0 +1,707 @@
+//! Cut-detection accuracy against clips made with the ffmpeg CLI with known cut frames:
+//! several codecs and containers, 24-60 fps, VFR, rotation, portrait, a long GOP without
+//! scene-cut keyframes, low-contrast cuts, fades and dissolves, and a clip of flashes,
+//! lighting steps and a whip pan that holds no cut at all.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use beatcut::analysis::video::{
+    ClipAnalysis, ClipError, ClipParams, DetectMode, analyze_clip, analyze_clips, redetect,
+};
+use beatcut::jobs::CancelToken;
+use beatcut::media::MediaError;
+use beatcut::time::secs_from_ticks;
+
+const W: u32 = 320;
+const H: u32 = 180;
+
+/// One generated clip and its ground truth (seconds from the first frame).
+struct Case {
+    name: &'static str,
+    path: PathBuf,
+    fps: f64,
+    cuts: Vec<f64>,
+    gradual: Vec<(f64, f64)>,
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    cases: Vec<Case>,
+    accurate: Vec<ClipAnalysis>,
+    fast: Vec<ClipAnalysis>,
+}
+
+/// A lavfi source (name and extra options) shown for `frames` frames.
+struct Seg(&'static str, u32);
+
+fn lavfi_input(src: &str, w: u32, h: u32, fps: u32) -> String {
+    if src.starts_with("noisy") {
+        // Low-contrast texture: a coarse static noise pattern (seed in the name) on a muted
+        // green-grey, with fine temporal grain on top.
+        let seed = src.trim_start_matches("noisy");
+        format!(
+            "color=c=0x6a7464:s={}x{}:r={fps},noise=alls=14:all_seed={seed},scale={w}:{h}:flags=neighbor,noise=alls=5:allf=t",
+            w / 4,
+            h / 4
+        )
+    } else {
+        let sep = if src.contains('=') { ":" } else { "=" };
+        format!("{src}{sep}s={w}x{h}:r={fps}")
+    }
+}
+
+/// Concatenates the segments (hard cuts between them), applies `post` to the joined stream
+/// and encodes with `codec`. Returns the cut times.
+fn concat_clip(
+    dir: &Path,
+    name: &str,
+    segs: &[Seg],
+    (w, h, fps): (u32, u32, u32),
+    post: &str,
+    codec: &[&str],
+) -> (PathBuf, Vec<f64>) {
+    let mut args: Vec<String> = Vec::new();
+    let mut graph = String::new();
+    let mut cuts = Vec::new();
+    let mut at = 0u32;
+    for (i, Seg(src, frames)) in segs.iter().enumerate() {
+        args.extend([
+            "-f".into(),
+            "lavfi".into(),
+            "-i".into(),
+            lavfi_input(src, w, h, fps),
+        ]);
+        graph.push_str(&format!(
+            "[{i}:v]trim=end_frame={frames},setpts=PTS-STARTPTS,format=yuv420p,setsar=1[v{i}];"
+        ));
+        if i > 0 {
+            cuts.push(f64::from(at) / f64::from(fps));
+        }
+        at += frames;
+    }
+    for i in 0..segs.len() {
+        graph.push_str(&format!("[v{i}]"));
+    }
+    graph.push_str(&format!("concat=n={}:v=1:a=0", segs.len()));
+    if !post.is_empty() {
+        graph.push(',');
+        graph.push_str(post);
+    }
+    graph.push_str("[out]");
+    args.extend([
+        "-filter_complex".into(),
+        graph,
+        "-map".into(),
+        "[out]".into(),
+    ]);
+    args.extend(codec.iter().map(|s| s.to_string()));
+    let path = dir.join(name);
+    args.push(path.to_string_lossy().into());
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    common::ffmpeg(&refs);
+    (path, cuts)
+}
+
+const X264: &[&str] = &[
+    "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+];
+
+fn make_cases(dir: &Path) -> Vec<Case> {
+    let mut cases = Vec::new();
+    let mut add =
+        |name: &'static str, path: PathBuf, fps: u32, cuts: Vec<f64>, gradual: Vec<(f64, f64)>| {
+            cases.push(Case {
+                name,
+                path,
+                fps: f64::from(fps),
+                cuts,
+                gradual,
+            })
+        };
+    let land = |fps| (W, H, fps);
+
+    let (p, c) = concat_clip(
+        dir,
+        "h264_30.mp4",
+        &[
+            Seg("testsrc2", 40),
+            Seg("smptebars", 35),
+            Seg("mandelbrot", 50),
+            Seg("cellauto", 30),
+            Seg("life=mold=10:ratio=0.5", 45),
+        ],
+        land(30),
+        "",
+        X264,
+    );
+    add("h264 30fps mp4", p, 30, c, vec![]);
+
+    let (p, c) = concat_clip(
+        dir,
+        "hevc_25.mkv",
+        &[
+            Seg("sierpinski", 30),
+            Seg("testsrc", 40),
+            Seg("gradients=speed=0.05", 35),
+            Seg("rgbtestsrc", 30),
+            Seg("yuvtestsrc", 40),
+        ],
+        land(25),
+        "",
+        &[
+            "-c:v",
+            "libx265",
+            "-preset",
+            "ultrafast",
+            "-x265-params",
+            "log-level=error",
+        ],
+    );
+    add("hevc 25fps mkv", p, 25, c, vec![]);
+
+    let (p, c) = concat_clip(
+        dir,
+        "vp9_24.webm",
+        &[
+            Seg("mandelbrot", 36),
+            Seg("smptehdbars", 30),
+            Seg("testsrc2", 40),
+            Seg("life=mold=10:ratio=0.3", 30),
+        ],
+        land(24),
+        "",
+        &[
+            "-c:v",
+            "libvpx-vp9",
+            "-deadline",
+            "realtime",
+            "-cpu-used",
+            "8",
+            "-b:v",
+            "600k",
+        ],
+    );
+    add("vp9 24fps webm", p, 24, c, vec![]);
+
+    let (p, c) = concat_clip(
+        dir,
+        "mpeg4_60.avi",
+        &[
+            Seg("testsrc2", 60),
+            Seg("cellauto", 70),
+            Seg("pal100bars", 50),
+            Seg("sierpinski", 60),
+        ],
+        land(60),
+        "",
+        &["-c:v", "mpeg4", "-q:v", "4"],
+    );
+    add("mpeg4 60fps avi", p, 60, c, vec![]);
+
+    let (p, c) = concat_clip(
+        dir,
+        "prores_30.mov",
+        &[
+            Seg("smptebars", 30),
+            Seg("mandelbrot", 30),
+            Seg("testsrc", 30),
+        ],
+        land(30),
+        "",
+        &["-c:v", "prores_ks", "-profile:v", "0"],
+    );
+    add("prores 30fps mov", p, 30, c, vec![]);
+
+    // Long GOP without scene-cut keyframes: every cut falls between keyframes.
+    let (p, c) = concat_clip(
+        dir,
+        "h264_longgop.mp4",
+        &[
+            Seg("testsrc2", 50),
+            Seg("mandelbrot", 45),
+            Seg("smptebars", 55),
+            Seg("sierpinski", 50),
+        ],
+        land(30),
+        "",
+        &[
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-pix_fmt",
+            "yuv420p",
+            "-x264-params",
+            "keyint=90:min-keyint=90:scenecut=0",
+        ],
+    );
+    add("h264 long GOP, no scenecut", p, 30, c, vec![]);
+
+    // VFR: every fifth frame (n mod 5 == 2) dropped; cut frames and their predecessors kept.
+    let (p, c) = concat_clip(
+        dir,
+        "vfr.mp4",
+        &[
+            Seg("testsrc2", 40),
+            Seg("mandelbrot", 35),
+            Seg("smptebars", 51),
+            Seg("cellauto", 40),
+        ],
+        land(30),
+        "select='not(eq(mod(n\\,5)\\,2))'",
+        &[
+            "-fps_mode",
+            "vfr",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-pix_fmt",
+            "yuv420p",
+        ],
+    );
+    add("h264 VFR (dropped frames)", p, 30, c, vec![]);
+
+    // Rotated 90° by display matrix.
+    let (upright, c) = concat_clip(
+        dir,
+        "upright.mp4",
+        &[
+            Seg("mandelbrot", 40),
+            Seg("testsrc2", 40),
+            Seg("smptebars", 40),
+        ],
+        land(30),
+        "",
+        X264,
+    );
+    let rotated = dir.join("rotated.mp4");
+    // FFmpeg 5.1 writes the display matrix from the rotate tag (6.0+ has -display_rotation).
+    common::ffmpeg(&[
+        "-i",
+        upright.to_str().unwrap(),
+        "-c",
+        "copy",
+        "-metadata:s:v",
+        "rotate=90",
+        rotated.to_str().unwrap(),
+    ]);
+    add("h264 rotated 90", rotated, 30, c, vec![]);
+
+    let (p, c) = concat_clip(
+        dir,
+        "portrait_50.mp4",
+        &[
+            Seg("testsrc2", 50),
+            Seg("mandelbrot", 50),
+            Seg("life=mold=10:ratio=0.5", 50),
+        ],
+        (H, W, 50),
+        "",
+        X264,
+    );
+    add("h264 9:16 50fps", p, 50, c, vec![]);
+
+    // Low-contrast cuts between textures of the same colour and statistics.
+    let (p, c) = concat_clip(
+        dir,
+        "lowcontrast.mp4",
+        &[Seg("noisy1", 45), Seg("noisy2", 45), Seg("noisy3", 45)],
+        land(30),
+        "",
+        X264,
+    );
+    add("low-contrast cuts", p, 30, c, vec![]);
+
+    // Flash (white frame), half flash, lighting steps up and down, a whip pan: no cuts.
+    let wide = "testsrc2=s=1280x180:r=30";
+    let whip =
+        "crop=320:180:x='if(lt(n\\,70)\\,0\\,if(lt(n\\,82)\\,(n-70)*80\\,960))':y=0,tmix=frames=3";
+    let graph = format!(
+        "[0:v]trim=end_frame=140,setpts=PTS-STARTPTS,{whip},format=yuv420p,\
+         lutyuv=y='min(val*1.35\\,235)':enable='gte(n\\,40)',\
+         lutyuv=y='val*0.7':enable='gte(n\\,110)',\
+         lutyuv=y=235:u=128:v=128:enable='eq(n\\,20)',\
+         drawbox=x=0:y=0:w=iw:h=ih:color=white@0.7:t=fill:enable='eq(n\\,95)'[out]"
+    );
+    let flash = dir.join("flash_light_whip.mp4");
+    let mut args = vec![
+        "-f",
+        "lavfi",
+        "-i",
+        wide,
+        "-filter_complex",
+        &graph,
+        "-map",
+        "[out]",
+    ];
+    args.extend_from_slice(X264);
+    let out = flash.to_string_lossy().to_string();
+    args.push(&out);
+    common::ffmpeg(&args);
+    add("flash+lighting+whip", flash, 30, vec![], vec![]);
+
+    // Dissolve, fade through black, fade through white (xfade), a hard cut, then a fade out
+    // and in with the fade filter.
+    let src = |s: &str, secs: u32| {
+        format!(
+            "{},trim=duration={secs},setpts=PTS-STARTPTS,format=yuv420p,setsar=1",
+            lavfi_input(s, W, H, 30)
+        )
+    };
+    let graph = format!(
+        "{a}[a];{b}[b];{c}[c];{d}[d];{e},fade=t=out:st=1.5:d=0.5[e];{f},fade=t=in:st=0:d=0.5[f];\
+         [a][b]xfade=transition=fade:duration=1:offset=2[ab];\
+         [ab][c]xfade=transition=fadeblack:duration=1:offset=4[abc];\
+         [abc][d]xfade=transition=fadewhite:duration=0.8:offset=6[abcd];\
+         [abcd][e][f]concat=n=3:v=1:a=0[out]",
+        a = src("testsrc2", 3),
+        b = src("smptebars", 3),
+        c = src("mandelbrot", 3),
+        d = src("cellauto", 3),
+        e = src("sierpinski", 2),
+        f = src("testsrc", 2),
+    );
+    let fades = dir.join("fades.mp4");
+    let mut args = vec!["-filter_complex", &graph, "-map", "[out]"];
+    args.extend_from_slice(X264);
+    let out = fades.to_string_lossy().to_string();
+    args.push(&out);
+    common::ffmpeg(&args);
+    add(
+        "fades and dissolves",
+        fades,
+        30,
+        vec![9.0],
+        vec![(2.0, 3.0), (4.0, 5.0), (6.0, 6.8), (10.5, 11.5)],
+    );
+    cases
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let dir = common::temp_dir();
+        let cases = make_cases(dir.path());
+        let paths: Vec<PathBuf> = cases.iter().map(|c| c.path.clone()).collect();
+        let run = |mode| {
+            let params = ClipParams {
+                mode,
+                ..ClipParams::default()
+            };
+            analyze_clips(&paths, &params, &CancelToken::new())
+                .into_iter()
+                .zip(&cases)
+                .map(|(r, c)| r.unwrap_or_else(|e| panic!("{}: {e}", c.name)))
+                .collect::<Vec<_>>()
+        };
+        let accurate = run(DetectMode::Accurate);
+        let fast = run(DetectMode::Fast);
+        Fixture {
+            _dir: dir,
+            cases,
+            accurate,
+            fast,
+        }
+    })
+}
+
+/// True positives, false positives, false negatives with one-frame tolerance.
+fn match_cuts(expected: &[f64], found: &[f64], fps: f64) -> (usize, usize, usize) {
+    let tol = 1.0 / fps + 1e-3;
+    let mut used = vec![false; found.len()];
+    let mut tp = 0;
+    for &e in expected {
+        let best = found
+            .iter()
+            .enumerate()
+            .filter(|(i, f)| !used[*i] && (**f - e).abs() <= tol)
+            .min_by(|a, b| (a.1 - e).abs().total_cmp(&(b.1 - e).abs()));
+        if let Some((i, _)) = best {
+            used[i] = true;
+            tp += 1;
+        }
+    }
+    (tp, found.len() - tp, expected.len() - tp)
+}
+
+/// Expected spans overlapped by a found span (by at least a third of the expected length).
+fn match_spans(expected: &[(f64, f64)], found: &[(f64, f64)]) -> (usize, usize) {
+    let overlaps =
+        |e: &(f64, f64), f: &(f64, f64)| (e.1.min(f.1) - e.0.max(f.0)) >= (e.1 - e.0) / 3.0;
+    let hit = expected
+        .iter()
+        .filter(|e| found.iter().any(|f| overlaps(e, f)))
+        .count();
+    let spurious = found
+        .iter()
+        .filter(|f| !expected.iter().any(|e| overlaps(e, f)))
+        .count();
+    (hit, spurious)
+}
+
+fn secs(a: &ClipAnalysis) -> (Vec<f64>, Vec<(f64, f64)>) {
+    (
+        a.cuts.iter().map(|&t| secs_from_ticks(t)).collect(),
+        a.gradual
+            .iter()
+            .map(|&(s, e)| (secs_from_ticks(s), secs_from_ticks(e)))
+            .collect(),
+    )
+}
+
+fn fmt_list(v: &[f64]) -> String {
+    v.iter()
+        .map(|x| format!("{x:.3}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Prints the table and returns (tp, fp, fn) over all clips for the given mode.
+fn table(mode: &str, analyses: &[ClipAnalysis]) -> (usize, usize, usize) {
+    let fx = fixture();
+    println!("\n== {mode} ==");
+    println!(
+        "{:<28} {:>3} {:>3} {:>3}  {:<34} {:<34} gradual(exp/hit/spurious)",
+        "clip", "TP", "FP", "FN", "expected cuts", "found cuts"
+    );
+    let mut sum = (0, 0, 0);
+    for (case, a) in fx.cases.iter().zip(analyses) {
+        let (cuts, gradual) = secs(a);
+        let (tp, fp, fneg) = match_cuts(&case.cuts, &cuts, case.fps);
+        let (hit, spurious) = match_spans(&case.gradual, &gradual);
+        sum = (sum.0 + tp, sum.1 + fp, sum.2 + fneg);
+        println!(
+            "{:<28} {tp:>3} {fp:>3} {fneg:>3}  {:<34} {:<34} {}/{hit}/{spurious} {:?} ({} frames scored)",
+            case.name,
+            fmt_list(&case.cuts),
+            fmt_list(&cuts),
+            case.gradual.len(),
+            gradual
+                .iter()
+                .map(|(s, e)| format!("{s:.2}-{e:.2}"))
+                .collect::<Vec<_>>(),
+            a.frame_scores.len(),
+        );
+    }
+    let (tp, fp, fneg) = sum;
+    let p = tp as f64 / (tp + fp).max(1) as f64;
+    let r = tp as f64 / (tp + fneg).max(1) as f64;
+    println!(
+        "{mode}: TP {tp} FP {fp} FN {fneg}  precision {p:.3} recall {r:.3} F1 {:.3}",
+        2.0 * p * r / (p + r).max(1e-9)
+    );
+    sum
+}
+
+fn f1((tp, fp, fneg): (usize, usize, usize)) -> f64 {
+    2.0 * tp as f64 / (2 * tp + fp + fneg).max(1) as f64
+}
+
+#[test]
+fn cuts_f1_and_fast_recall() {
+    let fx = fixture();
+    let acc = table("accurate", &fx.accurate);
+    let fast = table("fast", &fx.fast);
+    assert!(f1(acc) >= 0.95, "accurate F1 {:.3}", f1(acc));
+    assert!(f1(fast) >= 0.95, "fast F1 {:.3}", f1(fast));
+    let recall = |(tp, _, fneg): (usize, usize, usize)| tp as f64 / (tp + fneg).max(1) as f64;
+    assert!(
+        recall(fast) >= recall(acc) - 0.02,
+        "fast recall {:.3} vs accurate {:.3}",
+        recall(fast),
+        recall(acc)
+    );
+}
+
+#[test]
+fn no_cut_for_flash_lighting_or_whip_pan() {
+    let fx = fixture();
+    for (case, a) in fx
+        .cases
+        .iter()
+        .zip(fx.accurate.iter().chain(&fx.fast).step_by(1))
+    {
+        if case.name.starts_with("flash") {
+            assert!(
+                a.cuts.is_empty(),
+                "{}: false cuts {:?}",
+                case.name,
+                secs(a).0
+            );
+        }
+    }
+    let i = fx
+        .cases
+        .iter()
+        .position(|c| c.name.starts_with("flash"))
+        .unwrap();
+    assert!(
+        fx.fast[i].cuts.is_empty(),
+        "fast: false cuts {:?}",
+        secs(&fx.fast[i]).0
+    );
+}
+
+#[test]
+fn fades_and_dissolves_are_spans() {
+    let fx = fixture();
+    let i = fx
+        .cases
+        .iter()
+        .position(|c| c.name.starts_with("fades"))
+        .unwrap();
+    for a in [&fx.accurate[i], &fx.fast[i]] {
+        let (cuts, gradual) = secs(a);
+        let (hit, _) = match_spans(&fx.cases[i].gradual, &gradual);
+        assert_eq!(
+            hit,
+            fx.cases[i].gradual.len(),
+            "{:?}: spans {gradual:?}",
+            a.mode
+        );
+        let (tp, fp, _) = match_cuts(&fx.cases[i].cuts, &cuts, 30.0);
+        assert_eq!((tp, fp), (1, 0), "{:?}: cuts {cuts:?}", a.mode);
+    }
+}
+
+#[test]
+fn scenes_have_features_and_thumbnails() {
+    let fx = fixture();
+    let a = &fx.accurate[0];
+    assert_eq!(a.scenes.len(), a.cuts.len() + 1);
+    for s in &a.scenes {
+        let f = &s.features;
+        assert!(s.end > s.start);
+        assert_eq!(f.vector.len(), beatcut::analysis::video::VECTOR_LEN);
+        assert_eq!(f.thumbnails.len(), 3);
+        assert_eq!(f.thumbnails[0].width, 96);
+        assert_eq!(
+            f.thumbnails[0].rgb.len(),
+            (96 * f.thumbnails[0].height * 3) as usize
+        );
+        assert!((0.0..=1.0).contains(&f.brightness) && (0.0..=1.0).contains(&f.sharpness));
+    }
+    // Portrait and rotated clips report their displayed size.
+    let rot = fx
+        .cases
+        .iter()
+        .position(|c| c.name.contains("rotated"))
+        .unwrap();
+    assert_eq!(
+        (fx.accurate[rot].width, fx.accurate[rot].height),
+        (180, 320)
+    );
+    let json = a.to_json(&fx.cases[0].path, 0.5);
+    assert_eq!(json["cuts"].as_array().unwrap().len(), a.cuts.len());
+    assert_eq!(json["mode"], "accurate");
+}
+
+#[test]
+fn redetect_changes_threshold_without_decoding() {
+    let fx = fixture();
+    let a = &fx.accurate[0];
+    let same = redetect(
+        a,
+        &ClipParams {
+            mode: DetectMode::Accurate,
+            ..ClipParams::default()
+        },
+    );
+    assert_eq!(same.cuts, a.cuts);
+    let strict = redetect(
+        a,
+        &ClipParams {
+            threshold: 1.0,
+            ..ClipParams::default()
+        },
+    );
+    assert!(strict.cuts.len() <= a.cuts.len());
+    let long = redetect(
+        a,
+        &ClipParams {
+            min_scene_secs: 10.0,
+            ..ClipParams::default()
+        },
+    );
+    assert!(long.cuts.len() <= 1);
+    assert_eq!(long.scenes.len(), long.cuts.len() + 1);
+}
+
+#[test]
+fn audio_only_is_a_clear_error_and_cancel_stops() {
+    let dir = common::temp_dir();
+    let tone = common::tone(dir.path(), "tone.m4a", 44_100, 1, 1.0, &["-c:a", "aac"]);
+    let err = analyze_clip(
+        &tone,
+        &ClipParams::default(),
+        &CancelToken::new(),
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, ClipError::Media(MediaError::NoStream { .. })),
+        "{err}"
+    );
+    let fx = fixture();
+    let cancel = CancelToken::new();
+    cancel.cancel();
+    let err = analyze_clip(
+        &fx.cases[0].path,
+        &ClipParams::default(),
+        &cancel,
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert!(matches!(err, ClipError::Cancelled));
+}
+
+#[test]
+fn corrupt_packets_are_warnings() {
+    let fx = fixture();
+    let dir = common::temp_dir();
+    let mut bytes = std::fs::read(&fx.cases[0].path).unwrap();
+    // Scribble over a stretch in the middle of the media data.
+    let mid = bytes.len() / 2;
+    for b in &mut bytes[mid..mid + 2000] {
+        *b = b.wrapping_mul(31).wrapping_add(7);
+    }
+    let bad = dir.path().join("corrupt.mp4");
+    std::fs::write(&bad, bytes).unwrap();
+    let params = ClipParams {
+        mode: DetectMode::Accurate,
+        ..ClipParams::default()
+    };
+    let a = analyze_clip(&bad, &params, &CancelToken::new(), &mut |_| {}).unwrap();
+    assert!(!a.frame_scores.is_empty());
+    println!("warnings: {:?}", a.warnings);
+}
+
+/// `VIDEO_DUMP=<clip name prefix> cargo test --test video_accuracy dump -- --nocapture`
+/// prints the kept per-frame scores of that clip.
+#[test]
+fn dump_scores_on_request() {
+    let Ok(prefix) = std::env::var("VIDEO_DUMP") else {
+        return;
+    };
+    let fx = fixture();
+    for (case, a) in fx.cases.iter().zip(&fx.accurate) {
+        if case.name.starts_with(&prefix) {
+            for (i, s) in a.frame_scores.iter().enumerate() {
+                println!(
+                    "{i:4} {:7.3} diff {:.3} skip {:.3} luma {:.3} contrast {:.3} motion {:.3}",
+                    secs_from_ticks(s.time),
+                    s.diff,
+                    s.skip_diff,
+                    s.luma,
+                    s.contrast,
+                    s.motion
+                );
+            }
+        }
+    }
+}
