@@ -689,17 +689,20 @@ fn dump_scores_on_request() {
         return;
     };
     let fx = fixture();
-    for (case, a) in fx.cases.iter().zip(&fx.accurate) {
+    let fast = std::env::var("VIDEO_DUMP_FAST").is_ok();
+    let analyses = if fast { &fx.fast } else { &fx.accurate };
+    for (case, a) in fx.cases.iter().zip(analyses) {
         if case.name.starts_with(&prefix) {
             for (i, s) in a.frame_scores.iter().enumerate() {
                 println!(
-                    "{i:4} {:7.3} diff {:.3} skip {:.3} luma {:.3} contrast {:.3} motion {:.3}",
+                    "{i:4} {:7.3} diff {:.3} skip {:.3} luma {:.3} contrast {:.3} motion {:.3} adj {}",
                     secs_from_ticks(s.time),
                     s.diff,
                     s.skip_diff,
                     s.luma,
                     s.contrast,
-                    s.motion
+                    s.motion,
+                    s.adjacent
                 );
             }
         }

@@ -33,6 +33,8 @@ pub enum DiskRead {
     Dropped(CacheError),
     /// A newer Beatcut wrote it: a miss, but left in place.
     Foreign,
+    /// It exists but could not be read (permissions, I/O): a miss, left in place.
+    Unreadable(CacheError),
 }
 
 /// One entry file as seen by a scan.
@@ -92,12 +94,12 @@ impl DiskStore {
             Err(_) => match File::open(&path) {
                 Ok(f) => f,
                 Err(e) if e.kind() == ErrorKind::NotFound => return DiskRead::Missing,
-                Err(e) => return DiskRead::Dropped(CacheError::io(e, path)),
+                Err(e) => return DiskRead::Unreadable(CacheError::io(e, path)),
             },
         };
         let mut bytes = Vec::new();
         if let Err(e) = file.read_to_end(&mut bytes) {
-            return DiskRead::Dropped(CacheError::io(e, path));
+            return DiskRead::Unreadable(CacheError::io(e, path));
         }
         match format::decode(&bytes) {
             Ok(decoded) => {

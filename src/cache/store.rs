@@ -191,6 +191,7 @@ impl Cache {
         let stem = key.to_hex();
         match store.disk.read(&stem) {
             DiskRead::Missing | DiskRead::Foreign => {}
+            DiskRead::Unreadable(error) => tracing::warn!("cannot read cache entry: {error}"),
             DiskRead::Dropped(error) => {
                 tracing::warn!("discarded cache entry, will recompute: {error}");
                 Counters::bump(&self.counters.corrupt_dropped, 1);

@@ -267,3 +267,12 @@ fn drop_cancels_everything_without_blocking() {
     assert_eq!(stopped.load(Ordering::SeqCst), 1);
     drop(events);
 }
+
+#[test]
+fn shared_types_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<JobScheduler<u32>>();
+    send_sync::<JobHandle<u32>>();
+    send_sync::<JobContext>();
+    send_sync::<crate::cache::Cache>();
+}

@@ -163,11 +163,8 @@ impl Converter {
                     // Flush the resampler's delay line so the tail is not lost.
                     let flushed = resampler.process_partial::<&[f32]>(None, None);
                     self.delay_to_skip = 0;
-                    match flushed {
-                        Ok(o) => {
-                            interleave_into(&o, &mut self.out, 0);
-                        }
-                        Err(_) => {}
+                    if let Ok(o) = flushed {
+                        interleave_into(&o, &mut self.out, 0);
                     }
                     break;
                 } else {
@@ -406,11 +403,11 @@ fn decode_with_ffmpeg(
                 if layout.channels() == 0 {
                     layout = ffmpeg::ChannelLayout::default(src_channels as i32);
                 }
-                decoded.set_channel_layout(layout.clone());
+                decoded.set_channel_layout(layout);
                 resampler = Some(
                     ffmpeg::software::resampling::Context::get(
                         decoded.format(),
-                        layout.clone(),
+                        layout,
                         decoded.rate(),
                         Sample::F32(SampleType::Packed),
                         layout,

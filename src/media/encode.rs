@@ -191,7 +191,7 @@ impl Mp4Writer {
             .map_err(|e| encode_error(path, e))?;
         let layout = ffmpeg::ChannelLayout::default(settings.channels as i32);
         enc.set_rate(settings.rate as i32);
-        enc.set_channel_layout(layout.clone());
+        enc.set_channel_layout(layout);
         enc.set_format(Sample::F32(SampleType::Planar));
         enc.set_bit_rate(settings.bitrate);
         enc.set_time_base(ffmpeg::Rational(1, settings.rate as i32));
@@ -310,7 +310,7 @@ impl Mp4Writer {
             let mut frame = ffmpeg::frame::Audio::new(
                 Sample::F32(SampleType::Planar),
                 track.frame_size,
-                track.layout.clone(),
+                track.layout,
             );
             frame.set_rate(track.encoder.rate());
             for c in 0..track.channels {

@@ -232,20 +232,34 @@ impl VideoDecoder {
     /// keyframe before and decodes forward. Returns `None` past the end of the stream.
     pub fn seek_exact(&mut self, target: Ticks) -> Result<Option<VideoFrame>, MediaError> {
         let mut back_off: Ticks = 0;
+        // A gap wider than this between the frame found and the next one is suspicious: a
+        // frame that precedes the keyframe in decode order (but shows after it) was skipped.
+        let nominal = self.frame_rate.frame_ticks().max(1);
+        let suspicious_gap = nominal + nominal / 2;
         for _attempt in 0..4 {
             self.seek_to_keyframe_before(target - back_off)?;
-            let mut previous: Option<ffmpeg::frame::Video> = None;
+            let retry_allowed = back_off == 0;
+            let mut previous: Option<(ffmpeg::frame::Video, Ticks)> = None;
             loop {
                 let Some(raw) = self.next_raw()? else {
-                    return match previous {
-                        Some(p) => self.convert(&p).map(Some),
-                        None => Ok(None),
-                    };
+                    match previous {
+                        Some((p, t))
+                            if retry_allowed
+                                && target - t >= nominal - SEEK_TOLERANCE
+                                && target < self.duration - nominal / 2 =>
+                        {
+                            let _ = p;
+                            break;
+                        }
+                        Some((p, _)) => return self.convert(&p).map(Some),
+                        None => return Ok(None),
+                    }
                 };
                 let time = self.time_of(&raw);
                 if time > target + SEEK_TOLERANCE {
                     match previous {
-                        Some(p) => {
+                        Some((_, t)) if retry_allowed && time - t >= suspicious_gap => break,
+                        Some((p, _)) => {
                             self.pending = Some(raw);
                             return self.convert(&p).map(Some);
                         }
@@ -256,9 +270,10 @@ impl VideoDecoder {
                         None => break,
                     }
                 }
-                previous = Some(raw);
+                previous = Some((raw, time));
             }
-            // The demuxer landed after the target: back off further and try again.
+            // The demuxer landed after the target, or a frame may have been skipped:
+            // start from an earlier keyframe and try again.
             back_off = if back_off == 0 {
                 crate::time::TICKS_PER_SECOND
             } else {
@@ -302,7 +317,9 @@ impl VideoDecoder {
     }
 
     fn time_of(&self, raw: &ffmpeg::frame::Video) -> Ticks {
-        let pts = raw.timestamp().or(raw.pts()).unwrap_or(self.origin_pts);
+        // The frame's own pts first: best-effort timestamps are guessed from dts after a seek
+        // or while draining and can land a frame late.
+        let pts = raw.pts().or(raw.timestamp()).unwrap_or(self.origin_pts);
         ticks_from_timebase(
             pts - self.origin_pts,
             self.time_base.numerator(),

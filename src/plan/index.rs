@@ -17,7 +17,7 @@ use crate::time::{FrameRate, TICKS_PER_SECOND, Ticks};
 /// Dimensions of the reduced look vector in the k-d tree.
 pub(crate) const LOOK_DIMS: usize = 8;
 /// Motion-percentile bins of the search cells.
-pub(crate) const MOTION_BINS: usize = 16;
+pub(crate) const MOTION_BINS: usize = 64;
 /// Duration classes of the search cells (powers of two from half a second).
 pub(crate) const DUR_CLASSES: usize = 8;
 
@@ -180,7 +180,9 @@ impl PlanIndex {
             let pos = index.clips.len();
             let first_scene = index.start.len();
             let mut scenes: Vec<&Scene> = a.scenes.iter().collect();
-            scenes.sort_by_key(|s| s.start);
+            if !scenes.is_sorted_by_key(|s| s.start) {
+                scenes.sort_by_key(|s| s.start);
+            }
             let synthetic;
             if scenes.is_empty() && a.duration > 0 {
                 synthetic = Scene {
@@ -214,7 +216,9 @@ impl PlanIndex {
             }
             let first_frame = index.fs_time.len();
             let mut frames: Vec<_> = a.frame_scores.iter().collect();
-            frames.sort_by_key(|f| f.time);
+            if !frames.is_sorted_by_key(|f| f.time) {
+                frames.sort_by_key(|f| f.time);
+            }
             let mut cum = 0.0f64;
             for f in frames {
                 index.fs_time.push(f.time);

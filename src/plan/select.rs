@@ -18,7 +18,7 @@ use kiddo::SquaredEuclidean;
 
 use super::arc::wanted_motion;
 use super::error::PlanError;
-use super::index::{DUR_CLASSES, MOTION_BINS, PlanIndex, duration_class_max};
+use super::index::{DUR_CLASSES, LOOK_DIMS, MOTION_BINS, PlanIndex, duration_class_max};
 use super::pacing::{CutKind, Slot};
 use super::rng::unit;
 use super::style::Style;
@@ -35,8 +35,6 @@ const MATCH_SLACK: f32 = 0.25;
 const MATCH_RATE: f32 = 0.2;
 /// Look neighbours consulted for match cuts.
 const MATCH_NEIGHBOURS: usize = 12;
-/// Look neighbours marked "seen" after each shot.
-const SIMILAR_NEIGHBOURS: usize = 6;
 
 /// Weights of the score terms, derived from the style.
 #[derive(Debug, Clone, Copy)]
@@ -61,20 +59,20 @@ impl Weights {
         Self {
             motion: 1.0,
             quality: 0.6 * style.quality.clamp(0.0, 1.0),
-            dur: 0.15,
+            dur: 0.08,
             fresh: 0.3 + 0.4 * variety,
             recent: 0.3 + 0.7 * variety,
             recent_window: (1 + (variety * 4.0).round() as u32).min(window_cap),
             similar: 0.6 * variety,
             scene_reuse: 0.3 + 0.5 * variety,
             chrono: 1.5 * style.chronology.clamp(0.0, 1.0),
-            jitter: 0.05 + 0.2 * style.variation.clamp(0.0, 1.0),
+            jitter: 0.02 + 0.04 * style.variation.clamp(0.0, 1.0),
         }
     }
 
-    /// Largest total of the non-negative terms besides quality and motion.
+    /// Largest total of the per-scene non-negative terms (duration fit and jitter).
     fn extras(&self) -> f32 {
-        self.dur + self.fresh + self.jitter + 1e-4
+        self.dur + self.jitter + 1e-4
     }
 }
 
@@ -86,10 +84,12 @@ pub(crate) struct SlotView {
     pub wanted: f32,
     pub arc: Option<SectionLabel>,
     pub cut: CutKind,
-    /// Position of the slot's middle in the song, 0..=1.
-    pub time_frac: f32,
     /// Clip positions of the neighbouring segments.
     pub avoid: [Option<usize>; 2],
+    /// Per clip: fresh bonus, recency and neighbour penalties, story-order miss, for this slot.
+    pub clip_adj: Vec<f32>,
+    /// Largest of `clip_adj`.
+    pub max_adj: f32,
 }
 
 /// A scene picked for a slot, before it becomes a segment.
@@ -112,7 +112,8 @@ pub(crate) struct Selector<'a> {
     longest_free: Vec<Ticks>,
     gaps: HashMap<usize, Vec<(Ticks, Ticks)>>,
     hard_gaps: HashMap<usize, Vec<(Ticks, Ticks)>>,
-    similar_until: Vec<u32>,
+    /// Looks of the last shots, for the "similar-looking shot recently used" penalty.
+    recent_looks: Vec<[f32; LOOK_DIMS]>,
     clip_uses: Vec<u32>,
     clip_last: Vec<Option<u32>>,
     scene_last: HashMap<usize, u32>,
@@ -167,7 +168,7 @@ impl<'a> Selector<'a> {
                 .collect(),
             gaps: HashMap::new(),
             hard_gaps: HashMap::new(),
-            similar_until: vec![0; index.scene_count()],
+            recent_looks: Vec::new(),
             clip_uses: vec![0; index.clips.len()],
             clip_last: vec![None; index.clips.len()],
             scene_last: HashMap::new(),
@@ -250,6 +251,9 @@ impl<'a> Selector<'a> {
             .overlapping(seg.clip, seg.src_in, seg.src_out)
             .first()
             .copied();
+        if let Some(n) = self.prev_scene {
+            self.remember_look(n);
+        }
         self.slot_no += 1;
     }
 
@@ -264,56 +268,105 @@ impl<'a> Selector<'a> {
 
     /// The selection view of `slot`; `next_clip` is the clip id of a locked segment right after it.
     pub fn view(&self, slot: &Slot, next_clip: Option<usize>) -> SlotView {
+        let time_frac = ((slot.start + slot.end) as f64 / 2.0 / self.duration as f64) as f32;
+        let avoid = [
+            self.prev_clip,
+            next_clip.and_then(|id| self.index.clip_pos(id)),
+        ];
+        let clip_adj: Vec<f32> = (0..self.index.clips.len())
+            .map(|c| self.clip_adjustment(c, time_frac, &avoid))
+            .collect();
+        let max_adj = clip_adj.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         SlotView {
             len: slot.end - slot.start,
             energy: slot.energy,
-            wanted: wanted_motion(slot.energy, slot.arc, self.style),
+            wanted: self.wanted(slot),
             arc: slot.arc,
             cut: slot.cut,
-            time_frac: ((slot.start + slot.end) as f64 / 2.0 / self.duration as f64) as f32,
-            avoid: [
-                self.prev_clip,
-                next_clip.and_then(|id| self.index.clip_pos(id)),
-            ],
+            avoid,
+            clip_adj,
+            max_adj,
         }
+    }
+
+    /// The motion a slot asks for, nudged by the seed so re-rolls explore other footage
+    /// (a nudge of the target, not noise on every score, keeps the search bounds tight).
+    fn wanted(&self, slot: &Slot) -> f32 {
+        let nudge = unit(self.seed, u64::from(self.slot_no), 0x5eed) - 0.5;
+        let spread = 0.1 + 0.2 * self.style.variation.clamp(0.0, 1.0);
+        (wanted_motion(slot.energy, slot.arc, self.style) + nudge * spread).clamp(0.0, 1.0)
+    }
+
+    /// The clip-level part of a score: the same for every scene of clip `c` in one slot.
+    fn clip_adjustment(&self, c: usize, time_frac: f32, avoid: &[Option<usize>; 2]) -> f32 {
+        let w = &self.w;
+        let mut s = 0.0;
+        if self.clip_uses.get(c).copied().unwrap_or(0) == 0 {
+            s += w.fresh;
+        }
+        if let Some(Some(last)) = self.clip_last.get(c) {
+            let age = self.slot_no.saturating_sub(*last);
+            if age <= w.recent_window {
+                s -= w.recent * (w.recent_window + 1 - age) as f32 / w.recent_window as f32;
+            }
+        }
+        if avoid.contains(&Some(c)) {
+            s -= NEIGHBOUR_PENALTY;
+        }
+        let clips = self.index.clips.len();
+        if w.chrono > 0.0 && clips > 1 {
+            let frac = c as f32 / (clips - 1) as f32;
+            s -= w.chrono * (frac - time_frac).abs();
+        }
+        s
+    }
+
+    /// True when scene `n` looks like one of the last few shots.
+    fn looks_recent(&self, n: usize) -> bool {
+        let Some(look) = self.index.look.get(n) else {
+            return false;
+        };
+        let r2 = self.index.similar_radius2;
+        self.recent_looks.iter().any(|r| {
+            r.iter()
+                .zip(look)
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum::<f32>()
+                <= r2
+        })
     }
 
     /// Score of scene `n` for the slot, ignoring whether it still has room.
     pub fn score(&self, n: usize, v: &SlotView) -> f32 {
+        self.upper(n, v) - self.penalties(n)
+    }
+
+    /// Every score term but the rare per-scene penalties: cheap, and never below `score`.
+    fn upper(&self, n: usize, v: &SlotView) -> f32 {
         let ix = self.index;
         let (Some(&clip), Some(&motion), Some(&quality)) =
             (ix.clip.get(n), ix.motion.get(n), ix.quality.get(n))
         else {
             return f32::NEG_INFINITY;
         };
-        let clip = clip as usize;
         let w = &self.w;
         let free = self.longest_free.get(n).copied().unwrap_or(0).max(1);
-        let mut s = w.quality * quality - w.motion * (motion - v.wanted).abs();
-        s += w.dur * (v.len as f32 / free as f32).min(1.0);
-        if self.clip_uses.get(clip).copied().unwrap_or(0) == 0 {
-            s += w.fresh;
-        }
-        if let Some(Some(last)) = self.clip_last.get(clip) {
-            let age = self.slot_no.saturating_sub(*last);
-            if age <= w.recent_window {
-                s -= w.recent * (w.recent_window + 1 - age) as f32 / w.recent_window as f32;
-            }
-        }
-        if v.avoid.contains(&Some(clip)) {
-            s -= NEIGHBOUR_PENALTY;
-        }
-        if self.similar_until.get(n).copied().unwrap_or(0) > self.slot_no {
-            s -= w.similar;
+        w.quality * quality - w.motion * (motion - v.wanted).abs()
+            + v.clip_adj.get(clip as usize).copied().unwrap_or(0.0)
+            + w.dur * (v.len as f32 / free as f32).min(1.0)
+            + w.jitter * unit(self.seed, u64::from(self.slot_no), n as u64)
+    }
+
+    /// Similar-look and scene-reuse penalties (non-negative).
+    fn penalties(&self, n: usize) -> f32 {
+        let w = &self.w;
+        let mut p = 0.0;
+        if w.similar > 0.0 && self.looks_recent(n) {
+            p += w.similar;
         }
         // the same shot again, even from unused frames, reads as repetition
         let uses = self.scene_uses.get(n).copied().unwrap_or(0).min(3);
-        s -= w.scene_reuse * f32::from(uses);
-        if w.chrono > 0.0 && ix.clips.len() > 1 {
-            let frac = clip as f32 / (ix.clips.len() - 1) as f32;
-            s -= w.chrono * (frac - v.time_frac).abs();
-        }
-        s + w.jitter * unit(self.seed, u64::from(self.slot_no), n as u64)
+        p + w.scene_reuse * f32::from(uses)
     }
 
     fn usable(&self, n: usize, v: &SlotView) -> bool {
@@ -338,8 +391,8 @@ impl<'a> Selector<'a> {
         bins.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
         let mut best: Option<(f32, usize)> = None;
         for (dist, b) in bins {
-            let motion_bound = -w.motion * dist;
-            if best.is_some_and(|(bs, _)| w.quality + motion_bound + extras < bs) {
+            let motion_bound = -w.motion * dist + extras;
+            if best.is_some_and(|(bs, _)| w.quality + motion_bound + v.max_adj < bs) {
                 break;
             }
             for &c in &classes {
@@ -349,13 +402,19 @@ impl<'a> Selector<'a> {
                 for &n in cell {
                     let n = n as usize;
                     let q = ix.quality.get(n).copied().unwrap_or(0.0);
-                    if best.is_some_and(|(bs, _)| w.quality * q + motion_bound + extras < bs) {
+                    let bound = w.quality * q + motion_bound;
+                    // cells are sorted by quality: nothing further in this one can win
+                    if best.is_some_and(|(bs, _)| bound + v.max_adj < bs) {
                         break;
                     }
                     if !self.usable(n, v) {
                         continue;
                     }
-                    let s = self.score(n, v);
+                    let upper = self.upper(n, v);
+                    if best.is_some_and(|(bs, _)| upper < bs) {
+                        continue;
+                    }
+                    let s = upper - self.penalties(n);
                     if better(s, n, best) {
                         best = Some((s, n));
                     }
@@ -408,7 +467,7 @@ impl<'a> Selector<'a> {
                 continue;
             }
             let mut s = self.score(n, v);
-            if self.similar_until.get(n).copied().unwrap_or(0) > self.slot_no {
+            if self.w.similar > 0.0 && self.looks_recent(n) {
                 s += self.w.similar; // looking alike is the point here
             }
             if better(s, n, best) {
@@ -644,7 +703,7 @@ impl<'a> Selector<'a> {
         if let Some(c) = clip {
             self.note_clip(c);
         }
-        self.mark_similar(n);
+        self.remember_look(n);
         self.prev_clip = clip;
         self.prev_scene = Some(n);
         self.slot_no += 1;
@@ -669,30 +728,15 @@ impl<'a> Selector<'a> {
         }
     }
 
-    /// Scenes that look like `n` are penalised for the next few shots (variety).
-    fn mark_similar(&mut self, n: usize) {
-        if self.w.similar <= 0.0 {
-            return;
-        }
-        let (Some(tree), Some(point), Some(k)) = (
-            self.index.tree.as_ref(),
-            self.index.look.get(n),
-            NonZeroUsize::new(SIMILAR_NEIGHBOURS),
-        ) else {
+    /// Keeps the look of shot `n` for the next few slots' similarity penalty.
+    fn remember_look(&mut self, n: usize) {
+        let Some(look) = self.index.look.get(n) else {
             return;
         };
-        let until = self.slot_no + 1 + self.w.recent_window;
-        let found = tree
-            .query(point)
-            .nearest_n::<SquaredEuclidean<f32>>(k)
-            .execute();
-        for item in found {
-            if item.distance <= self.index.similar_radius2 {
-                if let Some(u) = self.similar_until.get_mut(item.item as usize) {
-                    *u = (*u).max(until);
-                }
-            }
+        if self.recent_looks.len() >= self.w.recent_window as usize {
+            self.recent_looks.remove(0);
         }
+        self.recent_looks.push(*look);
     }
 
     /// Prepares the state for ranking replacements of `timeline.segments[target]`: every

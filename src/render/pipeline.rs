@@ -109,8 +109,21 @@ impl ClipReader {
     fn open(path: &Path, width: u32, height: u32, fit: Fit) -> Result<Self, MediaError> {
         let (w, h) = match fit {
             Fit::Letterbox => (width, height),
-            // Crop: decode big enough to cover the frame, then cut the middle out.
-            Fit::Crop => (width * 4, height * 4),
+            // Crop: scale so the picture covers the frame, then the middle is cut out.
+            Fit::Crop => {
+                let info = crate::media::probe(path)?;
+                match info.video() {
+                    Some(v) if v.display_width > 0 && v.display_height > 0 => {
+                        let (dw, dh) = (v.display_width as f64, v.display_height as f64);
+                        let scale = (width as f64 / dw).max(height as f64 / dh);
+                        (
+                            (dw * scale).ceil() as u32 + 1,
+                            (dh * scale).ceil() as u32 + 1,
+                        )
+                    }
+                    _ => (width, height),
+                }
+            }
         };
         let decoder = VideoDecoder::open(
             path,
@@ -425,23 +438,57 @@ fn produce_frames(
             (segment.clip, seg_index % 2),
             src_time,
         );
-        let into = t - segment.start;
-        let fade_len = fps.frame_ticks() * segment.crossfade_frames as i64;
-        if segment.crossfade_frames > 0 && into < fade_len && seg_index > 0 {
+        // Crossfades are centred on the cut: half before it (blending towards the next
+        // segment's source, read ahead of its in point), half after it (blending away from
+        // the previous segment's source, read past its out point).
+        let frame = fps.frame_ticks();
+        let next = job
+            .segments
+            .get(seg_index + 1)
+            .filter(|n| n.crossfade_frames > 0);
+        let blend_with = if let Some(next) = next
+            && t >= next.start - frame * (next.crossfade_frames as i64 / 2)
+        {
+            let len = frame * next.crossfade_frames as i64;
+            let window_start = next.start - frame * (next.crossfade_frames as i64 / 2);
+            let alpha = ((t - window_start + frame) as f32 / (len + frame) as f32).clamp(0.0, 1.0);
+            Some((
+                next.clip,
+                (seg_index + 1) % 2,
+                next.src_in - (next.start - t),
+                alpha,
+            ))
+        } else if segment.crossfade_frames > 0
+            && seg_index > 0
+            && t < segment.start
+                + frame * (segment.crossfade_frames as i64 - segment.crossfade_frames as i64 / 2)
+        {
             let previous = &job.segments[seg_index - 1];
-            let mut outgoing = Canvas::black(width, height);
+            let len = frame * segment.crossfade_frames as i64;
+            let window_start = segment.start - frame * (segment.crossfade_frames as i64 / 2);
+            let alpha = ((t - window_start + frame) as f32 / (len + frame) as f32).clamp(0.0, 1.0);
+            // `alpha` weighs the incoming picture, which is `canvas` here.
+            Some((
+                previous.clip,
+                (seg_index - 1) % 2,
+                previous.src_out + (t - segment.start),
+                1.0 - alpha,
+            ))
+        } else {
+            None
+        };
+        if let Some((clip, slot, src, weight)) = blend_with {
+            let mut other = Canvas::black(width, height);
             draw_source(
-                &mut outgoing,
+                &mut other,
                 &mut readers,
                 &mut failed,
                 job,
                 settings,
-                (previous.clip, (seg_index - 1) % 2),
-                previous.src_out + into,
+                (clip, slot),
+                src.max(0),
             );
-            let alpha = (into as f32 + fps.frame_ticks() as f32) / (fade_len as f32 + 1.0);
-            outgoing.blend(&canvas, alpha);
-            canvas = outgoing;
+            canvas.blend(&other, weight);
         }
         if tx.send(Ok(canvas.data)).is_err() {
             // The encoder side stopped (cancel or error); nothing more to do.
@@ -471,19 +518,17 @@ fn draw_source(
         failed.insert(key.0, "no such clip".into());
         return;
     };
-    if !readers.contains_key(&key) {
-        match ClipReader::open(path, settings.width, settings.height, settings.fit) {
-            Ok(reader) => {
-                readers.insert(key, reader);
-            }
-            Err(e) => {
-                failed.insert(key.0, e.to_string());
-                return;
+    let reader = match readers.entry(key) {
+        std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+        std::collections::hash_map::Entry::Vacant(entry) => {
+            match ClipReader::open(path, settings.width, settings.height, settings.fit) {
+                Ok(reader) => entry.insert(reader),
+                Err(e) => {
+                    failed.insert(key.0, e.to_string());
+                    return;
+                }
             }
         }
-    }
-    let Some(reader) = readers.get_mut(&key) else {
-        return;
     };
     match reader.frame_at(src_time) {
         Ok(Some(frame)) => canvas.paste_centred(frame),

@@ -245,7 +245,6 @@ pub(crate) fn detect(
     cancel: &CancelToken,
 ) -> Result<(), MusicError> {
     let p = params.sanitized();
-    let rate = analysis.analysis_rate.max(1);
     let hop_ticks = analysis.onset_strength.hop.max(1);
     let hop_secs = hop_ticks as f64 / TICKS_PER_SECOND as f64;
     let frame_rate = 1.0 / hop_secs;
@@ -266,9 +265,7 @@ pub(crate) fn detect(
     } else {
         vec![0.0; frames]
     };
-    let _ = rate;
 
-    let t0 = std::time::Instant::now();
     let active = activity(analysis, frames, hop_ticks, p.beat_sensitivity);
     let reach = (0.75 * frame_rate).round() as usize;
     let near_sound: Vec<bool> = {
@@ -290,7 +287,6 @@ pub(crate) fn detect(
         return Err(MusicError::Cancelled);
     }
 
-    let t_path = t0.elapsed();
     // Onset envelope at unit standard deviation over the sounding frames, for the DP.
     let sounding: Vec<f32> = o
         .iter()
@@ -348,7 +344,6 @@ pub(crate) fn detect(
         }
     }
     let (_, factor, runs) = best.unwrap_or((0.0, 1.0, Vec::new()));
-    let t_dp = t0.elapsed();
     let runs: Vec<BeatRun> = runs.into_iter().filter(|r| !r.is_empty()).collect();
 
     // Bars.
@@ -419,12 +414,6 @@ pub(crate) fn detect(
         .map(|b| b.time)
         .collect();
     analysis.sections = sections(&analysis.energy, &downbeats, analysis.duration);
-    if std::env::var_os("BEATCUT_MUSIC_TIMING").is_some() {
-        eprintln!(
-            "detect: path {t_path:?} dp {t_dp:?} total {:?}",
-            t0.elapsed()
-        );
-    }
     analysis.tempo_bpm = (tempo * 10.0).round() / 10.0;
     analysis.beats_per_bar = bars.beats_per_bar;
     analysis.beats = beats;

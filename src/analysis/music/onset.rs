@@ -179,7 +179,7 @@ impl OnsetFrontEnd {
                 this.frame(s, bufs, row);
             }
         };
-        if count >= 64 {
+        if count >= 16 {
             rows.par_chunks_mut(bands)
                 .enumerate()
                 .for_each_init(|| this.bufs(), run);
@@ -317,7 +317,12 @@ fn running_min(x: &[f32], w: usize) -> Vec<f32> {
     (0..n)
         .map(|i| {
             let last = (i + w - 1).min(n - 1);
-            suffix[i].min(prefix[last])
+            // A window cut short by the end can sit inside one block: the suffix covers it.
+            if last / w == i / w {
+                suffix[i]
+            } else {
+                suffix[i].min(prefix[last])
+            }
         })
         .collect()
 }

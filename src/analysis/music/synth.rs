@@ -251,7 +251,7 @@ fn render(
                 }
             }
             Style::Rock | Style::Swing => {
-                if pos % 2 == 0 {
+                if pos.is_multiple_of(2) {
                     m.kick(t, 0.9 * g);
                 } else {
                     m.snare(t, 0.7 * g);
@@ -263,7 +263,7 @@ fn render(
                     half
                 };
                 m.hat(off, 0.18 * gain(off), 0.02);
-                if pos % 2 == 0 {
+                if pos.is_multiple_of(2) {
                     m.tone(t, (dur * 1.8) as f32, root, 0.25 * g, 0.01, 2);
                 }
             }
@@ -310,7 +310,7 @@ fn render(
             }
             Style::SoftUnderPad => {
                 let soft = 0.063 * g;
-                if pos % 2 == 0 {
+                if pos.is_multiple_of(2) {
                     m.kick(t, 0.9 * soft);
                 } else {
                     m.snare(t, 0.7 * soft);

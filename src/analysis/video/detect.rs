@@ -66,7 +66,7 @@ pub(crate) fn find_cuts(
     suppress_short_scenes(scores, candidates, ticks_from_secs(params.min_scene_secs))
 }
 
-/// Median change of the adjacent entries within `window` of entry `i`, leaving out `i`
+/// Median change of the entries within `window` of entry `i`, leaving out `i`
 /// and its two neighbours.
 fn window_median(scores: &[FrameScore], i: usize, window: Ticks) -> f32 {
     let Some(centre) = scores.get(i).map(|s| s.time) else {
@@ -77,7 +77,8 @@ fn window_median(scores: &[FrameScore], i: usize, window: Ticks) -> f32 {
         .enumerate()
         .skip(i.saturating_sub(400))
         .take(801)
-        .filter(|(j, s)| s.adjacent && j.abs_diff(i) > 1 && (s.time - centre).abs() <= window)
+        // Fast mode's keyframe entries count too: their change spans a whole quiet stretch.
+        .filter(|(j, s)| j.abs_diff(i) > 1 && (s.time - centre).abs() <= window)
         .map(|(_, s)| s.diff)
         .collect();
     if values.is_empty() {

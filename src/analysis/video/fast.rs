@@ -127,7 +127,7 @@ fn refine_stretch(
             scorer.push(f, true);
         }
         count += 1;
-        if count % PROGRESS_EVERY == 0 {
+        if count.is_multiple_of(PROGRESS_EVERY) {
             report(frame.time);
         }
     }

@@ -19,6 +19,8 @@ const MAX_MID_ERROR: f32 = 0.25;
 const MAX_STEP_SHARE: f32 = 0.34;
 /// The summed steps may exceed the end-to-end change by at most this factor.
 const MAX_PATH_RATIO: f32 = 1.6;
+/// The shots around a transition change at most this share of its rate.
+const CALM_SHARE: f32 = 0.5;
 /// Frames brighter or darker than this, with little contrast, are a fade's black or white.
 const FLAT_CONTRAST: f32 = 0.03;
 const DARK: f32 = 0.1;
@@ -125,7 +127,15 @@ fn blends(sigs: &[Sig], start: usize, end: usize, half: usize) -> Vec<(usize, us
         while e > c1 && step(e) < quiet {
             e -= 1;
         }
-        if e > s + 2 && s > start && e + 1 < end {
+        // The shots on either side change more slowly than the blend between them
+        // (continuous change, such as a colour cycle, is no transition).
+        let calm = |from: usize, to: usize| {
+            let steps: Vec<f32> = (from..to).map(step).collect();
+            steps.iter().sum::<f32>() / steps.len().max(1) as f32 <= CALM_SHARE * rate
+        };
+        let before = calm(s.saturating_sub(half).max(start + 1), s + 1);
+        let after = calm(e + 1, (e + 1 + half).min(end));
+        if e > s + 2 && s > start && e + 1 < end && before && after {
             spans.push((s + 1, e));
         }
     }

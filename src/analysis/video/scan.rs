@@ -69,7 +69,7 @@ pub(crate) fn scan_accurate(
             scorer.push(features, true);
         }
         done += 1;
-        if done % PROGRESS_EVERY == 0 {
+        if done.is_multiple_of(PROGRESS_EVERY) {
             progress(Progress {
                 done,
                 total: total.max(done),

@@ -1,0 +1,355 @@
+//! Export: every cut lands on its planned frame, duration and streams are exact, audio
+//! stays in sync, mixed inputs (VFR, rotated, 9:16, 24/60 fps, no audio) work, and a
+//! cancelled export leaves no file.
+
+mod common;
+
+use std::path::Path;
+
+use beatcut::jobs::CancelToken;
+use beatcut::media::{self, PixelLayout, VideoDecodeOptions, VideoDecoder};
+use beatcut::render::{RenderJob, RenderSegment, RenderSettings, render};
+use beatcut::time::{FrameRate, TICKS_PER_SECOND, secs_from_ticks};
+use common::*;
+
+fn small_settings(fps: i32) -> RenderSettings {
+    let mut settings = RenderSettings::new(
+        beatcut::render::Preset::Draft,
+        beatcut::render::Aspect::Landscape,
+        FrameRate::whole(fps),
+    );
+    settings.width = 320;
+    settings.height = 180;
+    settings.fade_out = 0;
+    settings
+}
+
+/// Click track: a short 1 kHz burst every `period` seconds.
+fn click_track(dir: &Path, secs: f32, period: f32) -> std::path::PathBuf {
+    let path = dir.join("clicks.wav");
+    let expr = format!(
+        "aevalsrc='if(lt(mod(t\\,{period})\\,0.01)\\,0.9*sin(2*PI*1000*t)\\,0)':s=48000:d={secs}"
+    );
+    ffmpeg(&["-f", "lavfi", "-i", &expr, path.to_str().expect("utf8")]);
+    path
+}
+
+fn frame_index_at(decoder: &mut VideoDecoder, t: i64) -> u32 {
+    let frame = decoder.seek_exact(t).expect("seek").expect("frame");
+    index_of_gray(&frame.data, frame.width as usize, frame.height as usize)
+}
+
+#[test]
+fn cuts_land_on_their_frames_and_duration_is_exact() {
+    let dir = temp_dir();
+    let d = dir.path();
+    // Sources at 25, 24 and 60 fps (re-timed to the 25 fps output grid by the renderer).
+    let a = indexed_clip(
+        d,
+        "a.mp4",
+        25,
+        150,
+        &["-c:v", "libx264", "-crf", "10", "-g", "48"],
+    );
+    let b = indexed_clip(
+        d,
+        "b.mp4",
+        24,
+        150,
+        &["-c:v", "libx264", "-crf", "10", "-g", "48"],
+    );
+    let c = indexed_clip(
+        d,
+        "c.mp4",
+        60,
+        300,
+        &["-c:v", "libx264", "-crf", "10", "-g", "120"],
+    );
+    let music = click_track(d, 6.0, 0.5);
+    let out_fps = FrameRate::whole(25);
+    let f = |n: i64| out_fps.ticks_of_frame(n);
+    let src = |fps: i64, n: i64| FrameRate::whole(fps as i32).ticks_of_frame(n);
+    // Cuts at output frames 25, 60, 100; the last segment ends at frame 150 (6 s).
+    let segments = vec![
+        RenderSegment {
+            clip: 0,
+            src_in: src(25, 40),
+            src_out: src(25, 65),
+            start: f(0),
+            end: f(25),
+            crossfade_frames: 0,
+        },
+        RenderSegment {
+            clip: 1,
+            src_in: src(24, 10),
+            src_out: src(24, 10) + f(35),
+            start: f(25),
+            end: f(60),
+            crossfade_frames: 0,
+        },
+        RenderSegment {
+            clip: 2,
+            src_in: src(60, 100),
+            src_out: src(60, 100) + f(40),
+            start: f(60),
+            end: f(100),
+            crossfade_frames: 0,
+        },
+        RenderSegment {
+            clip: 0,
+            src_in: src(25, 0),
+            src_out: src(25, 50),
+            start: f(100),
+            end: f(150),
+            crossfade_frames: 0,
+        },
+    ];
+    let job = RenderJob {
+        clips: vec![a, b, c],
+        music,
+        segments: segments.clone(),
+        duration: f(150),
+    };
+    let output = d.join("out.mp4");
+    let mut last_progress = None;
+    let report = render(
+        &job,
+        &small_settings(25),
+        &output,
+        &CancelToken::new(),
+        &mut |p| last_progress = Some(p),
+    )
+    .expect("render");
+    assert_eq!(report.frames, 150);
+    assert_eq!(last_progress.map(|p| p.frames_done), Some(150));
+
+    let info = media::probe(&output).expect("probe output");
+    let video = info.video().expect("video");
+    let audio = info.audio().expect("audio");
+    assert_eq!(video.codec, "h264");
+    assert_eq!(audio.codec, "aac");
+    assert_eq!(video.frame_count, 150);
+    assert!(
+        (secs_from_ticks(video.duration) - 6.0).abs() <= 1.0 / 25.0,
+        "video {}",
+        secs_from_ticks(video.duration)
+    );
+    assert!(
+        (secs_from_ticks(audio.duration) - 6.0).abs() <= 1.0 / 25.0,
+        "audio {}",
+        secs_from_ticks(audio.duration)
+    );
+
+    // Each output frame shows the planned source frame: check both sides of every cut.
+    let mut decoder = VideoDecoder::open(
+        &output,
+        VideoDecodeOptions {
+            layout: PixelLayout::Gray8,
+            ..Default::default()
+        },
+    )
+    .expect("open output");
+    let expected = |seg: &RenderSegment, fps: i64, out_frame: i64| -> u32 {
+        let t = seg.src_in + (f(out_frame) - seg.start);
+        FrameRate::whole(fps as i32).frame_at(t + 1) as u32
+    };
+    let rates = [25, 24, 60, 25];
+    for (k, seg) in segments.iter().enumerate() {
+        let first = out_fps.nearest_frame(seg.start);
+        let last = out_fps.nearest_frame(seg.end) - 1;
+        for n in [first, first + 1, last] {
+            let want = expected(seg, rates[k], n);
+            assert_eq!(
+                frame_index_at(&mut decoder, f(n)),
+                want,
+                "segment {k}, output frame {n}"
+            );
+        }
+    }
+}
+
+#[test]
+fn audio_stays_in_sync_with_clicks() {
+    let dir = temp_dir();
+    let d = dir.path();
+    let clip = indexed_clip(d, "a.mp4", 30, 300, &["-c:v", "libx264", "-g", "30"]);
+    let music = click_track(d, 10.0, 1.0);
+    let fps = FrameRate::whole(30);
+    let job = RenderJob {
+        clips: vec![clip],
+        music,
+        segments: vec![RenderSegment {
+            clip: 0,
+            src_in: 0,
+            src_out: 10 * TICKS_PER_SECOND,
+            start: 0,
+            end: 10 * TICKS_PER_SECOND,
+            crossfade_frames: 0,
+        }],
+        duration: 10 * TICKS_PER_SECOND,
+    };
+    let output = d.join("sync.mp4");
+    render(
+        &job,
+        &small_settings(30),
+        &output,
+        &CancelToken::new(),
+        &mut |_| {},
+    )
+    .expect("render");
+    let audio = media::decode_audio(&output, 48_000, 1, &CancelToken::new(), &mut |_| {})
+        .expect("decode output audio");
+    // Find each click's onset in the output and compare with where it was placed.
+    let frame_secs = 1.0 / fps.as_f64();
+    for k in 1..9 {
+        let expect = k as f64;
+        let from = ((expect - 0.2) * 48_000.0) as usize;
+        let to = ((expect + 0.2) * 48_000.0) as usize;
+        let onset = (from..to)
+            .find(|&i| audio.samples[i].abs() > 0.3)
+            .expect("click present");
+        let got = onset as f64 / 48_000.0;
+        assert!(
+            (got - expect).abs() < frame_secs,
+            "click {k} at {got:.4} s, expected {expect}"
+        );
+    }
+}
+
+#[test]
+fn mixed_inputs_render_in_one_montage() {
+    let dir = temp_dir();
+    let d = dir.path();
+    let portrait = pattern_clip(d, "portrait.mp4", "180x320", 30, 2.0, &["-c:v", "libx264"]);
+    let plain = pattern_clip(d, "plain.mp4", "320x180", 60, 2.0, &["-c:v", "libx264"]);
+    let rotated = d.join("rotated.mp4");
+    ffmpeg(&[
+        "-i",
+        plain.to_str().expect("utf8"),
+        "-c",
+        "copy",
+        "-metadata:s:v:0",
+        "rotate=90",
+        rotated.to_str().expect("utf8"),
+    ]);
+    let silent = d.join("silent.mkv");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=640x360:r=24:d=2",
+        "-c:v",
+        "libx265",
+        "-x265-params",
+        "log-level=error",
+        silent.to_str().expect("utf8"),
+    ]);
+    let vfr = d.join("vfr.mp4");
+    ffmpeg(&[
+        "-i",
+        plain.to_str().expect("utf8"),
+        "-vf",
+        "select='not(mod(n\\,3))+gt(n\\,90)'",
+        "-fps_mode",
+        "vfr",
+        "-c:v",
+        "libx264",
+        vfr.to_str().expect("utf8"),
+    ]);
+    let music = click_track(d, 5.0, 0.5);
+    let t = |s: f64| beatcut::time::ticks_from_secs(s);
+    let segments: Vec<RenderSegment> = (0..5)
+        .map(|i| RenderSegment {
+            clip: i,
+            src_in: t(0.2),
+            src_out: t(1.2),
+            start: t(i as f64),
+            end: t(i as f64 + 1.0),
+            crossfade_frames: if i == 2 { 6 } else { 0 },
+        })
+        .collect();
+    let job = RenderJob {
+        clips: vec![portrait, plain, rotated, silent, vfr],
+        music,
+        segments,
+        duration: t(5.0),
+    };
+    let output = d.join("mixed.mp4");
+    let report = render(
+        &job,
+        &small_settings(30),
+        &output,
+        &CancelToken::new(),
+        &mut |_| {},
+    )
+    .expect("render");
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    let info = media::probe(&output).expect("probe");
+    assert_eq!(info.video().expect("video").frame_count, 150);
+    assert_eq!(
+        (
+            info.video().expect("v").width,
+            info.video().expect("v").height
+        ),
+        (320, 180)
+    );
+}
+
+#[test]
+fn cancel_leaves_no_file_and_missing_clip_is_reported() {
+    let dir = temp_dir();
+    let d = dir.path();
+    let clip = pattern_clip(d, "a.mp4", "320x180", 30, 4.0, &["-c:v", "libx264"]);
+    let music = click_track(d, 4.0, 0.5);
+    let job = RenderJob {
+        clips: vec![clip],
+        music: music.clone(),
+        segments: vec![RenderSegment {
+            clip: 0,
+            src_in: 0,
+            src_out: 4 * TICKS_PER_SECOND,
+            start: 0,
+            end: 4 * TICKS_PER_SECOND,
+            crossfade_frames: 0,
+        }],
+        duration: 4 * TICKS_PER_SECOND,
+    };
+    let output = d.join("cancelled.mp4");
+    let cancel = CancelToken::new();
+    let started = std::time::Instant::now();
+    let result = render(&job, &small_settings(30), &output, &cancel, &mut |p| {
+        if p.frames_done > 5 {
+            cancel.cancel();
+        }
+    });
+    assert!(
+        matches!(result, Err(beatcut::render::RenderError::Cancelled)),
+        "{result:?}"
+    );
+    assert!(started.elapsed().as_secs_f64() < 10.0);
+    assert!(!output.exists());
+    assert!(std::fs::read_dir(d).expect("dir").all(|e| {
+        !e.expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .contains("partial")
+    }));
+
+    // A broken music file fails clearly, naming it, and writes nothing.
+    let bad_music = d.join("bad.mp3");
+    std::fs::write(&bad_music, b"nope").expect("write");
+    let job = RenderJob {
+        music: bad_music,
+        ..job
+    };
+    let err = render(
+        &job,
+        &small_settings(30),
+        &output,
+        &CancelToken::new(),
+        &mut |_| {},
+    )
+    .expect_err("bad music");
+    assert!(err.to_string().contains("bad.mp3"), "{err}");
+    assert!(!output.exists());
+}
