@@ -116,6 +116,17 @@ pub enum Command {
         #[arg(value_parser = ["stats", "clear"])]
         action: String,
     },
+    /// Write the man page (beatcut.1) into a folder (for packaging).
+    #[command(hide = true)]
+    Man {
+        /// Output folder.
+        dir: PathBuf,
+    },
+    /// Print shell completions.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
     /// Generate demo material, then open the editor on it (or render it headless).
     Demo {
         /// Folder for the demo material (default: a folder under the cache directory).
@@ -240,6 +251,20 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             &common,
         ),
         Some(Command::Cache { action }) => cache_command(&action),
+        Some(Command::Man { dir }) => {
+            use clap::CommandFactory;
+            std::fs::create_dir_all(&dir)?;
+            let man = clap_mangen::Man::new(Cli::command());
+            let mut buffer = Vec::new();
+            man.render(&mut buffer)?;
+            beatcut::project::write_atomically(&dir.join("beatcut.1"), &buffer)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Completions { shell }) => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "beatcut", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
         None => open_editor(cli.files),
     }
 }

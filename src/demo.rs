@@ -61,7 +61,7 @@ pub fn generate(dir: &Path) -> Result<DemoMaterial, MediaError> {
     })?;
     let music = dir.join("demo-song.wav");
     if !music.exists() {
-        let samples = demo_song_samples();
+        let samples = crate::analysis::music::synth::demo_song(DEMO_RATE, DEMO_SONG_SECS, DEMO_BPM);
         write_wav(&music, &samples, DEMO_RATE)?;
     }
     let plans: [&[Shot]; 6] = [
@@ -213,21 +213,3 @@ fn draw(frame: &mut [u8], w: usize, h: usize, shot: &Shot, t: f32) {
     }
 }
 
-/// The demo song's samples (mono, `DEMO_RATE`).
-fn demo_song_samples() -> Vec<f32> {
-    // Placeholder until the music synthesiser lands: clicks on the beat over a tone.
-    let n = (DEMO_SONG_SECS * DEMO_RATE as f64) as usize;
-    let beat = (60.0 / DEMO_BPM * DEMO_RATE as f64) as usize;
-    (0..n)
-        .map(|i| {
-            let t = i as f32 / DEMO_RATE as f32;
-            let click = if i % beat < 400 {
-                0.6 * (1.0 - (i % beat) as f32 / 400.0)
-            } else {
-                0.0
-            };
-            click * (t * 2.0 * std::f32::consts::PI * 1000.0).sin()
-                + 0.1 * (t * 2.0 * std::f32::consts::PI * 220.0).sin()
-        })
-        .collect()
-}
