@@ -40,3 +40,25 @@ test: deps
 ## bench: every benchmark, with the peer tools run side by side
 bench: deps
 	./benches/run.sh
+
+## package: Debian package in target/debian/ (cargo-deb). The first run installs cargo-deb
+## (`cargo install`, which may take a few minutes) and librsvg2-bin (rsvg-convert, for icons).
+## Icons, man page and completions are generated into target/package/, then packaged as is.
+package: deps
+	@$(CARGO) deb --version >/dev/null 2>&1 || { echo "installing cargo-deb (a few minutes, first time only)"; $(CARGO) install cargo-deb --locked; }
+	@dpkg -s librsvg2-bin >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends librsvg2-bin; }
+	$(CARGO) build --release
+	rm -rf target/package && mkdir -p target/package/completions
+	@for n in 16 32 48 64 128 256 512; do \
+		mkdir -p target/package/icons/hicolor/$${n}x$${n}/apps && \
+		rsvg-convert -w $$n -h $$n -o target/package/icons/hicolor/$${n}x$${n}/apps/beatcut.png assets/beatcut.svg || exit 1; \
+	done; echo "icons: 16..512 px rendered from assets/beatcut.svg"
+	./target/release/beatcut man target/package && gzip -9nf target/package/beatcut.1
+	./target/release/beatcut completions bash > target/package/completions/beatcut.bash
+	./target/release/beatcut completions zsh > target/package/completions/_beatcut
+	./target/release/beatcut completions fish > target/package/completions/beatcut.fish
+	$(CARGO) deb --no-build
+	@dpkg-deb -f target/debian/beatcut_*.deb Package Version Depends Recommends

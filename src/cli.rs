@@ -262,7 +262,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Some(Command::Completions { shell }) => {
             use clap::CommandFactory;
-            clap_complete::generate(shell, &mut Cli::command(), "beatcut", &mut std::io::stdout());
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "beatcut",
+                &mut std::io::stdout(),
+            );
             Ok(ExitCode::SUCCESS)
         }
         None => open_editor(cli.files),

@@ -212,4 +212,3 @@ fn draw(frame: &mut [u8], w: usize, h: usize, shot: &Shot, t: f32) {
         }
     }
 }
-

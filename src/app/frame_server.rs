@@ -1,0 +1,313 @@
+//! Serving preview frames (GUI-free, so benchmarks drive it directly): the frame shown at a
+//! time in a clip, from a cache of recent frames when possible, else by decoding forward
+//! from an open decoder (small steps) or seeking (large ones). Frames come out as planar
+//! 4:2:0 for the GPU, with the colour matrix their source resolution calls for.
+
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::media::{MediaError, PixelLayout, VideoDecodeOptions, VideoDecoder, VideoFrame};
+use crate::time::{TICKS_PER_SECOND, Ticks};
+
+use super::yuv::YuvMatrix;
+
+/// Requests at most this far ahead of the decoder's position decode forward instead of seeking.
+const DECODE_FORWARD_LIMIT: Ticks = TICKS_PER_SECOND;
+
+/// Limits of a [`FrameServer`].
+#[derive(Debug, Clone)]
+pub struct FrameServerOptions {
+    /// Box the frames are scaled to fit (aspect kept).
+    pub box_size: (u32, u32),
+    /// Decoders kept open for recently shown clips.
+    pub open_decoders: usize,
+    /// Decoded frames kept per clip.
+    pub frames_per_clip: usize,
+    /// Bytes of decoded frames kept over all clips.
+    pub cache_bytes: usize,
+    /// Decoder threads per clip (0: FFmpeg chooses).
+    pub threads: usize,
+}
+
+impl Default for FrameServerOptions {
+    fn default() -> Self {
+        Self {
+            box_size: (960, 540),
+            open_decoders: 6,
+            frames_per_clip: 32,
+            // 32 frames of 960×540 4:2:0 for about six clips.
+            cache_bytes: 160 * 1024 * 1024,
+            threads: 2,
+        }
+    }
+}
+
+/// A frame handed out by the server.
+#[derive(Debug, Clone)]
+pub struct ServedFrame {
+    /// The picture (planar 4:2:0, tightly packed).
+    pub frame: Arc<VideoFrame>,
+    /// The matrix to convert it to RGB with.
+    pub matrix: YuvMatrix,
+    /// True when it came from the cache without decoding.
+    pub cached: bool,
+}
+
+/// Counters for the performance readout and the benchmark.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FrameServerStats {
+    /// Requests answered from the cache.
+    pub hits: u64,
+    /// Requests that decoded forward from the open decoder.
+    pub forward: u64,
+    /// Requests that needed a seek.
+    pub seeks: u64,
+    /// Frames decoded ahead while idle.
+    pub prefetched: u64,
+    /// Bytes of frames in the cache.
+    pub cached_bytes: usize,
+}
+
+struct CachedFrame {
+    frame: Arc<VideoFrame>,
+    /// Start of the next frame (exact once it was decoded, else one nominal frame later).
+    end: Ticks,
+}
+
+struct OpenClip {
+    decoder: VideoDecoder,
+    /// The last frame the decoder produced (its position).
+    frontier: Option<Arc<VideoFrame>>,
+    /// True when the decoder reached the end of the stream after `frontier`.
+    ended: bool,
+    matrix: YuvMatrix,
+    nominal: Ticks,
+}
+
+/// Serves the frame shown at a time in a clip. Not thread-safe by itself: the preview runs
+/// one on its decode thread.
+pub struct FrameServer {
+    options: FrameServerOptions,
+    open: lru::LruCache<PathBuf, OpenClip>,
+    cache: lru::LruCache<(PathBuf, Ticks), CachedFrame>,
+    cached_bytes: usize,
+    stats: FrameServerStats,
+}
+
+impl FrameServer {
+    /// An empty server.
+    pub fn new(options: FrameServerOptions) -> Self {
+        crate::media::init();
+        let decoders = NonZeroUsize::new(options.open_decoders).unwrap_or(NonZeroUsize::MIN);
+        Self {
+            options,
+            open: lru::LruCache::new(decoders),
+            cache: lru::LruCache::unbounded(),
+            cached_bytes: 0,
+            stats: FrameServerStats::default(),
+        }
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> FrameServerStats {
+        FrameServerStats {
+            cached_bytes: self.cached_bytes,
+            ..self.stats
+        }
+    }
+
+    /// Drops every cached frame and open decoder.
+    pub fn purge(&mut self) {
+        self.open.clear();
+        self.cache.clear();
+        self.cached_bytes = 0;
+    }
+
+    /// The frame shown at `time` in `path` (the last frame starting at or before it); `None`
+    /// when the clip has no frame there.
+    pub fn frame_at(&mut self, path: &Path, time: Ticks) -> Result<Option<ServedFrame>, MediaError> {
+        let time = time.max(0);
+        if let Some(frame) = self.cached(path, time) {
+            self.stats.hits += 1;
+            let matrix = self.matrix_of(path, &frame);
+            return Ok(Some(ServedFrame {
+                frame,
+                matrix,
+                cached: true,
+            }));
+        }
+        self.ensure_open(path)?;
+        let Some(clip) = self.open.get_mut(path) else {
+            return Ok(None);
+        };
+        let matrix = clip.matrix;
+        let sequential = clip
+            .frontier
+            .as_ref()
+            .is_some_and(|f| time >= f.time && time - f.time <= DECODE_FORWARD_LIMIT);
+        let before = clip.frontier.as_ref().map(|f| f.time);
+        let mut decoded: Vec<Arc<VideoFrame>> = Vec::new();
+        let found = if sequential {
+            self.stats.forward += 1;
+            let mut best = clip.frontier.clone();
+            while !clip.ended {
+                let Some(next) = clip.decoder.next_frame()? else {
+                    clip.ended = true;
+                    break;
+                };
+                let next = Arc::new(next);
+                decoded.push(next.clone());
+                clip.frontier = Some(next.clone());
+                if next.time <= time {
+                    best = Some(next);
+                } else {
+                    break;
+                }
+            }
+            best
+        } else {
+            self.stats.seeks += 1;
+            let found = clip.decoder.seek_exact(time)?.map(Arc::new);
+            clip.ended = false;
+            clip.frontier = found.clone();
+            decoded.extend(found.clone());
+            found
+        };
+        let nominal = clip.nominal;
+        // In a forward run each frame ends where the next begins, the first one where the
+        // decoder's previous position ends.
+        let mut previous = if sequential { before } else { None };
+        for frame in &decoded {
+            if let Some(start) = previous {
+                self.close_previous_at(path, start, frame.time);
+            }
+            previous = Some(frame.time);
+            self.insert(path, frame.clone(), nominal);
+        }
+        Ok(found.map(|frame| ServedFrame {
+            frame,
+            matrix,
+            cached: false,
+        }))
+    }
+
+    /// Decodes one more frame after the decoder's position into the cache (look-ahead while
+    /// idle). Returns false when there is nothing more to decode for `path`.
+    pub fn prefetch(&mut self, path: &Path) -> Result<bool, MediaError> {
+        let Some(clip) = self.open.get_mut(path) else {
+            return Ok(false);
+        };
+        if clip.ended {
+            return Ok(false);
+        }
+        let Some(next) = clip.decoder.next_frame()? else {
+            clip.ended = true;
+            return Ok(false);
+        };
+        let next = Arc::new(next);
+        let previous = clip.frontier.replace(next.clone());
+        let nominal = clip.nominal;
+        if let Some(previous) = previous {
+            self.close_previous_at(path, previous.time, next.time);
+        }
+        self.insert(path, next, nominal);
+        self.stats.prefetched += 1;
+        Ok(true)
+    }
+
+    fn matrix_of(&self, path: &Path, frame: &VideoFrame) -> YuvMatrix {
+        self.open
+            .peek(path)
+            .map(|c| c.matrix)
+            .unwrap_or_else(|| YuvMatrix::for_resolution(frame.width, frame.height))
+    }
+
+    fn ensure_open(&mut self, path: &Path) -> Result<(), MediaError> {
+        if self.open.contains(path) {
+            return Ok(());
+        }
+        let (box_w, box_h) = self.options.box_size;
+        let decoder = VideoDecoder::open(
+            path,
+            VideoDecodeOptions {
+                width: box_w,
+                height: box_h,
+                layout: PixelLayout::Yuv420p,
+                threads: self.options.threads,
+                ..Default::default()
+            },
+        )?;
+        // The matrix follows the coded (source) resolution, not the preview size.
+        let matrix = crate::media::probe(path)
+            .ok()
+            .and_then(|info| info.video().map(|v| YuvMatrix::for_resolution(v.width, v.height)))
+            .unwrap_or(YuvMatrix::Bt709);
+        let nominal = decoder.frame_rate().frame_ticks().max(1);
+        self.open.put(
+            path.to_path_buf(),
+            OpenClip {
+                decoder,
+                frontier: None,
+                ended: false,
+                matrix,
+                nominal,
+            },
+        );
+        Ok(())
+    }
+
+    /// The cached frame shown at `time`: the latest cached start at or before it whose
+    /// frame still covers it.
+    fn cached(&mut self, path: &Path, time: Ticks) -> Option<Arc<VideoFrame>> {
+        let key = self
+            .cache
+            .iter()
+            .filter(|((p, start), entry)| p == path && *start <= time && time < entry.end)
+            .map(|((_, start), _)| *start)
+            .max()?;
+        self.cache
+            .get(&(path.to_path_buf(), key))
+            .map(|entry| entry.frame.clone())
+    }
+
+    fn close_previous_at(&mut self, path: &Path, start: Ticks, next_start: Ticks) {
+        if let Some(entry) = self.cache.peek_mut(&(path.to_path_buf(), start))
+            && next_start > start
+        {
+            entry.end = next_start;
+        }
+    }
+
+    fn insert(&mut self, path: &Path, frame: Arc<VideoFrame>, nominal: Ticks) {
+        let key = (path.to_path_buf(), frame.time);
+        let bytes = frame.data.len();
+        let end = frame.time + nominal;
+        if let Some(old) = self.cache.put(key, CachedFrame { frame, end }) {
+            self.cached_bytes = self.cached_bytes.saturating_sub(old.frame.data.len());
+        }
+        self.cached_bytes += bytes;
+        // Per-clip limit: drop this clip's least recently used frames.
+        let mut of_clip: Vec<Ticks> = self
+            .cache
+            .iter()
+            .rev()
+            .filter(|((p, _), _)| p == path)
+            .map(|((_, start), _)| *start)
+            .collect();
+        let excess = of_clip.len().saturating_sub(self.options.frames_per_clip);
+        of_clip.truncate(excess);
+        for start in of_clip {
+            if let Some(old) = self.cache.pop(&(path.to_path_buf(), start)) {
+                self.cached_bytes = self.cached_bytes.saturating_sub(old.frame.data.len());
+            }
+        }
+        // Global limit: drop the least recently used frames of any clip.
+        while self.cached_bytes > self.options.cache_bytes {
+            let Some((_, old)) = self.cache.pop_lru() else {
+                break;
+            };
+            self.cached_bytes = self.cached_bytes.saturating_sub(old.frame.data.len());
+        }
+    }
+}

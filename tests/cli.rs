@@ -1,0 +1,300 @@
+//! The command line end to end: analyze (music and clips, JSON), the cache across runs,
+//! plan and render, and clear errors for bad files.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn beatcut(cache: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_beatcut"))
+        .env("BEATCUT_CACHE_DIR", cache)
+        .args(args)
+        .output()
+        .expect("run beatcut")
+}
+
+fn json_lines(output: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+/// A 16 s song: kick-like clicks every 0.5 s (120 BPM) over a low tone.
+fn song(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("song.mp3");
+    common::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "aevalsrc='0.9*sin(2*PI*60*t)*exp(-25*mod(t\\,0.5))+0.6*sin(2*PI*1500*t)*exp(-80*mod(t\\,0.5))+0.05*sin(2*PI*220*t)':s=44100:d=16",
+        "-b:a",
+        "192k",
+        path.to_str().unwrap(),
+    ]);
+    path
+}
+
+/// A clip with hard cuts at 2 s and 4 s (25 fps).
+fn clip(dir: &Path, name: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    common::ffmpeg(&[
+        "-filter_complex",
+        "testsrc2=s=320x180:r=25,trim=duration=2[a];smptebars=s=320x180:r=25,trim=duration=2[b];mandelbrot=s=320x180:r=25,trim=duration=2[c];[a][b][c]concat=n=3:v=1:a=0,format=yuv420p[v]",
+        "-map",
+        "[v]",
+        "-c:v",
+        "libx264",
+        "-g",
+        "50",
+        path.to_str().unwrap(),
+    ]);
+    path
+}
+
+#[test]
+fn analyze_music_and_clips_as_json() {
+    let dir = common::temp_dir();
+    let cache = dir.path().join("cache");
+    let song = song(dir.path());
+    let clip = clip(dir.path(), "clip.mp4");
+    let out = beatcut(
+        &cache,
+        &[
+            "analyze",
+            "--json",
+            song.to_str().unwrap(),
+            clip.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out);
+    let music = &lines[0];
+    let tempo = music["tempo_bpm"].as_f64().unwrap();
+    assert!((tempo - 120.0).abs() < 1.2, "tempo {tempo}");
+    let beats = music["beats"].as_array().unwrap();
+    assert!(beats.len() >= 28, "{} beats", beats.len());
+    for pair in beats.windows(2) {
+        let gap = pair[1].as_f64().unwrap() - pair[0].as_f64().unwrap();
+        assert!((gap - 0.5).abs() < 0.05, "beat gap {gap}");
+    }
+    assert!(music["energy"]["values"].as_array().unwrap().len() > 100);
+    assert!(!music["sections"].as_array().unwrap().is_empty());
+    let clip_json = &lines[1];
+    let cuts: Vec<f64> = clip_json["cuts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_f64().unwrap())
+        .collect();
+    assert_eq!(cuts.len(), 2, "{cuts:?}");
+    assert!(
+        (cuts[0] - 2.0).abs() < 0.041 && (cuts[1] - 4.0).abs() < 0.041,
+        "{cuts:?}"
+    );
+    assert_eq!(clip_json["scenes"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn second_run_is_served_from_the_cache_and_edits_miss() {
+    let dir = common::temp_dir();
+    let cache = dir.path().join("cache");
+    let clip = clip(dir.path(), "clip.mp4");
+    let first = beatcut(&cache, &["analyze", "--json", clip.to_str().unwrap()]);
+    assert!(first.status.success());
+    let stats = String::from_utf8_lossy(&beatcut(&cache, &["cache", "stats"]).stdout).to_string();
+    assert!(stats.contains("entries: 1"), "{stats}");
+    let second = beatcut(&cache, &["analyze", "--json", clip.to_str().unwrap()]);
+    assert_eq!(
+        json_lines(&first)[0]["cuts"],
+        json_lines(&second)[0]["cuts"]
+    );
+    let stats = String::from_utf8_lossy(&beatcut(&cache, &["cache", "stats"]).stdout).to_string();
+    assert!(stats.contains("1 hits"), "{stats}");
+    // A moved file still hits; a file changed in place misses.
+    let moved = dir.path().join("moved.mp4");
+    std::fs::rename(&clip, &moved).unwrap();
+    beatcut(&cache, &["analyze", "--json", moved.to_str().unwrap()]);
+    let stats = String::from_utf8_lossy(&beatcut(&cache, &["cache", "stats"]).stdout).to_string();
+    assert!(stats.contains("2 hits"), "{stats}");
+    let other = clip_variant(dir.path());
+    std::fs::copy(&other, &moved).unwrap();
+    beatcut(&cache, &["analyze", "--json", moved.to_str().unwrap()]);
+    let stats = String::from_utf8_lossy(&beatcut(&cache, &["cache", "stats"]).stdout).to_string();
+    assert!(stats.contains("entries: 2"), "{stats}");
+    // --no-cache neither reads nor writes.
+    let out = beatcut(
+        &cache,
+        &["analyze", "--no-cache", "--json", moved.to_str().unwrap()],
+    );
+    assert!(out.status.success());
+    let cleared = beatcut(&cache, &["cache", "clear"]);
+    assert!(cleared.status.success());
+    let stats = String::from_utf8_lossy(&beatcut(&cache, &["cache", "stats"]).stdout).to_string();
+    assert!(stats.contains("entries: 0"), "{stats}");
+}
+
+fn clip_variant(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("variant.mp4");
+    common::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=s=320x180:r=25:d=3",
+        "-c:v",
+        "libx264",
+        path.to_str().unwrap(),
+    ]);
+    path
+}
+
+#[test]
+fn plan_and_render_from_the_command_line() {
+    let dir = common::temp_dir();
+    let cache = dir.path().join("cache");
+    let song = song(dir.path());
+    let a = clip(dir.path(), "a.mp4");
+    let b = clip_variant(dir.path());
+    let plan = beatcut(
+        &cache,
+        &[
+            "plan",
+            "--json",
+            "--music",
+            song.to_str().unwrap(),
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "--style",
+            "fast",
+            "--seed",
+            "7",
+            "--fps",
+            "25",
+        ],
+    );
+    assert!(
+        plan.status.success(),
+        "{}",
+        String::from_utf8_lossy(&plan.stderr)
+    );
+    let timeline = &json_lines(&plan)[0];
+    let segments = timeline["segments"].as_array().unwrap();
+    assert!(segments.len() >= 8);
+    let beats: Vec<f64> = timeline["beats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b.as_f64().unwrap())
+        .collect();
+    for seg in &segments[1..] {
+        let start = seg["start_s"].as_f64().unwrap();
+        assert!(
+            beats
+                .iter()
+                .any(|b| (b - start).abs() <= 0.5 / 25.0 + 0.001),
+            "cut at {start} is on a beat"
+        );
+    }
+    let again = beatcut(
+        &cache,
+        &[
+            "plan",
+            "--json",
+            "--music",
+            song.to_str().unwrap(),
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "--style",
+            "fast",
+            "--seed",
+            "7",
+            "--fps",
+            "25",
+        ],
+    );
+    assert_eq!(plan.stdout, again.stdout, "same seed, same plan");
+
+    let out = dir.path().join("montage.mp4");
+    let edl = dir.path().join("montage.edl");
+    let render = beatcut(
+        &cache,
+        &[
+            "render",
+            "--music",
+            song.to_str().unwrap(),
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "--style",
+            "fast",
+            "--seed",
+            "7",
+            "--fps",
+            "25",
+            "--preset",
+            "draft",
+            "-o",
+            out.to_str().unwrap(),
+            "--edl",
+            edl.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        render.status.success(),
+        "{}",
+        String::from_utf8_lossy(&render.stderr)
+    );
+    let info = beatcut::media::probe(&out).unwrap();
+    let duration = timeline["duration_s"].as_f64().unwrap();
+    assert!(
+        (beatcut::time::secs_from_ticks(info.video().unwrap().duration) - duration).abs()
+            <= 1.0 / 25.0
+    );
+    assert_eq!(
+        (info.video().unwrap().width, info.video().unwrap().height),
+        (1280, 720)
+    );
+    assert!(std::fs::read_to_string(&edl).unwrap().contains("TITLE:"));
+}
+
+#[test]
+fn bad_files_fail_clearly() {
+    let dir = common::temp_dir();
+    let cache = dir.path().join("cache");
+    let empty = dir.path().join("empty.mp3");
+    std::fs::write(&empty, b"").unwrap();
+    let junk = dir.path().join("junk.mp4");
+    std::fs::write(&junk, vec![7u8; 5000]).unwrap();
+    let out = beatcut(
+        &cache,
+        &[
+            "analyze",
+            "--json",
+            empty.to_str().unwrap(),
+            junk.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let lines = json_lines(&out);
+    assert!(lines[0]["error"].as_str().unwrap().contains("empty.mp3"));
+    assert!(lines[1]["error"].as_str().unwrap().contains("junk.mp4"));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+    let render = beatcut(
+        &cache,
+        &[
+            "render",
+            "--music",
+            empty.to_str().unwrap(),
+            junk.to_str().unwrap(),
+            "-o",
+            dir.path().join("x.mp4").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(render.status.code(), Some(1));
+    assert!(!dir.path().join("x.mp4").exists());
+    assert!(String::from_utf8_lossy(&render.stderr).contains("error"));
+}
