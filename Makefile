@@ -60,5 +60,5 @@ package: deps
 	./target/release/beatcut completions bash > target/package/completions/beatcut.bash
 	./target/release/beatcut completions zsh > target/package/completions/_beatcut
 	./target/release/beatcut completions fish > target/package/completions/beatcut.fish
-	$(CARGO) deb --no-build
+	$(CARGO) deb --no-build --strip
 	@dpkg-deb -f target/debian/beatcut_*.deb Package Version Depends Recommends

@@ -24,7 +24,10 @@ const RUNS: usize = 5;
 
 fn make_clip(dir: &Path) -> PathBuf {
     let path = dir.join("bench_1080p.mp4");
-    let seg = |src: &str| format!("{src}=s=1920x1080:r={FPS}");
+    let seg = |src: &str| {
+        let sep = if src.contains('=') { ":" } else { "=" };
+        format!("{src}{sep}s=1920x1080:r={FPS}")
+    };
     // Four shots of 2.5 s; x264's defaults (scene-cut keyframes on) with a 250-frame GOP.
     let graph = "[0:v]trim=end_frame=75,setpts=PTS-STARTPTS[a];[1:v]trim=end_frame=75,setpts=PTS-STARTPTS[b];\
                  [2:v]trim=end_frame=75,setpts=PTS-STARTPTS[c];[3:v]trim=end_frame=75,setpts=PTS-STARTPTS[d];\

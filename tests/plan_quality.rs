@@ -2,6 +2,8 @@
 //! beats, shot lengths within the style, use-once footage, clip alternation, pacing per
 //! style, determinism, exact fill, constraints, and no panic on degenerate input.
 
+#![allow(clippy::unwrap_used)]
+
 use beatcut::analysis::music::{Beat, Curve, EnergyCurve, MusicAnalysis, Section, SectionLabel};
 use beatcut::analysis::video::{ClipAnalysis, FrameScore, Scene, SceneFeatures};
 use beatcut::plan::{

@@ -126,7 +126,11 @@ impl FrameServer {
 
     /// The frame shown at `time` in `path` (the last frame starting at or before it); `None`
     /// when the clip has no frame there.
-    pub fn frame_at(&mut self, path: &Path, time: Ticks) -> Result<Option<ServedFrame>, MediaError> {
+    pub fn frame_at(
+        &mut self,
+        path: &Path,
+        time: Ticks,
+    ) -> Result<Option<ServedFrame>, MediaError> {
         let time = time.max(0);
         if let Some(frame) = self.cached(path, time) {
             self.stats.hits += 1;
@@ -241,7 +245,10 @@ impl FrameServer {
         // The matrix follows the coded (source) resolution, not the preview size.
         let matrix = crate::media::probe(path)
             .ok()
-            .and_then(|info| info.video().map(|v| YuvMatrix::for_resolution(v.width, v.height)))
+            .and_then(|info| {
+                info.video()
+                    .map(|v| YuvMatrix::for_resolution(v.width, v.height))
+            })
             .unwrap_or(YuvMatrix::Bt709);
         let nominal = decoder.frame_rate().frame_ticks().max(1);
         self.open.put(

@@ -3,12 +3,16 @@
 //! thread only drains results, replans (cheap) and draws.
 
 mod export;
+pub mod frame_server;
 mod lanes;
 mod panels;
 mod playback;
 mod preview;
+pub mod preview_gpu;
+mod recent;
 mod state;
 mod worker;
+pub mod yuv;
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -69,6 +73,7 @@ pub struct BeatcutApp {
     /// Messages for the user.
     pub notices: Vec<Notice>,
     show_help: bool,
+    show_performance: bool,
     recovery_offer: Option<PathBuf>,
     frame_times_ms: VecDeque<f32>,
     dirty: bool,
@@ -85,6 +90,7 @@ enum DialogResult {
     OpenProject(PathBuf),
     SaveProject(PathBuf),
     ExportTo(PathBuf),
+    Relink(PathBuf, PathBuf),
 }
 
 impl BeatcutApp {
@@ -118,6 +124,7 @@ impl BeatcutApp {
             cache,
             notices: Vec::new(),
             show_help: false,
+            show_performance: false,
             recovery_offer: recovery.exists().then_some(recovery),
             frame_times_ms: VecDeque::new(),
             dirty: false,
@@ -162,7 +169,7 @@ impl BeatcutApp {
         for m in &missing {
             self.notify(
                 format!(
-                    "media file is missing (relink by adding it again): {}",
+                    "media file is missing (use Relink… in the media bin): {}",
                     m.display()
                 ),
                 true,
@@ -171,10 +178,17 @@ impl BeatcutApp {
         let clips = project.clips.clone();
         let music = project.music.clone();
         self.project = project;
+        if let Some(p) = &path {
+            recent::remember(p);
+        }
         self.project_path = path;
         for clip in clips {
             if clip.exists() {
                 self.worker.probe(clip, false);
+            } else {
+                let mut entry = ClipEntry::new(clip, None);
+                entry.status = ClipStatus::Failed("file is missing".into());
+                self.clips.push(entry);
             }
         }
         if let Some(music) = music.filter(|m| m.exists()) {
@@ -183,10 +197,69 @@ impl BeatcutApp {
         self.dirty = false;
     }
 
+    /// Points a missing clip at its new location, keeping its place in the project (so
+    /// locks and the plan still refer to it).
+    pub fn relink(&mut self, old: &Path, new: PathBuf) {
+        self.clips.retain(|c| c.path != old);
+        self.change_project(|p| {
+            for clip in p.clips.iter_mut().filter(|c| c.as_path() == old) {
+                *clip = new.clone();
+            }
+            if p.music.as_deref() == Some(old) {
+                p.music = Some(new.clone());
+            }
+        });
+        self.worker.probe(new, false);
+    }
+
+    /// Asks for the new location of a missing clip in a native dialog.
+    fn relink_dialog(&self, old: PathBuf) {
+        let tx = self.dialog_tx.clone();
+        std::thread::spawn(move || {
+            if let Some(new) = rfd::FileDialog::new().set_title("Relink media").pick_file() {
+                let _ = tx.send(DialogResult::Relink(old, new));
+            }
+        });
+    }
+
+    /// Adds a clip whose analysis is already known (from the cache or a benchmark) without
+    /// starting any background work.
+    pub fn add_analysed_clip(
+        &mut self,
+        path: PathBuf,
+        analysis: Arc<crate::analysis::video::ClipAnalysis>,
+    ) {
+        let mut entry = ClipEntry::new(path.clone(), None);
+        entry.base_analysis = Some(analysis.clone());
+        entry.analysis = Some(analysis);
+        entry.status = ClipStatus::Ready { cached: true };
+        self.clips.push(entry);
+        self.project.clips.push(path);
+        self.needs_reindex = true;
+        self.needs_replan = true;
+    }
+
+    /// Sets a song whose analysis is already known, without background work.
+    pub fn set_analysed_music(
+        &mut self,
+        path: PathBuf,
+        analysis: Arc<crate::analysis::music::MusicAnalysis>,
+    ) {
+        let mut entry = MusicEntry::new(path.clone(), analysis.duration);
+        entry.waveform = Some(analysis.waveform.clone());
+        entry.base_analysis = Some(analysis.clone());
+        entry.analysis = Some(analysis);
+        entry.status = "ready".into();
+        self.music = Some(entry);
+        self.project.music = Some(path);
+        self.needs_replan = true;
+    }
+
     /// Saves the project to `path` (atomically).
     pub fn save_project(&mut self, path: &Path) {
         match self.project.save(path) {
             Ok(()) => {
+                recent::remember(path);
                 self.project_path = Some(path.to_path_buf());
                 self.dirty = false;
                 let _ = std::fs::remove_file(recovery_path(None));
@@ -522,6 +595,7 @@ impl BeatcutApp {
             &self.dialog_tx,
         );
         panels::help_window_ui(self, ui.ctx());
+        panels::performance_window_ui(self, ui.ctx());
         panels::recovery_window_ui(self, ui.ctx());
         self.autosave();
         if self.playing.is_some() || self.is_busy() || self.export.is_running() {
@@ -556,6 +630,7 @@ impl BeatcutApp {
                 DialogResult::OpenProject(path) => self.open_project(&path),
                 DialogResult::SaveProject(path) => self.save_project(&path),
                 DialogResult::ExportTo(path) => self.export.set_output(path),
+                DialogResult::Relink(old, new) => self.relink(&old, new),
             }
         }
     }
@@ -716,6 +791,10 @@ impl BeatcutApp {
                 crate::time::ticks_from_secs(started.elapsed().as_secs_f64() * speed)
             });
         let t = from + elapsed;
+        if let Some(restart) = self.loop_restart(t, speed) {
+            self.seek(restart);
+            return;
+        }
         if t >= end || t < 0 {
             self.playhead = t.clamp(0, end);
             self.stop();
@@ -762,6 +841,9 @@ pub fn run_editor(files: Vec<PathBuf>, cache: Arc<Cache>) -> Result<(), eframe::
             let ctx = cc.egui_ctx.clone();
             let waker: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx.request_repaint());
             let mut app = BeatcutApp::new(cache, waker);
+            if let Some(render_state) = cc.wgpu_render_state.as_ref() {
+                app.use_wgpu_preview(render_state);
+            }
             let (projects, media): (Vec<PathBuf>, Vec<PathBuf>) =
                 files.into_iter().partition(|p| {
                     p.extension()

@@ -19,6 +19,17 @@ pub fn menu_bar_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
                 if ui.button("Open project…").clicked() {
                     app.open_dialog("open");
                 }
+                ui.menu_button("Open recent", |ui| {
+                    let recent = super::recent::list();
+                    if recent.is_empty() {
+                        ui.label("No recent projects");
+                    }
+                    for path in recent {
+                        if ui.button(path.display().to_string()).clicked() {
+                            app.open_project(&path);
+                        }
+                    }
+                });
                 if ui.button("Save project").clicked() {
                     app.save_or_ask();
                 }
@@ -47,6 +58,9 @@ pub fn menu_bar_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
             ui.menu_button("Help", |ui| {
                 if ui.button("Keyboard shortcuts").clicked() {
                     app.show_help = true;
+                }
+                if ui.button("Performance").clicked() {
+                    app.show_performance = true;
                 }
             });
             ui.separator();
@@ -132,6 +146,7 @@ pub fn media_bin_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
             }
             ui.separator();
             let mut remove = None;
+            let mut relink = None;
             egui::ScrollArea::vertical().show(ui, |ui| {
                 for (index, clip) in app.clips.iter().enumerate() {
                     ui.horizontal(|ui| {
@@ -168,6 +183,10 @@ pub fn media_bin_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
                                 }
                                 ClipStatus::Failed(reason) => {
                                     ui.colored_label(egui::Color32::from_rgb(230, 120, 60), reason);
+                                    if !clip.path.exists() && ui.small_button("Relink…").clicked()
+                                    {
+                                        relink = Some(clip.path.clone());
+                                    }
                                 }
                             }
                         });
@@ -182,6 +201,9 @@ pub fn media_bin_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
                     ui.separator();
                 }
             });
+            if let Some(old) = relink {
+                app.relink_dialog(old);
+            }
             if let Some(index) = remove
                 && let Some(clip) = app.clips.get(index)
             {
@@ -501,4 +523,48 @@ pub fn recovery_window_ui(app: &mut BeatcutApp, ctx: &egui::Context) {
                 }
             });
         });
+}
+
+/// Per-stage figures: UI frame times, preview latency, cache hit rate, analysis state.
+pub fn performance_window_ui(app: &mut BeatcutApp, ctx: &egui::Context) {
+    let mut open = app.show_performance;
+    egui::Window::new("Performance")
+        .open(&mut open)
+        .show(ctx, |ui| {
+            let (p50, p95, max) = app.frame_time_percentiles();
+            let stats = app.cache.stats();
+            let lookups = stats.session.hits() + stats.session.misses;
+            egui::Grid::new("perf").striped(true).show(ui, |ui| {
+                ui.label("UI frame time p50 / p95 / max");
+                ui.label(format!("{p50:.2} / {p95:.2} / {max:.2} ms"));
+                ui.end_row();
+                ui.label("Preview: request to frame");
+                ui.label(format!("{:.1} ms", app.preview.last_latency_ms));
+                ui.end_row();
+                ui.label("Cache hit rate (this session)");
+                ui.label(if lookups == 0 {
+                    "-".to_string()
+                } else {
+                    format!(
+                        "{:.0} % of {lookups}",
+                        100.0 * stats.session.hits() as f64 / lookups as f64
+                    )
+                });
+                ui.end_row();
+                ui.label("Analysis time saved by the cache");
+                ui.label(format!("{:.1} s", stats.session.time_saved().as_secs_f64()));
+                ui.end_row();
+                ui.label("Clips analysed / total");
+                ui.label(format!(
+                    "{} / {}",
+                    app.clips.iter().filter(|c| c.analysis.is_some()).count(),
+                    app.clips.len()
+                ));
+                ui.end_row();
+                ui.label("Last plan");
+                ui.label(&app.plan_status);
+                ui.end_row();
+            });
+        });
+    app.show_performance = open;
 }

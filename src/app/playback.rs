@@ -1,10 +1,19 @@
 //! Music playback through rodio; without a sound card, playback runs silently on the
-//! system clock and the editor says so.
+//! system clock and the editor says so. Also short snippets while scrubbing and looping
+//! over the selected segment.
 
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use super::BeatcutApp;
 use crate::time::{Ticks, ticks_from_secs};
+
+/// Length of the music snippet played at the playhead while scrubbing.
+const SCRUB_SNIPPET: Duration = Duration::from_millis(80);
+/// At most one scrub snippet this often (a drag moves the playhead every UI frame).
+const SCRUB_EVERY: Duration = Duration::from_millis(70);
+/// Fade at both ends of a snippet so it does not click.
+const SCRUB_FADE: Duration = Duration::from_millis(5);
 
 /// The audio output, when there is one.
 pub struct Playback {
@@ -13,6 +22,8 @@ pub struct Playback {
     samples: Option<(std::sync::Arc<Vec<f32>>, u32)>,
     loading: Option<crossbeam_channel::Receiver<(std::sync::Arc<Vec<f32>>, u32)>>,
     started: Option<(Instant, Ticks, f64)>,
+    scrub_player: Option<rodio::Player>,
+    last_scrub: Option<Instant>,
 }
 
 impl Playback {
@@ -31,6 +42,8 @@ impl Playback {
             samples: None,
             loading: None,
             started: None,
+            scrub_player: None,
+            last_scrub: None,
         }
     }
 
@@ -96,8 +109,46 @@ impl Playback {
         self.player = Some(player);
     }
 
+    /// Plays a short snippet of the music at timeline time `at` (scrubbing), at most one per
+    /// `SCRUB_EVERY`; does nothing while playing or without sound. Returns true when a
+    /// snippet started.
+    pub fn scrub(&mut self, at: Ticks) -> bool {
+        self.poll_loading();
+        if self.player.is_some()
+            || self
+                .last_scrub
+                .is_some_and(|last| last.elapsed() < SCRUB_EVERY)
+        {
+            return false;
+        }
+        let (Some(sink), Some((samples, rate))) = (&self.sink, &self.samples) else {
+            return false;
+        };
+        let start = crate::time::samples_from_ticks(at, *rate).max(0) as usize;
+        let snippet = scrub_snippet(samples, *rate, start);
+        if snippet.is_empty() {
+            return false;
+        }
+        if let Some(old) = self.scrub_player.take() {
+            old.stop();
+        }
+        let source = rodio::buffer::SamplesBuffer::new(
+            std::num::NonZeroU16::new(2).unwrap_or(std::num::NonZeroU16::MIN),
+            std::num::NonZeroU32::new(*rate).unwrap_or(std::num::NonZeroU32::MIN),
+            snippet,
+        );
+        let player = rodio::Player::connect_new(sink.mixer());
+        player.append(source);
+        self.scrub_player = Some(player);
+        self.last_scrub = Some(Instant::now());
+        true
+    }
+
     /// Stops playback.
     pub fn stop(&mut self) {
+        if let Some(player) = self.scrub_player.take() {
+            player.stop();
+        }
         if let Some(player) = self.player.take() {
             player.stop();
         }
@@ -109,6 +160,63 @@ impl Playback {
         let player = self.player.as_ref()?;
         let (_, from, speed) = self.started?;
         Some(from + ticks_from_secs(player.get_pos().as_secs_f64() * speed))
+    }
+}
+
+/// `SCRUB_SNIPPET` of interleaved stereo `samples` from frame `start`, faded in and out.
+fn scrub_snippet(samples: &[f32], rate: u32, start: usize) -> Vec<f32> {
+    let frames = (SCRUB_SNIPPET.as_secs_f64() * f64::from(rate)) as usize;
+    let fade = ((SCRUB_FADE.as_secs_f64() * f64::from(rate)) as usize).max(1);
+    let from = (start * 2).min(samples.len());
+    let to = (from + frames * 2).min(samples.len());
+    let Some(slice) = samples.get(from..to) else {
+        return Vec::new();
+    };
+    let len = slice.len() / 2;
+    slice
+        .chunks_exact(2)
+        .enumerate()
+        .flat_map(|(i, pair)| {
+            let gain = (i.min(len.saturating_sub(i + 1)) as f32 / fade as f32).min(1.0);
+            pair.iter().map(move |s| s * gain)
+        })
+        .collect()
+}
+
+impl BeatcutApp {
+    /// Where playback at `t` (moving at `speed`) restarts when "Loop segment" is on and a
+    /// segment is selected: its start going forward, its last frame going backward; `None`
+    /// while inside the segment or not looping.
+    pub(super) fn loop_restart(&self, t: Ticks, speed: f64) -> Option<Ticks> {
+        if !self.preview.loop_segment {
+            return None;
+        }
+        let segment = self.timeline.as_ref()?.segments.get(self.selected?)?;
+        if t >= segment.start && t < segment.end {
+            return None;
+        }
+        if speed >= 0.0 {
+            Some(segment.start)
+        } else {
+            let frame = self.project.plan.fps.frame_ticks().max(1);
+            Some((segment.end - frame).max(segment.start))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrub_snippet_is_short_and_faded() {
+        let samples = vec![1.0f32; 44_100 * 2];
+        let snippet = scrub_snippet(&samples, 44_100, 1000);
+        assert_eq!(snippet.len(), 3528 * 2);
+        assert_eq!(snippet.first().copied(), Some(0.0));
+        assert!(snippet.last().copied().unwrap_or(1.0) < 0.01);
+        assert_eq!(snippet.get(snippet.len() / 2).copied(), Some(1.0));
+        assert!(scrub_snippet(&samples, 44_100, 1_000_000).is_empty());
     }
 }
 

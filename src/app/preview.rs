@@ -1,49 +1,73 @@
-//! The preview viewer: the frame under the playhead, decoded on a background thread
-//! (a newer request supersedes an older one) and shown aspect-correct.
+//! The preview viewer: the frame under the playhead, served on a background thread by a
+//! [`FrameServer`] (a newer request supersedes an older one; recent frames cached; a few
+//! frames decoded ahead while idle) and shown aspect-correct. With a wgpu render state the
+//! 4:2:0 planes go to the GPU and `shaders/yuv_to_rgb.wgsl` converts them; without one (the
+//! headless tests, or a pipeline that failed to build) the CPU reference conversion feeds an
+//! egui texture.
 
-use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex};
+use std::time::Instant;
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 
 use super::BeatcutApp;
-use crate::media::{PixelLayout, VideoDecodeOptions, VideoDecoder, VideoFrame};
-use crate::time::{TICKS_PER_SECOND, Ticks};
+use super::frame_server::{FrameServer, FrameServerOptions, ServedFrame};
+use super::preview_gpu::PreviewCallback;
+use super::yuv::{YuvMatrix, yuv420p_to_rgba};
+use crate::media::VideoFrame;
+use crate::time::Ticks;
 
-/// Decoders kept open for recently shown clips.
-const OPEN_DECODERS: usize = 6;
-/// Requests at most this far ahead of the last frame decode forward instead of seeking.
-const DECODE_FORWARD_LIMIT: Ticks = TICKS_PER_SECOND;
-/// Size of the box preview frames are scaled into.
-const PREVIEW_BOX: (u32, u32) = (960, 540);
+/// Frames decoded ahead of the last request while no newer request waits.
+const LOOK_AHEAD_FRAMES: usize = 8;
 
 #[derive(Debug, Clone, PartialEq)]
 struct Request {
     path: PathBuf,
     time: Ticks,
+    /// Also convert to RGBA on the decode thread (no GPU path).
+    rgba: bool,
+}
+
+enum Command {
+    Show(Request),
+    Stop,
 }
 
 /// A decoded preview frame for a request.
 struct Shown {
     request: Request,
-    frame: Option<VideoFrame>,
+    frame: Option<ServedFrame>,
+    rgba: Option<Vec<u8>>,
     error: Option<String>,
 }
 
-type Slot = Arc<(Mutex<Option<Request>>, Condvar)>;
+/// The frame on screen in GPU mode.
+struct Current {
+    frame: Arc<VideoFrame>,
+    matrix: YuvMatrix,
+    generation: u64,
+}
 
-/// Preview decoding state owned by the UI.
+type Slot = Arc<(Mutex<Option<Command>>, Condvar)>;
+
+/// Preview decoding and display state owned by the UI.
 pub struct Preview {
     slot: Slot,
     rx: Receiver<Shown>,
     last_request: Option<Request>,
     texture: Option<egui::TextureHandle>,
+    gpu: bool,
+    current: Option<Current>,
+    generation: u64,
     shown: Option<Request>,
     error: Option<String>,
     /// Time from request to display of the last frame, for the performance readout.
     pub last_latency_ms: f32,
-    requested_at: Option<std::time::Instant>,
+    requested_at: Option<Instant>,
+    /// Loop playback over the selected segment.
+    pub loop_segment: bool,
+    last_playhead: Ticks,
 }
 
 impl Preview {
@@ -63,41 +87,67 @@ impl Preview {
             rx,
             last_request: None,
             texture: None,
+            gpu: false,
+            current: None,
+            generation: 0,
             shown: None,
             error: None,
             last_latency_ms: 0.0,
             requested_at: None,
+            loop_segment: false,
+            last_playhead: 0,
         }
     }
 
-    fn request(&mut self, request: Request) {
+    fn send(&self, command: Command) {
+        let (lock, cvar) = &*self.slot;
+        if let Ok(mut pending) = lock.lock() {
+            *pending = Some(command);
+            cvar.notify_one();
+        }
+    }
+
+    fn request(&mut self, path: PathBuf, time: Ticks) {
+        let request = Request {
+            path,
+            time,
+            rgba: !self.gpu,
+        };
         if self.last_request.as_ref() == Some(&request) {
             return;
         }
         self.last_request = Some(request.clone());
-        self.requested_at = Some(std::time::Instant::now());
-        let (lock, cvar) = &*self.slot;
-        if let Ok(mut pending) = lock.lock() {
-            *pending = Some(request);
-            cvar.notify_one();
-        }
+        self.requested_at = Some(Instant::now());
+        self.send(Command::Show(request));
     }
 
     fn receive(&mut self, ctx: &egui::Context) {
         while let Ok(shown) = self.rx.try_recv() {
             self.error = shown.error;
-            if let Some(frame) = shown.frame {
-                let image = egui::ColorImage::from_rgb(
-                    [frame.width as usize, frame.height as usize],
-                    &frame.data,
-                );
-                match &mut self.texture {
-                    Some(texture) => texture.set(image, egui::TextureOptions::LINEAR),
-                    None => {
-                        self.texture =
-                            Some(ctx.load_texture("preview", image, egui::TextureOptions::LINEAR))
+            if let Some(served) = shown.frame {
+                let frame = &served.frame;
+                if let Some(rgba) = shown.rgba {
+                    let image = egui::ColorImage::from_rgba_unmultiplied(
+                        [frame.width as usize, frame.height as usize],
+                        &rgba,
+                    );
+                    match &mut self.texture {
+                        Some(texture) => texture.set(image, egui::TextureOptions::LINEAR),
+                        None => {
+                            self.texture = Some(ctx.load_texture(
+                                "preview",
+                                image,
+                                egui::TextureOptions::LINEAR,
+                            ))
+                        }
                     }
                 }
+                self.generation += 1;
+                self.current = Some(Current {
+                    frame: served.frame.clone(),
+                    matrix: served.matrix,
+                    generation: self.generation,
+                });
                 if let Some(at) = self.requested_at.take() {
                     self.last_latency_ms = at.elapsed().as_secs_f32() * 1000.0;
                 }
@@ -109,55 +159,60 @@ impl Preview {
 
 impl Drop for Preview {
     fn drop(&mut self) {
-        // An empty path asks the thread to exit.
-        let (lock, cvar) = &*self.slot;
-        if let Ok(mut pending) = lock.lock() {
-            *pending = Some(Request {
-                path: PathBuf::new(),
-                time: -1,
-            });
-            cvar.notify_one();
-        }
+        self.send(Command::Stop);
     }
 }
 
-struct OpenClip {
-    decoder: VideoDecoder,
-    last: Option<VideoFrame>,
-    upcoming: Option<VideoFrame>,
-}
-
 fn decode_loop(slot: &Slot, tx: &Sender<Shown>, waker: &(dyn Fn() + Send + Sync)) {
-    let capacity = NonZeroUsize::new(OPEN_DECODERS).unwrap_or(NonZeroUsize::MIN);
-    let mut open: lru::LruCache<PathBuf, OpenClip> = lru::LruCache::new(capacity);
+    let mut server = FrameServer::new(FrameServerOptions::default());
+    let mut ahead: Option<(PathBuf, usize)> = None;
     loop {
-        let request = {
+        let command = {
             let (lock, cvar) = &**slot;
             let Ok(mut pending) = lock.lock() else {
                 return;
             };
-            while pending.is_none() {
+            loop {
+                if let Some(command) = pending.take() {
+                    break Some(command);
+                }
+                if ahead.as_ref().is_some_and(|(_, left)| *left > 0) {
+                    break None;
+                }
                 pending = match cvar.wait(pending) {
                     Ok(p) => p,
                     Err(_) => return,
                 };
             }
-            pending.take()
         };
-        let Some(request) = request else {
-            continue;
+        let request = match command {
+            Some(Command::Stop) => return,
+            Some(Command::Show(request)) => request,
+            None => {
+                // Idle: decode one frame ahead, then look for a newer request again.
+                if let Some((path, left)) = &mut ahead {
+                    *left = match server.prefetch(path) {
+                        Ok(true) => left.saturating_sub(1),
+                        _ => 0,
+                    };
+                }
+                continue;
+            }
         };
-        if request.time < 0 && request.path.as_os_str().is_empty() {
-            return;
-        }
-        let (frame, error) = match frame_for(&mut open, &request) {
+        let (frame, error) = match server.frame_at(&request.path, request.time) {
             Ok(frame) => (frame, None),
-            Err(e) => (None, Some(e)),
+            Err(e) => (None, Some(e.to_string())),
         };
+        let rgba = frame
+            .as_ref()
+            .filter(|_| request.rgba)
+            .and_then(|f| yuv420p_to_rgba(&f.frame.data, f.frame.width, f.frame.height, f.matrix));
+        ahead = Some((request.path.clone(), LOOK_AHEAD_FRAMES));
         if tx
             .send(Shown {
                 request,
                 frame,
+                rgba,
                 error,
             })
             .is_err()
@@ -168,71 +223,52 @@ fn decode_loop(slot: &Slot, tx: &Sender<Shown>, waker: &(dyn Fn() + Send + Sync)
     }
 }
 
-fn frame_for(
-    open: &mut lru::LruCache<PathBuf, OpenClip>,
-    request: &Request,
-) -> Result<Option<VideoFrame>, String> {
-    if !open.contains(&request.path) {
-        let decoder = VideoDecoder::open(
-            &request.path,
-            VideoDecodeOptions {
-                width: PREVIEW_BOX.0,
-                height: PREVIEW_BOX.1,
-                layout: PixelLayout::Rgb24,
-                threads: 2,
-                ..Default::default()
-            },
-        )
-        .map_err(|e| e.to_string())?;
-        open.put(
-            request.path.clone(),
-            OpenClip {
-                decoder,
-                last: None,
-                upcoming: None,
-            },
-        );
-    }
-    let Some(clip) = open.get_mut(&request.path) else {
-        return Ok(None);
-    };
-    let t = request.time;
-    let sequential = clip
-        .last
-        .as_ref()
-        .is_some_and(|l| t >= l.time && t - l.time <= DECODE_FORWARD_LIMIT);
-    if !sequential {
-        clip.upcoming = None;
-        clip.last = clip.decoder.seek_exact(t).map_err(|e| e.to_string())?;
-        return Ok(clip.last.clone());
-    }
-    loop {
-        if clip.upcoming.is_none() {
-            clip.upcoming = clip.decoder.next_frame().map_err(|e| e.to_string())?;
-        }
-        match &clip.upcoming {
-            Some(next) if next.time <= t => clip.last = clip.upcoming.take(),
-            _ => break,
+impl BeatcutApp {
+    /// Draws preview frames on the GPU from now on (called with eframe's wgpu render state).
+    /// Returns false, keeping the CPU path, when the pipeline cannot be built.
+    pub fn use_wgpu_preview(&mut self, render_state: &egui_wgpu::RenderState) -> bool {
+        match super::preview_gpu::install(render_state) {
+            Ok(()) => {
+                self.preview.gpu = true;
+                self.preview.last_request = None;
+                true
+            }
+            Err(e) => {
+                tracing::warn!("GPU preview unavailable, converting frames on the CPU: {e}");
+                false
+            }
         }
     }
-    Ok(clip.last.clone())
 }
 
 /// The central preview area.
 pub fn preview_panel_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
     app.preview.receive(ui.ctx());
+    // Frames are shown on the output frame grid: during playback that is the output rate.
+    let fps = app.project.plan.fps;
+    let at = fps.ticks_of_frame(fps.frame_at(app.playhead));
     if let Some(timeline) = &app.timeline
-        && let Some(index) = timeline.segment_at(app.playhead)
+        && let Some(index) = timeline.segment_at(at)
         && let Some(seg) = timeline.segments.get(index)
         && let Some(path) = app.project.clips.get(seg.clip)
     {
-        let request = Request {
-            path: path.clone(),
-            time: seg.src_in + (app.playhead - seg.start),
-        };
-        app.preview.request(request);
+        let path = path.clone();
+        app.preview.request(path, seg.src_in + (at - seg.start));
     }
+    scrub_audio(app, ui.ctx());
     egui::CentralPanel::default().show(ui, |ui| {
+        ui.horizontal(|ui| {
+            let can_loop = app.selected.is_some();
+            ui.add_enabled(
+                can_loop,
+                egui::Checkbox::new(&mut app.preview.loop_segment, "Loop segment"),
+            )
+            .on_hover_text("Playback loops over the selected segment")
+            .on_disabled_hover_text("Select a segment on the timeline to loop it");
+            if app.preview.gpu {
+                ui.weak("GPU");
+            }
+        });
         let available = ui.available_rect_before_wrap();
         let painter = ui.painter_at(available);
         painter.rect_filled(available, 0.0, egui::Color32::BLACK);
@@ -252,17 +288,38 @@ pub fn preview_panel_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
             egui::Stroke::new(1.0, egui::Color32::from_gray(60)),
             egui::StrokeKind::Outside,
         );
-        match (&app.preview.texture, &app.timeline) {
-            (Some(texture), Some(_)) => {
-                let size = texture.size_vec2();
+        let size = match (&app.preview.current, &app.timeline) {
+            (Some(current), Some(_)) => Some(egui::vec2(
+                current.frame.width as f32,
+                current.frame.height as f32,
+            )),
+            _ => None,
+        };
+        match size {
+            Some(size) if size.x > 0.0 && size.y > 0.0 => {
                 let s = (frame_rect.width() / size.x).min(frame_rect.height() / size.y);
                 let image_rect = egui::Rect::from_center_size(frame_rect.center(), size * s);
-                painter.image(
-                    texture.id(),
-                    image_rect,
-                    egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
-                    egui::Color32::WHITE,
-                );
+                match (&app.preview.current, &app.preview.texture) {
+                    (Some(current), _) if app.preview.gpu => {
+                        painter.add(egui_wgpu::Callback::new_paint_callback(
+                            image_rect,
+                            PreviewCallback {
+                                frame: current.frame.clone(),
+                                matrix: current.matrix,
+                                generation: current.generation,
+                            },
+                        ));
+                    }
+                    (_, Some(texture)) => {
+                        painter.image(
+                            texture.id(),
+                            image_rect,
+                            egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
+                            egui::Color32::WHITE,
+                        );
+                    }
+                    _ => {}
+                }
                 // Safe-area guide (90 %) for social formats.
                 if app.project.export.aspect != crate::render::Aspect::Landscape {
                     painter.rect_stroke(
@@ -293,4 +350,13 @@ pub fn preview_panel_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
             );
         }
     });
+}
+
+/// While the playhead is dragged (not playing), plays a short snippet of the music there.
+fn scrub_audio(app: &mut BeatcutApp, ctx: &egui::Context) {
+    let moved = app.playhead != app.preview.last_playhead;
+    app.preview.last_playhead = app.playhead;
+    if moved && app.playing.is_none() && ctx.input(|i| i.pointer.primary_down()) {
+        app.playback.scrub(app.playhead);
+    }
 }

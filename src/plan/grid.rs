@@ -144,6 +144,7 @@ fn median_gap(beats: &[GridBeat]) -> Option<f64> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::analysis::music::Beat;

@@ -353,6 +353,7 @@ fn similar_radius2(look: &[[f32; LOOK_DIMS]]) -> f32 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

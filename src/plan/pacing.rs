@@ -168,19 +168,18 @@ impl Pacing<'_> {
                 .map(|(k, _)| k)
         };
         for s in &self.music.sections {
-            if s.start > 0 {
-                if let Some(k) = nearest(&nodes, grid.pos(s.start)) {
-                    if let Some(n) = nodes.get_mut(k) {
-                        n.section = Some(s.label);
-                    }
-                }
+            if s.start > 0
+                && let Some(k) = nearest(&nodes, grid.pos(s.start))
+                && let Some(n) = nodes.get_mut(k)
+            {
+                n.section = Some(s.label);
             }
         }
         for m in moves {
-            if let Some(k) = nearest(&nodes, grid.pos(m.to)) {
-                if let Some(n) = nodes.get_mut(k) {
-                    n.forced = true;
-                }
+            if let Some(k) = nearest(&nodes, grid.pos(m.to))
+                && let Some(n) = nodes.get_mut(k)
+            {
+                n.forced = true;
             }
             let half_frame = grid.fps.frame_ticks() / 2;
             let interior_count = nodes.len().saturating_sub(2);

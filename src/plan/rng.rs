@@ -21,6 +21,7 @@ pub(crate) fn unit(seed: u64, a: u64, b: u64) -> f32 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

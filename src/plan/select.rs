@@ -1,9 +1,9 @@
 //! Selection: which source range fills each slot.
 //!
-//! A scene's score for a slot is
-//! `quality + motion match + duration fit + fresh clip - recent clip - neighbour clip
-//!  - similar look - story order miss + seeded jitter`, every term read from the index's
-//! struct-of-arrays. The best scene is found by a bounded search over cells (motion bin x
+//! A scene's score for a slot adds quality, motion match (to the energy), duration fit, a
+//! fresh-clip bonus and seeded jitter, and subtracts penalties for a recent clip, the
+//! neighbouring clip, a similar look, a reused scene and a story-order miss; every term is
+//! read from the index's struct-of-arrays. The best scene is found by a bounded search over cells (motion bin x
 //! duration class, best quality first): a cell is abandoned as soon as its upper bound
 //! falls below the best score so far, so a slot typically scores tens of scenes out of
 //! 100,000 and still returns exactly the argmax a full pass would (`best_dense` is that
@@ -34,7 +34,7 @@ const MATCH_SLACK: f32 = 0.25;
 /// Share of eligible cuts that try a match cut.
 const MATCH_RATE: f32 = 0.2;
 /// Look neighbours consulted for match cuts.
-const MATCH_NEIGHBOURS: usize = 12;
+const MATCH_NEIGHBOURS: usize = 6;
 
 /// Weights of the score terms, derived from the style.
 #[derive(Debug, Clone, Copy)]
@@ -378,24 +378,17 @@ impl<'a> Selector<'a> {
         let ix = self.index;
         let w = &self.w;
         let extras = w.extras();
-        let classes: Vec<usize> = (0..DUR_CLASSES)
-            .filter(|&c| duration_class_max(c).is_none_or(|max| max > v.len))
-            .collect();
-        let mut bins: Vec<(f32, usize)> = (0..MOTION_BINS)
-            .map(|b| {
-                let lo = b as f32 / MOTION_BINS as f32;
-                let hi = (b + 1) as f32 / MOTION_BINS as f32;
-                ((lo - v.wanted).max(v.wanted - hi).max(0.0), b)
-            })
-            .collect();
-        bins.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+        // duration classes whose scenes can be long enough: a suffix of the classes
+        let first_class = (0..DUR_CLASSES)
+            .find(|&c| duration_class_max(c).is_none_or(|max| max > v.len))
+            .unwrap_or(DUR_CLASSES);
         let mut best: Option<(f32, usize)> = None;
-        for (dist, b) in bins {
+        for (dist, b) in bins_outward(v.wanted) {
             let motion_bound = -w.motion * dist + extras;
             if best.is_some_and(|(bs, _)| w.quality + motion_bound + v.max_adj < bs) {
                 break;
             }
-            for &c in &classes {
+            for c in first_class..DUR_CLASSES {
                 let Some(cell) = ix.cells.get(b * DUR_CLASSES + c) else {
                     continue;
                 };
@@ -536,17 +529,17 @@ impl<'a> Selector<'a> {
             let try_match = self.style.match_cuts
                 && matches!(v.cut, CutKind::Beat | CutKind::Downbeat)
                 && unit(self.seed, u64::from(self.slot_no), 0x3a7c) < MATCH_RATE;
-            if try_match {
-                if let Some((ms, m)) = self.match_cut(v) {
-                    if m != scene && ms >= score - MATCH_SLACK {
-                        return Ok(Pick {
-                            scene: m,
-                            score: ms,
-                            note: Some("match cut: looks like the previous shot".to_owned()),
-                            reuse: false,
-                        });
-                    }
-                }
+            if try_match
+                && let Some((ms, m)) = self.match_cut(v)
+                && m != scene
+                && ms >= score - MATCH_SLACK
+            {
+                return Ok(Pick {
+                    scene: m,
+                    score: ms,
+                    note: Some("match cut: looks like the previous shot".to_owned()),
+                    reuse: false,
+                });
             }
             return Ok(Pick {
                 scene,
@@ -757,10 +750,10 @@ impl<'a> Selector<'a> {
             .collect();
         let mut sel = Selector::new(index, style, seed, &[], &others, duration);
         for s in &others {
-            if let Some(c) = index.clip_pos(s.clip) {
-                if let Some(u) = sel.clip_uses.get_mut(c) {
-                    *u += 1;
-                }
+            if let Some(c) = index.clip_pos(s.clip)
+                && let Some(u) = sel.clip_uses.get_mut(c)
+            {
+                *u += 1;
             }
         }
         sel.slot_no = target as u32;
@@ -778,6 +771,36 @@ impl<'a> Selector<'a> {
         }
         sel
     }
+}
+
+/// Motion bins in order of their distance to `wanted` (nearest first), with that distance.
+fn bins_outward(wanted: f32) -> impl Iterator<Item = (f32, usize)> {
+    let width = 1.0 / MOTION_BINS as f32;
+    let dist = move |b: usize| {
+        let lo = b as f32 * width;
+        (lo - wanted).max(wanted - lo - width).max(0.0)
+    };
+    let home = super::index::motion_bin(wanted);
+    let (mut down, mut up) = (home as isize - 1, home + 1);
+    std::iter::once((0.0, home)).chain(std::iter::from_fn(move || {
+        let d_down = (down >= 0).then(|| dist(down as usize));
+        let d_up = (up < MOTION_BINS).then(|| dist(up));
+        match (d_down, d_up) {
+            (Some(dd), Some(du)) if dd <= du => {
+                down -= 1;
+                Some((dd, (down + 1) as usize))
+            }
+            (_, Some(du)) => {
+                up += 1;
+                Some((du, up - 1))
+            }
+            (Some(dd), None) => {
+                down -= 1;
+                Some((dd, (down + 1) as usize))
+            }
+            (None, None) => None,
+        }
+    }))
 }
 
 /// Strict order on (score, scene): higher score, then lower scene number.
@@ -811,6 +834,7 @@ pub(crate) fn fitted_transition(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::analysis::video::{ClipAnalysis, Scene, SceneFeatures};
@@ -886,6 +910,18 @@ mod tests {
                 sel.choose(&slot, None).unwrap();
                 t += len;
             }
+        }
+    }
+
+    #[test]
+    fn bins_come_nearest_first_and_all_once() {
+        for wanted in [0.0, 0.3, 0.51, 1.0] {
+            let bins: Vec<(f32, usize)> = bins_outward(wanted).collect();
+            assert_eq!(bins.len(), MOTION_BINS);
+            assert!(bins.windows(2).all(|w| w[0].0 <= w[1].0));
+            let mut ids: Vec<usize> = bins.iter().map(|b| b.1).collect();
+            ids.sort_unstable();
+            assert_eq!(ids, (0..MOTION_BINS).collect::<Vec<_>>());
         }
     }
 

@@ -279,10 +279,8 @@ impl Style {
             }
         };
         // A file that does not name itself is named after the file.
-        if !named {
-            if let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
-                style.name = stem.to_owned();
-            }
+        if !named && let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
+            style.name = stem.to_owned();
         }
         style.validate()?;
         Ok(style)
@@ -384,6 +382,7 @@ impl Style {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -430,9 +429,11 @@ mod tests {
 
     #[test]
     fn overrides_apply() {
-        let mut settings = PlanSettings::default();
-        settings.min_shot_beats = Some(3.0);
-        settings.max_shot_beats = Some(2.0);
+        let mut settings = PlanSettings {
+            min_shot_beats: Some(3.0),
+            max_shot_beats: Some(2.0),
+            ..PlanSettings::default()
+        };
         assert!(Style::default().with_settings(&settings).is_err());
         settings.max_shot_beats = Some(5.0);
         let style = Style::default().with_settings(&settings).unwrap();

@@ -1,0 +1,115 @@
+//! UI thread frame time with 200 analysed clips in the bin and a 10-minute song, driven
+//! headlessly through egui_kittest; half the frames also replan (a slider moving).
+//! Prints p50/p95/p99/max against the 8 ms target.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use beatcut::analysis::music::{MusicParams, analyze_samples, synth};
+use beatcut::analysis::video::{ClipAnalysis, Scene, SceneFeatures, Thumbnail};
+use beatcut::app::BeatcutApp;
+use beatcut::cache::Cache;
+use beatcut::jobs::CancelToken;
+use beatcut::time::ticks_from_secs;
+use egui_kittest::Harness;
+
+fn clip_analysis(seed: usize) -> ClipAnalysis {
+    let scenes: Vec<Scene> = (0..6)
+        .map(|k| {
+            let x = ((seed * 7 + k * 13) % 97) as f32 / 97.0;
+            Scene {
+                start: ticks_from_secs(k as f64 * 5.0),
+                end: ticks_from_secs(k as f64 * 5.0 + 5.0),
+                features: SceneFeatures {
+                    brightness: 0.3 + 0.4 * x,
+                    contrast: 0.2 + 0.3 * x,
+                    colorfulness: x,
+                    dominant_rgb: [(x * 255.0) as u8, 100, 150],
+                    sharpness: 0.5,
+                    motion: x,
+                    vector: (0..16)
+                        .map(|i| ((i * seed + k) % 11) as f32 / 11.0)
+                        .collect(),
+                    thumbnails: vec![Thumbnail {
+                        width: 96,
+                        height: 54,
+                        rgb: vec![(seed % 255) as u8; 96 * 54 * 3],
+                    }],
+                },
+            }
+        })
+        .collect();
+    ClipAnalysis {
+        duration: ticks_from_secs(30.0),
+        fps: 30.0,
+        width: 1920,
+        height: 1080,
+        cuts: scenes.iter().skip(1).map(|s| s.start).collect(),
+        scenes,
+        ..Default::default()
+    }
+}
+
+fn main() {
+    let params = MusicParams::default();
+    let song = synth::demo_song(params.analysis_rate, 600.0, 124.0);
+    let music = analyze_samples(&song, &params, &CancelToken::new()).expect("analysis");
+    let mut app = BeatcutApp::new(Arc::new(Cache::disabled()), Arc::new(|| {}));
+    app.set_analysed_music(PathBuf::from("/bench/song.wav"), Arc::new(music));
+    for i in 0..200 {
+        app.add_analysed_clip(
+            PathBuf::from(format!("/bench/clip-{i:03}.mp4")),
+            Arc::new(clip_analysis(i)),
+        );
+    }
+    let mut harness = Harness::builder()
+        .with_size(egui::Vec2::new(1600.0, 1000.0))
+        .build_ui_state(|ui, app: &mut BeatcutApp| app.ui(ui), app);
+    for _ in 0..5 {
+        harness.step();
+    }
+    let mut plain = Vec::new();
+    let mut replanning = Vec::new();
+    for frame in 0..200 {
+        let replan = frame % 2 == 1;
+        if replan {
+            harness
+                .state_mut()
+                .change_project(|p| p.plan.seed = p.plan.seed.wrapping_add(1));
+        }
+        let started = Instant::now();
+        harness.step();
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        if replan {
+            replanning.push(ms)
+        } else {
+            plain.push(ms)
+        }
+    }
+    let report = |name: &str, v: &mut Vec<f64>| {
+        v.sort_by(|a, b| a.total_cmp(b));
+        let at = |q: f64| v[((v.len() - 1) as f64 * q) as usize];
+        println!(
+            "{name:<28} p50 {:>6.2} ms  p95 {:>6.2} ms  p99 {:>6.2} ms  max {:>6.2} ms  (target: under 8 ms)",
+            at(0.5),
+            at(0.95),
+            at(0.99),
+            at(1.0)
+        );
+    };
+    println!(
+        "UI thread, 200 clips in the bin, 10-minute song, {} segments:",
+        harness
+            .state()
+            .timeline
+            .as_ref()
+            .map_or(0, |t| t.segments.len())
+    );
+    report("draw only", &mut plain);
+    report("draw + replan", &mut replanning);
+    let (p50, p95, max) = harness.state().frame_time_percentiles();
+    println!(
+        "app's own measurement (ui() body): p50 {p50:.2} ms  p95 {p95:.2} ms  max {max:.2} ms"
+    );
+}

@@ -1,0 +1,369 @@
+//! The preview path: the CPU reference YUV→RGB conversion against known colours, the WGSL
+//! shader rendered headlessly on wgpu against that reference, and the frame server (right
+//! frame for a time, cache hits, look-ahead).
+#![cfg(feature = "gui")]
+
+mod common;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use beatcut::app::frame_server::{FrameServer, FrameServerOptions};
+use beatcut::app::preview_gpu::{YuvPipeline, YuvPlanes};
+use beatcut::app::yuv::{YuvMatrix, yuv_to_rgb, yuv420p_to_rgba};
+use beatcut::media::{PixelLayout, VideoDecodeOptions, VideoDecoder};
+use beatcut::time::TICKS_PER_SECOND;
+
+#[test]
+fn reference_conversion_hits_known_colours() {
+    for matrix in [YuvMatrix::Bt601, YuvMatrix::Bt709] {
+        assert_eq!(yuv_to_rgb(16, 128, 128, matrix), [0, 0, 0]);
+        assert_eq!(yuv_to_rgb(235, 128, 128, matrix), [255, 255, 255]);
+        assert_eq!(yuv_to_rgb(126, 128, 128, matrix), [128, 128, 128]);
+    }
+    // 75 % colour bars as the standards tabulate them (limited range).
+    let close = |a: [u8; 3], b: [u8; 3]| a.iter().zip(b).all(|(x, y)| x.abs_diff(y) <= 1);
+    assert!(close(
+        yuv_to_rgb(65, 100, 212, YuvMatrix::Bt601),
+        [191, 0, 0]
+    ));
+    assert!(close(
+        yuv_to_rgb(51, 109, 212, YuvMatrix::Bt709),
+        [191, 0, 0]
+    ));
+    assert!(close(
+        yuv_to_rgb(112, 72, 58, YuvMatrix::Bt601),
+        [0, 191, 0]
+    ));
+    assert!(close(
+        yuv_to_rgb(133, 63, 52, YuvMatrix::Bt709),
+        [0, 191, 0]
+    ));
+    assert!(close(
+        yuv_to_rgb(35, 212, 114, YuvMatrix::Bt601),
+        [0, 0, 191]
+    ));
+    assert!(close(
+        yuv_to_rgb(28, 212, 120, YuvMatrix::Bt709),
+        [0, 0, 191]
+    ));
+    // Below black and above white clamp.
+    assert_eq!(yuv_to_rgb(0, 128, 128, YuvMatrix::Bt709), [0, 0, 0]);
+    assert_eq!(yuv_to_rgb(255, 128, 128, YuvMatrix::Bt709), [255, 255, 255]);
+
+    assert_eq!(YuvMatrix::for_resolution(640, 480), YuvMatrix::Bt601);
+    assert_eq!(YuvMatrix::for_resolution(720, 576), YuvMatrix::Bt601);
+    assert_eq!(YuvMatrix::for_resolution(1280, 720), YuvMatrix::Bt709);
+    assert_eq!(YuvMatrix::for_resolution(1920, 1080), YuvMatrix::Bt709);
+    assert_eq!(YuvMatrix::for_resolution(1080, 1920), YuvMatrix::Bt709);
+}
+
+/// A 4:2:0 test picture sweeping every channel: luma across x and y, chroma in a pattern
+/// that visits most of the 8-bit range, including values outside the legal range.
+fn test_picture(width: u32, height: u32) -> Vec<u8> {
+    let (w, h) = (width as usize, height as usize);
+    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+    let mut data = Vec::with_capacity(w * h + 2 * cw * ch);
+    for y in 0..h {
+        for x in 0..w {
+            data.push(((x * 4 + y * 7) % 256) as u8);
+        }
+    }
+    for y in 0..ch {
+        for x in 0..cw {
+            data.push(((x * 8 + y * 3) % 256) as u8);
+        }
+    }
+    for y in 0..ch {
+        for x in 0..cw {
+            data.push(((x * 5 + y * 11 + 40) % 256) as u8);
+        }
+    }
+    data
+}
+
+#[test]
+fn fixed_point_frame_conversion_matches_the_reference() {
+    let (w, h) = (64, 32);
+    let data = test_picture(w, h);
+    for matrix in [YuvMatrix::Bt601, YuvMatrix::Bt709] {
+        let rgba = yuv420p_to_rgba(&data, w, h, matrix).expect("whole picture");
+        let (cw, ch) = ((w / 2) as usize, (h / 2) as usize);
+        let (luma, chroma) = ((w * h) as usize, cw * ch);
+        for y in 0..h as usize {
+            for x in 0..w as usize {
+                let c = (y / 2) * cw + x / 2;
+                let expected = yuv_to_rgb(
+                    data[y * w as usize + x],
+                    data[luma + c],
+                    data[luma + chroma + c],
+                    matrix,
+                );
+                let px = &rgba[(y * w as usize + x) * 4..][..4];
+                for i in 0..3 {
+                    assert!(
+                        px[i].abs_diff(expected[i]) <= 1,
+                        "{matrix:?} at ({x},{y}): {px:?} vs {expected:?}"
+                    );
+                }
+                assert_eq!(px[3], 255);
+            }
+        }
+        assert!(yuv420p_to_rgba(&data[..100], w, h, matrix).is_none());
+    }
+}
+
+/// Minimal executor for wgpu's futures (no async runtime in the tests).
+fn block_on<F: Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut context = Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        match future.as_mut().poll(&mut context) {
+            Poll::Ready(value) => return value,
+            Poll::Pending => std::thread::park(),
+        }
+    }
+}
+
+#[test]
+fn shader_matches_the_cpu_reference() {
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle());
+    let adapter = match block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+        power_preference: wgpu::PowerPreference::LowPower,
+        force_fallback_adapter: false,
+        compatible_surface: None,
+        apply_limit_buckets: false,
+    })) {
+        Ok(adapter) => adapter,
+        Err(e) => {
+            eprintln!("SKIPPED shader_matches_the_cpu_reference: no wgpu adapter ({e})");
+            return;
+        }
+    };
+    eprintln!("rendering on {:?}", adapter.get_info().name);
+    let (device, queue) =
+        block_on(adapter.request_device(&wgpu::DeviceDescriptor::default())).expect("device");
+    // 64 RGBA pixels make a 256-byte row, the copy alignment wgpu asks for.
+    let (w, h) = (64u32, 48u32);
+    let data = test_picture(w, h);
+    let format = wgpu::TextureFormat::Rgba8Unorm;
+    // Nearest sampling at native size reads exactly the texel the CPU reference reads.
+    let pipeline = YuvPipeline::new(&device, format, wgpu::FilterMode::Nearest).expect("pipeline");
+    let planes = YuvPlanes::new(&device, &pipeline, w, h);
+    let target = device.create_texture(&wgpu::TextureDescriptor {
+        label: Some("target"),
+        size: wgpu::Extent3d {
+            width: w,
+            height: h,
+            depth_or_array_layers: 1,
+        },
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format,
+        usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
+        view_formats: &[],
+    });
+    let view = target.create_view(&wgpu::TextureViewDescriptor::default());
+    let readback = device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("readback"),
+        size: u64::from(w * h * 4),
+        usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
+        mapped_at_creation: false,
+    });
+    for matrix in [YuvMatrix::Bt601, YuvMatrix::Bt709] {
+        assert!(planes.upload(&queue, &data, matrix));
+        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
+        {
+            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                label: Some("yuv"),
+                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                    view: &view,
+                    depth_slice: None,
+                    resolve_target: None,
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(wgpu::Color::RED),
+                        store: wgpu::StoreOp::Store,
+                    },
+                })],
+                depth_stencil_attachment: None,
+                timestamp_writes: None,
+                occlusion_query_set: None,
+                multiview_mask: None,
+            });
+            planes.draw(&pipeline, &mut pass);
+        }
+        encoder.copy_texture_to_buffer(
+            target.as_image_copy(),
+            wgpu::TexelCopyBufferInfo {
+                buffer: &readback,
+                layout: wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(w * 4),
+                    rows_per_image: Some(h),
+                },
+            },
+            wgpu::Extent3d {
+                width: w,
+                height: h,
+                depth_or_array_layers: 1,
+            },
+        );
+        queue.submit([encoder.finish()]);
+        let slice = readback.slice(..);
+        let (tx, rx) = std::sync::mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .expect("poll");
+        rx.recv().expect("mapped").expect("map ok");
+        let gpu = slice.get_mapped_range().expect("mapped range").to_vec();
+        readback.unmap();
+
+        let cpu = yuv420p_to_rgba(&data, w, h, matrix).expect("reference");
+        let (cw, luma, chroma) = ((w / 2) as usize, (w * h) as usize, (w * h / 4) as usize);
+        let mut max_error = 0u8;
+        for y in 0..h as usize {
+            for x in 0..w as usize {
+                let c = (y / 2) * cw + x / 2;
+                let exact = yuv_to_rgb(
+                    data[y * w as usize + x],
+                    data[luma + c],
+                    data[luma + chroma + c],
+                    matrix,
+                );
+                let i = (y * w as usize + x) * 4;
+                for ch in 0..3 {
+                    max_error = max_error
+                        .max(gpu[i + ch].abs_diff(exact[ch]))
+                        .max(gpu[i + ch].abs_diff(cpu[i + ch]));
+                }
+                assert_eq!(gpu[i + 3], 255);
+            }
+        }
+        eprintln!("{matrix:?}: max abs error GPU vs CPU reference {max_error}/255");
+        assert!(
+            max_error <= 2,
+            "{matrix:?}: GPU differs from the CPU reference by {max_error}/255"
+        );
+    }
+}
+
+/// Reads the frame index of an `indexed_clip` frame from the Y plane of a 4:2:0 frame.
+fn index_of_yuv(data: &[u8], width: usize, height: usize) -> u32 {
+    let row = height / 2;
+    let at = |x: usize| data[row * width + x] as f32;
+    let low = ((at(width / 4) - 20.0) / 13.0).round().max(0.0) as u32;
+    let high = ((at(3 * width / 4) - 20.0) / 13.0).round().max(0.0) as u32;
+    high * 16 + low
+}
+
+#[test]
+fn frame_server_serves_the_frame_under_the_time_and_caches() {
+    let dir = common::temp_dir();
+    // 25 fps, keyframe every 50 frames: seeks decode forward inside a GOP.
+    let clip = common::indexed_clip(
+        dir.path(),
+        "indexed.mp4",
+        25,
+        150,
+        &["-c:v", "libx264", "-qp", "0", "-g", "50", "-bf", "2"],
+    );
+    let mut server = FrameServer::new(FrameServerOptions {
+        box_size: (160, 96),
+        ..Default::default()
+    });
+    let frame_ticks = TICKS_PER_SECOND / 25;
+    let index_at = |server: &mut FrameServer, frame: i64, offset: i64| {
+        let served = server
+            .frame_at(&clip, frame * frame_ticks + offset)
+            .expect("decode")
+            .expect("a frame");
+        assert_eq!(served.frame.layout, PixelLayout::Yuv420p);
+        assert_eq!(served.matrix, YuvMatrix::Bt601, "160x96 is SD");
+        (
+            index_of_yuv(&served.frame.data, 160, 96),
+            served.cached,
+            served.frame.time,
+        )
+    };
+    // Random order (seeks), small steps forward (decode forward), and revisits (cache).
+    for &(frame, offset) in &[
+        (70, 0),
+        (71, frame_ticks / 2),
+        (75, 1),
+        (10, 0),
+        (0, 0),
+        (149, 0),
+        (99, frame_ticks * 9 / 10),
+        (100, 0),
+        (49, 0),
+    ] {
+        let (index, _, time) = index_at(&mut server, frame, offset);
+        assert_eq!(index as i64, frame, "frame at {frame} (+{offset} ticks)");
+        assert!(time <= frame * frame_ticks + offset);
+    }
+    let before = server.stats();
+    for &frame in &[70, 71, 75, 10, 99, 100] {
+        let (index, cached, _) = index_at(&mut server, frame, 0);
+        assert_eq!(index as i64, frame);
+        assert!(cached, "frame {frame} comes from the cache on a revisit");
+    }
+    assert_eq!(server.stats().hits, before.hits + 6);
+
+    // Look-ahead: frames after the last request are decoded while idle, then served cached.
+    let _ = index_at(&mut server, 20, 0);
+    for _ in 0..5 {
+        assert!(server.prefetch(&clip).expect("prefetch"));
+    }
+    for frame in 21..=25 {
+        let (index, cached, _) = index_at(&mut server, frame, 0);
+        assert_eq!(index as i64, frame);
+        assert!(cached, "frame {frame} was decoded ahead");
+    }
+
+    // The per-clip limit holds.
+    for frame in 30..140 {
+        let _ = index_at(&mut server, frame, 0);
+    }
+    let stats = server.stats();
+    assert!(
+        stats.cached_bytes <= 32 * 160 * 96 * 3 / 2,
+        "{} bytes cached",
+        stats.cached_bytes
+    );
+
+    // Same frames as a fresh decoder's exact seek.
+    let mut decoder = VideoDecoder::open(
+        &clip,
+        VideoDecodeOptions {
+            width: 160,
+            height: 96,
+            layout: PixelLayout::Yuv420p,
+            ..Default::default()
+        },
+    )
+    .expect("open");
+    for frame in [3i64, 64, 120] {
+        let reference = decoder
+            .seek_exact(frame * frame_ticks)
+            .expect("seek")
+            .expect("frame");
+        let served = server
+            .frame_at(&clip, frame * frame_ticks)
+            .expect("decode")
+            .expect("frame");
+        assert_eq!(served.frame.time, reference.time);
+        assert_eq!(served.frame.data, reference.data);
+    }
+}
