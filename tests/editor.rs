@@ -174,8 +174,7 @@ fn editor_end_to_end() {
 
     // Undo brings the threshold (and the scenes) back.
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
-    harness.step();
-    harness.step();
+    step_until(&mut harness, "the replan", |app| !app.is_busy());
     let scenes_undone: usize = harness
         .state()
         .clips
@@ -193,10 +192,10 @@ fn editor_end_to_end() {
     };
     harness.step();
     harness.get_by_label("Lock segment").click();
-    harness.step();
+    step_until(&mut harness, "the replan", |app| !app.is_busy());
     harness.get_by_label("Re-roll").click();
     harness.step();
-    harness.step();
+    step_until(&mut harness, "the re-rolled plan", |app| !app.is_busy());
     let rerolled = harness.state().timeline.clone().expect("plan");
     let kept = rerolled
         .segments

@@ -279,10 +279,12 @@ fn frame_server_serves_the_frame_under_the_time_and_caches() {
         150,
         &["-c:v", "libx264", "-qp", "0", "-g", "50", "-bf", "2"],
     );
-    let mut server = FrameServer::new(FrameServerOptions {
+    let options = FrameServerOptions {
         box_size: (160, 96),
+        frames_per_clip: 32,
         ..Default::default()
-    });
+    };
+    let mut server = FrameServer::new(options.clone());
     let frame_ticks = TICKS_PER_SECOND / 25;
     let index_at = |server: &mut FrameServer, frame: i64, offset: i64| {
         let served = server
@@ -313,8 +315,11 @@ fn frame_server_serves_the_frame_under_the_time_and_caches() {
         assert_eq!(index as i64, frame, "frame at {frame} (+{offset} ticks)");
         assert!(time <= frame * frame_ticks + offset);
     }
+    for &frame in &[70, 71, 75, 99, 100] {
+        let _ = index_at(&mut server, frame, 0);
+    }
     let before = server.stats();
-    for &frame in &[70, 71, 75, 10, 99, 100] {
+    for &frame in &[70, 71, 75, 99, 100, 75] {
         let (index, cached, _) = index_at(&mut server, frame, 0);
         assert_eq!(index as i64, frame);
         assert!(cached, "frame {frame} comes from the cache on a revisit");
@@ -342,6 +347,25 @@ fn frame_server_serves_the_frame_under_the_time_and_caches() {
         "{} bytes cached",
         stats.cached_bytes
     );
+
+    // A seek keeps the frames just before the target: scrubbing back from it is cached.
+    let mut server = FrameServer::new(options.clone());
+    let (index, cached, _) = index_at(&mut server, 120, 0);
+    assert_eq!((index, cached), (120, false));
+    for frame in (106..120).rev() {
+        let (index, cached, _) = index_at(&mut server, frame, 0);
+        eprintln!("DEBUG {frame} {cached} {:?}", server.stats());
+        assert_eq!(index as i64, frame);
+        assert!(cached, "frame {frame} was kept by the seek to 120");
+    }
+
+    // Every frame, in a scrambled order, from a fresh server.
+    let mut server = FrameServer::new(options);
+    for i in 0..150i64 {
+        let frame = (i * 67) % 150;
+        let (index, _, _) = index_at(&mut server, frame, frame_ticks / 3);
+        assert_eq!(index as i64, frame, "scrambled request {i}");
+    }
 
     // Same frames as a fresh decoder's exact seek.
     let mut decoder = VideoDecoder::open(

@@ -15,6 +15,10 @@ use super::yuv::YuvMatrix;
 /// Requests at most this far ahead of the decoder's position decode forward instead of seeking.
 const DECODE_FORWARD_LIMIT: Ticks = TICKS_PER_SECOND;
 
+/// How far past the target a frame may start and still count as "at" it (as the decoder's
+/// own exact seek: absorbs rounding between time bases).
+const SEEK_TOLERANCE: Ticks = TICKS_PER_SECOND / 10_000;
+
 /// Limits of a [`FrameServer`].
 #[derive(Debug, Clone)]
 pub struct FrameServerOptions {
@@ -35,8 +39,8 @@ impl Default for FrameServerOptions {
         Self {
             box_size: (960, 540),
             open_decoders: 6,
-            frames_per_clip: 32,
-            // 32 frames of 960×540 4:2:0 for about six clips.
+            frames_per_clip: 64,
+            // 64 frames (2.5 s at 25 fps) of 960×540 4:2:0 for three clips.
             cache_bytes: 160 * 1024 * 1024,
             threads: 2,
         }
@@ -172,11 +176,23 @@ impl FrameServer {
             best
         } else {
             self.stats.seeks += 1;
-            let found = clip.decoder.seek_exact(time)?.map(Arc::new);
+            let window = clip.nominal * (self.options.frames_per_clip / 2) as Ticks;
             clip.ended = false;
-            clip.frontier = found.clone();
-            decoded.extend(found.clone());
-            found
+            match seek_keeping_window(clip, time, window)? {
+                Some((found, run)) => {
+                    decoded = run;
+                    clip.frontier = decoded.last().cloned();
+                    found
+                }
+                None => {
+                    // An unusual stream layout: the decoder's careful seek handles it.
+                    let found = clip.decoder.seek_exact(time)?.map(Arc::new);
+                    clip.ended = false;
+                    clip.frontier = found.clone();
+                    decoded.extend(found.clone());
+                    found
+                }
+            }
         };
         let nominal = clip.nominal;
         // In a forward run each frame ends where the next begins, the first one where the
@@ -316,5 +332,57 @@ impl FrameServer {
             };
             self.cached_bytes = self.cached_bytes.saturating_sub(old.frame.data.len());
         }
+    }
+}
+
+/// A seek that also keeps the frames of the `window` before `time`: seeks to the keyframe
+/// before, skips (decodes without converting) up to the window, converts from there and
+/// stops at the first frame after `time`. Scrubbing backwards after a seek then finds those
+/// frames in the cache. Returns the frame at `time` and every converted frame in order, or
+/// `None` when the stream does not look simple enough (the keyframe lands after the target,
+/// a skipped frame turns out to be the answer, or a gap hints at reordered frames); the
+/// caller then uses `VideoDecoder::seek_exact`, which handles those cases.
+#[allow(clippy::type_complexity)]
+fn seek_keeping_window(
+    clip: &mut OpenClip,
+    time: Ticks,
+    window: Ticks,
+) -> Result<Option<(Option<Arc<VideoFrame>>, Vec<Arc<VideoFrame>>)>, MediaError> {
+    let nominal = clip.nominal;
+    let suspicious_gap = nominal + nominal / 2;
+    clip.decoder.seek_to_keyframe_before(time)?;
+    let mut run: Vec<Arc<VideoFrame>> = Vec::new();
+    let mut best: Option<Arc<VideoFrame>> = None;
+    let mut last: Option<Ticks> = None;
+    loop {
+        let convert = last.is_none_or(|t| t + nominal >= time - window);
+        if !convert {
+            match clip.decoder.skip_frame()? {
+                Some(t) if t > time + SEEK_TOLERANCE => return Ok(None),
+                Some(t) => {
+                    if last.is_some_and(|l| t - l >= suspicious_gap) {
+                        return Ok(None);
+                    }
+                    last = Some(t);
+                }
+                None => return Ok(None),
+            }
+            continue;
+        }
+        let Some(frame) = clip.decoder.next_frame()? else {
+            clip.ended = true;
+            return Ok(best.map(|b| (Some(b), run)));
+        };
+        let frame = Arc::new(frame);
+        if last.is_some_and(|l| frame.time - l >= suspicious_gap) {
+            return Ok(None);
+        }
+        last = Some(frame.time);
+        run.push(frame.clone());
+        if frame.time > time + SEEK_TOLERANCE {
+            // The first frame after the target: the answer is the one before it.
+            return Ok(best.map(|b| (Some(b), run)));
+        }
+        best = Some(frame);
     }
 }

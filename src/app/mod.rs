@@ -6,6 +6,7 @@ mod export;
 pub mod frame_server;
 mod lanes;
 mod panels;
+mod planner;
 mod playback;
 mod preview;
 pub mod preview_gpu;
@@ -54,7 +55,8 @@ pub struct BeatcutApp {
     pub timeline: Option<Timeline>,
     /// Why there is no plan, when there is none.
     pub plan_status: String,
-    plan_index: Option<PlanIndex>,
+    plan_index: Option<Arc<PlanIndex>>,
+    planner: planner::Planner,
     needs_replan: bool,
     needs_reindex: bool,
     /// Selected timeline segment.
@@ -110,6 +112,7 @@ impl BeatcutApp {
                 "Drop video clips and a song here, or use File > Add media… and File > Set music…"
                     .into(),
             plan_index: None,
+            planner: planner::Planner::new(waker.clone()),
             needs_replan: false,
             needs_reindex: false,
             selected: None,
@@ -315,12 +318,9 @@ impl BeatcutApp {
         self.needs_replan = true;
     }
 
-    /// True when background analysis is still running.
+    /// True when background analysis or planning is still running.
     pub fn is_busy(&self) -> bool {
-        self.worker
-            .running
-            .load(std::sync::atomic::Ordering::Relaxed)
-            > 0
+        self.worker.is_busy() || self.plan_pending()
     }
 
     /// Re-applies the detection thresholds to the analyses already in memory (no decode).
@@ -506,7 +506,7 @@ impl BeatcutApp {
             })
             .collect();
         if self.needs_reindex || self.plan_index.is_none() {
-            self.plan_index = Some(PlanIndex::new(&inputs));
+            self.plan_index = Some(Arc::new(PlanIndex::new(&inputs)));
             self.needs_reindex = false;
         }
         let style = match Style::resolve(&self.project.plan.style) {
@@ -516,16 +516,25 @@ impl BeatcutApp {
                 return;
             }
         };
-        let Some(index) = self.plan_index.as_ref() else {
+        let Some(index) = self.plan_index.clone() else {
             return;
         };
-        match crate::plan::plan_with_index(
+        self.planner.submit(planner::PlanRequest {
+            generation: 0,
             index,
-            &music,
-            &style,
-            &self.project.plan,
-            &self.project.constraints,
-        ) {
+            music,
+            style,
+            settings: self.project.plan.clone(),
+            constraints: self.project.constraints.clone(),
+        });
+    }
+
+    /// Takes a plan that landed from the planning thread.
+    fn receive_plan(&mut self) {
+        let Some(outcome) = self.planner.poll() else {
+            return;
+        };
+        match outcome.result {
             Ok(timeline) => {
                 let analysing = self
                     .clips
@@ -551,10 +560,15 @@ impl BeatcutApp {
                 self.candidates.clear();
             }
             Err(e) => {
-                self.plan_status = e.to_string();
+                self.plan_status = e;
                 self.timeline = None;
             }
         }
+    }
+
+    /// True while a plan is being computed or is due.
+    pub fn plan_pending(&self) -> bool {
+        self.needs_replan || self.planner.is_pending()
     }
 
     fn autosave(&mut self) {
@@ -578,6 +592,7 @@ impl BeatcutApp {
         if self.needs_replan {
             self.replan();
         }
+        self.receive_plan();
         self.advance_playback(ui.ctx());
         self.handle_shortcuts(ui.ctx());
         panels::menu_bar_ui(self, ui);

@@ -77,6 +77,11 @@ impl Worker {
         }
     }
 
+    /// True while jobs run or their results wait to be drained.
+    pub fn is_busy(&self) -> bool {
+        self.running.load(std::sync::atomic::Ordering::SeqCst) > 0 || !self.rx.is_empty()
+    }
+
     /// Events that arrived since the last call.
     pub fn drain(&self) -> Vec<WorkerEvent> {
         self.rx.try_iter().collect()

@@ -29,6 +29,9 @@ pub(crate) fn scan_fast(
         if cancel.is_cancelled() {
             return Err(ClipError::Cancelled);
         }
+        if std::env::var("BC_DEBUG").is_ok() {
+            eprintln!("keyscan frame t={} key={}", frame.time, frame.key);
+        }
         // Leading pictures of an open GOP can come out before the first keyframe's time.
         if keys.last().is_some_and(|k| frame.time <= k.time) {
             continue;
@@ -51,6 +54,12 @@ pub(crate) fn scan_fast(
                 .is_none_or(|next| next.coarse_diff(k) >= params.refine_threshold)
         })
         .collect();
+    if std::env::var("BC_DEBUG").is_ok() {
+        for (j, k) in keys.iter().enumerate() {
+            let d = keys.get(j + 1).map(|n| (n.coarse_diff(k), n.diff(k)));
+            eprintln!("key {} t={} next {:?}", j, k.time, d);
+        }
+    }
     decoder.set_keyframes_only(false);
     let mut scorer = Scorer::default();
     // True when the decoder's next frame is the one right after the last pushed keyframe.
