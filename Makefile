@@ -56,9 +56,9 @@ package: deps
 		mkdir -p target/package/icons/hicolor/$${n}x$${n}/apps && \
 		rsvg-convert -w $$n -h $$n -o target/package/icons/hicolor/$${n}x$${n}/apps/beatcut.png assets/beatcut.svg || exit 1; \
 	done; echo "icons: 16..512 px rendered from assets/beatcut.svg"
-	./target/release/beatcut man target/package && gzip -9nf target/package/beatcut.1
+	./target/release/beatcut man target/package/man && gzip -9nf target/package/man/*.1
 	./target/release/beatcut completions bash > target/package/completions/beatcut.bash
 	./target/release/beatcut completions zsh > target/package/completions/_beatcut
 	./target/release/beatcut completions fish > target/package/completions/beatcut.fish
 	$(CARGO) deb --no-build --strip
-	@dpkg-deb -f target/debian/beatcut_*.deb Package Version Depends Recommends
+	@dpkg-deb -f "$$(ls -t target/debian/beatcut_*.deb | head -n 1)" Package Version Depends Recommends

@@ -254,10 +254,18 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Man { dir }) => {
             use clap::CommandFactory;
             std::fs::create_dir_all(&dir)?;
-            let man = clap_mangen::Man::new(Cli::command());
+            let command = Cli::command();
             let mut buffer = Vec::new();
-            man.render(&mut buffer)?;
+            clap_mangen::Man::new(command.clone()).render(&mut buffer)?;
             beatcut::project::write_atomically(&dir.join("beatcut.1"), &buffer)?;
+            // One page per subcommand, as the main page refers to them.
+            for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+                let name = format!("beatcut-{}", sub.get_name());
+                let page = sub.clone().name(&*name.clone().leak());
+                let mut buffer = Vec::new();
+                clap_mangen::Man::new(page).render(&mut buffer)?;
+                beatcut::project::write_atomically(&dir.join(format!("{name}.1")), &buffer)?;
+            }
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Completions { shell }) => {

@@ -692,3 +692,119 @@ fn timing_report() {
         t.elapsed().as_secs_f64() * 1e3 / 20.0
     );
 }
+
+// TEMP-GOLDEN-BEGIN
+fn bench_library(clips: usize, scenes: usize) -> Vec<ClipAnalysis> {
+    let mut rng = Lcg(7);
+    (0..clips)
+        .map(|_| {
+            let mut t: Ticks = 0;
+            let scenes = (0..scenes)
+                .map(|_| {
+                    let len = ticks_from_secs(0.5 + 11.5 * f64::from(rng.next()));
+                    let s = Scene {
+                        start: t,
+                        end: t + len,
+                        features: SceneFeatures {
+                            brightness: rng.next(),
+                            contrast: rng.next(),
+                            sharpness: rng.next(),
+                            motion: rng.next() * 0.3,
+                            vector: (0..16).map(|_| rng.next()).collect(),
+                            ..SceneFeatures::default()
+                        },
+                    };
+                    t += len;
+                    s
+                })
+                .collect();
+            ClipAnalysis {
+                duration: t,
+                fps: 30.0,
+                scenes,
+                ..ClipAnalysis::default()
+            }
+        })
+        .collect()
+}
+
+#[test]
+#[ignore]
+fn temp_golden() {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let music = song(120.0, 180.0, 0.0);
+    let libs: Vec<(&str, Vec<ClipAnalysis>)> = vec![
+        ("b1k", bench_library(50, 20)),
+        ("b100k", bench_library(500, 200)),
+        ("t", library(10, 15)),
+        ("small", library(3, 4)),
+        ("one", vec![clip(1, 1)]),
+    ];
+    for (name, clips) in &libs {
+        let input = inputs(clips);
+        let index = PlanIndex::new(&input);
+        for style_name in Style::builtin_names() {
+            let seeds: &[u64] = if *name == "b100k" {
+                &[1, 2]
+            } else {
+                &[1, 2, 3, 4]
+            };
+            for &seed in seeds {
+                let s = settings(style_name, seed);
+                let style = Style::builtin(style_name).unwrap();
+                let a =
+                    plan_with_index(&index, &music, &style, &s, &Constraints::default()).unwrap();
+                writeln!(out, "{name} {style_name} {seed} {}", a.to_json()).unwrap();
+                if seed == 1 && a.segments.len() > 12 {
+                    let mut locked: Vec<Segment> = [0usize, 4, 9]
+                        .iter()
+                        .map(|&i| a.segments[i].clone())
+                        .collect();
+                    for l in &mut locked {
+                        l.locked = true;
+                    }
+                    let excluded: Vec<(usize, Ticks, Ticks)> = a
+                        .segments
+                        .iter()
+                        .skip(1)
+                        .step_by(5)
+                        .map(|s| (s.clip, s.src_in, s.src_out))
+                        .collect();
+                    let from = a.segments[7].start;
+                    let cons = Constraints {
+                        locked,
+                        excluded,
+                        cut_moves: vec![CutMove {
+                            from,
+                            to: from + TICKS_PER_SECOND / 2,
+                        }],
+                    };
+                    let b =
+                        plan_with_index(&index, &music, &style, &settings(style_name, 9), &cons)
+                            .unwrap();
+                    writeln!(out, "{name} {style_name} cons {}", b.to_json()).unwrap();
+                    if *name != "b100k" {
+                        for k in [3usize, 10] {
+                            let alts = candidates_for(&music, &input, &s, &a, k, 5);
+                            for c in alts {
+                                writeln!(out, "{name} {style_name} alt{k} {c:?}").unwrap();
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let path = "/tmp/beatcut_plan_golden.txt";
+    if std::env::var("GOLDEN_WRITE").is_ok() {
+        std::fs::write(path, &out).unwrap();
+    } else {
+        let want = std::fs::read_to_string(path).unwrap();
+        for (i, (a, b)) in want.lines().zip(out.lines()).enumerate() {
+            assert_eq!(a, b, "line {i}");
+        }
+        assert_eq!(want.lines().count(), out.lines().count());
+    }
+}
+// TEMP-GOLDEN-END

@@ -24,6 +24,7 @@ pub struct ExportPanel {
     preset: Preset,
     aspect: Aspect,
     fps: i32,
+    fps_request: Option<i32>,
     interchange: bool,
     running: Option<(CancelToken, Receiver<ExportEvent>)>,
     progress: Option<RenderProgress>,
@@ -45,6 +46,7 @@ impl ExportPanel {
             preset: Preset::Final,
             aspect: Aspect::Landscape,
             fps: 30,
+            fps_request: None,
             interchange: true,
             running: None,
             progress: None,
@@ -52,6 +54,22 @@ impl ExportPanel {
             project_output: None,
             waker,
         }
+    }
+
+    /// The preset and aspect chosen in the dialog (remembered in the project).
+    pub fn choice(&self) -> (Preset, Aspect) {
+        (self.preset, self.aspect)
+    }
+
+    /// Takes the preset and aspect from a loaded project.
+    pub fn adopt(&mut self, preset: Preset, aspect: Aspect) {
+        self.preset = preset;
+        self.aspect = aspect;
+    }
+
+    /// A frame rate the user picked in the dialog (the app replans on it).
+    pub fn take_fps_request(&mut self) -> Option<i32> {
+        self.fps_request.take()
     }
 
     /// True while an export is running.
@@ -93,20 +111,12 @@ impl ExportPanel {
     /// Starts rendering on the export thread.
     pub fn start(&mut self, project: &Project, timeline: &Timeline, music: &MusicEntry) {
         let output = PathBuf::from(self.output.trim());
-        let settings = crate::render::RenderSettings::new(
-            self.preset,
-            self.aspect,
-            crate::time::FrameRate::whole(self.fps),
-        );
+        // The timeline is planned on the project's frame grid; export on the same grid so
+        // every cut stays on its frame.
+        let settings = crate::render::RenderSettings::new(self.preset, self.aspect, timeline.fps);
         let job = crate::montage::render_job(timeline, &project.clips, &music.path);
-        let interchange = self.interchange.then(|| {
-            crate::montage::interchange_timeline(
-                timeline,
-                &project.clips,
-                Some(&music.path),
-                &settings,
-            )
-        });
+        let write_interchange = self.interchange;
+        let interchange_input = (timeline.clone(), project.clips.clone(), music.path.clone());
         let cancel = CancelToken::new();
         let (tx, rx): (Sender<ExportEvent>, Receiver<ExportEvent>) = bounded(64);
         let waker = self.waker.clone();
@@ -123,7 +133,14 @@ impl ExportPanel {
                         .map(|r| r.path.display().to_string())
                         .map_err(|e| e.to_string());
                 let result = result.and_then(|path| {
-                    if let Some(timeline) = interchange {
+                    if write_interchange {
+                        let (timeline, clips, music) = &interchange_input;
+                        let timeline = crate::montage::interchange_timeline(
+                            timeline,
+                            clips,
+                            Some(music),
+                            &settings,
+                        );
                         for ext in ["edl", "fcpxml", "otio"] {
                             let side = output.with_extension(ext);
                             crate::render::interchange::write_timeline_file(&timeline, &side)
@@ -195,13 +212,20 @@ impl ExportPanel {
                             });
                         ui.end_row();
                         ui.label("Frame rate");
+                        // The frame rate is the plan's frame grid: changing it replans so
+                        // cuts land on the new grid's frames.
+                        self.fps = project.plan.fps.as_f64().round() as i32;
+                        let before = self.fps;
                         egui::ComboBox::from_id_salt("fps")
-                            .selected_text(self.fps.to_string())
+                            .selected_text(project.plan.fps.to_string())
                             .show_ui(ui, |ui| {
-                                for f in [24, 25, 30, 60] {
+                                for f in [24, 25, 30, 50, 60] {
                                     ui.selectable_value(&mut self.fps, f, f.to_string());
                                 }
                             });
+                        if self.fps != before {
+                            self.fps_request = Some(self.fps);
+                        }
                         ui.end_row();
                         ui.label("Output");
                         ui.horizontal(|ui| {

@@ -363,6 +363,9 @@ fn seek_keeping_window(
                     if last.is_some_and(|l| t - l >= suspicious_gap) {
                         return Ok(None);
                     }
+                    // The run must be contiguous (each frame ends where the next starts).
+                    run.clear();
+                    best = None;
                     last = Some(t);
                 }
                 None => return Ok(None),

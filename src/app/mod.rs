@@ -609,6 +609,21 @@ impl BeatcutApp {
             self.music.as_ref(),
             &self.dialog_tx,
         );
+        let (preset, aspect) = self.export.choice();
+        if self.export.open
+            && (preset, aspect) != (self.project.export.preset, self.project.export.aspect)
+        {
+            self.change_project(|p| {
+                p.export.preset = preset;
+                p.export.aspect = aspect;
+            });
+        } else if !self.export.open {
+            self.export
+                .adopt(self.project.export.preset, self.project.export.aspect);
+        }
+        if let Some(fps) = self.export.take_fps_request() {
+            self.change_project(|p| p.plan.fps = crate::time::FrameRate::whole(fps));
+        }
         panels::help_window_ui(self, ui.ctx());
         panels::performance_window_ui(self, ui.ctx());
         panels::recovery_window_ui(self, ui.ctx());

@@ -204,6 +204,12 @@ impl BeatcutApp {
     }
 }
 
+impl Default for Playback {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,11 +223,5 @@ mod tests {
         assert!(snippet.last().copied().unwrap_or(1.0) < 0.01);
         assert_eq!(snippet.get(snippet.len() / 2).copied(), Some(1.0));
         assert!(scrub_snippet(&samples, 44_100, 1_000_000).is_empty());
-    }
-}
-
-impl Default for Playback {
-    fn default() -> Self {
-        Self::new()
     }
 }

@@ -1,0 +1,361 @@
+#!/usr/bin/env python3
+"""Turns the JSON lines of benches/stages.rs and benches/baselines.py into bench/report.md and
+bench/report.json: one row per stage with the peer tool's figure, Beatcut's, the ratio and
+the target from DESIGN.md. Standard library only (runs with the system python3)."""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+
+# (category, what, baseline label, baseline stage, Beatcut stage, kind, target)
+# kinds: "speedup"    baseline time / Beatcut time ("x faster");
+#        "time_ratio" Beatcut time / baseline time ("x the time");
+#        "fps"        frames per second of each (frames from the stage's extra), Beatcut / baseline;
+#        "abs"        Beatcut alone against an absolute bound.
+# targets: (">=" | "<=" | "<", value, "x" | "ms")
+ROWS = [
+    ("audio analysis", "energy profile, 3 min mono 22.05 kHz, 2048/512 windows",
+     "NumPy loop (the Python plan's)", "py_energy", "energy", "speedup", (">=", 30, "x")),
+    ("audio analysis", "music analysis of a 3-min MP3, decode included, against decoding alone",
+     "Beatcut decode only (22.05 kHz mono)", "music_decode", "music_analysis", "time_ratio", ("<=", 1.15, "x")),
+    ("audio analysis", "music analysis of a 3-min MP3, decode included",
+     "librosa (load + onset_strength + beat_track + rms)", "librosa", "music_analysis", "speedup", (">=", 2, "x")),
+    ("audio analysis", "decode of the 3-min MP3",
+     "ffmpeg CLI, -threads 1, to null", "ffmpeg_decode_mp3", "music_decode", "speedup", None),
+    ("audio analysis", "first waveform snapshot while the MP3 decodes",
+     None, None, "music_analysis.first_waveform_ms", "abs", None),
+    ("file I/O", "write + read a 10 MB file",
+     "Python open/write/read", "py_fileio", "fileio", "speedup", None),
+    ("file I/O", "create a 1 s 1280x720 test video (libx264 veryfast, CRF 23)",
+     "ffmpeg CLI, lavfi testsrc", "ffmpeg_testvideo", "mp4writer", "speedup", None),
+    ("caching", "write 1,000 scenes (one entry, to disk)",
+     "Python json.dump to a file", "json_write", "cache_write", "speedup", ("<", 1, "ms")),
+    ("caching", "read 1,000 scenes (one entry, from disk)",
+     "Python json.load from a file", "json_read", "cache_read", "speedup", ("<", 1, "ms")),
+    ("selection", "select for a 3-min song from 1,000 scenes",
+     "NumPy scoring loop per slot", "py_select_1k_numpy", "select_1k", "speedup", ("<", 0.2, "ms")),
+    ("selection", "select for a 3-min song from 1,000 scenes",
+     "plain Python scoring loop", "py_select_1k_python", "select_1k", "speedup", ("<", 0.2, "ms")),
+    ("selection", "select for a 3-min song from 100,000 scenes",
+     "NumPy scoring loop per slot", "py_select_100k_numpy", "select_100k", "speedup", ("<", 5, "ms")),
+    ("selection", "replan 200 clips (index + pacing + selection)",
+     None, None, "replan_200", "abs", ("<", 16, "ms")),
+    ("scene detection", "10 s 1080p H.264, accurate mode, against decoding alone",
+     "ffmpeg CLI decode to null", "ffmpeg_decode_clip", "scenes_accurate", "fps", (">=", 0.9, "x")),
+    ("scene detection", "10 s 1080p H.264, fast mode",
+     "PySceneDetect adaptive", "pyscenedetect", "scenes_fast", "fps", (">=", 10, "x")),
+    ("scene detection", "10 s 1080p H.264, accurate mode",
+     "PySceneDetect adaptive", "pyscenedetect", "scenes_accurate", "fps", None),
+    ("scene detection", "10 s 1080p H.264, accurate mode",
+     "ffmpeg CLI scene filter", "ffmpeg_scene_filter", "scenes_accurate", "fps", None),
+    ("rendering", "montage export at the final preset (1080p30, x264 veryfast CRF 20, AAC)",
+     "ffmpeg CLI, same cuts (filter_complex)", "ffmpeg_render", "render", "fps", (">=", 0.9, "x")),
+    ("rendering", "cancel a running export: until render() returns",
+     None, None, "render_cancel", "abs", ("<", 500, "ms")),
+    ("end to end", "cold cache: first waveform snapshot", None, None, "e2e_cold.first_waveform_ms", "abs", None),
+    ("end to end", "cold cache: playable plan (all analyses + plan)", None, None, "e2e_cold.plan_ms", "abs", ("<", 10000, "ms")),
+    ("end to end", "cold cache: finished 1080p export", None, None, "e2e_cold.export_ms", "abs", None),
+    ("end to end", "warm cache: first waveform snapshot", None, None, "e2e_warm.first_waveform_ms", "abs", None),
+    ("end to end", "warm cache: playable plan", None, None, "e2e_warm.plan_ms", "abs", None),
+    ("end to end", "warm cache: finished 1080p export", None, None, "e2e_warm.export_ms", "abs", None),
+]
+
+PEAK_ROWS = [("end to end", "cold cache: peak memory (VmHWM)", "e2e_cold"),
+             ("end to end", "warm cache: peak memory (VmHWM)", "e2e_warm")]
+
+
+def load(path):
+    """Stage name -> list of records (a stage may run several times, e.g. e2e runs)."""
+    out = {}
+    if not path or not os.path.exists(path):
+        return out
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line.startswith("{"):
+                continue
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            out.setdefault(rec.get("stage", "?"), []).append(rec)
+    return out
+
+
+def series(stages, ref):
+    """Runs in ms of a stage, or of an extra field ("stage.field") across the stage's records.
+    Returns (runs, extra of the last record, error)."""
+    if ref is None:
+        return None, {}, None
+    name, _, field = ref.partition(".")
+    recs = stages.get(name)
+    if not recs:
+        return None, {}, "not run"
+    good = [r for r in recs if "error" not in r]
+    if not good:
+        return None, {}, recs[-1]["error"]
+    extra = good[-1].get("extra", {})
+    if field:
+        runs = []
+        for r in good:
+            v = r.get("extra", {}).get(field)
+            if isinstance(v, list):
+                runs += [x for x in v if isinstance(x, (int, float))]
+            elif isinstance(v, (int, float)):
+                runs.append(v)
+        return (runs or None), extra, (None if runs else f"no {field} recorded")
+    runs = []
+    for r in good:
+        runs += r.get("runs_ms", [])
+    return (runs or None), extra, (None if runs else "no runs")
+
+
+def fmt_ms(v):
+    if v is None:
+        return "—"
+    if v >= 1000:
+        return f"{v / 1000:.2f} s"
+    if v >= 10:
+        return f"{v:.0f} ms"
+    if v >= 1:
+        return f"{v:.2f} ms"
+    return f"{v:.3f} ms"
+
+
+def fmt_spread(runs, fn):
+    if not runs:
+        return ""
+    lo, hi = min(runs), max(runs)
+    return f"{fn(lo)}–{fn(hi)}"
+
+
+def fps_of(frames, ms):
+    return frames / (ms / 1000.0) if ms and frames else None
+
+
+def stats(runs):
+    if not runs:
+        return None
+    return {"median": statistics.median(runs), "min": min(runs), "max": max(runs), "n": len(runs), "runs": runs}
+
+
+def check(target, value):
+    if target is None or value is None:
+        return "—"
+    op, bound, _ = target
+    ok = {">=": value >= bound, "<=": value <= bound, "<": value < bound}[op]
+    return "met" if ok else "**missed**"
+
+
+def fmt_target(target):
+    if target is None:
+        return "—"
+    op, bound, unit = target
+    op = {">=": "≥", "<=": "≤", "<": "<"}[op]
+    return f"{op} {bound}×" if unit == "x" else f"{op} {fmt_ms(bound)}"
+
+
+def build_rows(rust, base):
+    rows = []
+    for cat, what, base_label, base_stage, bc_stage, kind, target in ROWS:
+        b_runs, b_extra, b_err = series(base, base_stage)
+        c_runs, c_extra, c_err = series(rust, bc_stage)
+        row = {"category": cat, "what": what, "baseline": base_label, "baseline_stage": base_stage,
+               "beatcut_stage": bc_stage, "kind": kind, "target": fmt_target(target),
+               "baseline_ms": stats(b_runs), "beatcut_ms": stats(c_runs),
+               "baseline_error": b_err if base_stage else None, "beatcut_error": c_err}
+        ratio = None
+        b_med = row["baseline_ms"]["median"] if row["baseline_ms"] else None
+        c_med = row["beatcut_ms"]["median"] if row["beatcut_ms"] else None
+        if kind == "fps":
+            bf, cf = b_extra.get("frames"), c_extra.get("frames")
+            if b_runs:
+                row["baseline_fps"] = {"median": fps_of(bf, b_med), "min": fps_of(bf, max(b_runs)),
+                                       "max": fps_of(bf, min(b_runs)), "frames": bf}
+            if c_runs:
+                row["beatcut_fps"] = {"median": fps_of(cf, c_med), "min": fps_of(cf, max(c_runs)),
+                                      "max": fps_of(cf, min(c_runs)), "frames": cf}
+            if b_runs and c_runs and row["baseline_fps"]["median"] and row["beatcut_fps"]["median"]:
+                ratio = row["beatcut_fps"]["median"] / row["baseline_fps"]["median"]
+            row["verdict"] = check(target, ratio)
+        elif kind == "speedup":
+            if b_med and c_med:
+                ratio = b_med / c_med
+            row["verdict"] = check(target, c_med if target and target[2] == "ms" else ratio)
+        elif kind == "time_ratio":
+            if b_med and c_med:
+                ratio = c_med / b_med
+            row["verdict"] = check(target, ratio)
+        else:
+            row["verdict"] = check(target, c_med)
+        row["ratio"] = ratio
+        rows.append(row)
+    for cat, what, label in PEAK_ROWS:
+        runs, _, err = series(rust, f"{label}.peak_rss_kib")
+        rows.append({"category": cat, "what": what, "baseline": None, "kind": "memory",
+                     "beatcut_kib": stats(runs), "beatcut_error": err, "target": "—", "verdict": "—",
+                     "ratio": None})
+    return rows
+
+
+def cell_time(row, side):
+    err = row.get(f"{side}_error")
+    if side == "baseline" and not row.get("baseline"):
+        return "—"
+    if row["kind"] == "memory":
+        s = row.get("beatcut_kib")
+        return f"{s['median'] / 1024:.0f} MiB" if s else f"error: {err}"
+    if row["kind"] == "fps" and row.get(f"{side}_fps"):
+        f = row[f"{side}_fps"]
+        return f"{f['median']:.0f} fps ({f['min']:.0f}–{f['max']:.0f}), {f['frames']} frames"
+    s = row.get(f"{side}_ms")
+    if not s:
+        msg = (err or "no result").replace("|", "/").replace("\n", " ")
+        if side == "baseline" and "unavailable" not in msg:
+            msg = f"baseline unavailable: {msg}"
+        return msg[:300]
+    return f"{fmt_ms(s['median'])} ({fmt_spread(s['runs'], fmt_ms)}), n={s['n']}"
+
+
+def cell_ratio(row):
+    r = row.get("ratio")
+    if r is None:
+        return "—"
+    if row["kind"] == "time_ratio":
+        return f"{r:.2f}× the time"
+    if row["kind"] == "fps":
+        return f"{r:.2f}× the speed"
+    return f"{r:.1f}× faster" if r >= 1 else f"{r:.2f}× ({1 / r:.1f}× slower)"
+
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=20).stdout.strip()
+    except Exception:  # noqa: BLE001 - machine information is best effort
+        return ""
+
+
+def machine(load_start, versions):
+    cpu = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "")
+    except OSError:
+        pass
+    mem = ""
+    try:
+        with open("/proc/meminfo") as f:
+            kb = int(next(l for l in f if l.startswith("MemTotal")).split()[1])
+            mem = f"{kb / 1024 / 1024:.1f} GiB"
+    except (OSError, StopIteration, ValueError):
+        pass
+    osname = platform.platform()
+    try:
+        with open("/etc/os-release") as f:
+            osname = next(l.split("=", 1)[1].strip().strip('"') for l in f if l.startswith("PRETTY_NAME"))
+    except (OSError, StopIteration):
+        pass
+    commit = sh(["git", "rev-parse", "--short", "HEAD"])
+    dirty = sh(["git", "status", "--porcelain", "--untracked-files=no"])
+    try:
+        with open("/proc/loadavg") as f:
+            load_end = " ".join(f.read().split()[:3])
+    except OSError:
+        load_end = ""
+    return {
+        "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        "cpu": cpu, "nproc": os.cpu_count(), "ram": mem, "os": osname, "kernel": platform.release(),
+        "git_commit": commit + (" (with uncommitted changes)" if dirty else ""),
+        "rustc": sh(["rustc", "-V"]),
+        "ffmpeg": sh(["ffmpeg", "-version"]).split("\n")[0],
+        "python_tools": versions,
+        "load_average_start": load_start, "load_average_end": load_end,
+    }
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--rust", required=True)
+    p.add_argument("--baselines", required=True)
+    p.add_argument("--config", default="")
+    p.add_argument("--load-start", default="")
+    p.add_argument("--out-md", required=True)
+    p.add_argument("--out-json", required=True)
+    a = p.parse_args()
+    rust, base = load(a.rust), load(a.baselines)
+    versions = (base.get("versions") or [{}])[-1].get("extra", {})
+    config = dict(kv.split("=", 1) for kv in a.config.split(",") if "=" in kv)
+    info = machine(a.load_start, versions)
+    rows = build_rows(rust, base)
+
+    md = ["# Beatcut benchmarks", "",
+          "Generated by `make bench` (`benches/run.sh`: `benches/stages.rs` for Beatcut, "
+          "`benches/baselines.py` for the peer tools, this table by `benches/report.py`). "
+          "Do not edit by hand; rerun `make bench`.", "",
+          "## Machine", ""]
+    tools = ", ".join(f"{k} {v}" for k, v in versions.items()) or "unavailable"
+    md += [f"- {info['cpu']}, {info['nproc']} cores, {info['ram']} RAM; {info['os']} (kernel {info['kernel']})",
+           f"- {info['date']}; commit {info['git_commit']}; {info['rustc']}",
+           f"- {info['ffmpeg']}; Python tools: {tools}",
+           f"- load average {info['load_average_start']} at the start, {info['load_average_end']} at the end "
+           "(the machine is shared: other work ran at the same time, so spreads are wide)",
+           f"- sizes: {', '.join(f'{k}={v}' for k, v in config.items())}", ""]
+    md += ["## Results", "",
+           "Each cell: median (min–max of the runs), number of runs. Ratios are of the medians. "
+           "Fast stages time batches of calls (at least 200 ms a batch) and give the mean per call "
+           "of each batch as one run; slow stages time one call per run after an untimed warm-up.", ""]
+    cat = None
+    for row in rows:
+        if row["category"] != cat:
+            cat = row["category"]
+            md += [f"### {cat[0].upper() + cat[1:]}", "",
+                   "| work | baseline | baseline figure | Beatcut | ratio | target | |",
+                   "|---|---|---|---|---|---|---|"]
+        md.append(f"| {row['what']} | {row.get('baseline') or '—'} | {cell_time(row, 'baseline')} | "
+                  f"{cell_time(row, 'beatcut')} | {cell_ratio(row)} | {row['target']} | {row['verdict']} |")
+        nxt = rows.index(row) + 1
+        if nxt == len(rows) or rows[nxt]["category"] != cat:
+            md.append("")
+
+    # What each side found, so speed is not bought with wrong answers.
+    md += ["## Details", ""]
+    detail_stages = [("energy", rust), ("py_energy", base), ("music_analysis", rust), ("music_decode", rust),
+                     ("librosa", base), ("cache_write", rust), ("json_write", base),
+                     ("select_1k", rust), ("py_select_1k_numpy", base), ("scenes_accurate", rust),
+                     ("scenes_fast", rust), ("pyscenedetect", base), ("ffmpeg_decode_clip", base),
+                     ("render", rust), ("ffmpeg_render", base), ("render_cancel", rust),
+                     ("e2e_cold", rust), ("e2e_warm", rust)]
+    for name, src in detail_stages:
+        for rec in src.get(name, []):
+            if "error" in rec:
+                md.append(f"- `{name}`: error: {rec['error'][:400]}")
+            else:
+                extra = {k: v for k, v in rec.get("extra", {}).items() if k != "cmd"}
+                md.append(f"- `{name}`: {json.dumps(extra)}")
+    md += ["", "Baseline commands:", ""]
+    for name in ["ffmpeg_decode_mp3", "ffmpeg_testvideo", "ffmpeg_decode_clip", "ffmpeg_scene_filter"]:
+        for rec in base.get(name, [])[-1:]:
+            if "cmd" in rec.get("extra", {}):
+                md.append(f"- `{rec['extra']['cmd']}`")
+    md += ["- ffmpeg render: see `ffmpeg_render_cmd` in `benches/baselines.py` (one `-ss/-t` input per "
+           "segment; trim, setpts, scale/pad to 1920x1080, fps=30, concat; music atrim + 2 s afade; "
+           "libx264 veryfast CRF 20, AAC 192k)", ""]
+    errors = [(n, r["error"]) for src in (rust, base) for n, recs in src.items() for r in recs if "error" in r]
+    if errors:
+        md += ["## Unavailable or failed", ""]
+        md += [f"- `{n}`: {e[:500]}" for n, e in errors]
+        md.append("")
+
+    with open(a.out_md, "w") as f:
+        f.write("\n".join(md))
+    with open(a.out_json, "w") as f:
+        json.dump({"machine": info, "config": config, "rows": rows,
+                   "stages": {"beatcut": rust, "baselines": base}}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,294 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark, Beatcut and the peer tools side by side on the same inputs,
+# summarised in bench/report.md and bench/report.json (generated; nothing in them is typed).
+#
+#   benches/stages.rs     Beatcut's side, one stage per call, JSON lines
+#   benches/baselines.py  NumPy, librosa, PySceneDetect, the ffmpeg CLI, json; JSON lines
+#   benches/report.py     the tables, with machine information
+#
+# Media are generated once into target/bench-media; the Python tools go into a throwaway venv
+# in target/bench-venv. A stage that fails, or a baseline that cannot be installed, becomes a
+# row saying so; the script carries on.
+#
+# Environment (defaults in brackets):
+#   BENCH_E2E_CLIPS [10]  BENCH_E2E_CLIP_SECS [60]  BENCH_E2E_RUNS [1]  BENCH_SONG_SECS [180]
+#   BENCH_E2E=0           skip the end-to-end stage (slow: about 10 minutes on 2 busy cores)
+#   BENCH_CRITERION=0     skip the criterion benches (benches/*.rs other than stages)
+#   BENCH_RENDER_SEGMENTS [16]  BENCH_RUNS_SLOW [3]  BENCH_RUNS_FAST [5]
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+CARGO=${CARGO:-cargo}
+E2E=${BENCH_E2E:-1}
+E2E_CLIPS=${BENCH_E2E_CLIPS:-10}
+E2E_CLIP_SECS=${BENCH_E2E_CLIP_SECS:-60}
+E2E_RUNS=${BENCH_E2E_RUNS:-1}
+SONG_SECS=${BENCH_SONG_SECS:-180}
+SEGMENTS=${BENCH_RENDER_SEGMENTS:-16}
+SLOW=${BENCH_RUNS_SLOW:-3}
+FAST=${BENCH_RUNS_FAST:-5}
+CRITERION=${BENCH_CRITERION:-1}
+
+MEDIA=$ROOT/target/bench-media
+VENV=$ROOT/target/bench-venv
+RAW=$ROOT/target/bench-raw
+SCRATCH=$RAW/scratch
+mkdir -p "$MEDIA" "$RAW" "$SCRATCH" "$ROOT/bench"
+RUST_OUT=$RAW/rust.jsonl
+PY_OUT=$RAW/baselines.jsonl
+LOG=$RAW/run.log
+: >"$RUST_OUT"
+: >"$PY_OUT"
+: >"$LOG"
+
+say() { printf '\n== %s [%s]\n' "$*" "$(date +%H:%M:%S)" | tee -a "$LOG" >&2; }
+json_error() { # stage message -> one JSON error line
+    python3 -c 'import json,sys; print(json.dumps({"stage": sys.argv[1], "error": sys.argv[2]}))' "$1" "$2"
+}
+
+# ---------------------------------------------------------------- build
+say "building the stages benchmark (release)"
+BIN=$("$CARGO" bench --no-run --bench stages --message-format=json 2>>"$LOG" |
+    python3 -c '
+import json, sys
+for line in sys.stdin:
+    try:
+        m = json.loads(line)
+    except ValueError:
+        continue
+    if m.get("reason") == "compiler-artifact" and m.get("target", {}).get("name") == "stages" and m.get("executable"):
+        print(m["executable"])
+') || true
+if [ -z "$BIN" ] || [ ! -x "$BIN" ]; then
+    echo "could not build benches/stages.rs; see $LOG" >&2
+    tail -30 "$LOG" >&2
+    exit 1
+fi
+echo "stages binary: $BIN" >&2
+START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# Runs a Beatcut stage; its JSON lines go to rust.jsonl, a failure without output becomes an
+# error line for every stage name it should have produced.
+rust_stage() { # "names,comma,separated" stage args...
+    local names=$1
+    shift
+    local before after err
+    before=$(wc -l <"$RUST_OUT")
+    err=$SCRATCH/stderr.txt
+    if ! { "$BIN" "$@" 2>&1 >>"$RUST_OUT" | tee "$err" >&2; }; then
+        echo "  stage $1 failed" >&2
+    fi
+    after=$(wc -l <"$RUST_OUT")
+    if [ "$after" = "$before" ]; then
+        local msg
+        msg=$(tail -c 400 "$err" 2>/dev/null | tr '\n' ' ')
+        for n in ${names//,/ }; do json_error "$n" "no result: ${msg:-stage crashed}" >>"$RUST_OUT"; done
+    fi
+}
+
+# ---------------------------------------------------------------- peer tools
+PY=""
+setup_venv() {
+    if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import numpy, librosa, scenedetect, cv2' 2>/dev/null; then
+        PY=$VENV/bin/python
+        return
+    fi
+    say "setting up the Python baselines in $VENV (numpy librosa scenedetect opencv-python-headless)"
+    if ! { [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"; } >>"$LOG" 2>&1; then
+        echo "BASELINES UNAVAILABLE: python3 -m venv failed (install python3-venv); Python rows will say so" >&2
+        return
+    fi
+    PY=$VENV/bin/python
+    "$PY" -m pip install -q --upgrade pip >>"$LOG" 2>&1 || true
+    # One at a time so one package that will not install leaves the others usable.
+    for pkg in numpy librosa scenedetect opencv-python-headless; do
+        if ! "$PY" -m pip install -q "$pkg" >>"$LOG" 2>&1; then
+            echo "BASELINE UNAVAILABLE: pip could not install $pkg (see $LOG); its rows will say so" >&2
+        fi
+    done
+}
+
+py_stage() { # "names" stage args...
+    local names=$1
+    shift
+    if [ -z "$PY" ]; then
+        for n in ${names//,/ }; do json_error "$n" "baseline unavailable: no Python venv" >>"$PY_OUT"; done
+        return
+    fi
+    local before after
+    before=$(wc -l <"$PY_OUT")
+    "$PY" "$ROOT/benches/baselines.py" "$@" >>"$PY_OUT" 2>>"$LOG" || echo "  baseline $1 failed" >&2
+    after=$(wc -l <"$PY_OUT")
+    if [ "$after" = "$before" ]; then
+        for n in ${names//,/ }; do json_error "$n" "baseline crashed; see target/bench-raw/run.log" >>"$PY_OUT"; done
+    fi
+}
+
+# ---------------------------------------------------------------- media (cached)
+ff() { ffmpeg -nostdin -hide_banner -v error -y "$@"; }
+have_ffmpeg=1
+command -v ffmpeg >/dev/null || { have_ffmpeg=0; echo "ffmpeg CLI missing: run make deps" >&2; }
+
+SONG_WAV=$MEDIA/song-${SONG_SECS}s.wav
+SONG_F32=$MEDIA/song-${SONG_SECS}s-22k.f32
+SONG_MP3=$MEDIA/song-${SONG_SECS}s.mp3
+if [ ! -s "$SONG_MP3" ] || [ ! -s "$SONG_F32" ]; then
+    say "generating the ${SONG_SECS} s demo song (WAV, raw 22.05 kHz mono, MP3 192k)"
+    "$BIN" gen-song --secs "$SONG_SECS" --bpm 120 --wav "$SONG_WAV" --f32 "$SONG_F32"
+    ff -i "$SONG_WAV" -b:a 192k "$SONG_MP3.tmp.mp3" && mv "$SONG_MP3.tmp.mp3" "$SONG_MP3"
+fi
+
+# 10 s of 1080p30 H.264 with five hard cuts (long GOP, a phone's -g 250), light film grain
+# so it codes at a camera-like bitrate.
+SCENE_CLIP=$MEDIA/cuts-1080p-10s.mp4
+if [ ! -s "$SCENE_CLIP" ]; then
+    say "generating the 10 s 1080p clip with cuts"
+    S=s=1920x1080:r=30
+    ff -f lavfi -i "testsrc2=$S:d=2" -f lavfi -i "smptehdbars=$S:d=2" \
+        -f lavfi -i "mandelbrot=$S,trim=duration=2" \
+        -f lavfi -i "life=$S:mold=10:ratio=0.1:death_color=#C83232:life_color=#00ff00,trim=duration=2" \
+        -f lavfi -i "testsrc=$S:d=2" -f lavfi -i "sine=f=440:d=10" \
+        -filter_complex "[0:v][1:v][2:v][3:v][4:v]concat=n=5:v=1:a=0,format=yuv420p,noise=alls=6:allf=t[v]" \
+        -map "[v]" -map 5:a -c:v libx264 -preset veryfast -g 250 -c:a aac -b:a 128k -shortest \
+        "$SCENE_CLIP.tmp.mp4" && mv "$SCENE_CLIP.tmp.mp4" "$SCENE_CLIP"
+fi
+
+# Footage for rendering and the end-to-end run: six distinct 10 s 1080p pieces (a cut in the
+# middle of each, between keyframes), each clip a different ordering of them, stream-copied.
+piece() { # index -> path
+    echo "$MEDIA/piece-$1.mp4"
+}
+make_pieces() {
+    local S=s=1920x1080:r=30
+    local -a a=("testsrc2=$S" "smptehdbars=$S" "life=$S:mold=10:ratio=0.1" "testsrc=$S" "rgbtestsrc=$S" "cellauto=$S:rule=110")
+    local -a b=("smptebars=$S" "testsrc2=$S" "testsrc=$S" "life=$S:mold=5:ratio=0.2" "testsrc2=$S" "smptehdbars=$S")
+    for k in 0 1 2 3 4 5; do
+        local p
+        p=$(piece $k)
+        [ -s "$p" ] && continue
+        say "generating footage piece $((k + 1))/6 (10 s 1080p)"
+        local cut=$((4 + k % 3))
+        ff -f lavfi -i "${a[$k]},trim=duration=$cut,setpts=PTS-STARTPTS" \
+            -f lavfi -i "${b[$k]},trim=duration=$((10 - cut)),setpts=PTS-STARTPTS" \
+            -f lavfi -i "sine=f=$((300 + 50 * k)):d=10" \
+            -filter_complex "[0:v][1:v]concat=n=2:v=1:a=0,format=yuv420p,hue=h=$((k * 50)),noise=alls=6:allf=t[v]" \
+            -map "[v]" -map 2:a -c:v libx264 -preset veryfast -g 250 -c:a aac -b:a 128k -shortest \
+            "$p.tmp.mp4" && mv "$p.tmp.mp4" "$p"
+    done
+}
+
+E2E_LIST=()
+make_e2e_clips() {
+    local n=$1 secs=$2
+    local pieces_per_clip=$(((secs + 9) / 10))
+    for ((i = 0; i < n; i++)); do
+        local out=$MEDIA/e2e-${secs}s-$i.mp4
+        E2E_LIST+=("$out")
+        [ -s "$out" ] && continue
+        say "assembling end-to-end clip $((i + 1))/$n (${secs} s)"
+        # A different ordering of the pieces for every clip (so every clip has its own content key).
+        python3 - "$i" "$pieces_per_clip" "$MEDIA" >"$SCRATCH/list.txt" <<'EOF'
+import itertools, sys
+i, count, media = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+perms = list(itertools.permutations(range(6)))
+order = []
+j = 0
+while len(order) < count:
+    order += list(perms[(i * 37 + j * 101) % len(perms)])
+    j += 1
+for k in order[:count]:
+    print(f"file '{media}/piece-{k}.mp4'")
+EOF
+        ff -f concat -safe 0 -i "$SCRATCH/list.txt" -t "$secs" -c copy "$out.tmp.mp4" && mv "$out.tmp.mp4" "$out"
+    done
+}
+
+if [ "$have_ffmpeg" = 1 ]; then
+    make_pieces
+    if [ "$E2E" = 1 ]; then make_e2e_clips "$E2E_CLIPS" "$E2E_CLIP_SECS"; fi
+fi
+RENDER_CLIPS=$SCENE_CLIP,$(piece 0),$(piece 3)
+
+setup_venv
+
+# ---------------------------------------------------------------- audio analysis
+say "audio analysis: energy profile"
+rust_stage energy energy --f32 "$SONG_F32" --runs "$FAST"
+py_stage py_energy energy --f32 "$SONG_F32" --runs "$FAST"
+py_stage versions versions
+
+say "audio analysis: music analysis and decode of the ${SONG_SECS} s MP3"
+rust_stage music_decode,music_analysis music --mp3 "$SONG_MP3" --runs "$FAST"
+py_stage ffmpeg_decode_mp3 ffmpeg-decode-mp3 --mp3 "$SONG_MP3" --runs "$FAST"
+say "audio analysis: librosa (first call compiles numba kernels; untimed warm-up)"
+py_stage librosa librosa --mp3 "$SONG_MP3" --runs "$SLOW"
+
+# ---------------------------------------------------------------- file I/O
+say "file I/O"
+rust_stage fileio fileio --dir "$SCRATCH" --size-mb 10 --runs "$FAST"
+py_stage py_fileio fileio --dir "$SCRATCH" --size-mb 10 --runs "$FAST"
+rust_stage mp4writer mp4writer --out "$SCRATCH/rust-1s.mp4" --width 1280 --height 720 --frames 30 --runs "$FAST"
+py_stage ffmpeg_testvideo ffmpeg-testvideo --out "$SCRATCH/cli-1s.mp4" --width 1280 --height 720 --runs "$FAST"
+
+# ---------------------------------------------------------------- caching
+say "caching: 1,000 scenes"
+rust_stage cache_write,cache_read cache --dir "$SCRATCH/cache" --runs "$FAST"
+py_stage json_write,json_read json-cache --dir "$SCRATCH/json" --runs "$FAST"
+
+# ---------------------------------------------------------------- selection
+say "selection"
+rust_stage select_1k,select_100k,replan_200 select --runs "$FAST"
+py_stage py_select_1k_numpy,py_select_1k_python,py_select_100k_numpy selection --runs "$FAST"
+
+# ---------------------------------------------------------------- scene detection
+say "scene detection at 1080p"
+rust_stage scenes_accurate,scenes_fast scenes --clip "$SCENE_CLIP" --runs "$SLOW"
+py_stage ffmpeg_decode_clip,ffmpeg_scene_filter ffmpeg-decode-clip --clip "$SCENE_CLIP" --runs "$SLOW"
+py_stage pyscenedetect pyscenedetect --clip "$SCENE_CLIP" --runs "$SLOW"
+
+# ---------------------------------------------------------------- rendering
+say "rendering: $SEGMENTS segments at the final preset"
+rust_stage render-plan render-plan --clips "$RENDER_CLIPS" --segments "$SEGMENTS" --out "$SCRATCH/render-plan.json"
+rust_stage render,render_cancel render --clips "$RENDER_CLIPS" --music "$SONG_MP3" --segments "$SEGMENTS" \
+    --out "$SCRATCH/beatcut-render.mp4" --runs "$SLOW"
+py_stage ffmpeg_render ffmpeg-render --plan "$SCRATCH/render-plan.json" --mp3 "$SONG_MP3" \
+    --out "$SCRATCH/ffmpeg-render.mp4" --runs "$SLOW"
+
+# ---------------------------------------------------------------- end to end
+if [ "$E2E" = 1 ] && [ "$have_ffmpeg" = 1 ]; then
+    CLIPS=$(
+        IFS=,
+        echo "${E2E_LIST[*]}"
+    )
+    for ((r = 1; r <= E2E_RUNS; r++)); do
+        say "end to end, cold cache, run $r/$E2E_RUNS: $E2E_CLIPS x ${E2E_CLIP_SECS} s 1080p clips, ${SONG_SECS} s song"
+        rm -rf "$SCRATCH/e2e-cache"
+        rust_stage e2e_cold e2e --label e2e_cold --clips "$CLIPS" --music "$SONG_MP3" \
+            --cache-dir "$SCRATCH/e2e-cache" --out "$SCRATCH/e2e-montage.mp4"
+        say "end to end, warm cache, run $r/$E2E_RUNS"
+        rust_stage e2e_warm e2e --label e2e_warm --clips "$CLIPS" --music "$SONG_MP3" \
+            --cache-dir "$SCRATCH/e2e-cache" --out "$SCRATCH/e2e-montage.mp4"
+    done
+else
+    json_error e2e_cold "skipped (BENCH_E2E=0)" >>"$RUST_OUT"
+    json_error e2e_warm "skipped (BENCH_E2E=0)" >>"$RUST_OUT"
+fi
+
+# ---------------------------------------------------------------- criterion benches
+if [ "$CRITERION" = 1 ]; then
+    say "criterion benches (their own output: target/bench-raw/criterion.log)"
+    for b in $(ls benches/*.rs | xargs -n1 basename | sed 's/\.rs$//' | grep -v '^stages$'); do
+        if grep -q "name = \"$b\"" Cargo.toml; then
+            echo "  cargo bench --bench $b" >&2
+            "$CARGO" bench --bench "$b" >>"$RAW/criterion.log" 2>&1 || echo "  criterion bench $b failed (see criterion.log)" >&2
+        fi
+    done
+fi
+
+# ---------------------------------------------------------------- report
+say "writing bench/report.md and bench/report.json"
+python3 "$ROOT/benches/report.py" --rust "$RUST_OUT" --baselines "$PY_OUT" \
+    --config "e2e_clips=$E2E_CLIPS,e2e_clip_secs=$E2E_CLIP_SECS,e2e_runs=$E2E_RUNS,song_secs=$SONG_SECS,render_segments=$SEGMENTS,runs_slow=$SLOW,runs_fast=$FAST" \
+    --load-start "$START_LOAD" --out-md "$ROOT/bench/report.md" --out-json "$ROOT/bench/report.json"
+echo "bench/report.md written" >&2
