@@ -307,6 +307,7 @@ fn stage_mp4writer(args: &Args) -> StageResult {
                 crf,
                 preset: preset.clone(),
                 threads: 0,
+                gop: 0,
             },
             None,
         )
@@ -645,7 +646,13 @@ fn stage_render_plan(args: &Args) -> StageResult {
             "frames": FrameRate::whole(30).nearest_frame(s.end - s.start),
         })).collect::<Vec<_>>(),
     });
-    std::fs::write(&out, value.to_string()).map_err(|e| e.to_string())
+    std::fs::write(&out, value.to_string()).map_err(|e| e.to_string())?;
+    emit(
+        "render-plan",
+        &[],
+        json!({ "path": out.display().to_string() }),
+    );
+    Ok(())
 }
 
 fn render_job(args: &Args) -> Result<RenderJob, String> {

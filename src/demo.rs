@@ -150,6 +150,7 @@ fn write_clip(path: &Path, shots: &[Shot], seed: u32) -> Result<(), MediaError> 
             crf: 23,
             preset: "veryfast".into(),
             threads: 0,
+            gop: 0,
         },
         None,
     )?;

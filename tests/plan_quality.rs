@@ -112,6 +112,7 @@ fn clip(seed: u64, scenes: usize) -> ClipAnalysis {
                 time: f,
                 diff: motion * 2.0 * rng.next(),
                 luma: 0.5,
+                ..FrameScore::default()
             });
             f += frame;
         }

@@ -241,6 +241,69 @@ fn make_cases(dir: &Path) -> Vec<Case> {
     );
     add("h264 long GOP, no scenecut", p, 30, c, vec![]);
 
+    // Keyframes placed against the cuts with x264's scene-cut keyframes off: a cut one frame
+    // before a keyframe, a cut exactly on one, and cuts deep inside a 250-frame GOP.
+    let no_scenecut = |keys: &str| -> Vec<String> {
+        let mut v: Vec<String> = X264.iter().map(|s| s.to_string()).collect();
+        v.extend([
+            "-x264-params".into(),
+            "scenecut=0".into(),
+            "-g".into(),
+            "250".into(),
+        ]);
+        if !keys.is_empty() {
+            v.extend(["-force_key_frames".into(), keys.into()]);
+        }
+        v
+    };
+    let before_key = no_scenecut("expr:eq(n,61)+eq(n,121)");
+    let refs: Vec<&str> = before_key.iter().map(String::as_str).collect();
+    let (p, c) = concat_clip(
+        dir,
+        "cut_before_key.mp4",
+        &[
+            Seg("testsrc2", 60),
+            Seg("mandelbrot", 60),
+            Seg("smptebars", 60),
+        ],
+        land(30),
+        "",
+        &refs,
+    );
+    add("cut 1 frame before keyframe", p, 30, c, vec![]);
+    let at_key = no_scenecut("expr:eq(n,60)+eq(n,120)");
+    let refs: Vec<&str> = at_key.iter().map(String::as_str).collect();
+    let (p, c) = concat_clip(
+        dir,
+        "cut_at_key.mp4",
+        &[
+            Seg("mandelbrot", 60),
+            Seg("testsrc2", 60),
+            Seg("cellauto", 60),
+        ],
+        land(30),
+        "",
+        &refs,
+    );
+    add("cut exactly at keyframe", p, 30, c, vec![]);
+    let long = no_scenecut("");
+    let refs: Vec<&str> = long.iter().map(String::as_str).collect();
+    let (p, c) = concat_clip(
+        dir,
+        "scenecut0_g250.mp4",
+        &[
+            Seg("smptebars", 45),
+            Seg("testsrc2", 50),
+            Seg("life=mold=10:ratio=0.5", 40),
+            Seg("mandelbrot", 55),
+            Seg("sierpinski", 40),
+        ],
+        land(30),
+        "",
+        &refs,
+    );
+    add("scenecut=0 -g 250", p, 30, c, vec![]);
+
     // VFR: every fifth frame (n mod 5 == 2) dropped; cut frames and their predecessors kept.
     let (p, c) = concat_clip(
         dir,
@@ -516,6 +579,58 @@ fn cuts_f1_and_fast_recall() {
         recall(fast),
         recall(acc)
     );
+}
+
+/// Clips whose keyframes sit next to, on or far from the cuts: fast mode must find exactly
+/// what accurate mode finds, and both the truth.
+#[test]
+fn fast_equals_accurate_around_keyframes() {
+    let fx = fixture();
+    for (i, case) in fx.cases.iter().enumerate() {
+        if !(case.name.starts_with("cut ") || case.name.starts_with("scenecut=0")) {
+            continue;
+        }
+        let (acc, _) = secs(&fx.accurate[i]);
+        let (fast, _) = secs(&fx.fast[i]);
+        let (tp, fp, fneg) = match_cuts(&case.cuts, &fast, case.fps);
+        assert_eq!(
+            (fp, fneg),
+            (0, 0),
+            "{}: fast {fast:?} truth {:?}",
+            case.name,
+            case.cuts
+        );
+        assert_eq!(tp, case.cuts.len());
+        assert_eq!(fast, acc, "{}: fast vs accurate", case.name);
+    }
+}
+
+/// The demo clips (written by our own `Mp4Writer`: libx264 veryfast, open GOP, 640x360):
+/// fast mode once lost every cut before the last keyframe here because keyframes fed alone
+/// to the H.264 decoder came out of order.
+#[test]
+fn demo_clips_fast_equals_accurate() {
+    let dir = common::temp_dir();
+    let demo = beatcut::demo::generate(dir.path()).expect("demo material");
+    let truth: [&[f64]; 6] = [&[3.0], &[10.0 / 3.0, 6.0], &[], &[2.5], &[4.0], &[2.0, 4.0]];
+    assert_eq!(demo.clips.len(), truth.len());
+    let run = |mode| {
+        let params = ClipParams {
+            mode,
+            ..ClipParams::default()
+        };
+        analyze_clips(&demo.clips, &params, &CancelToken::new())
+    };
+    let accurate = run(DetectMode::Accurate);
+    let fast = run(DetectMode::Fast);
+    for (((path, expected), acc), fast) in demo.clips.iter().zip(truth).zip(accurate).zip(fast) {
+        let (acc, _) = secs(&acc.unwrap());
+        let (fast, _) = secs(&fast.unwrap());
+        println!("{}: accurate {acc:?} fast {fast:?}", path.display());
+        let (_, fp, fneg) = match_cuts(expected, &acc, 30.0);
+        assert_eq!((fp, fneg), (0, 0), "{}: accurate {acc:?}", path.display());
+        assert_eq!(fast, acc, "{}: fast vs accurate", path.display());
+    }
 }
 
 #[test]

@@ -247,7 +247,24 @@ impl FrameServer {
         if self.open.contains(path) {
             return Ok(());
         }
-        let (box_w, box_h) = self.options.box_size;
+        let video = crate::media::probe(path)
+            .ok()
+            .and_then(|info| info.video().cloned());
+        // The matrix follows the coded (source) resolution, not the preview size.
+        let matrix = video.as_ref().map_or(YuvMatrix::Bt709, |v| {
+            YuvMatrix::for_resolution(v.width, v.height)
+        });
+        // Never scale up: the display scales anyway, and small frames decode, convert and
+        // cache cheaper.
+        let (mut box_w, mut box_h) = self.options.box_size;
+        if let Some(v) = &video
+            && v.display_width > 0
+            && v.display_height > 0
+            && v.display_width <= box_w
+            && v.display_height <= box_h
+        {
+            (box_w, box_h) = (v.display_width, v.display_height);
+        }
         let decoder = VideoDecoder::open(
             path,
             VideoDecodeOptions {
@@ -258,14 +275,6 @@ impl FrameServer {
                 ..Default::default()
             },
         )?;
-        // The matrix follows the coded (source) resolution, not the preview size.
-        let matrix = crate::media::probe(path)
-            .ok()
-            .and_then(|info| {
-                info.video()
-                    .map(|v| YuvMatrix::for_resolution(v.width, v.height))
-            })
-            .unwrap_or(YuvMatrix::Bt709);
         let nominal = decoder.frame_rate().frame_ticks().max(1);
         self.open.put(
             path.to_path_buf(),

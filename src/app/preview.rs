@@ -18,7 +18,8 @@ use super::yuv::{YuvMatrix, yuv420p_to_rgba};
 use crate::media::VideoFrame;
 use crate::time::Ticks;
 
-/// Frames decoded ahead of the last request while no newer request waits.
+/// Frames decoded ahead of the last request while no newer request waits, during playback
+/// (paused, the decoder stays idle so analysis and planning get the cores).
 const LOOK_AHEAD_FRAMES: usize = 8;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +28,8 @@ struct Request {
     time: Ticks,
     /// Also convert to RGBA on the decode thread (no GPU path).
     rgba: bool,
+    /// Frames to decode ahead afterwards while idle.
+    look_ahead: usize,
 }
 
 enum Command {
@@ -107,11 +110,12 @@ impl Preview {
         }
     }
 
-    fn request(&mut self, path: PathBuf, time: Ticks) {
+    fn request(&mut self, path: PathBuf, time: Ticks, playing: bool) {
         let request = Request {
             path,
             time,
             rgba: !self.gpu,
+            look_ahead: if playing { LOOK_AHEAD_FRAMES } else { 0 },
         };
         if self.last_request.as_ref() == Some(&request) {
             return;
@@ -207,7 +211,7 @@ fn decode_loop(slot: &Slot, tx: &Sender<Shown>, waker: &(dyn Fn() + Send + Sync)
             .as_ref()
             .filter(|_| request.rgba)
             .and_then(|f| yuv420p_to_rgba(&f.frame.data, f.frame.width, f.frame.height, f.matrix));
-        ahead = Some((request.path.clone(), LOOK_AHEAD_FRAMES));
+        ahead = Some((request.path.clone(), request.look_ahead));
         if tx
             .send(Shown {
                 request,
@@ -253,7 +257,9 @@ pub fn preview_panel_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
         && let Some(path) = app.project.clips.get(seg.clip)
     {
         let path = path.clone();
-        app.preview.request(path, seg.src_in + (at - seg.start));
+        let playing = app.playing.is_some();
+        app.preview
+            .request(path, seg.src_in + (at - seg.start), playing);
     }
     scrub_audio(app, ui.ctx());
     egui::CentralPanel::default().show(ui, |ui| {

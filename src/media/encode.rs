@@ -27,6 +27,9 @@ pub struct VideoEncodeSettings {
     pub preset: String,
     /// Encoder threads (0: automatic).
     pub threads: usize,
+    /// Keyframe interval in frames (0: the encoder's default; 1: every frame a keyframe,
+    /// as for seek proxies).
+    pub gop: u32,
 }
 
 /// Audio encoder settings.
@@ -124,6 +127,12 @@ impl Mp4Writer {
         enc.set_format(Pixel::YUV420P);
         enc.set_time_base(video_time_base);
         enc.set_frame_rate(Some(ffmpeg::Rational(video.fps.num, video.fps.den)));
+        if video.gop > 0 {
+            enc.set_gop(video.gop);
+            if video.gop == 1 {
+                enc.set_max_b_frames(0);
+            }
+        }
         if global_header {
             enc.set_flags(ffmpeg::codec::Flags::GLOBAL_HEADER);
         }

@@ -104,6 +104,18 @@ pub struct VideoDecoder {
     draining: bool,
     finished: bool,
     warnings: Vec<String>,
+    encoder_settings: Option<String>,
+}
+
+/// One compressed packet of the video stream as [`VideoDecoder::packet_index`] lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PacketInfo {
+    /// Presentation time from the first frame (decode time when the packet has none).
+    pub time: Ticks,
+    /// Compressed size in bytes.
+    pub size: usize,
+    /// True for keyframes (random-access points).
+    pub key: bool,
 }
 
 impl VideoDecoder {
@@ -181,6 +193,7 @@ impl VideoDecoder {
             draining: false,
             finished: false,
             warnings: Vec::new(),
+            encoder_settings: None,
         })
     }
 
@@ -214,12 +227,115 @@ impl VideoDecoder {
         self.options.keyframes_only = keyframes_only;
     }
 
+    /// Displayed size of the pictures (sample aspect ratio and rotation applied), from the
+    /// stream headers: no decoding.
+    pub fn display_size(&self) -> (u32, u32) {
+        let (width, height) = (self.decoder.width(), self.decoder.height());
+        let sar = self.decoder.aspect_ratio();
+        let sar_f = if sar.numerator() > 0 && sar.denominator() > 0 {
+            sar.numerator() as f64 / sar.denominator() as f64
+        } else {
+            1.0
+        };
+        let shown_width = (width as f64 * sar_f).round() as u32;
+        if self.rotation % 180 == 90 {
+            (height, shown_width)
+        } else {
+            (shown_width, height)
+        }
+    }
+
+    /// Lists every packet of the stream in presentation order without decoding anything,
+    /// then seeks back to the start. A read error ends the list early with a warning.
+    ///
+    /// Also remembers the encoder's settings string when the first keyframe carries one
+    /// (x264 and x265 write theirs into an SEI message): see [`Self::encoder_settings`].
+    pub fn packet_index(&mut self) -> Result<Vec<PacketInfo>, MediaError> {
+        self.seek_to_keyframe_before(0)?;
+        let mut packets = Vec::new();
+        let mut looked_for_settings = false;
+        loop {
+            let mut packet = ffmpeg::Packet::empty();
+            match packet.read(&mut self.input) {
+                Ok(()) => {
+                    if packet.stream() != self.stream_index {
+                        continue;
+                    }
+                    let Some(ts) = packet.pts().or(packet.dts()) else {
+                        continue;
+                    };
+                    if !looked_for_settings && packet.is_key() {
+                        looked_for_settings = true;
+                        self.encoder_settings = packet.data().and_then(settings_text);
+                    }
+                    packets.push(PacketInfo {
+                        time: ticks_from_timebase(
+                            ts - self.origin_pts,
+                            self.time_base.numerator(),
+                            self.time_base.denominator(),
+                        ),
+                        size: packet.size(),
+                        key: packet.is_key(),
+                    });
+                }
+                Err(ffmpeg::Error::Eof) => break,
+                Err(ffmpeg::Error::InvalidData) => continue,
+                Err(error) => {
+                    self.warnings.push(format!(
+                        "packet index stopped early ({})",
+                        describe_ffmpeg_error(&error)
+                    ));
+                    break;
+                }
+            }
+        }
+        packets.sort_by_key(|p| p.time);
+        self.seek_to_keyframe_before(0)?;
+        Ok(packets)
+    }
+
+    /// The encoder's settings string (`"x264 - core ... keyint=250 ... scenecut=40 ..."`)
+    /// found by [`Self::packet_index`] in the first keyframe, if any.
+    pub fn encoder_settings(&self) -> Option<&str> {
+        self.encoder_settings.as_deref()
+    }
+
+    /// Skips decoding of frames nothing refers to (B-frames, mostly) when `on`: a cheaper
+    /// coarse pass. Takes effect from the next packet.
+    pub fn set_skip_nonref(&mut self, on: bool) {
+        let discard = if on {
+            ffmpeg::ffi::AVDiscard::AVDISCARD_NONREF
+        } else {
+            ffmpeg::ffi::AVDiscard::AVDISCARD_DEFAULT
+        };
+        // SAFETY: the decoder context is valid for the decoder's lifetime; this only sets a
+        // field the decoder reads per packet.
+        unsafe {
+            (*self.decoder.as_mut_ptr()).skip_frame = discard;
+        }
+    }
+
     /// The next frame in presentation order, or `None` at the end of the stream.
     pub fn next_frame(&mut self) -> Result<Option<VideoFrame>, MediaError> {
         match self.next_raw()? {
             Some(raw) => self.convert(&raw).map(Some),
             None => Ok(None),
         }
+    }
+
+    /// Like [`Self::next_frame`] but writes into `frame`, reusing its pixel buffer's
+    /// allocation (for loops that decode many frames). Returns false at the end of the
+    /// stream, leaving `frame` as it was.
+    pub fn next_frame_into(&mut self, frame: &mut VideoFrame) -> Result<bool, MediaError> {
+        let Some(raw) = self.next_raw()? else {
+            return Ok(false);
+        };
+        if self.rotation != 0 {
+            *frame = self.convert(&raw)?;
+            return Ok(true);
+        }
+        self.convert_unrotated_into(&raw, frame)?;
+        Ok(true)
     }
 
     /// Like `next_frame` but only returns the timestamp and whether it is a keyframe,
@@ -448,6 +564,89 @@ impl VideoDecoder {
         if rotated { (h, w) } else { (w, h) }
     }
 
+    /// `convert` for an unrotated stream, into `out`'s buffer.
+    fn convert_unrotated_into(
+        &mut self,
+        raw: &ffmpeg::frame::Video,
+        out: &mut VideoFrame,
+    ) -> Result<(), MediaError> {
+        let scaled = self.scale(raw)?;
+        let (w, h) = (scaled.width() as usize, scaled.height() as usize);
+        let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+        let planes: [(usize, usize, usize); 3] = match self.options.layout {
+            PixelLayout::Rgb24 => [(w, h, 3), (0, 0, 0), (0, 0, 0)],
+            PixelLayout::Gray8 => [(w, h, 1), (0, 0, 0), (0, 0, 0)],
+            PixelLayout::Yuv420p => [(w, h, 1), (cw, ch, 1), (cw, ch, 1)],
+        };
+        out.data.clear();
+        for (index, &(pw, ph, bpp)) in planes.iter().enumerate() {
+            if pw == 0 {
+                continue;
+            }
+            let stride = scaled.stride(index);
+            let plane = scaled.data(index);
+            for row in 0..ph {
+                let start = row * stride;
+                let Some(bytes) = plane.get(start..start + pw * bpp) else {
+                    break;
+                };
+                out.data.extend_from_slice(bytes);
+            }
+        }
+        out.time = self.time_of(raw);
+        out.key = raw.is_key();
+        out.width = w as u32;
+        out.height = h as u32;
+        out.layout = self.options.layout;
+        Ok(())
+    }
+
+    /// Scales `raw` to the requested size and layout (no rotation).
+    fn scale(&mut self, raw: &ffmpeg::frame::Video) -> Result<ffmpeg::frame::Video, MediaError> {
+        let (src_w, src_h, src_fmt) = (raw.width(), raw.height(), raw.format());
+        if src_w == 0 || src_h == 0 || src_fmt == Pixel::None {
+            return Err(MediaError::Decode {
+                path: self.path.clone(),
+                reason: "decoder produced an empty frame".into(),
+            });
+        }
+        let (dst_w, dst_h) = self.target_size(src_w, src_h, raw.aspect_ratio());
+        let needs_new = match &self.scaler {
+            Some((_, fmt, w, h)) => *fmt != src_fmt || *w != src_w || *h != src_h,
+            None => true,
+        };
+        if needs_new {
+            let context = scaling::Context::get(
+                src_fmt,
+                src_w,
+                src_h,
+                self.options.layout.ffmpeg(),
+                dst_w,
+                dst_h,
+                scaling::Flags::BILINEAR,
+            )
+            .map_err(|e| MediaError::Unsupported {
+                what: format!("pixel format {src_fmt:?} ({e})"),
+                path: self.path.clone(),
+            })?;
+            self.scaler = Some((context, src_fmt, src_w, src_h));
+        }
+        let Some((scaler, _, _, _)) = self.scaler.as_mut() else {
+            return Err(MediaError::Decode {
+                path: self.path.clone(),
+                reason: "no scaler".into(),
+            });
+        };
+        let mut scaled = ffmpeg::frame::Video::empty();
+        scaler
+            .run(raw, &mut scaled)
+            .map_err(|e| MediaError::Decode {
+                path: self.path.clone(),
+                reason: format!("scaling failed ({e})"),
+            })?;
+        Ok(scaled)
+    }
+
     fn convert(&mut self, raw: &ffmpeg::frame::Video) -> Result<VideoFrame, MediaError> {
         let time = self.time_of(raw);
         let key = raw.is_key();
@@ -534,4 +733,19 @@ impl VideoDecoder {
             key,
         })
     }
+}
+
+/// The printable settings string an x264 or x265 SEI message carries inside `data`.
+fn settings_text(data: &[u8]) -> Option<String> {
+    const MARKERS: [&[u8]; 2] = [b"x264 - core", b"x265 (build"];
+    let start = MARKERS
+        .iter()
+        .find_map(|m| data.windows(m.len()).position(|w| w == *m))?;
+    let tail = data.get(start..)?;
+    let end = tail
+        .iter()
+        .position(|&b| !(0x20..0x7f).contains(&b))
+        .unwrap_or(tail.len());
+    tail.get(..end)
+        .map(|text| String::from_utf8_lossy(text).into_owned())
 }

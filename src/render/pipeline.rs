@@ -285,6 +285,7 @@ pub fn render(
             crf: settings.crf,
             preset: settings.speed_preset.clone(),
             threads: 0,
+            gop: 0,
         },
         Some(AudioEncodeSettings {
             rate: settings.audio_rate,

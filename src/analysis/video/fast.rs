@@ -1,6 +1,14 @@
-//! Fast mode: score keyframes only, then decode fully just the stretches between keyframes
-//! whose pictures changed (and the tail after the last keyframe, which no keyframe closes),
-//! so every cut still lands on its exact frame.
+//! Fast mode: read the packet index (no decoding), decode the keyframes, and decode fully
+//! only the stretches that may hold a cut, so every cut still lands on its exact frame.
+//!
+//! A keyframe-to-keyframe stretch (a GOP) is decoded fully when one of its packets is
+//! unusually large for its neighbourhood (a predicted picture that had to be coded from
+//! scratch: a scene change), when its packet sizes change level, or when its closing
+//! keyframe differs from its opening one for no reason the encoder told us. When the
+//! encoder places keyframes at scene changes itself (x264/x265 `scenecut`) and closed the
+//! stretch early with one, the cut is that keyframe: only it and the frames right after it
+//! are decoded (those tell a flash from a cut). Stretches whose keyframes match are skipped.
+//! When most of the clip needs decoding anyway, one straight every-frame pass is cheaper.
 
 use std::path::Path;
 
@@ -9,98 +17,349 @@ use crate::media::VideoDecoder;
 use crate::time::Ticks;
 
 use super::features::FrameFeatures;
-use super::scan::{PROGRESS_EVERY, RawScan, finish, frame_estimate, open_decoder};
+use super::scan::{PROGRESS_EVERY, RawScan, finish, frame_estimate, open_decoder, score_all};
 use super::scorer::Scorer;
 use super::{ClipError, ClipParams};
 
-/// Scans keyframes, then refines the changed stretches.
+/// Frames decoded after a keyframe that closes a skipped stretch: enough for the detector's
+/// flash test and its look at the change right after a cut.
+const AFTER_KEY_FRAMES: usize = 2;
+/// A packet this many times the largest of the packets shortly before it marks a change.
+const SPIKE_RATIO: f32 = 1.8;
+/// Packets compared against for a spike (each side, presentation order).
+const SPIKE_WINDOW: usize = 8;
+/// Packet sizes (rolling peaks) changing by this factor inside a stretch mark a change.
+const LEVEL_RATIO: f32 = 2.5;
+/// Above this share of frames to decode, one every-frame pass is cheaper than seeking.
+const FULL_PASS_SHARE: f64 = 0.6;
+
+/// One packet of the index, as this module uses it.
+#[derive(Debug, Clone, Copy)]
+struct Packet {
+    time: Ticks,
+    size: usize,
+    key: bool,
+}
+
+/// What to do with the stretch from one keyframe to the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    /// Nothing changed: the keyframe stands for the whole stretch.
+    Skip,
+    /// Decode and score every frame.
+    Refine,
+    /// The encoder closed the stretch at a scene change: skip it, and score the next
+    /// keyframe against this one, with the frames right after it.
+    KeyCut,
+}
+
+/// A keyframe-to-keyframe stretch of the packet index.
+#[derive(Debug, Clone, Copy, Default)]
+struct Gop {
+    /// Packets in it (the keyframe included).
+    frames: usize,
+    /// Some packet or stretch of packets hints at a change inside.
+    suspicious: bool,
+}
+
+/// Scans with the packet index and keyframes, then refines the stretches that need it.
 pub(crate) fn scan_fast(
     path: &Path,
     params: &ClipParams,
     cancel: &CancelToken,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<RawScan, ClipError> {
-    let mut decoder = open_decoder(path, params, true)?;
-    let total = frame_estimate(&decoder).max(1);
-    let rate = decoder.frame_rate();
-    let done_at = |t: Ticks| (crate::time::secs_from_ticks(t) * rate.as_f64()).max(0.0) as u64;
+    let mut decoder = open_decoder(path, params, false)?;
+    let packets: Vec<Packet> = decoder
+        .packet_index()?
+        .into_iter()
+        .map(|p| Packet {
+            time: p.time,
+            size: p.size,
+            key: p.key,
+        })
+        .collect();
+    let gops = split_gops(&packets);
+    let total_frames = packets.len().max(1);
+    let suspicious_frames: usize = gops.iter().filter(|g| g.suspicious).map(|g| g.frames).sum();
+    if gops.len() < 2 || suspicious_frames as f64 > FULL_PASS_SHARE * total_frames as f64 {
+        return score_all(path, decoder, cancel, progress);
+    }
+    let keyint = scenecut_keyint(decoder.encoder_settings());
+    let keys = scan_keyframes(&mut decoder, cancel, progress)?;
+    // The decoded keyframes are the authority on where stretches start; the index only
+    // supplies sizes. Should the two disagree, fall back to decoding everything.
+    if keys.len() != gops.len() {
+        decoder.seek_to_keyframe_before(0)?;
+        return score_all(path, decoder, cancel, progress);
+    }
+    let plans = plan_gops(&keys, &gops, keyint, params.refine_threshold);
+    if std::env::var_os("BC_DEBUG").is_some() {
+        eprintln!(
+            "keyint {keyint:?} gops {gops:?} plans {plans:?} keys {:?}",
+            keys.iter().map(|k| k.time).collect::<Vec<_>>()
+        );
+    }
+    let to_decode: usize = plans
+        .iter()
+        .zip(&gops)
+        .map(|(p, g)| match p {
+            Plan::Refine => g.frames,
+            Plan::KeyCut => AFTER_KEY_FRAMES + 2,
+            Plan::Skip => 0,
+        })
+        .sum();
+    if to_decode as f64 > FULL_PASS_SHARE * total_frames as f64 {
+        decoder.seek_to_keyframe_before(0)?;
+        return score_all(path, decoder, cancel, progress);
+    }
+    let duration_hint = index_end(&packets, decoder.frame_rate().frame_ticks());
+    let mut scan = refine(&mut decoder, &keys, &plans, cancel, progress)?;
+    scan.duration = scan.duration.max(duration_hint);
+    Ok(scan)
+}
+
+/// Splits the index (presentation order) at keyframes and marks the stretches whose packet
+/// sizes hint at a change.
+fn split_gops(packets: &[Packet]) -> Vec<Gop> {
+    let mut bounds: Vec<usize> = packets
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.key)
+        .map(|(i, _)| i)
+        .collect();
+    // Leading pictures of an open GOP sort before the first keyframe: they belong to it.
+    if let Some(first) = bounds.first_mut() {
+        *first = 0;
+    }
+    bounds.push(packets.len());
+    bounds
+        .windows(2)
+        .map(|w| match (w.first(), w.get(1)) {
+            (Some(&a), Some(&b)) => {
+                let sizes: Vec<f32> = packets
+                    .get(a + 1..b)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|p| p.size as f32)
+                    .collect();
+                Gop {
+                    frames: b - a,
+                    suspicious: has_spike(&sizes) || has_level_change(&sizes),
+                }
+            }
+            _ => Gop::default(),
+        })
+        .collect()
+}
+
+/// Whether some packet is far larger than every packet shortly before it.
+fn has_spike(sizes: &[f32]) -> bool {
+    sizes.iter().enumerate().skip(2).any(|(i, &s)| {
+        let before = sizes
+            .get(i.saturating_sub(SPIKE_WINDOW)..i)
+            .unwrap_or_default();
+        let peak = before.iter().copied().fold(0.0f32, f32::max);
+        // Tiny packets (a still picture) vary a lot relatively: ignore below a floor.
+        peak > 0.0 && s > SPIKE_RATIO * peak && s > 512.0
+    })
+}
+
+/// Whether the typical packet size (rolling peaks, which even out the P/B alternation)
+/// of some window differs from that of the window after it by `LEVEL_RATIO`.
+fn has_level_change(sizes: &[f32]) -> bool {
+    let peaks: Vec<f32> = sizes
+        .windows(4)
+        .map(|w| w.iter().copied().fold(0.0f32, f32::max))
+        .collect();
+    let median = |v: &[f32]| {
+        let mut v = v.to_vec();
+        v.sort_by(f32::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(0.0)
+    };
+    let n = SPIKE_WINDOW;
+    (n..peaks.len().saturating_sub(n)).any(|i| {
+        let (Some(a), Some(b)) = (peaks.get(i - n..i), peaks.get(i..i + n)) else {
+            return false;
+        };
+        let (a, b) = (median(a).max(256.0), median(b).max(256.0));
+        a.max(b) > LEVEL_RATIO * a.min(b)
+    })
+}
+
+/// The encoder's maximum keyframe interval when it also places keyframes at scene changes
+/// (x264/x265 settings with `scenecut` above 0); `None` when we cannot tell.
+fn scenecut_keyint(settings: Option<&str>) -> Option<usize> {
+    let settings = settings?;
+    let value = |name: &str| -> Option<i64> {
+        settings
+            .split_whitespace()
+            .find_map(|t| t.strip_prefix(name)?.strip_prefix('='))?
+            .parse()
+            .ok()
+    };
+    let scenecut = value("scenecut")?;
+    let keyint = value("keyint")?;
+    (scenecut > 0 && keyint > 0).then_some(keyint as usize)
+}
+
+/// End of the last frame according to the index.
+fn index_end(packets: &[Packet], frame_ticks: Ticks) -> Ticks {
+    packets.last().map_or(0, |p| p.time + frame_ticks.max(1))
+}
+
+/// Decodes the keyframes only, in presentation order.
+fn scan_keyframes(
+    decoder: &mut VideoDecoder,
+    cancel: &CancelToken,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Vec<FrameFeatures>, ClipError> {
+    let total = frame_estimate(decoder).max(1);
+    let rate = decoder.frame_rate().as_f64();
+    decoder.set_keyframes_only(true);
     let mut keys: Vec<FrameFeatures> = Vec::new();
     while let Some(frame) = decoder.next_frame()? {
         if cancel.is_cancelled() {
             return Err(ClipError::Cancelled);
         }
-        if std::env::var("BC_DEBUG").is_ok() {
-            eprintln!("keyscan frame t={} key={}", frame.time, frame.key);
-        }
-        // Leading pictures of an open GOP can come out before the first keyframe's time.
-        if keys.last().is_some_and(|k| frame.time <= k.time) {
-            continue;
-        }
         if let Some(f) = FrameFeatures::from_frame(&frame) {
             keys.push(f);
         }
         progress(Progress {
-            done: done_at(frame.time) / 4,
+            done: (crate::time::secs_from_ticks(frame.time) * rate).max(0.0) as u64 / 4,
             total,
             stage: "scanning keyframes",
         });
     }
-    // changed[j]: the stretch after keyframe j must be decoded; the tail always is.
-    let changed: Vec<bool> = keys
-        .iter()
-        .enumerate()
-        .map(|(j, k)| {
-            keys.get(j + 1)
-                .is_none_or(|next| next.coarse_diff(k) >= params.refine_threshold)
-        })
-        .collect();
-    if std::env::var("BC_DEBUG").is_ok() {
-        for (j, k) in keys.iter().enumerate() {
-            let d = keys.get(j + 1).map(|n| (n.coarse_diff(k), n.diff(k)));
-            eprintln!("key {} t={} next {:?}", j, k.time, d);
-        }
-    }
     decoder.set_keyframes_only(false);
+    // Fed keyframes only, a decoder with reordering delay may hand them out of order (two
+    // IDR pictures both count as picture order 0): sort by time, not by arrival.
+    keys.sort_by_key(|k| k.time);
+    keys.dedup_by_key(|k| k.time);
+    Ok(keys)
+}
+
+/// Decides per stretch from keyframe `j` to keyframe `j + 1` (the last: to the end).
+fn plan_gops(
+    keys: &[FrameFeatures],
+    gops: &[Gop],
+    scenecut_keyint: Option<usize>,
+    refine_threshold: f32,
+) -> Vec<Plan> {
+    keys.iter()
+        .zip(gops)
+        .enumerate()
+        .map(|(j, (key, gop))| {
+            if gop.suspicious {
+                return Plan::Refine;
+            }
+            let Some(next) = keys.get(j + 1) else {
+                // Nothing closes the tail; its packets showed nothing.
+                return Plan::Skip;
+            };
+            if next.coarse_diff(key) < refine_threshold {
+                return Plan::Skip;
+            }
+            match scenecut_keyint {
+                // Closed before the interval ran out: the encoder saw a scene change there.
+                Some(keyint) if gop.frames + 1 < keyint => Plan::KeyCut,
+                _ => Plan::Refine,
+            }
+        })
+        .collect()
+}
+
+/// Where the decoder stands between stretches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Position {
+    /// Anywhere: seek before decoding.
+    Unknown,
+    /// The next frame is the keyframe that starts the next stretch.
+    AtNextKey,
+}
+
+/// Scores the keyframes and decodes what the plans ask for.
+fn refine(
+    decoder: &mut VideoDecoder,
+    keys: &[FrameFeatures],
+    plans: &[Plan],
+    cancel: &CancelToken,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<RawScan, ClipError> {
+    let total = frame_estimate(decoder).max(1);
+    let rate = decoder.frame_rate();
+    let done_at = |t: Ticks| (crate::time::secs_from_ticks(t) * rate.as_f64()).max(0.0) as u64;
     let mut scorer = Scorer::default();
-    // True when the decoder's next frame is the one right after the last pushed keyframe.
-    let mut positioned = false;
-    let mut previous_refined = false;
+    let mut position = Position::Unknown;
+    let mut previous = Plan::Skip;
     for (j, key) in keys.iter().enumerate() {
         if cancel.is_cancelled() {
             return Err(ClipError::Cancelled);
         }
-        let refine = changed.get(j).copied().unwrap_or(true);
-        if refine && !positioned {
-            decoder.seek_to_keyframe_before(key.time)?;
-            skip_through(&mut decoder, key.time)?;
-        }
-        scorer.push(key.clone(), previous_refined);
-        if !refine {
-            positioned = false;
-            previous_refined = false;
-            continue;
-        }
+        let plan = plans.get(j).copied().unwrap_or(Plan::Refine);
         let until = keys.get(j + 1).map(|k| k.time);
-        positioned = refine_stretch(&mut decoder, &mut scorer, until, cancel, &mut |t| {
-            progress(Progress {
-                done: done_at(t),
-                total,
-                stage: "refining changed stretches",
-            })
-        })?;
-        previous_refined = true;
+        // A skipped stretch closed by a scene-change keyframe: the keyframe counts as the
+        // frame after the last one scored (the stretch showed no change of its own).
+        let adjacent = previous != Plan::Skip;
+        let after_key = match (plan, previous) {
+            (Plan::Refine, _) => None,
+            (_, Plan::KeyCut) => Some(AFTER_KEY_FRAMES),
+            _ => Some(0),
+        };
+        match after_key {
+            Some(0) => {
+                scorer.push(key.clone(), adjacent);
+                position = Position::Unknown;
+            }
+            Some(count) => {
+                if position != Position::AtNextKey {
+                    decoder.seek_to_keyframe_before(key.time)?;
+                    skip_before(decoder, key.time)?;
+                }
+                scorer.push(key.clone(), adjacent);
+                score_frames(
+                    decoder,
+                    &mut scorer,
+                    until,
+                    Some(count),
+                    cancel,
+                    &mut |_| {},
+                )?;
+                position = Position::Unknown;
+            }
+            None => {
+                if position != Position::AtNextKey {
+                    decoder.seek_to_keyframe_before(key.time)?;
+                    skip_before(decoder, key.time)?;
+                }
+                scorer.push(key.clone(), adjacent);
+                let stopped_at_next =
+                    score_frames(decoder, &mut scorer, until, None, cancel, &mut |t| {
+                        progress(Progress {
+                            done: done_at(t),
+                            total,
+                            stage: "refining changed stretches",
+                        })
+                    })?;
+                position = if stopped_at_next {
+                    Position::AtNextKey
+                } else {
+                    Position::Unknown
+                };
+            }
+        }
+        previous = plan;
     }
     progress(Progress {
         done: total,
         total,
         stage: "refining changed stretches",
     });
-    let warnings = decoder.warnings().to_vec();
-    finish(path, scorer, warnings, rate)
+    finish(decoder, scorer)
 }
 
-/// Consumes frames up to and including the one at `time` without converting them.
-fn skip_through(decoder: &mut VideoDecoder, time: Ticks) -> Result<(), ClipError> {
+/// Consumes the frames before `time` and the one at it, without converting them.
+fn skip_before(decoder: &mut VideoDecoder, time: Ticks) -> Result<(), ClipError> {
     while let Some(t) = decoder.skip_frame()? {
         if t >= time {
             break;
@@ -109,21 +368,25 @@ fn skip_through(decoder: &mut VideoDecoder, time: Ticks) -> Result<(), ClipError
     Ok(())
 }
 
-/// Scores every frame before `until` (or to the end). Returns true when it stopped having
-/// consumed exactly the frame at `until`, so the next stretch needs no seek.
-fn refine_stretch(
+/// Scores frames before `until` (or to the end), at most `limit` of them. Returns true when
+/// it stopped having consumed exactly the frame at `until`, so the next stretch needs no
+/// seek.
+fn score_frames(
     decoder: &mut VideoDecoder,
     scorer: &mut Scorer,
     until: Option<Ticks>,
+    limit: Option<usize>,
     cancel: &CancelToken,
     report: &mut dyn FnMut(Ticks),
 ) -> Result<bool, ClipError> {
-    let mut count: u64 = 0;
+    let mut count: usize = 0;
     loop {
         if cancel.is_cancelled() {
             return Err(ClipError::Cancelled);
         }
-        // Past the frames we need, only timestamps matter: no scaling.
+        if limit.is_some_and(|l| count >= l) {
+            return Ok(false);
+        }
         let Some(frame) = decoder.next_frame()? else {
             return Ok(false);
         };
@@ -136,8 +399,42 @@ fn refine_stretch(
             scorer.push(f, true);
         }
         count += 1;
-        if count.is_multiple_of(PROGRESS_EVERY) {
+        if (count as u64).is_multiple_of(PROGRESS_EVERY) {
             report(frame.time);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spikes_and_levels() {
+        let steady: Vec<f32> = (0..40)
+            .map(|i| if i % 3 == 0 { 4000.0 } else { 1500.0 })
+            .collect();
+        assert!(!has_spike(&steady));
+        assert!(!has_level_change(&steady));
+        let mut cut = steady.clone();
+        if let Some(s) = cut.get_mut(20) {
+            *s = 12_000.0;
+        }
+        assert!(has_spike(&cut));
+        let drop: Vec<f32> = steady
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| if i >= 20 { s / 4.0 } else { s })
+            .collect();
+        assert!(has_level_change(&drop));
+    }
+
+    #[test]
+    fn reads_scenecut_settings() {
+        let x264 = "x264 - core 164 - H.264/MPEG-4 AVC codec - options: cabac=1 \
+                    keyint=250 keyint_min=25 scenecut=40 intra_refresh=0";
+        assert_eq!(scenecut_keyint(Some(x264)), Some(250));
+        assert_eq!(scenecut_keyint(Some("keyint=90 scenecut=0")), None);
+        assert_eq!(scenecut_keyint(None), None);
     }
 }

@@ -40,14 +40,7 @@ pub fn analyze_clip(
 ) -> Result<ClipAnalysis, ClipError> {
     let params = params.sanitized();
     crate::media::MediaError::check_readable(path)?;
-    let info = crate::media::probe(path)?;
-    let Some(video) = info.video() else {
-        return Err(crate::media::MediaError::NoStream {
-            path: path.to_path_buf(),
-            kind: "video",
-        }
-        .into());
-    };
+    // No probe: the decoder reads the stream headers once and knows what analysis needs.
     let raw = match params.mode {
         DetectMode::Fast => fast::scan_fast(path, &params, cancel, progress)?,
         DetectMode::Accurate => scan::scan_accurate(path, &params, cancel, progress)?,
@@ -56,18 +49,17 @@ pub fn analyze_clip(
         DetectMode::Accurate if raw.duration > 0 => {
             raw.scores.len() as f64 / crate::time::secs_from_ticks(raw.duration)
         }
-        _ => video.frame_rate.as_f64(),
+        _ => raw.frame_rate,
     };
-    let mut warnings = info.warnings.clone();
-    warnings.extend(raw.warnings);
+    let (width, height) = raw.display_size;
     let analysis = ClipAnalysis {
         duration: raw.duration,
         fps,
-        width: video.display_width,
-        height: video.display_height,
+        width,
+        height,
         mode: params.mode,
         frame_scores: raw.scores,
-        warnings,
+        warnings: raw.warnings,
         thumbnail_pool: raw.pool,
         ..ClipAnalysis::default()
     };

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::jobs::{CancelToken, Progress};
-use crate::media::{PixelLayout, VideoDecodeOptions, VideoDecoder};
+use crate::media::{PixelLayout, VideoDecodeOptions, VideoDecoder, VideoFrame};
 use crate::time::{FrameRate, Ticks, secs_from_ticks};
 
 use super::features::FrameFeatures;
@@ -21,6 +21,10 @@ pub(crate) struct RawScan {
     pub warnings: Vec<String>,
     /// End of the last frame.
     pub duration: Ticks,
+    /// Displayed width and height.
+    pub display_size: (u32, u32),
+    /// Average frame rate the container states.
+    pub frame_rate: f64,
 }
 
 /// Small YUV frames for scoring: scaled by swscale, deblocking skipped.
@@ -50,6 +54,9 @@ pub(crate) fn frame_estimate(decoder: &VideoDecoder) -> u64 {
         .max(0.0) as u64
 }
 
+/// Frames in flight between the decoding and the scoring thread.
+const PIPELINE_DEPTH: usize = 8;
+
 /// Decodes and scores every frame.
 pub(crate) fn scan_accurate(
     path: &Path,
@@ -57,16 +64,74 @@ pub(crate) fn scan_accurate(
     cancel: &CancelToken,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<RawScan, ClipError> {
-    let mut decoder = open_decoder(path, params, false)?;
+    let decoder = open_decoder(path, params, false)?;
+    score_all(path, decoder, cancel, progress)
+}
+
+/// Decodes every frame from the decoder's current position (the start, for a fresh or
+/// freshly indexed decoder) and scores them on a second thread, so decoding never waits
+/// for scoring: a bounded channel hands frames over and brings spent buffers back.
+pub(crate) fn score_all(
+    path: &Path,
+    mut decoder: VideoDecoder,
+    cancel: &CancelToken,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<RawScan, ClipError> {
     let total = frame_estimate(&decoder);
-    let mut scorer = Scorer::default();
+    let (frame_tx, frame_rx) = crossbeam_channel::bounded::<VideoFrame>(PIPELINE_DEPTH);
+    let (spent_tx, spent_rx) = crossbeam_channel::bounded::<Vec<u8>>(PIPELINE_DEPTH + 2);
+    let (scorer, decoded) = std::thread::scope(|scope| {
+        let worker = scope.spawn(move || {
+            let mut scorer = Scorer::default();
+            for frame in frame_rx {
+                if let Some(features) = FrameFeatures::from_frame(&frame) {
+                    scorer.push(features, true);
+                }
+                // The decoding side may have stopped: a lost buffer is only an allocation.
+                let _ = spent_tx.try_send(frame.data);
+            }
+            scorer
+        });
+        let decoded = decode_into(&mut decoder, &frame_tx, &spent_rx, cancel, total, progress);
+        drop(frame_tx);
+        (worker.join(), decoded)
+    });
+    let done = decoded?;
+    let scorer = scorer.map_err(|_| ClipError::NoFrames {
+        path: path.to_path_buf(),
+    })?;
+    progress(Progress {
+        done,
+        total: done,
+        stage: "scanning frames",
+    });
+    finish(&decoder, scorer)
+}
+
+/// The decoding half of [`score_all`]: returns the number of frames sent.
+fn decode_into(
+    decoder: &mut VideoDecoder,
+    frames: &crossbeam_channel::Sender<VideoFrame>,
+    spent: &crossbeam_channel::Receiver<Vec<u8>>,
+    cancel: &CancelToken,
+    total: u64,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<u64, ClipError> {
     let mut done: u64 = 0;
-    while let Some(frame) = decoder.next_frame()? {
+    let mut frame = empty_frame();
+    loop {
         if cancel.is_cancelled() {
             return Err(ClipError::Cancelled);
         }
-        if let Some(features) = FrameFeatures::from_frame(&frame) {
-            scorer.push(features, true);
+        frame.data = spent.try_recv().unwrap_or_default();
+        if !decoder.next_frame_into(&mut frame)? {
+            break;
+        }
+        if frames
+            .send(std::mem::replace(&mut frame, empty_frame()))
+            .is_err()
+        {
+            break;
         }
         done += 1;
         if done.is_multiple_of(PROGRESS_EVERY) {
@@ -77,26 +142,29 @@ pub(crate) fn scan_accurate(
             });
         }
     }
-    progress(Progress {
-        done,
-        total: done,
-        stage: "scanning frames",
-    });
-    let warnings = decoder.warnings().to_vec();
-    finish(path, scorer, warnings, decoder.frame_rate())
+    Ok(done)
 }
 
-/// Closes a scan: the scores, the pool and the duration to the end of the last frame.
-pub(crate) fn finish(
-    path: &Path,
-    scorer: Scorer,
-    warnings: Vec<String>,
-    rate: FrameRate,
-) -> Result<RawScan, ClipError> {
+/// A frame without pixels, to decode into.
+fn empty_frame() -> VideoFrame {
+    VideoFrame {
+        time: 0,
+        width: 0,
+        height: 0,
+        layout: PixelLayout::Yuv420p,
+        data: Vec::new(),
+        key: false,
+    }
+}
+
+/// Closes a scan: the scores, the pool, the duration to the end of the last frame and what
+/// the decoder knows about the stream.
+pub(crate) fn finish(decoder: &VideoDecoder, scorer: Scorer) -> Result<RawScan, ClipError> {
+    let rate = decoder.frame_rate();
     let (scores, pool) = scorer.finish();
     let Some(last) = scores.last() else {
         return Err(ClipError::NoFrames {
-            path: path.to_path_buf(),
+            path: decoder.path().to_path_buf(),
         });
     };
     // The last frame lasts as long as the one before it (or one nominal frame).
@@ -108,6 +176,8 @@ pub(crate) fn finish(
         duration: last.time + last_len.max(1),
         scores,
         pool,
-        warnings,
+        warnings: decoder.warnings().to_vec(),
+        display_size: decoder.display_size(),
+        frame_rate: rate.as_f64(),
     })
 }
