@@ -1,5 +1,6 @@
 //! The command line end to end: analyze (music and clips, JSON), the cache across runs,
 //! plan and render, and clear errors for bad files.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! The real editor driven headlessly with egui_kittest: drop generated media, wait for
 //! analysis, move the scene threshold, lock a segment and re-roll, undo, save and reopen,
 //! start and cancel an export.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 #![cfg(feature = "gui")]
 
 mod common;

@@ -1,4 +1,5 @@
 //! Media layer: probing and decoding across codecs and containers, exact seeking, bad input.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Accuracy of the music analysis against synthesised signals with known beats
 //! (`beatcut::analysis::music::synth`), scored like mir_eval.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Instant;
 
