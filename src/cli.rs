@@ -205,11 +205,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             max_bpm,
             common,
         }) => {
-            let mut clip_params = beatcut::analysis::video::ClipParams::default();
-            clip_params.mode = if mode == "accurate" {
-                DetectMode::Accurate
-            } else {
-                DetectMode::Fast
+            let mut clip_params = beatcut::analysis::video::ClipParams {
+                mode: if mode == "accurate" {
+                    DetectMode::Accurate
+                } else {
+                    DetectMode::Fast
+                },
+                ..Default::default()
             };
             if let Some(t) = threshold {
                 clip_params.threshold = t;
