@@ -95,6 +95,18 @@ pub enum Command {
         /// Output shape.
         #[arg(long, default_value = "16:9", value_parser = ["16:9", "9:16", "1:1"])]
         aspect: String,
+        /// Mix the clips' own sound under the music at this level (0 = off, 1 = full).
+        #[arg(long, default_value_t = 0.0)]
+        clip_audio: f32,
+        /// Music fade-out at the end, seconds.
+        #[arg(long, default_value_t = 2.0)]
+        fade_out: f64,
+        /// Music fade-in at the start, seconds.
+        #[arg(long, default_value_t = 0.0)]
+        fade_in: f64,
+        /// Fit mismatched shapes by letterboxing (pad) or cropping.
+        #[arg(long, default_value = "letterbox", value_parser = ["letterbox", "crop"])]
+        fit: String,
         /// Also write the timeline as JSON.
         #[arg(long)]
         timeline: Option<PathBuf>,
@@ -239,6 +251,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             output,
             preset,
             aspect,
+            clip_audio,
+            fade_out,
+            fade_in,
+            fit,
             timeline,
             edl,
             fcpxml,
@@ -249,6 +265,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             &output,
             &preset,
             &aspect,
+            &SoundAndFit {
+                clip_audio,
+                fade_in,
+                fade_out,
+                crop: fit == "crop",
+            },
             [timeline, edl, fcpxml, otio],
             &common,
         ),
@@ -733,11 +755,31 @@ fn plan_command(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Render options beyond size: sound and how shapes are fitted.
+struct SoundAndFit {
+    clip_audio: f32,
+    fade_in: f64,
+    fade_out: f64,
+    crop: bool,
+}
+
+impl Default for SoundAndFit {
+    fn default() -> Self {
+        Self {
+            clip_audio: 0.0,
+            fade_in: 0.0,
+            fade_out: 2.0,
+            crop: false,
+        }
+    }
+}
+
 fn render_command(
     input: &MontageArgs,
     output: &std::path::Path,
     preset: &str,
     aspect: &str,
+    options: &SoundAndFit,
     sidecars: [Option<PathBuf>; 4],
     common: &CommonArgs,
 ) -> Result<ExitCode> {
@@ -745,7 +787,13 @@ fn render_command(
     let planned = plan_montage(input, common, &mut timings)?;
     let preset = beatcut::render::Preset::parse(preset).unwrap_or_default();
     let aspect = beatcut::render::Aspect::parse(aspect).unwrap_or_default();
-    let settings = beatcut::render::RenderSettings::new(preset, aspect, planned.timeline.fps);
+    let mut settings = beatcut::render::RenderSettings::new(preset, aspect, planned.timeline.fps);
+    settings.clip_audio_level = options.clip_audio;
+    settings.fade_in = beatcut::time::ticks_from_secs(options.fade_in.max(0.0));
+    settings.fade_out = beatcut::time::ticks_from_secs(options.fade_out.max(0.0));
+    if options.crop {
+        settings.fit = beatcut::render::Fit::Crop;
+    }
     let music_path = planned.project.music.clone().unwrap_or_default();
     let job = beatcut::montage::render_job(&planned.timeline, &planned.project.clips, &music_path);
     let cancel = CancelToken::new();
@@ -902,6 +950,7 @@ fn demo(dir: Option<PathBuf>, headless: bool) -> Result<ExitCode> {
         &output,
         "draft",
         "16:9",
+        &SoundAndFit::default(),
         [
             Some(dir.join("demo-montage.json")),
             Some(dir.join("demo-montage.edl")),

@@ -354,3 +354,56 @@ fn cancel_leaves_no_file_and_missing_clip_is_reported() {
     assert!(err.to_string().contains("bad.mp3"), "{err}");
     assert!(!output.exists());
 }
+
+#[test]
+fn clip_sound_is_mixed_under_the_music_when_asked() {
+    let dir = temp_dir();
+    let d = dir.path();
+    // The clip carries a 330 Hz tone; the music is clicks with silence between them.
+    let clip = pattern_clip(
+        d,
+        "toned.mp4",
+        "320x180",
+        25,
+        3.0,
+        &["-c:v", "libx264", "-c:a", "aac"],
+    );
+    let music = click_track(d, 3.0, 1.0);
+    let t = |s: f64| beatcut::time::ticks_from_secs(s);
+    let job = RenderJob {
+        clips: vec![clip],
+        music,
+        segments: vec![RenderSegment {
+            clip: 0,
+            src_in: 0,
+            src_out: t(3.0),
+            start: 0,
+            end: t(3.0),
+            crossfade_frames: 0,
+        }],
+        duration: t(3.0),
+    };
+    let quiet_rms = |path: &Path| {
+        let audio =
+            media::decode_audio(path, 48_000, 1, &CancelToken::new(), &mut |_| {}).expect("decode");
+        // Between clicks: 0.3 s .. 0.9 s.
+        let part = &audio.samples[14_400..43_200];
+        (part.iter().map(|s| s * s).sum::<f32>() / part.len() as f32).sqrt()
+    };
+    let without = d.join("without.mp4");
+    render(
+        &job,
+        &small_settings(25),
+        &without,
+        &CancelToken::new(),
+        &mut |_| {},
+    )
+    .expect("render");
+    let mut settings = small_settings(25);
+    settings.clip_audio_level = 0.5;
+    let with = d.join("with.mp4");
+    render(&job, &settings, &with, &CancelToken::new(), &mut |_| {}).expect("render");
+    let (a, b) = (quiet_rms(&without), quiet_rms(&with));
+    assert!(a < 0.01, "music alone is silent between clicks ({a})");
+    assert!(b > 0.03, "the clip's tone is audible under the music ({b})");
+}

@@ -25,6 +25,7 @@ pub struct ExportPanel {
     aspect: Aspect,
     fps: i32,
     fps_request: Option<i32>,
+    clip_audio: f32,
     interchange: bool,
     running: Option<(CancelToken, Receiver<ExportEvent>)>,
     progress: Option<RenderProgress>,
@@ -47,6 +48,7 @@ impl ExportPanel {
             aspect: Aspect::Landscape,
             fps: 30,
             fps_request: None,
+            clip_audio: 0.0,
             interchange: true,
             running: None,
             progress: None,
@@ -113,7 +115,9 @@ impl ExportPanel {
         let output = PathBuf::from(self.output.trim());
         // The timeline is planned on the project's frame grid; export on the same grid so
         // every cut stays on its frame.
-        let settings = crate::render::RenderSettings::new(self.preset, self.aspect, timeline.fps);
+        let mut settings =
+            crate::render::RenderSettings::new(self.preset, self.aspect, timeline.fps);
+        settings.clip_audio_level = self.clip_audio;
         let job = crate::montage::render_job(timeline, &project.clips, &music.path);
         let write_interchange = self.interchange;
         let interchange_input = (timeline.clone(), project.clips.clone(), music.path.clone());
@@ -226,6 +230,12 @@ impl ExportPanel {
                         if self.fps != before {
                             self.fps_request = Some(self.fps);
                         }
+                        ui.end_row();
+                        ui.label("Clip sound");
+                        ui.add(
+                            egui::Slider::new(&mut self.clip_audio, 0.0..=1.0)
+                                .text("under the music (0 = off)"),
+                        );
                         ui.end_row();
                         ui.label("Output");
                         ui.horizontal(|ui| {

@@ -274,7 +274,10 @@ pub fn render(
         },
     )?;
     warnings.extend(music.warnings.iter().map(|w| format!("music: {w}")));
-    let audio = shape_music(&music.samples, settings, job.duration);
+    let mut audio = shape_music(&music.samples, settings, job.duration);
+    if settings.clip_audio_level > 0.0 {
+        warnings.extend(mix_clip_audio(&mut audio, job, settings, cancel)?);
+    }
 
     let mut writer = Mp4Writer::create(
         output,
@@ -392,6 +395,54 @@ fn shape_music(samples: &[f32], settings: &RenderSettings, duration: Ticks) -> V
         out[2 * i + 1] *= g;
     }
     out
+}
+
+/// Mixes each segment's own sound (from its source range) under the music at
+/// `settings.clip_audio_level`. Clips without sound are skipped with a warning.
+fn mix_clip_audio(
+    audio: &mut [f32],
+    job: &RenderJob,
+    settings: &RenderSettings,
+    cancel: &CancelToken,
+) -> Result<Vec<String>, RenderError> {
+    let rate = settings.audio_rate;
+    let level = settings.clip_audio_level.clamp(0.0, 2.0);
+    let mut decoded: HashMap<usize, Option<Vec<f32>>> = HashMap::new();
+    let mut warnings = Vec::new();
+    for segment in &job.segments {
+        let samples = decoded.entry(segment.clip).or_insert_with(|| {
+            let path = job.clips.get(segment.clip)?;
+            match decode_audio(path, rate, 2, cancel, &mut |_| {}) {
+                Ok(a) => Some(a.samples),
+                Err(MediaError::NoStream { .. }) => None,
+                Err(e) => {
+                    warnings.push(format!("clip sound skipped: {e}"));
+                    None
+                }
+            }
+        });
+        if cancel.is_cancelled() {
+            return Err(RenderError::Cancelled);
+        }
+        let Some(samples) = samples else {
+            continue;
+        };
+        let out_start = samples_from_ticks(segment.start, rate).max(0) as usize;
+        let out_end = samples_from_ticks(segment.end, rate).max(0) as usize;
+        let src_start = samples_from_ticks(segment.src_in, rate).max(0) as usize;
+        for (k, frame) in (out_start..out_end).enumerate() {
+            let (o, s) = (frame * 2, (src_start + k) * 2);
+            let (Some(out), Some(src)) = (audio.get_mut(o..o + 2), samples.get(s..s + 2)) else {
+                break;
+            };
+            out[0] += src[0] * level;
+            out[1] += src[1] * level;
+        }
+    }
+    for sample in audio.iter_mut() {
+        *sample = sample.clamp(-1.0, 1.0);
+    }
+    Ok(warnings)
 }
 
 /// Index of the segment covering timeline time `t`.

@@ -93,7 +93,13 @@ pub(crate) fn scan_fast(
         decoder.seek_to_keyframe_before(0)?;
         return score_all(path, decoder, cancel, progress);
     }
-    let plans = plan_gops(&keys, &gops, keyint, params.refine_threshold);
+    let plans = plan_gops(
+        &keys,
+        &gops,
+        keyint,
+        params.refine_threshold,
+        params.threshold,
+    );
     if std::env::var_os("BC_DEBUG").is_some() {
         eprintln!(
             "keyint {keyint:?} gops {gops:?} plans {plans:?} keys {:?}",
@@ -245,6 +251,7 @@ fn plan_gops(
     gops: &[Gop],
     scenecut_keyint: Option<usize>,
     refine_threshold: f32,
+    cut_threshold: f32,
 ) -> Vec<Plan> {
     keys.iter()
         .zip(gops)
@@ -257,7 +264,9 @@ fn plan_gops(
                 // Nothing closes the tail; its packets showed nothing.
                 return Plan::Skip;
             };
-            if next.coarse_diff(key) < refine_threshold {
+            // Unchanged both coarsely and in detail (the full score stays below what any cut
+            // needs): the stretch holds the same shot.
+            if next.coarse_diff(key) < refine_threshold && next.diff(key) < cut_threshold {
                 return Plan::Skip;
             }
             match scenecut_keyint {
