@@ -565,6 +565,41 @@ fn print_analysis_human(out: &mut impl Write, v: &serde_json::Value) -> Result<(
     Ok(())
 }
 
+/// Analyses clips in parallel through the job scheduler (in order of the command line,
+/// one job per file, the same file never twice), Ctrl-C cancelling them all.
+fn analyze_clips_scheduled(
+    clips: &[PathBuf],
+    params: &beatcut::analysis::video::ClipParams,
+    cache: &Arc<Cache>,
+) -> Vec<Result<(Arc<beatcut::analysis::video::ClipAnalysis>, bool), String>> {
+    use beatcut::jobs::{JobOutcome, JobScheduler, Priority};
+    let scheduler =
+        match JobScheduler::<(Arc<beatcut::analysis::video::ClipAnalysis>, bool)>::new(0) {
+            Ok(s) => s,
+            Err(e) => return clips.iter().map(|_| Err(e.to_string())).collect(),
+        };
+    let handles: Vec<_> = clips
+        .iter()
+        .enumerate()
+        .map(|(i, path)| {
+            let (path, params, cache) = (path.clone(), params.clone(), cache.clone());
+            // Earlier files first: priority falls with the position on the command line.
+            let priority = Priority(-(i as i32));
+            scheduler.submit(path.display().to_string(), priority, move |ctx| {
+                beatcut::montage::analyze_clip(&path, &params, &cache, ctx.token(), &mut |_| {})
+            })
+        })
+        .collect();
+    handles
+        .into_iter()
+        .map(|h| match h.wait() {
+            JobOutcome::Finished(v) => Ok(v),
+            JobOutcome::Failed(e) => Err(e),
+            JobOutcome::Cancelled => Err("cancelled".into()),
+        })
+        .collect()
+}
+
 /// A planned montage with everything needed to render or print it.
 struct Planned {
     project: Project,
@@ -627,14 +662,10 @@ fn plan_montage(
         )
     })?;
     let clip_params = project.clip_params.clone();
-    let results: Vec<_> = timings.time("clip analysis", || {
-        use rayon::prelude::*;
-        project
-            .clips
-            .par_iter()
-            .map(|p| beatcut::montage::analyze_clip(p, &clip_params, &cache, &cancel, &mut |_| {}))
-            .collect()
-    });
+    let results: Vec<Result<(Arc<beatcut::analysis::video::ClipAnalysis>, bool), String>> = timings
+        .time("clip analysis", || {
+            analyze_clips_scheduled(&project.clips, &clip_params, &cache)
+        });
     cache.flush_stats();
     let mut analyses = Vec::new();
     for (path, result) in project.clips.iter().zip(results) {

@@ -9,7 +9,7 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 use crate::analysis::music::{MusicAnalysis, MusicParams, WaveformPyramid};
 use crate::analysis::video::{ClipAnalysis, ClipParams};
 use crate::cache::Cache;
-use crate::jobs::CancelToken;
+use crate::jobs::{CancelToken, JobScheduler, Priority};
 use crate::media::{self, MediaInfo};
 
 /// Capacity of the event channel; progress events are dropped when it is full, results wait.
@@ -48,11 +48,17 @@ pub enum WorkerEvent {
     ClipDone(PathBuf, Result<Arc<ClipAnalysis>, String>, bool),
 }
 
-/// Runs analysis jobs off the UI thread.
+/// Clips near the top of the bin (visible without scrolling) are analysed first.
+const VISIBLE_CLIPS: usize = 8;
+
+/// Runs analysis jobs off the UI thread: probes on a small pool, analyses through the
+/// prioritised, de-duplicating job scheduler (music first, then visible clips).
 pub struct Worker {
     tx: Sender<WorkerEvent>,
     rx: Receiver<WorkerEvent>,
     pool: Option<rayon::ThreadPool>,
+    scheduler: Option<JobScheduler<()>>,
+    clips_submitted: usize,
     cancel: CancelToken,
     waker: Arc<dyn Fn() + Send + Sync>,
     /// Jobs submitted and not finished.
@@ -67,10 +73,21 @@ impl Worker {
             .thread_name(|i| format!("analysis-{i}"))
             .build()
             .ok();
+        let scheduler = JobScheduler::new(0)
+            .map_err(|e| {
+                tracing::error!("job scheduler unavailable ({e}); analysing on a plain pool")
+            })
+            .ok();
+        if let Some(scheduler) = &scheduler {
+            let waker = waker.clone();
+            scheduler.set_waker(move || waker());
+        }
         Self {
             tx,
             rx,
             pool,
+            scheduler,
+            clips_submitted: 0,
             cancel: CancelToken::new(),
             waker,
             running: Arc::default(),
@@ -79,7 +96,36 @@ impl Worker {
 
     /// True while jobs run or their results wait to be drained.
     pub fn is_busy(&self) -> bool {
-        self.running.load(std::sync::atomic::Ordering::SeqCst) > 0 || !self.rx.is_empty()
+        self.running.load(std::sync::atomic::Ordering::SeqCst) > 0
+            || self.scheduler.as_ref().is_some_and(|s| s.active() > 0)
+            || !self.rx.is_empty()
+    }
+
+    /// Background jobs queued or running.
+    pub fn active_jobs(&self) -> usize {
+        self.running.load(std::sync::atomic::Ordering::SeqCst)
+            + self.scheduler.as_ref().map_or(0, JobScheduler::active)
+    }
+
+    /// Runs an analysis job through the scheduler (keyed, so the same file is never
+    /// analysed twice at once), falling back to the plain pool.
+    fn submit(
+        &self,
+        key: String,
+        priority: Priority,
+        job: impl FnOnce(&Sender<WorkerEvent>, &CancelToken) + Send + 'static,
+    ) {
+        let Some(scheduler) = &self.scheduler else {
+            self.spawn(job);
+            return;
+        };
+        let tx = self.tx.clone();
+        let waker = self.waker.clone();
+        let _handle = scheduler.submit(key, priority, move |ctx| {
+            job(&tx, ctx.token());
+            waker();
+            Ok::<(), String>(())
+        });
     }
 
     /// Events that arrived since the last call.
@@ -123,7 +169,8 @@ impl Worker {
     /// Analyses the song, streaming its waveform.
     pub fn analyze_music(&self, path: PathBuf, params: MusicParams, cache: Arc<Cache>) {
         let waker = self.waker.clone();
-        self.spawn(move |tx, cancel| {
+        let key = format!("music:{}", path.display());
+        self.submit(key, Priority::FOCUS, move |tx, cancel| {
             let mut on_waveform = |w: &WaveformPyramid| {
                 let _ = tx.try_send(WorkerEvent::Waveform(path.clone(), w.clone()));
                 waker();
@@ -139,9 +186,16 @@ impl Worker {
     }
 
     /// Analyses a clip's scenes.
-    pub fn analyze_clip(&self, path: PathBuf, params: ClipParams, cache: Arc<Cache>) {
+    pub fn analyze_clip(&mut self, path: PathBuf, params: ClipParams, cache: Arc<Cache>) {
         let waker = self.waker.clone();
-        self.spawn(move |tx, cancel| {
+        let key = format!("clip:{}", path.display());
+        let priority = if self.clips_submitted < VISIBLE_CLIPS {
+            Priority::VISIBLE
+        } else {
+            Priority::BACKGROUND
+        };
+        self.clips_submitted += 1;
+        self.submit(key, priority, move |tx, cancel| {
             let mut on_progress = |fraction: f32| {
                 let _ = tx.try_send(WorkerEvent::ClipProgress(path.clone(), fraction));
                 waker();
@@ -161,6 +215,9 @@ impl Drop for Worker {
     fn drop(&mut self) {
         // Stop every job at its next packet or frame; never wait for them here.
         self.cancel.cancel();
+        if let Some(scheduler) = &self.scheduler {
+            scheduler.cancel_all();
+        }
     }
 }
 
