@@ -35,7 +35,8 @@ test: deps
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) check --no-default-features
-	$(CARGO) test --all-targets
+	$(CARGO) test --lib --bins --tests
+	$(CARGO) test --doc
 
 ## bench: every benchmark, with the peer tools run side by side
 bench: deps
