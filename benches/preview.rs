@@ -5,6 +5,10 @@
 //! 960×540 preview box as planar 4:2:0.
 //! - seek: 40 requests at pseudo-random times (fixed seed) over the clip; p50/p95 latency.
 //!   Target p95 ≤ 250 ms without proxies (≤ 100 ms with proxies).
+//! - proxy: generation of the clip's seek proxy (all-intra, 640×360, ultrafast) from
+//!   scratch into a temp dir: source frames per second and size; then the same 40 seeks
+//!   through `quick_frame_at` with the proxy known (each checked to be a proxy frame at the
+//!   source time asked for).
 //! - scrub: a drag back and forth over the same 2 s (one output frame per step); p50/p95.
 //! - playback: every output frame at 30 fps for 10 s in order; frames per second, which
 //!   must reach 30.
@@ -16,6 +20,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use beatcut::app::frame_server::{FrameServer, FrameServerOptions};
+use beatcut::cache::ContentKey;
+use beatcut::jobs::{CancelToken, JobContext};
+use beatcut::media::{ProxySettings, ProxyStore};
 use beatcut::time::{FrameRate, TICKS_PER_SECOND, Ticks};
 
 const CLIP_SECS: i64 = 20;
@@ -131,6 +138,78 @@ fn main() {
             "NOT MET without proxies"
         }
     );
+
+    // Seek proxy: generation from scratch, then the same seeks answered from it.
+    let proxy_dir =
+        std::env::temp_dir().join(format!("beatcut-bench-proxies-{}", std::process::id()));
+    let store = ProxyStore::new(&proxy_dir, ProxySettings::default());
+    let proxy = match ContentKey::from_path(&clip) {
+        Ok(key) => {
+            let ctx = JobContext::detached("proxy", CancelToken::new(), |_| {});
+            let started = Instant::now();
+            match store.generate(&clip, &key, &ctx, None) {
+                Ok(proxy) => {
+                    let secs = started.elapsed().as_secs_f64();
+                    let frames = proxy.index.source_times.len();
+                    let bytes = std::fs::metadata(&proxy.video).map_or(0, |m| m.len());
+                    let source_bytes = std::fs::metadata(&clip).map_or(0, |m| m.len());
+                    println!(
+                        "proxy generation ({}x{}, all-intra, crf {}, {}): {frames} frames in {secs:.2} s = {:.0} source frames/s ({:.1}x realtime); {:.1} MB ({:.0} kbit/s; source {:.1} MB)",
+                        proxy.index.width,
+                        proxy.index.height,
+                        store.settings().crf,
+                        store.settings().preset,
+                        frames as f64 / secs,
+                        frames as f64 / secs / 25.0,
+                        bytes as f64 / 1e6,
+                        bytes as f64 * 8.0 / 1000.0 / CLIP_SECS as f64,
+                        source_bytes as f64 / 1e6,
+                    );
+                    Some(proxy)
+                }
+                Err(e) => {
+                    eprintln!("proxy generation failed: {e}");
+                    None
+                }
+            }
+        }
+        Err(e) => {
+            eprintln!("cannot key the clip: {e}");
+            None
+        }
+    };
+    if let Some(proxy) = proxy {
+        let mut proxied = FrameServer::new(options.clone());
+        let _ = proxied.frame_at(&clip, 0);
+        proxied.set_proxy(&clip, proxy);
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut samples = Vec::new();
+        let mut from_proxy = 0;
+        for _ in 0..40 {
+            let t = (next_random(&mut state) % span as u64) as Ticks;
+            let started = Instant::now();
+            match proxied.quick_frame_at(&clip, t) {
+                Ok(Some(served)) => {
+                    samples.push(started.elapsed());
+                    if served.proxy {
+                        from_proxy += 1;
+                    }
+                    if served.frame.time > t || t - served.frame.time >= TICKS_PER_SECOND / 25 {
+                        eprintln!("wrong frame for {t}: starts at {}", served.frame.time);
+                    }
+                }
+                Ok(None) => eprintln!("no frame at {t}"),
+                Err(e) => eprintln!("seek failed: {e}"),
+            }
+        }
+        let (p50, p95, max) = percentiles(&mut samples);
+        println!(
+            "seek to random time with proxy: p50 {p50:.1} ms, p95 {p95:.1} ms, max {max:.1} ms over {} ({from_proxy} from the proxy); target p95 <= 100 ms: {}",
+            samples.len(),
+            if p95 <= 100.0 { "MET" } else { "NOT MET" }
+        );
+    }
+    let _ = std::fs::remove_dir_all(&proxy_dir);
 
     // Scrubbing back and forth over 2 s at one output frame per step.
     let fps = FrameRate::whole(30);

@@ -59,7 +59,8 @@ ROWS = [
     ("end to end", "cold cache: first waveform snapshot", None, None, "e2e_cold.first_waveform_ms", "abs", None),
     ("end to end", "cold cache: playable plan (all analyses + plan)", None, None, "e2e_cold.plan_ms", "abs", ("<", 10000, "ms")),
     ("end to end", "cold cache: finished 1080p export", None, None, "e2e_cold.export_ms", "abs", None),
-    ("end to end", "warm cache: first waveform snapshot", None, None, "e2e_warm.first_waveform_ms", "abs", None),
+    ("end to end", "warm cache: waveform on screen (the cached analysis is back)", None, None,
+     "e2e_warm.first_waveform_ms|music_done_ms", "abs", None),
     ("end to end", "warm cache: playable plan", None, None, "e2e_warm.plan_ms", "abs", None),
     ("end to end", "warm cache: finished 1080p export", None, None, "e2e_warm.export_ms", "abs", None),
 ]
@@ -95,6 +96,9 @@ def series(stages, ref):
     if ref is None:
         return None, {}, None
     name, _, field = ref.partition(".")
+    # "field|fallback": the fallback field where the first is missing (a cached song sends no
+    # waveform snapshots: its waveform is there when the cached analysis is).
+    field, _, fallback = field.partition("|")
     recs = stages.get(name)
     if not recs:
         return None, {}, "not run"
@@ -106,6 +110,8 @@ def series(stages, ref):
         runs = []
         for r in good:
             v = r.get("extra", {}).get(field)
+            if v is None and fallback:
+                v = r.get("extra", {}).get(fallback)
             if isinstance(v, list):
                 runs += [x for x in v if isinstance(x, (int, float))]
             elif isinstance(v, (int, float)):
@@ -165,7 +171,8 @@ def fmt_target(target):
 def build_rows(rust, base):
     rows = []
     for cat, what, base_label, base_stage, bc_stage, kind, target in ROWS:
-        b_runs, b_extra, b_err = series(base, base_stage)
+        # A baseline may be Beatcut's own stage (decode alone against the whole analysis).
+        b_runs, b_extra, b_err = series(base if base_stage in base else rust, base_stage)
         c_runs, c_extra, c_err = series(rust, bc_stage)
         row = {"category": cat, "what": what, "baseline": base_label, "baseline_stage": base_stage,
                "beatcut_stage": bc_stage, "kind": kind, "target": fmt_target(target),
@@ -214,7 +221,7 @@ def cell_time(row, side):
         return f"{s['median'] / 1024:.0f} MiB" if s else f"error: {err}"
     if row["kind"] == "fps" and row.get(f"{side}_fps"):
         f = row[f"{side}_fps"]
-        return f"{f['median']:.0f} fps ({f['min']:.0f}–{f['max']:.0f}), {f['frames']} frames"
+        return f"{f['median']:.0f} fps ({f['min']:.0f}–{f['max']:.0f}), {int(f['frames'])} frames"
     s = row.get(f"{side}_ms")
     if not s:
         msg = (err or "no result").replace("|", "/").replace("\n", " ")

@@ -15,6 +15,10 @@
 #   BENCH_E2E=0           skip the end-to-end stage (slow: about 10 minutes on 2 busy cores)
 #   BENCH_CRITERION=0     skip the criterion benches (benches/*.rs other than stages)
 #   BENCH_RENDER_SEGMENTS [16]  BENCH_RUNS_SLOW [3]  BENCH_RUNS_FAST [5]
+#   BENCH_E2E_SONG_SECS [BENCH_SONG_SECS]: song length of the end-to-end run (= export length)
+#   BENCH_SECTIONS [audio,io,cache,select,scenes,render,e2e]: run only these sections; the
+#     others keep their results from the last run (raw results live per section in
+#     target/bench-raw) and the report is rebuilt from all of them
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -25,22 +29,38 @@ E2E_CLIPS=${BENCH_E2E_CLIPS:-10}
 E2E_CLIP_SECS=${BENCH_E2E_CLIP_SECS:-60}
 E2E_RUNS=${BENCH_E2E_RUNS:-1}
 SONG_SECS=${BENCH_SONG_SECS:-180}
+E2E_SONG_SECS=${BENCH_E2E_SONG_SECS:-$SONG_SECS}
+SECTIONS=${BENCH_SECTIONS:-audio,io,cache,select,scenes,render,e2e}
 SEGMENTS=${BENCH_RENDER_SEGMENTS:-16}
 SLOW=${BENCH_RUNS_SLOW:-3}
 FAST=${BENCH_RUNS_FAST:-5}
 CRITERION=${BENCH_CRITERION:-1}
+CONFIG="song_secs=$SONG_SECS,runs_slow=$SLOW,runs_fast=$FAST,render_segments=$SEGMENTS,e2e_clips=$E2E_CLIPS,e2e_clip_secs=$E2E_CLIP_SECS,e2e_song_secs=$E2E_SONG_SECS,e2e_runs=$E2E_RUNS"
 
 MEDIA=$ROOT/target/bench-media
 VENV=$ROOT/target/bench-venv
 RAW=$ROOT/target/bench-raw
 SCRATCH=$RAW/scratch
 mkdir -p "$MEDIA" "$RAW" "$SCRATCH" "$ROOT/bench"
-RUST_OUT=$RAW/rust.jsonl
-PY_OUT=$RAW/baselines.jsonl
 LOG=$RAW/run.log
-: >"$RUST_OUT"
-: >"$PY_OUT"
 : >"$LOG"
+RUST_OUT=/dev/null
+PY_OUT=/dev/null
+# Starts a section if it was asked for: its raw result files are emptied and used from now on.
+section() { # name -> 0 when the section runs
+    case ",$SECTIONS," in
+    *",$1,"*)
+        RUST_OUT=$RAW/$1.rust.jsonl
+        PY_OUT=$RAW/$1.baselines.jsonl
+        : >"$RUST_OUT"
+        : >"$PY_OUT"
+        echo "$CONFIG,date=$(date '+%Y-%m-%d %H:%M'),load_start=$(cut -d' ' -f1 /proc/loadavg)" >"$RAW/$1.config"
+        return 0
+        ;;
+    esac
+    echo "(section $1 not run; keeping its last results)" >&2
+    return 1
+}
 
 say() { printf '\n== %s [%s]\n' "$*" "$(date +%H:%M:%S)" | tee -a "$LOG" >&2; }
 json_error() { # stage message -> one JSON error line
@@ -66,7 +86,6 @@ if [ -z "$BIN" ] || [ ! -x "$BIN" ]; then
     exit 1
 fi
 echo "stages binary: $BIN" >&2
-START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # Runs a Beatcut stage; its JSON lines go to rust.jsonl, a failure without output becomes an
 # error line for every stage name it should have produced.
@@ -118,7 +137,7 @@ py_stage() { # "names" stage args...
     fi
     local before after
     before=$(wc -l <"$PY_OUT")
-    "$PY" "$ROOT/benches/baselines.py" "$@" >>"$PY_OUT" 2>>"$LOG" || echo "  baseline $1 failed" >&2
+    "$PY" "$ROOT/benches/baselines.py" "$@" >>"$PY_OUT" 2> >(tee -a "$LOG" >&2) || echo "  baseline $1 failed" >&2
     after=$(wc -l <"$PY_OUT")
     if [ "$after" = "$before" ]; then
         for n in ${names//,/ }; do json_error "$n" "baseline crashed; see target/bench-raw/run.log" >>"$PY_OUT"; done
@@ -130,14 +149,20 @@ ff() { ffmpeg -nostdin -hide_banner -v error -y "$@"; }
 have_ffmpeg=1
 command -v ffmpeg >/dev/null || { have_ffmpeg=0; echo "ffmpeg CLI missing: run make deps" >&2; }
 
-SONG_WAV=$MEDIA/song-${SONG_SECS}s.wav
+make_song() { # seconds; the MP3 is at $MEDIA/song-${secs}s.mp3
+    local secs=$1
+    local wav=$MEDIA/song-${secs}s.wav f32=$MEDIA/song-${secs}s-22k.f32 mp3=$MEDIA/song-${secs}s.mp3
+    if [ ! -s "$mp3" ] || [ ! -s "$f32" ]; then
+        say "generating the ${secs} s demo song (WAV, raw 22.05 kHz mono, MP3 192k)"
+        "$BIN" gen-song --secs "$secs" --bpm 120 --wav "$wav" --f32 "$f32"
+        ff -i "$wav" -b:a 192k "$mp3.tmp.mp3" && mv "$mp3.tmp.mp3" "$mp3"
+    fi
+}
+make_song "$SONG_SECS"
 SONG_F32=$MEDIA/song-${SONG_SECS}s-22k.f32
 SONG_MP3=$MEDIA/song-${SONG_SECS}s.mp3
-if [ ! -s "$SONG_MP3" ] || [ ! -s "$SONG_F32" ]; then
-    say "generating the ${SONG_SECS} s demo song (WAV, raw 22.05 kHz mono, MP3 192k)"
-    "$BIN" gen-song --secs "$SONG_SECS" --bpm 120 --wav "$SONG_WAV" --f32 "$SONG_F32"
-    ff -i "$SONG_WAV" -b:a 192k "$SONG_MP3.tmp.mp3" && mv "$SONG_MP3.tmp.mp3" "$SONG_MP3"
-fi
+make_song "$E2E_SONG_SECS"
+E2E_MP3=$MEDIA/song-${E2E_SONG_SECS}s.mp3
 
 # 10 s of 1080p30 H.264 with five hard cuts (long GOP, a phone's -g 250), light film grain
 # so it codes at a camera-like bitrate.
@@ -206,68 +231,85 @@ EOF
 
 if [ "$have_ffmpeg" = 1 ]; then
     make_pieces
-    if [ "$E2E" = 1 ]; then make_e2e_clips "$E2E_CLIPS" "$E2E_CLIP_SECS"; fi
+    if [ "$E2E" = 1 ] && [[ ",$SECTIONS," == *",e2e,"* ]]; then make_e2e_clips "$E2E_CLIPS" "$E2E_CLIP_SECS"; fi
 fi
 RENDER_CLIPS=$SCENE_CLIP,$(piece 0),$(piece 3)
 
 setup_venv
 
 # ---------------------------------------------------------------- audio analysis
+if section audio; then
 say "audio analysis: energy profile"
 rust_stage energy energy --f32 "$SONG_F32" --runs "$FAST"
 py_stage py_energy energy --f32 "$SONG_F32" --runs "$FAST"
-py_stage versions versions
 
 say "audio analysis: music analysis and decode of the ${SONG_SECS} s MP3"
 rust_stage music_decode,music_analysis music --mp3 "$SONG_MP3" --runs "$FAST"
 py_stage ffmpeg_decode_mp3 ffmpeg-decode-mp3 --mp3 "$SONG_MP3" --runs "$FAST"
 say "audio analysis: librosa (first call compiles numba kernels; untimed warm-up)"
 py_stage librosa librosa --mp3 "$SONG_MP3" --runs "$SLOW"
+fi
+RUST_OUT=/dev/null
+PY_OUT=$RAW/versions.baselines.jsonl
+: >"$PY_OUT"
+py_stage versions versions
 
 # ---------------------------------------------------------------- file I/O
+if section io; then
 say "file I/O"
 rust_stage fileio fileio --dir "$SCRATCH" --size-mb 10 --runs "$FAST"
 py_stage py_fileio fileio --dir "$SCRATCH" --size-mb 10 --runs "$FAST"
 rust_stage mp4writer mp4writer --out "$SCRATCH/rust-1s.mp4" --width 1280 --height 720 --frames 30 --runs "$FAST"
 py_stage ffmpeg_testvideo ffmpeg-testvideo --out "$SCRATCH/cli-1s.mp4" --width 1280 --height 720 --runs "$FAST"
+fi
 
 # ---------------------------------------------------------------- caching
+if section cache; then
 say "caching: 1,000 scenes"
 rust_stage cache_write,cache_read cache --dir "$SCRATCH/cache" --runs "$FAST"
 py_stage json_write,json_read json-cache --dir "$SCRATCH/json" --runs "$FAST"
+fi
 
 # ---------------------------------------------------------------- selection
+if section select; then
 say "selection"
 rust_stage select_1k,select_100k,replan_200 select --runs "$FAST"
 py_stage py_select_1k_numpy,py_select_1k_python,py_select_100k_numpy selection --runs "$FAST"
+fi
 
 # ---------------------------------------------------------------- scene detection
+if section scenes; then
 say "scene detection at 1080p"
 rust_stage scenes_accurate,scenes_fast scenes --clip "$SCENE_CLIP" --runs "$SLOW"
 py_stage ffmpeg_decode_clip,ffmpeg_scene_filter ffmpeg-decode-clip --clip "$SCENE_CLIP" --runs "$SLOW"
 py_stage pyscenedetect pyscenedetect --clip "$SCENE_CLIP" --runs "$SLOW"
+fi
 
 # ---------------------------------------------------------------- rendering
+if section render; then
 say "rendering: $SEGMENTS segments at the final preset"
 rust_stage render-plan render-plan --clips "$RENDER_CLIPS" --segments "$SEGMENTS" --out "$SCRATCH/render-plan.json"
 rust_stage render,render_cancel render --clips "$RENDER_CLIPS" --music "$SONG_MP3" --segments "$SEGMENTS" \
     --out "$SCRATCH/beatcut-render.mp4" --runs "$SLOW"
 py_stage ffmpeg_render ffmpeg-render --plan "$SCRATCH/render-plan.json" --mp3 "$SONG_MP3" \
     --out "$SCRATCH/ffmpeg-render.mp4" --runs "$SLOW"
+fi
 
 # ---------------------------------------------------------------- end to end
-if [ "$E2E" = 1 ] && [ "$have_ffmpeg" = 1 ]; then
+if ! section e2e; then
+    :
+elif [ "$E2E" = 1 ] && [ "$have_ffmpeg" = 1 ]; then
     CLIPS=$(
         IFS=,
         echo "${E2E_LIST[*]}"
     )
     for ((r = 1; r <= E2E_RUNS; r++)); do
-        say "end to end, cold cache, run $r/$E2E_RUNS: $E2E_CLIPS x ${E2E_CLIP_SECS} s 1080p clips, ${SONG_SECS} s song"
+        say "end to end, cold cache, run $r/$E2E_RUNS: $E2E_CLIPS x ${E2E_CLIP_SECS} s 1080p clips, ${E2E_SONG_SECS} s song"
         rm -rf "$SCRATCH/e2e-cache"
-        rust_stage e2e_cold e2e --label e2e_cold --clips "$CLIPS" --music "$SONG_MP3" \
+        rust_stage e2e_cold e2e --label e2e_cold --clips "$CLIPS" --music "$E2E_MP3" \
             --cache-dir "$SCRATCH/e2e-cache" --out "$SCRATCH/e2e-montage.mp4"
         say "end to end, warm cache, run $r/$E2E_RUNS"
-        rust_stage e2e_warm e2e --label e2e_warm --clips "$CLIPS" --music "$SONG_MP3" \
+        rust_stage e2e_warm e2e --label e2e_warm --clips "$CLIPS" --music "$E2E_MP3" \
             --cache-dir "$SCRATCH/e2e-cache" --out "$SCRATCH/e2e-montage.mp4"
     done
 else
@@ -288,7 +330,6 @@ fi
 
 # ---------------------------------------------------------------- report
 say "writing bench/report.md and bench/report.json"
-python3 "$ROOT/benches/report.py" --rust "$RUST_OUT" --baselines "$PY_OUT" \
-    --config "e2e_clips=$E2E_CLIPS,e2e_clip_secs=$E2E_CLIP_SECS,e2e_runs=$E2E_RUNS,song_secs=$SONG_SECS,render_segments=$SEGMENTS,runs_slow=$SLOW,runs_fast=$FAST" \
-    --load-start "$START_LOAD" --out-md "$ROOT/bench/report.md" --out-json "$ROOT/bench/report.json"
+python3 "$ROOT/benches/report.py" --raw "$RAW" --sections-run "$SECTIONS" \
+    --out-md "$ROOT/bench/report.md" --out-json "$ROOT/bench/report.json"
 echo "bench/report.md written" >&2

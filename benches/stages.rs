@@ -729,6 +729,9 @@ fn stage_render(args: &Args) -> StageResult {
 
 // ---------------------------------------------------------------- end to end
 
+/// One clip's analysis in the end-to-end run, `None` until it lands.
+type ClipSlot = Option<Result<Arc<ClipAnalysis>, String>>;
+
 /// Drop the clips and the song (cold or warm cache): analyses on the rayon pool as the
 /// editor runs them (music first), then the plan, then the 1080p export.
 fn stage_e2e(args: &Args) -> StageResult {
@@ -744,8 +747,7 @@ fn stage_e2e(args: &Args) -> StageResult {
     let first_waveform: Mutex<Option<f64>> = Mutex::new(None);
     let music_done: Mutex<Option<f64>> = Mutex::new(None);
     let music_result = Mutex::new(None);
-    let clip_results: Mutex<Vec<Option<Result<Arc<ClipAnalysis>, String>>>> =
-        Mutex::new(vec![None; clips.len()]);
+    let clip_results: Mutex<Vec<ClipSlot>> = Mutex::new(vec![None; clips.len()]);
     let clips_done = Mutex::new(0usize);
     let music_params = MusicParams::default();
     let clip_params = ClipParams::default();
