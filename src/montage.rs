@@ -36,6 +36,9 @@ pub enum MontageError {
     /// Clip analysis failed.
     #[error(transparent)]
     Clip(#[from] ClipError),
+    /// A worker thread died (a bug; reported, never a crash of the caller).
+    #[error("{0}")]
+    Worker(String),
     /// The work was cancelled.
     #[error("cancelled")]
     Cancelled,
@@ -95,19 +98,43 @@ fn decode_and_analyze(
     cancel: &CancelToken,
     on_waveform: &mut dyn FnMut(&WaveformPyramid),
 ) -> Result<MusicAnalysis, MontageError> {
-    let mut analyzer = MusicAnalyzer::new(params.clone());
+    // Decoding and the streaming analysis (STFT, energy, waveform) run on two threads at
+    // once, so the analysis hides behind the decode instead of adding to it.
     let snapshot_every = (params.analysis_rate * WAVEFORM_SNAPSHOT_SECS) as u64;
-    let mut next_snapshot = snapshot_every;
-    media::decode_audio(path, params.analysis_rate, 1, cancel, &mut |chunk| {
-        analyzer.push(chunk);
-        if analyzer.samples_pushed() >= next_snapshot {
-            next_snapshot += snapshot_every;
-            on_waveform(&analyzer.waveform_so_far());
-        }
-    })
-    .map_err(|e| match e {
+    let (chunk_tx, chunk_rx) = crossbeam_channel::bounded::<Vec<f32>>(64);
+    let (wave_tx, wave_rx) = crossbeam_channel::bounded::<WaveformPyramid>(4);
+    let analyzer_params = params.clone();
+    let (decoded, analyzer) = std::thread::scope(|scope| {
+        let worker = scope.spawn(move || {
+            let mut analyzer = MusicAnalyzer::new(analyzer_params);
+            let mut next_snapshot = snapshot_every;
+            for chunk in chunk_rx {
+                analyzer.push(&chunk);
+                if analyzer.samples_pushed() >= next_snapshot {
+                    next_snapshot += snapshot_every;
+                    let _ = wave_tx.try_send(analyzer.waveform_so_far());
+                }
+            }
+            analyzer
+        });
+        let decoded = media::decode_audio(path, params.analysis_rate, 1, cancel, &mut |chunk| {
+            let _ = chunk_tx.send(chunk.to_vec());
+            while let Ok(waveform) = wave_rx.try_recv() {
+                on_waveform(&waveform);
+            }
+        });
+        drop(chunk_tx);
+        (decoded, worker.join())
+    });
+    decoded.map_err(|e| match e {
         MediaError::Cancelled => MontageError::Cancelled,
         other => MontageError::Media(other),
+    })?;
+    let analyzer = analyzer.map_err(|_| {
+        MontageError::Worker(format!(
+            "music analysis thread panicked: {}",
+            path.display()
+        ))
     })?;
     on_waveform(&analyzer.waveform_so_far());
     analyzer.finish(cancel).map_err(|source| match source {
