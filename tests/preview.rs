@@ -1,6 +1,7 @@
 //! The preview path: the CPU reference YUV→RGB conversion against known colours, the WGSL
 //! shader rendered headlessly on wgpu against that reference, and the frame server (right
-//! frame for a time, cache hits, look-ahead).
+//! frame for a time, cache hits, look-ahead), and seek proxies (generation, exact frames
+//! served from them, cancellation, corrupt sources).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 #![cfg(feature = "gui")]
 
@@ -13,7 +14,11 @@ use std::task::{Context, Poll, Wake, Waker};
 use beatcut::app::frame_server::{FrameServer, FrameServerOptions};
 use beatcut::app::preview_gpu::{YuvPipeline, YuvPlanes};
 use beatcut::app::yuv::{YuvMatrix, yuv_to_rgb, yuv420p_to_rgba};
-use beatcut::media::{PixelLayout, VideoDecodeOptions, VideoDecoder};
+use beatcut::cache::ContentKey;
+use beatcut::jobs::{CancelToken, JobContext};
+use beatcut::media::{
+    MediaError, PixelLayout, ProxySettings, ProxyStore, VideoDecodeOptions, VideoDecoder,
+};
 use beatcut::time::TICKS_PER_SECOND;
 
 #[test]
@@ -402,4 +407,260 @@ fn frame_server_serves_the_frame_under_the_time_and_caches() {
         assert_eq!(served.frame.time, reference.time);
         assert_eq!(served.frame.data, reference.data);
     }
+}
+
+/// A long-GOP (`-g 250`) indexed clip with B-frames, as cameras and phones write them.
+fn long_gop_clip(dir: &std::path::Path, frames: u32) -> std::path::PathBuf {
+    common::indexed_clip(
+        dir,
+        "long-gop.mp4",
+        25,
+        frames,
+        &[
+            "-c:v",
+            "libx264",
+            "-qp",
+            "0",
+            "-g",
+            "250",
+            "-keyint_min",
+            "250",
+            "-sc_threshold",
+            "0",
+            "-bf",
+            "3",
+        ],
+    )
+}
+
+fn proxy_store(dir: &std::path::Path) -> ProxyStore {
+    ProxyStore::new(
+        dir.join("proxies"),
+        ProxySettings {
+            // The clip is 160x96: a smaller box makes the proxy really scale down.
+            box_size: (80, 48),
+            // Near-lossless so the index encoding survives the proxy's compression.
+            crf: 4,
+            ..Default::default()
+        },
+    )
+}
+
+fn files_in(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn proxy_serves_the_exact_source_frame_then_refines() {
+    let dir = common::temp_dir();
+    let clip = long_gop_clip(dir.path(), 300);
+    let store = proxy_store(dir.path());
+    let key = ContentKey::from_path(&clip).expect("key");
+    assert!(store.find(&key).is_none());
+    let ctx = JobContext::detached("proxy", CancelToken::new(), |_| {});
+    let proxy = store.generate(&clip, &key, &ctx, None).expect("proxy");
+    assert_eq!((proxy.index.width, proxy.index.height), (80, 48));
+    assert_eq!(proxy.index.source_times.len(), 300);
+    let frame_ticks = TICKS_PER_SECOND / 25;
+    for (i, &t) in proxy.index.source_times.iter().enumerate() {
+        assert_eq!(t, i as i64 * frame_ticks, "source time of proxy frame {i}");
+    }
+    // Found again by content: a copy under another name hits the same proxy.
+    let copy = dir.path().join("renamed.mp4");
+    std::fs::copy(&clip, &copy).expect("copy");
+    let found = store
+        .find(&ContentKey::from_path(&copy).expect("key"))
+        .expect("found by content key");
+    assert_eq!(found.index, proxy.index);
+
+    // Every proxy frame is a keyframe and shows its source frame (read from the raw luma:
+    // frames from 272 on are brighter than limited-range white, which Gray8 clips).
+    let mut decoder = VideoDecoder::open(
+        &proxy.video,
+        VideoDecodeOptions {
+            layout: PixelLayout::Yuv420p,
+            ..Default::default()
+        },
+    )
+    .expect("open proxy");
+    let mut count = 0;
+    while let Some(frame) = decoder.next_frame().expect("decode proxy") {
+        assert!(frame.key, "proxy frame {count} is a keyframe");
+        assert_eq!(
+            index_of_yuv(&frame.data, 80, 48),
+            count,
+            "proxy frame {count} shows source frame {count}"
+        );
+        count += 1;
+    }
+    assert_eq!(count, 300);
+
+    let mut server = FrameServer::new(FrameServerOptions {
+        box_size: (160, 96),
+        ..Default::default()
+    });
+    server.set_proxy(&clip, proxy);
+    assert!(server.has_proxy(&clip));
+    // Far apart: each a seek at full resolution, unless an earlier refine cached it.
+    let mut from_proxy = 0;
+    for &frame in &[237i64, 12, 299, 150, 90, 240, 60, 3] {
+        let t = frame * frame_ticks + frame_ticks / 3;
+        let served = server
+            .quick_frame_at(&clip, t)
+            .expect("serve")
+            .expect("a frame");
+        assert_eq!(
+            index_of_yuv(
+                &served.frame.data,
+                served.frame.width as usize,
+                served.frame.height as usize
+            ) as i64,
+            frame
+        );
+        if served.cached {
+            continue;
+        }
+        assert!(served.proxy, "frame {frame} comes from the proxy");
+        from_proxy += 1;
+        assert_eq!((served.frame.width, served.frame.height), (80, 48));
+        assert_eq!(
+            served.frame.time,
+            frame * frame_ticks,
+            "source time of {frame}"
+        );
+        assert_eq!(
+            index_of_yuv(&served.frame.data, 80, 48) as i64,
+            frame,
+            "proxy frame for {frame}"
+        );
+        // The refine: the same frame at full resolution.
+        let sharp = server
+            .frame_at_cancellable(&clip, t, &CancelToken::new())
+            .expect("refine")
+            .expect("a frame");
+        assert!(!sharp.proxy);
+        assert_eq!((sharp.frame.width, sharp.frame.height), (160, 96));
+        assert_eq!(sharp.frame.time, frame * frame_ticks);
+        assert_eq!(index_of_yuv(&sharp.frame.data, 160, 96) as i64, frame);
+        // Now cached at full resolution: the quick path serves the sharp one.
+        let again = server
+            .quick_frame_at(&clip, t)
+            .expect("serve")
+            .expect("a frame");
+        assert!(again.cached && !again.proxy);
+    }
+    // A playback step right after the sharp frame decodes forward at full resolution.
+    let next = server
+        .quick_frame_at(&clip, 4 * frame_ticks)
+        .expect("serve")
+        .expect("a frame");
+    assert!(!next.proxy);
+    assert_eq!(index_of_yuv(&next.frame.data, 160, 96), 4);
+    assert!(from_proxy >= 6, "{from_proxy} frames from the proxy");
+    assert_eq!(server.stats().proxied, from_proxy);
+
+    // A cancelled refine gives up and leaves the server usable.
+    let cancelled = CancelToken::new();
+    cancelled.cancel();
+    assert!(matches!(
+        server.frame_at_cancellable(&clip, 200 * frame_ticks, &cancelled),
+        Err(MediaError::Cancelled)
+    ));
+    let served = server
+        .frame_at(&clip, 200 * frame_ticks)
+        .expect("decode")
+        .expect("a frame");
+    assert_eq!(index_of_yuv(&served.frame.data, 160, 96), 200);
+}
+
+#[test]
+fn long_gop_seeks_are_exact_without_proxies() {
+    // Seeks far into a long GOP drop non-reference frames on the way: the frames served
+    // must still be exactly the ones asked for, as a fresh decoder's exact seek finds them.
+    let dir = common::temp_dir();
+    let clip = long_gop_clip(dir.path(), 300);
+    let frame_ticks = TICKS_PER_SECOND / 25;
+    let mut server = FrameServer::new(FrameServerOptions {
+        box_size: (160, 96),
+        frames_per_clip: 16,
+        ..Default::default()
+    });
+    for i in 0..60i64 {
+        let frame = (i * 97 + 13) % 300;
+        let served = server
+            .frame_at(&clip, frame * frame_ticks + frame_ticks / 2)
+            .expect("decode")
+            .expect("a frame");
+        assert_eq!(
+            index_of_yuv(&served.frame.data, 160, 96) as i64,
+            frame,
+            "request {i}"
+        );
+        assert_eq!(served.frame.time, frame * frame_ticks);
+    }
+}
+
+#[test]
+fn cancelled_proxy_leaves_no_file() {
+    let dir = common::temp_dir();
+    let clip = long_gop_clip(dir.path(), 300);
+    let store = proxy_store(dir.path());
+    let key = ContentKey::from_path(&clip).expect("key");
+    let token = CancelToken::new();
+    let cancel_at_frame = token.clone();
+    // Cancelled a third of the way through, from the progress report.
+    let ctx = JobContext::detached("proxy", token, move |p| {
+        if p.done >= 100 {
+            cancel_at_frame.cancel();
+        }
+    });
+    let result = store.generate(&clip, &key, &ctx, None);
+    assert!(matches!(result, Err(MediaError::Cancelled)), "{result:?}");
+    assert!(store.find(&key).is_none());
+    assert_eq!(
+        files_in(store.dir()),
+        Vec::<String>::new(),
+        "no partial file"
+    );
+}
+
+#[test]
+fn corrupt_source_makes_no_proxy() {
+    let dir = common::temp_dir();
+    let store = proxy_store(dir.path());
+    let ctx = JobContext::detached("proxy", CancelToken::new(), |_| {});
+    // Garbage bytes, and a clip cut short before its index (moov at the end).
+    let garbage = dir.path().join("garbage.mp4");
+    std::fs::write(&garbage, vec![0x5au8; 64 * 1024]).expect("write");
+    let whole = common::indexed_clip(
+        dir.path(),
+        "whole.mp4",
+        25,
+        100,
+        &["-c:v", "libx264", "-qp", "0", "-g", "250"],
+    );
+    let bytes = std::fs::read(&whole).expect("read");
+    let truncated = dir.path().join("truncated.mp4");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).expect("write");
+    for source in [&garbage, &truncated] {
+        let key = ContentKey::from_path(source).expect("key");
+        let result = store.generate(source, &key, &ctx, None);
+        assert!(result.is_err(), "{}: {result:?}", source.display());
+        assert!(store.find(&key).is_none());
+    }
+    assert_eq!(files_in(store.dir()), Vec::<String>::new(), "no file left");
+    // A damaged index is taken as no proxy, not a panic.
+    let key = ContentKey::from_path(&whole).expect("key");
+    let proxy = store.generate(&whole, &key, &ctx, None).expect("proxy");
+    let (_, index_path) = store.paths(&key);
+    std::fs::write(&index_path, b"not msgpack").expect("write");
+    assert!(store.find(&key).is_none());
+    assert!(proxy.video.exists());
 }

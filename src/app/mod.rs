@@ -10,6 +10,7 @@ mod planner;
 mod playback;
 mod preview;
 pub mod preview_gpu;
+mod proxy;
 mod recent;
 mod state;
 mod worker;

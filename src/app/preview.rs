@@ -1,26 +1,37 @@
 //! The preview viewer: the frame under the playhead, served on a background thread by a
 //! [`FrameServer`] (a newer request supersedes an older one; recent frames cached; a few
-//! frames decoded ahead while idle) and shown aspect-correct. With a wgpu render state the
+//! frames decoded ahead while idle) and shown aspect-correct. Each clip shown gets a seek
+//! proxy made in the background ([`super::proxy::ProxyWorker`]); once it exists a seek shows
+//! the exact frame from the proxy at once, and the full-resolution frame replaces it when
+//! the playhead has rested for [`REFINE_AFTER`] (a newer request cancels that decode). With a wgpu render state the
 //! 4:2:0 planes go to the GPU and `shaders/yuv_to_rgb.wgsl` converts them; without one (the
 //! headless tests, or a pipeline that failed to build) the CPU reference conversion feeds an
 //! egui texture.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 
 use super::BeatcutApp;
 use super::frame_server::{FrameServer, FrameServerOptions, ServedFrame};
 use super::preview_gpu::PreviewCallback;
+use super::proxy::{ProxyWorker, ReadyProxies};
 use super::yuv::{YuvMatrix, yuv420p_to_rgba};
-use crate::media::VideoFrame;
+use crate::jobs::CancelToken;
+use crate::media::{MediaError, VideoFrame};
 use crate::time::Ticks;
 
 /// Frames decoded ahead of the last request while no newer request waits, during playback
 /// (paused, the decoder stays idle so analysis and planning get the cores).
 const LOOK_AHEAD_FRAMES: usize = 8;
+
+/// A frame shown from a seek proxy is replaced by the full-resolution one once no newer
+/// request came for this long (decoding that costs up to a GOP; not worth starting while
+/// the playhead still moves).
+const REFINE_AFTER: Duration = Duration::from_millis(150);
 
 #[derive(Debug, Clone, PartialEq)]
 struct Request {
@@ -52,7 +63,16 @@ struct Current {
     generation: u64,
 }
 
-type Slot = Arc<(Mutex<Option<Command>>, Condvar)>;
+/// What the UI hands the decode thread.
+#[derive(Default)]
+struct Pending {
+    /// The newest command not yet taken.
+    command: Option<Command>,
+    /// Token of the full-resolution refine under way; a new command cancels it.
+    refine: CancelToken,
+}
+
+type Slot = Arc<(Mutex<Pending>, Condvar)>;
 
 /// Preview decoding and display state owned by the UI.
 pub struct Preview {
@@ -71,17 +91,23 @@ pub struct Preview {
     /// Loop playback over the selected segment.
     pub loop_segment: bool,
     last_playhead: Ticks,
+    /// True when the frame on screen came from a seek proxy (lower resolution).
+    pub showing_proxy: bool,
+    proxies: ProxyWorker,
 }
 
 impl Preview {
     /// Starts the preview decoding thread.
     pub fn new(waker: Arc<dyn Fn() + Send + Sync>) -> Self {
-        let slot: Slot = Arc::new((Mutex::new(None), Condvar::new()));
+        let slot: Slot = Arc::new((Mutex::new(Pending::default()), Condvar::new()));
         let (tx, rx) = bounded(2);
         let thread_slot = slot.clone();
+        let busy = Arc::new(AtomicBool::new(false));
+        let proxies = ProxyWorker::new(busy.clone());
+        let ready = proxies.ready();
         let spawned = std::thread::Builder::new()
             .name("preview-decode".into())
-            .spawn(move || decode_loop(&thread_slot, &tx, &*waker));
+            .spawn(move || decode_loop(&thread_slot, &tx, &*waker, &ready, &busy));
         if let Err(e) = spawned {
             tracing::error!("cannot start the preview thread: {e}");
         }
@@ -99,13 +125,16 @@ impl Preview {
             requested_at: None,
             loop_segment: false,
             last_playhead: 0,
+            showing_proxy: false,
+            proxies,
         }
     }
 
     fn send(&self, command: Command) {
         let (lock, cvar) = &*self.slot;
         if let Ok(mut pending) = lock.lock() {
-            *pending = Some(command);
+            pending.command = Some(command);
+            pending.refine.cancel();
             cvar.notify_one();
         }
     }
@@ -146,6 +175,7 @@ impl Preview {
                         }
                     }
                 }
+                self.showing_proxy = served.proxy;
                 self.generation += 1;
                 self.current = Some(Current {
                     frame: served.frame.clone(),
@@ -167,64 +197,134 @@ impl Drop for Preview {
     }
 }
 
-fn decode_loop(slot: &Slot, tx: &Sender<Shown>, waker: &(dyn Fn() + Send + Sync)) {
+/// What the decode thread does next.
+enum Work {
+    Command(Command),
+    /// Decode one frame ahead (playback, no newer request).
+    Prefetch,
+    /// Replace the proxy frame of this request by the full-resolution one.
+    Refine(Request, CancelToken),
+}
+
+/// Waits for the next piece of work: a new command first, then look-ahead, then a due
+/// refine. `None` when the UI side is gone.
+fn next_work(slot: &Slot, prefetch: bool, refine: &mut Option<(Request, Instant)>) -> Option<Work> {
+    let (lock, cvar) = &**slot;
+    let mut pending = lock.lock().ok()?;
+    loop {
+        if let Some(command) = pending.command.take() {
+            return Some(Work::Command(command));
+        }
+        if prefetch {
+            return Some(Work::Prefetch);
+        }
+        match refine.as_ref().map(|(_, due)| *due) {
+            Some(due) => {
+                let now = Instant::now();
+                if now >= due {
+                    let (request, _) = refine.take()?;
+                    // Installed under the lock: a command sent from now on cancels it.
+                    let token = CancelToken::new();
+                    pending.refine = token.clone();
+                    return Some(Work::Refine(request, token));
+                }
+                pending = cvar.wait_timeout(pending, due - now).ok()?.0;
+            }
+            None => pending = cvar.wait(pending).ok()?,
+        }
+    }
+}
+
+fn decode_loop(
+    slot: &Slot,
+    tx: &Sender<Shown>,
+    waker: &(dyn Fn() + Send + Sync),
+    ready: &ReadyProxies,
+    busy: &AtomicBool,
+) {
     let mut server = FrameServer::new(FrameServerOptions::default());
     let mut ahead: Option<(PathBuf, usize)> = None;
+    let mut refine: Option<(Request, Instant)> = None;
     loop {
-        let command = {
-            let (lock, cvar) = &**slot;
-            let Ok(mut pending) = lock.lock() else {
-                return;
-            };
-            loop {
-                if let Some(command) = pending.take() {
-                    break Some(command);
-                }
-                if ahead.as_ref().is_some_and(|(_, left)| *left > 0) {
-                    break None;
-                }
-                pending = match cvar.wait(pending) {
-                    Ok(p) => p,
-                    Err(_) => return,
-                };
-            }
+        let prefetch = ahead.as_ref().is_some_and(|(_, left)| *left > 0);
+        let Some(work) = next_work(slot, prefetch, &mut refine) else {
+            return;
         };
-        let request = match command {
-            Some(Command::Stop) => return,
-            Some(Command::Show(request)) => request,
-            None => {
+        let request = match work {
+            Work::Command(Command::Stop) => return,
+            Work::Command(Command::Show(request)) => request,
+            Work::Prefetch => {
                 // Idle: decode one frame ahead, then look for a newer request again.
                 if let Some((path, left)) = &mut ahead {
+                    busy.store(true, Ordering::Relaxed);
                     *left = match server.prefetch(path) {
                         Ok(true) => left.saturating_sub(1),
                         _ => 0,
                     };
+                    busy.store(false, Ordering::Relaxed);
                 }
                 continue;
             }
+            Work::Refine(request, token) => {
+                busy.store(true, Ordering::Relaxed);
+                let result = server.frame_at_cancellable(&request.path, request.time, &token);
+                busy.store(false, Ordering::Relaxed);
+                let (frame, error) = match result {
+                    Ok(frame) => (frame, None),
+                    // Superseded: the newer request is already waiting.
+                    Err(MediaError::Cancelled) => continue,
+                    Err(e) => (None, Some(e.to_string())),
+                };
+                if !show(tx, request, frame, error) {
+                    return;
+                }
+                waker();
+                continue;
+            }
         };
-        let (frame, error) = match server.frame_at(&request.path, request.time) {
+        if let Ok(mut list) = ready.lock() {
+            for (path, proxy) in list.drain(..) {
+                server.set_proxy(&path, proxy);
+            }
+        }
+        busy.store(true, Ordering::Relaxed);
+        let result = server.quick_frame_at(&request.path, request.time);
+        busy.store(false, Ordering::Relaxed);
+        let (frame, error) = match result {
             Ok(frame) => (frame, None),
             Err(e) => (None, Some(e.to_string())),
         };
-        let rgba = frame
-            .as_ref()
-            .filter(|_| request.rgba)
-            .and_then(|f| yuv420p_to_rgba(&f.frame.data, f.frame.width, f.frame.height, f.matrix));
-        ahead = Some((request.path.clone(), request.look_ahead));
-        if tx
-            .send(Shown {
-                request,
-                frame,
-                rgba,
-                error,
-            })
-            .is_err()
-        {
+        let proxied = frame.as_ref().is_some_and(|f| f.proxy);
+        // Look-ahead extends the full-resolution decoder's position, which a proxy frame
+        // did not move: nothing useful to decode ahead then.
+        ahead = (!proxied).then(|| (request.path.clone(), request.look_ahead));
+        refine = proxied.then(|| (request.clone(), Instant::now() + REFINE_AFTER));
+        if !show(tx, request, frame, error) {
             return;
         }
         waker();
     }
+}
+
+/// Hands a frame (converted to RGBA when the request wants it) to the UI; false when the
+/// UI is gone.
+fn show(
+    tx: &Sender<Shown>,
+    request: Request,
+    frame: Option<ServedFrame>,
+    error: Option<String>,
+) -> bool {
+    let rgba = frame
+        .as_ref()
+        .filter(|_| request.rgba)
+        .and_then(|f| yuv420p_to_rgba(&f.frame.data, f.frame.width, f.frame.height, f.matrix));
+    tx.send(Shown {
+        request,
+        frame,
+        rgba,
+        error,
+    })
+    .is_ok()
 }
 
 impl BeatcutApp {
@@ -258,6 +358,7 @@ pub fn preview_panel_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
     {
         let path = path.clone();
         let playing = app.playing.is_some();
+        app.preview.proxies.want(&path, &app.cache);
         app.preview
             .request(path, seg.src_in + (at - seg.start), playing);
     }
@@ -273,6 +374,11 @@ pub fn preview_panel_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
             .on_disabled_hover_text("Select a segment on the timeline to loop it");
             if app.preview.gpu {
                 ui.weak("GPU");
+            }
+            if app.preview.showing_proxy {
+                ui.weak("Proxy").on_hover_text(
+                    "Shown from the low-resolution seek proxy; the full-resolution frame follows when the playhead rests",
+                );
             }
         });
         let available = ui.available_rect_before_wrap();

@@ -7,6 +7,7 @@ mod audio;
 mod encode;
 mod error;
 mod probe;
+pub mod proxy;
 mod rotate;
 mod video;
 
@@ -14,6 +15,7 @@ pub use audio::{DecodedAudio, decode_audio};
 pub use encode::{AudioEncodeSettings, Mp4Writer, VideoEncodeSettings, temporary_path_for};
 pub use error::MediaError;
 pub use probe::{AudioStreamInfo, MediaInfo, StreamInfo, VideoStreamInfo, probe};
+pub use proxy::{Proxy, ProxyIndex, ProxySettings, ProxyStore};
 pub use video::{PixelLayout, VideoDecodeOptions, VideoDecoder, VideoFrame};
 
 use std::sync::Once;
