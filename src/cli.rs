@@ -885,13 +885,19 @@ fn cache_command(action: &str) -> Result<ExitCode> {
     match action {
         "clear" => {
             let freed = cache.clear()?;
+            let proxies = cache.dir().map(|d| d.join("proxies"));
+            let proxy_bytes = proxies.as_deref().map_or(0, dir_size);
+            if let Some(dir) = proxies.filter(|d| d.exists()) {
+                std::fs::remove_dir_all(&dir)?;
+            }
             println!(
-                "cleared {} ({} bytes freed)",
+                "cleared {} ({} bytes of analyses and {} bytes of seek proxies freed)",
                 cache
                     .dir()
                     .map(|d| d.display().to_string())
                     .unwrap_or_default(),
-                freed
+                freed,
+                proxy_bytes
             );
         }
         _ => {
@@ -908,6 +914,8 @@ fn cache_command(action: &str) -> Result<ExitCode> {
                 "entries: {}  bytes on disk: {}",
                 stats.entries, stats.bytes_on_disk
             );
+            let proxy_bytes = cache.dir().map_or(0, |d| dir_size(&d.join("proxies")));
+            println!("seek proxies: {proxy_bytes} bytes");
             let l = &stats.lifetime;
             println!(
                 "lifetime: {} hits ({} memory, {} disk), {} misses, {} writes, {} evictions, {} corrupt dropped, {:.1} s saved",
@@ -923,6 +931,19 @@ fn cache_command(action: &str) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Total size of the files in `dir` (0 when it does not exist).
+fn dir_size(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok()?.metadata().ok())
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
 }
 
 fn has_display() -> bool {
