@@ -2,7 +2,8 @@
 //!
 //! Method: one 10 s 1080p30 H.264 clip (long GOP, `-g 250`, hard cuts) is made with the
 //! ffmpeg CLI; `ffmpeg -i clip -f null -` (default threads), accurate mode and fast mode are
-//! each timed over the same number of runs in this process and the medians printed as
+//! timed round-robin over the same number of runs in this process (so a shared machine's
+//! changing load hits all three alike) and the medians printed as
 //! frames per second (clip frames / wall time) with the ratios the targets are stated in:
 //! accurate ≥ 0.9 × decode-only, fast ≥ 10 × PySceneDetect (about 200 fps here, see
 //! DESIGN.md). Criterion then measures the two modes again for its report.
@@ -54,17 +55,22 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-fn time_runs(mut f: impl FnMut()) -> Duration {
-    f(); // warm the page cache and code paths
-    median(
-        (0..RUNS)
-            .map(|_| {
-                let t = Instant::now();
-                f();
-                t.elapsed()
-            })
-            .collect(),
-    )
+/// Times the jobs round-robin (one run of each per round, after a warm-up round) and returns
+/// each job's median: on a shared machine load changes over seconds, and interleaving makes
+/// every job see the same load instead of biasing whichever ran during a busy spell.
+fn time_interleaved<const N: usize>(jobs: &mut [&mut dyn FnMut(); N]) -> [Duration; N] {
+    for job in jobs.iter_mut() {
+        job(); // warm the page cache and code paths
+    }
+    let mut samples: [Vec<Duration>; N] = std::array::from_fn(|_| Vec::new());
+    for _ in 0..RUNS {
+        for (job, times) in jobs.iter_mut().zip(samples.iter_mut()) {
+            let t = Instant::now();
+            job();
+            times.push(t.elapsed());
+        }
+    }
+    samples.map(median)
 }
 
 fn analyze(path: &Path, mode: DetectMode) -> usize {
@@ -81,7 +87,7 @@ fn main() {
     let clip = make_clip(dir.path());
     let frames = f64::from(FPS * SECS);
 
-    let ffmpeg = time_runs(|| {
+    let mut run_ffmpeg = || {
         let ok = Command::new("ffmpeg")
             .args(["-hide_banner", "-loglevel", "error", "-i"])
             .arg(&clip)
@@ -90,13 +96,15 @@ fn main() {
             .expect("ffmpeg")
             .success();
         assert!(ok);
-    });
-    let accurate = time_runs(|| {
+    };
+    let mut run_accurate = || {
         analyze(&clip, DetectMode::Accurate);
-    });
-    let fast = time_runs(|| {
+    };
+    let mut run_fast = || {
         analyze(&clip, DetectMode::Fast);
-    });
+    };
+    let [ffmpeg, accurate, fast] =
+        time_interleaved(&mut [&mut run_ffmpeg, &mut run_accurate, &mut run_fast]);
     let fps = |d: Duration| frames / d.as_secs_f64();
     let (f_ff, f_acc, f_fast) = (fps(ffmpeg), fps(accurate), fps(fast));
     println!("\n1080p H.264, {SECS} s at {FPS} fps, median of {RUNS} runs:");

@@ -28,6 +28,10 @@ const AFTER_KEY_FRAMES: usize = 2;
 const SPIKE_RATIO: f32 = 1.8;
 /// Packets compared against for a spike (each side, presentation order).
 const SPIKE_WINDOW: usize = 8;
+/// Packets needed before one can count as a spike.
+const SPIKE_MIN_HISTORY: usize = 4;
+/// A spike is at least this share of its stretch's keyframe.
+const SPIKE_KEY_SHARE: f32 = 0.125;
 /// Packet sizes (rolling peaks) changing by this factor inside a stretch mark a change.
 const LEVEL_RATIO: f32 = 2.5;
 /// Above this share of frames to decode, one every-frame pass is cheaper than seeking.
@@ -100,18 +104,12 @@ pub(crate) fn scan_fast(
         params.refine_threshold,
         params.threshold,
     );
-    if std::env::var_os("BC_DEBUG").is_some() {
-        eprintln!(
-            "keyint {keyint:?} gops {gops:?} plans {plans:?} keys {:?}",
-            keys.iter().map(|k| k.time).collect::<Vec<_>>()
-        );
-    }
     let to_decode: usize = plans
         .iter()
         .zip(&gops)
         .map(|(p, g)| match p {
             Plan::Refine => g.frames,
-            Plan::KeyCut => AFTER_KEY_FRAMES + 2,
+            Plan::KeyCut => 2 * (AFTER_KEY_FRAMES + 2),
             Plan::Skip => 0,
         })
         .sum();
@@ -149,9 +147,16 @@ fn split_gops(packets: &[Packet]) -> Vec<Gop> {
                     .iter()
                     .map(|p| p.size as f32)
                     .collect();
+                let key_size = packets
+                    .get(a..b)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter(|p| p.key)
+                    .map(|p| p.size as f32)
+                    .fold(0.0f32, f32::max);
                 Gop {
                     frames: b - a,
-                    suspicious: has_spike(&sizes) || has_level_change(&sizes),
+                    suspicious: has_spike(&sizes, key_size) || has_level_change(&sizes),
                 }
             }
             _ => Gop::default(),
@@ -159,16 +164,22 @@ fn split_gops(packets: &[Packet]) -> Vec<Gop> {
         .collect()
 }
 
-/// Whether some packet is far larger than every packet shortly before it.
-fn has_spike(sizes: &[f32]) -> bool {
-    sizes.iter().enumerate().skip(2).any(|(i, &s)| {
-        let before = sizes
-            .get(i.saturating_sub(SPIKE_WINDOW)..i)
-            .unwrap_or_default();
-        let peak = before.iter().copied().fold(0.0f32, f32::max);
-        // Tiny packets (a still picture) vary a lot relatively: ignore below a floor.
-        peak > 0.0 && s > SPIKE_RATIO * peak && s > 512.0
-    })
+/// Whether some packet is far larger than every packet shortly before it, and large enough
+/// next to the stretch's keyframe (`key_size`) to hold much of a picture coded afresh.
+fn has_spike(sizes: &[f32], key_size: f32) -> bool {
+    // Right after a keyframe the window may hold only B-frames: wait for a reference frame.
+    sizes
+        .iter()
+        .enumerate()
+        .skip(SPIKE_MIN_HISTORY)
+        .any(|(i, &s)| {
+            let before = sizes
+                .get(i.saturating_sub(SPIKE_WINDOW)..i)
+                .unwrap_or_default();
+            let peak = before.iter().copied().fold(0.0f32, f32::max);
+            // Tiny packets (a still picture) vary a lot relatively: ignore below a floor.
+            peak > 0.0 && s > SPIKE_RATIO * peak && s > 512.0 && s > key_size * SPIKE_KEY_SHARE
+        })
 }
 
 /// Whether the typical packet size (rolling peaks, which even out the P/B alternation)
@@ -310,9 +321,11 @@ fn refine(
         // A skipped stretch closed by a scene-change keyframe: the keyframe counts as the
         // frame after the last one scored (the stretch showed no change of its own).
         let adjacent = previous != Plan::Skip;
+        // Both keyframes around a skipped stretch get the frames right after them: the
+        // detector weighs a cut against the change of its neighbours, not another cut.
         let after_key = match (plan, previous) {
             (Plan::Refine, _) => None,
-            (_, Plan::KeyCut) => Some(AFTER_KEY_FRAMES),
+            (Plan::KeyCut, _) | (_, Plan::KeyCut) => Some(AFTER_KEY_FRAMES),
             _ => Some(0),
         };
         match after_key {
@@ -423,13 +436,14 @@ mod tests {
         let steady: Vec<f32> = (0..40)
             .map(|i| if i % 3 == 0 { 4000.0 } else { 1500.0 })
             .collect();
-        assert!(!has_spike(&steady));
+        assert!(!has_spike(&steady, 20_000.0));
         assert!(!has_level_change(&steady));
         let mut cut = steady.clone();
         if let Some(s) = cut.get_mut(20) {
             *s = 12_000.0;
         }
-        assert!(has_spike(&cut));
+        assert!(has_spike(&cut, 20_000.0));
+        assert!(!has_spike(&cut, 200_000.0));
         let drop: Vec<f32> = steady
             .iter()
             .enumerate()

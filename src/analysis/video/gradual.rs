@@ -26,6 +26,10 @@ const FLAT_CONTRAST: f32 = 0.03;
 const DARK: f32 = 0.1;
 const LIGHT: f32 = 0.9;
 
+/// Entries further apart than this many nominal frames never share a blend (VFR drops a
+/// frame or two; a skipped stretch is far longer).
+const MAX_GAP_FRAMES: f64 = 3.5;
+
 type Sig = [f32; SIG_LEN];
 
 fn sig(s: &FrameScore) -> Sig {
@@ -47,19 +51,26 @@ pub(crate) fn find_gradual(scores: &[FrameScore], fps: f64) -> Vec<(usize, usize
     let sigs: Vec<Sig> = scores.iter().map(sig).collect();
     let half = ((fps * 0.2).round() as usize).clamp(3, 30);
     let mut spans = Vec::new();
-    for (start, end) in adjacent_runs(scores) {
+    // A blend needs consecutive frames: fast mode scores a keyframe that closes a skipped
+    // stretch as adjacent (for its cut), but the frames in between were never seen.
+    let max_gap = (crate::time::TICKS_PER_SECOND as f64 / fps.max(1.0) * MAX_GAP_FRAMES) as i64;
+    for (start, end) in adjacent_runs(scores, max_gap) {
         spans.extend(blends(&sigs, start, end, half));
         spans.extend(fades(scores, start, end));
     }
     merge(spans, half)
 }
 
-/// Maximal runs `[start, end)` of entries where each follows the previous frame directly.
-fn adjacent_runs(scores: &[FrameScore]) -> Vec<(usize, usize)> {
+/// Maximal runs `[start, end)` of entries where each follows the previous frame directly
+/// (and at most `max_gap` after it).
+fn adjacent_runs(scores: &[FrameScore], max_gap: i64) -> Vec<(usize, usize)> {
     let mut runs = Vec::new();
     let mut start = 0;
+    let mut previous_time = scores.first().map_or(0, |s| s.time);
     for (i, s) in scores.iter().enumerate().skip(1) {
-        if !s.adjacent {
+        let gap = s.time - previous_time;
+        previous_time = s.time;
+        if !s.adjacent || gap > max_gap {
             if i - start > 1 {
                 runs.push((start, i));
             }
