@@ -58,6 +58,7 @@ pub struct BeatcutApp {
     pub plan_status: String,
     plan_index: Option<Arc<PlanIndex>>,
     planner: planner::Planner,
+    plans_made: u64,
     needs_replan: bool,
     needs_reindex: bool,
     /// Selected timeline segment.
@@ -114,6 +115,7 @@ impl BeatcutApp {
                     .into(),
             plan_index: None,
             planner: planner::Planner::new(waker.clone()),
+            plans_made: 0,
             needs_replan: false,
             needs_reindex: false,
             selected: None,
@@ -535,6 +537,7 @@ impl BeatcutApp {
         let Some(outcome) = self.planner.poll() else {
             return;
         };
+        self.plans_made += 1;
         match outcome.result {
             Ok(timeline) => {
                 let analysing = self
@@ -565,6 +568,11 @@ impl BeatcutApp {
                 self.timeline = None;
             }
         }
+    }
+
+    /// How many plans have landed since the editor started (each replan counts).
+    pub fn plans_made(&self) -> u64 {
+        self.plans_made
     }
 
     /// True while a plan is being computed or is due.

@@ -417,7 +417,7 @@ fn segment_inspector_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default();
         let label = format!("{} @ {:.1} s", cname, secs_from_ticks(candidate.src_in));
-        if ui.button(label).on_hover_text(&candidate.reason).clicked() {
+        if ui.button(label).on_hover_text(&*candidate.reason).clicked() {
             let chosen = candidate.clone();
             app.change_project(|p| {
                 p.constraints

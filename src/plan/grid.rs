@@ -194,6 +194,16 @@ mod tests {
     }
 
     #[test]
+    fn each_beat_sits_exactly_at_its_index() {
+        // pacing relies on this to skip the search for a beat's position
+        let m = music(&[0, 333, 510, 1010, 1490, 1999, 2400], 2600);
+        let g = BeatGrid::new(&m, FrameRate::whole(30)).unwrap();
+        for (k, b) in g.beats.iter().enumerate() {
+            assert_eq!(g.pos(b.time), k as f64);
+        }
+    }
+
+    #[test]
     fn degenerate_music_is_an_error() {
         let fps = FrameRate::whole(30);
         assert!(matches!(

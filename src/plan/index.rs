@@ -7,8 +7,10 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::num::NonZeroUsize;
+use std::sync::Mutex;
 
-use kiddo::ImmutableKdTree;
+use kiddo::{ImmutableKdTree, SquaredEuclidean};
 
 use super::ClipInput;
 use crate::analysis::video::{Scene, SceneFeatures};
@@ -16,10 +18,44 @@ use crate::time::{FrameRate, TICKS_PER_SECOND, Ticks};
 
 /// Dimensions of the reduced look vector in the k-d tree.
 pub(crate) const LOOK_DIMS: usize = 8;
-/// Motion-percentile bins of the search cells.
+/// Most motion-percentile bins of the search cells (a small library gets fewer, so a
+/// cell holds several scenes and the search does not walk empty cells).
 pub(crate) const MOTION_BINS: usize = 64;
+/// Scenes per motion bin and duration class the bin count aims at.
+const SCENES_PER_CELL: usize = 8;
 /// Duration classes of the search cells (powers of two from half a second).
 pub(crate) const DUR_CLASSES: usize = 8;
+
+/// Look neighbours consulted for match cuts.
+pub(crate) const MATCH_NEIGHBOURS: usize = 6;
+
+/// The scenes nearest a scene's look (itself included), as the k-d tree returns them.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Neighbours {
+    ids: [u32; MATCH_NEIGHBOURS],
+    len: u8,
+}
+
+impl Neighbours {
+    /// The neighbours' scene numbers.
+    pub fn as_slice(&self) -> &[u32] {
+        self.ids.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+}
+
+/// A scene as a search cell holds it: what the bounds read, inline, so a cell is scanned
+/// front to back without touching the per-scene arrays.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct CellScene {
+    /// `PlanIndex::quality` of the scene.
+    pub quality: f32,
+    /// `PlanIndex::motion` of the scene.
+    pub motion: f32,
+    /// `PlanIndex::clip` of the scene.
+    pub clip: u32,
+    /// The scene number `n`.
+    pub scene: u32,
+}
 
 /// Per-clip facts kept in the index.
 #[derive(Debug, Clone)]
@@ -51,8 +87,16 @@ pub struct PlanIndex {
     pub(crate) quality: Vec<f32>,
     /// Reduced look vector.
     pub(crate) look: Vec<[f32; LOOK_DIMS]>,
-    /// Scene ids per (motion bin, duration class), best quality first.
-    pub(crate) cells: Vec<Vec<u32>>,
+    /// Scenes of every (motion bin, duration class) cell, best quality first, cells
+    /// concatenated; cell `c` is `cell_scenes[cell_start[c]..cell_start[c + 1]]`.
+    pub(crate) cell_scenes: Vec<CellScene>,
+    pub(crate) cell_start: Vec<u32>,
+    /// Shortest scene of each duration class over all motion bins (0 when empty).
+    pub(crate) class_min_len: [Ticks; DUR_CLASSES],
+    /// Best quality of any scene.
+    pub(crate) max_quality: f32,
+    /// Motion bins of the search cells: a power of two up to `MOTION_BINS`.
+    pub(crate) motion_bins: usize,
     pub(crate) tree: Option<ImmutableKdTree<f32, LOOK_DIMS>>,
     /// Squared look distance under which two scenes count as similar.
     pub(crate) similar_radius2: f32,
@@ -61,6 +105,10 @@ pub struct PlanIndex {
     pub(crate) fs_time: Vec<Ticks>,
     /// Running sum of frame differences, one longer per clip than its frames.
     pub(crate) fs_cum: Vec<f64>,
+    /// Look neighbours per scene, filled on first use: a replan asks for the same few
+    /// scenes' neighbours again, and a k-d query costs microseconds in 8 dimensions.
+    /// Bounded by the scene count; dropped with the index.
+    neighbours: Mutex<HashMap<u32, Neighbours>>,
 }
 
 impl fmt::Debug for PlanIndex {
@@ -144,9 +192,14 @@ pub(crate) fn duration_class_max(class: usize) -> Option<Ticks> {
     }
 }
 
-/// Motion bin of a percentile.
-pub(crate) fn motion_bin(pct: f32) -> usize {
-    ((pct * MOTION_BINS as f32) as usize).min(MOTION_BINS - 1)
+/// Search cell of a scene with motion percentile `motion` and length `len`.
+fn cell_of(motion: f32, len: Ticks, bins: usize) -> usize {
+    motion_bin(motion, bins) * DUR_CLASSES + duration_class(len)
+}
+
+/// Motion bin of a percentile, with `bins` bins.
+pub(crate) fn motion_bin(pct: f32, bins: usize) -> usize {
+    ((pct * bins as f32) as usize).min(bins.saturating_sub(1))
 }
 
 impl PlanIndex {
@@ -163,12 +216,17 @@ impl PlanIndex {
             motion: Vec::new(),
             quality: Vec::new(),
             look: Vec::new(),
-            cells: vec![Vec::new(); MOTION_BINS * DUR_CLASSES],
+            cell_scenes: Vec::new(),
+            cell_start: Vec::new(),
+            class_min_len: [0; DUR_CLASSES],
+            max_quality: 0.0,
+            motion_bins: MOTION_BINS,
             tree: None,
             similar_radius2: 0.0,
             longest_scene: 0,
             fs_time: Vec::new(),
             fs_cum: Vec::new(),
+            neighbours: Mutex::new(HashMap::new()),
         };
         let mut motion_raw = Vec::new();
         let whole_clip = Scene::default();
@@ -238,30 +296,84 @@ impl PlanIndex {
             index.clip_of_id.insert(input.id, pos);
         }
         index.motion = percentiles(&motion_raw);
-        for n in 0..index.start.len() {
-            let (Some(&m), Some(&s), Some(&e)) =
-                (index.motion.get(n), index.start.get(n), index.end.get(n))
-            else {
-                continue;
-            };
-            let cell = motion_bin(m) * DUR_CLASSES + duration_class(e - s);
-            if let Some(list) = index.cells.get_mut(cell) {
-                list.push(n as u32);
-            }
-        }
-        for list in &mut index.cells {
-            let q = &index.quality;
-            list.sort_by(|&x, &y| {
-                let qx = q.get(x as usize).copied().unwrap_or(0.0);
-                let qy = q.get(y as usize).copied().unwrap_or(0.0);
-                qy.total_cmp(&qx).then(x.cmp(&y))
-            });
-        }
+        index.build_cells();
         index.similar_radius2 = similar_radius2(&index.look);
         if !index.look.is_empty() && index.look.len() < u32::MAX as usize {
             index.tree = ImmutableKdTree::new_from_slice(&index.look).ok();
         }
         index
+    }
+
+    /// Fills the search cells: scenes grouped by (motion bin, duration class), each cell
+    /// sorted by quality (best first, then scene number).
+    fn build_cells(&mut self) {
+        self.motion_bins = (self.start.len() / (SCENES_PER_CELL * DUR_CLASSES))
+            .next_power_of_two()
+            .clamp(4, MOTION_BINS);
+        let bins = self.motion_bins;
+        let cells = bins * DUR_CLASSES;
+        let mut keyed: Vec<(usize, CellScene, Ticks)> = Vec::with_capacity(self.start.len());
+        for n in 0..self.start.len() {
+            let (Some(&motion), Some(&quality), Some(&clip), Some(len)) = (
+                self.motion.get(n),
+                self.quality.get(n),
+                self.clip.get(n),
+                self.scene_len(n),
+            ) else {
+                continue;
+            };
+            let scene = CellScene {
+                quality,
+                motion,
+                clip,
+                scene: n as u32,
+            };
+            keyed.push((cell_of(motion, len, bins), scene, len));
+        }
+        keyed.sort_by(|(ca, a, _), (cb, b, _)| {
+            ca.cmp(cb)
+                .then(b.quality.total_cmp(&a.quality))
+                .then(a.scene.cmp(&b.scene))
+        });
+        self.cell_start = Vec::with_capacity(cells + 1);
+        let mut next = 0;
+        for (k, &(cell, scene, len)) in keyed.iter().enumerate() {
+            while next <= cell {
+                self.cell_start.push(k as u32);
+                next += 1;
+            }
+            if let Some(min) = self.class_min_len.get_mut(cell % DUR_CLASSES) {
+                *min = if *min == 0 { len } else { (*min).min(len) };
+            }
+            self.max_quality = self.max_quality.max(scene.quality);
+        }
+        while next <= cells {
+            self.cell_start.push(keyed.len() as u32);
+            next += 1;
+        }
+        self.cell_scenes = keyed.into_iter().map(|(_, scene, _)| scene).collect();
+    }
+
+    /// The scenes of search cell `cell`, best quality first.
+    pub(crate) fn cell(&self, cell: usize) -> &[CellScene] {
+        let (Some(&a), Some(&b)) = (self.cell_start.get(cell), self.cell_start.get(cell + 1))
+        else {
+            return &[];
+        };
+        self.cell_scenes.get(a as usize..b as usize).unwrap_or(&[])
+    }
+
+    /// The search cell of scene `n`.
+    pub(crate) fn cell_of_scene(&self, n: usize) -> Option<usize> {
+        Some(cell_of(
+            *self.motion.get(n)?,
+            self.scene_len(n)?,
+            self.motion_bins,
+        ))
+    }
+
+    fn scene_len(&self, n: usize) -> Option<Ticks> {
+        Some(self.end.get(n)? - self.start.get(n)?)
     }
 
     /// Number of scenes in the index.
@@ -277,6 +389,44 @@ impl PlanIndex {
     /// Position in `clips` of a caller clip id.
     pub(crate) fn clip_pos(&self, id: usize) -> Option<usize> {
         self.clip_of_id.get(&id).copied()
+    }
+
+    /// The `MATCH_NEIGHBOURS` scenes whose looks are nearest scene `n`'s (`n` among them).
+    pub(crate) fn look_neighbours(&self, n: usize) -> Neighbours {
+        let Ok(key) = u32::try_from(n) else {
+            return Neighbours::default();
+        };
+        // a poisoned lock only means another thread panicked mid-insert: skip the memo
+        if let Ok(memo) = self.neighbours.lock()
+            && let Some(found) = memo.get(&key)
+        {
+            return *found;
+        }
+        let found = self.query_neighbours(n);
+        if let Ok(mut memo) = self.neighbours.lock() {
+            memo.insert(key, found);
+        }
+        found
+    }
+
+    fn query_neighbours(&self, n: usize) -> Neighbours {
+        let mut out = Neighbours::default();
+        let (Some(tree), Some(point), Some(k)) = (
+            self.tree.as_ref(),
+            self.look.get(n),
+            NonZeroUsize::new(MATCH_NEIGHBOURS),
+        ) else {
+            return out;
+        };
+        let found = tree
+            .query(point)
+            .nearest_n::<SquaredEuclidean<f32>>(k)
+            .execute();
+        for (slot, item) in out.ids.iter_mut().zip(found) {
+            *slot = item.item;
+            out.len += 1;
+        }
+        out
     }
 
     /// Mean frame difference over `[t0, t1)` of a clip, when it has frame scores there.

@@ -19,6 +19,7 @@ mod error;
 mod grid;
 mod index;
 mod pacing;
+mod reason;
 mod rng;
 mod select;
 mod settings;
@@ -27,6 +28,7 @@ mod timeline;
 
 pub use error::PlanError;
 pub use index::PlanIndex;
+pub use reason::Reason;
 pub use settings::{Constraints, CutMove, PlanSettings};
 pub use style::Style;
 pub use timeline::{Segment, Timeline, Transition};
@@ -232,7 +234,7 @@ pub fn candidates_with_index(
             let pick = select::Pick {
                 scene,
                 score,
-                note: Some("alternative".to_owned()),
+                note: Some(reason::Note::Alternative),
                 reuse: false,
             };
             let mut seg = selector.segment(&pick, &view, &slot);

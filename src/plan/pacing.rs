@@ -146,10 +146,17 @@ impl Pacing<'_> {
         };
         let mut nodes = vec![boundary(a)];
         let first = grid.beats.partition_point(|g| g.cut <= a);
-        for g in grid.beats.iter().skip(first).take_while(|g| g.cut < b) {
+        for (k, g) in grid
+            .beats
+            .iter()
+            .enumerate()
+            .skip(first)
+            .take_while(|(_, g)| g.cut < b)
+        {
             nodes.push(Node {
                 t: g.cut,
-                pos: grid.pos(g.time),
+                // `grid.pos(g.time)`: beat times strictly increase, so beat k is at exactly k
+                pos: k as f64,
                 downbeat: g.downbeat,
                 confidence: g.confidence,
                 ..boundary(g.cut)

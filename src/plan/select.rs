@@ -12,19 +12,18 @@
 //! runs out; then the least recently used range is reused.
 
 use std::collections::HashMap;
-use std::num::NonZeroUsize;
-
-use kiddo::SquaredEuclidean;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::arc::wanted_motion;
 use super::error::PlanError;
-use super::index::{DUR_CLASSES, LOOK_DIMS, MOTION_BINS, PlanIndex, duration_class_max};
+use super::index::{DUR_CLASSES, LOOK_DIMS, PlanIndex, duration_class_max};
 use super::pacing::{CutKind, Slot};
+use super::reason::{Facts, Note, Reason};
 use super::rng::unit;
 use super::style::Style;
 use super::timeline::{Segment, Transition};
 use crate::analysis::music::SectionLabel;
-use crate::time::{TICKS_PER_SECOND, Ticks, secs_from_ticks};
+use crate::time::{TICKS_PER_SECOND, Ticks};
 
 /// Penalty for the clip of the neighbouring segment: consecutive shots from one clip only
 /// when there is no other clip.
@@ -33,8 +32,30 @@ const NEIGHBOUR_PENALTY: f32 = 10.0;
 const MATCH_SLACK: f32 = 0.25;
 /// Share of eligible cuts that try a match cut.
 const MATCH_RATE: f32 = 0.2;
-/// Look neighbours consulted for match cuts.
-const MATCH_NEIGHBOURS: usize = 6;
+
+/// Hashes scene numbers for the per-scene maps: one multiply instead of SipHash (keys are
+/// ours, not an attacker's).
+#[derive(Default, Clone, Copy)]
+struct SceneHasher(u64);
+
+impl Hasher for SceneHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (self.0 ^ n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// A map keyed by scene number.
+type SceneMap<V> = HashMap<usize, V, BuildHasherDefault<SceneHasher>>;
 
 /// Weights of the score terms, derived from the style.
 #[derive(Debug, Clone, Copy)]
@@ -69,11 +90,6 @@ impl Weights {
             jitter: 0.02 + 0.04 * style.variation.clamp(0.0, 1.0),
         }
     }
-
-    /// Largest total of the per-scene non-negative terms (duration fit and jitter).
-    fn extras(&self) -> f32 {
-        self.dur + self.jitter + 1e-4
-    }
 }
 
 /// What selection knows about the slot being filled.
@@ -97,7 +113,7 @@ pub(crate) struct SlotView {
 pub(crate) struct Pick {
     pub scene: usize,
     pub score: f32,
-    pub note: Option<String>,
+    pub note: Option<Note>,
     /// Use these gaps for the window instead of the free ones (reuse).
     pub reuse: bool,
 }
@@ -110,34 +126,58 @@ pub(crate) struct Selector<'a> {
     w: Weights,
     duration: Ticks,
     longest_free: Vec<Ticks>,
-    gaps: HashMap<usize, Vec<(Ticks, Ticks)>>,
-    hard_gaps: HashMap<usize, Vec<(Ticks, Ticks)>>,
+    gaps: SceneMap<Vec<(Ticks, Ticks)>>,
+    hard_gaps: SceneMap<Vec<(Ticks, Ticks)>>,
     /// Looks of the last shots, for the "similar-looking shot recently used" penalty.
     recent_looks: Vec<[f32; LOOK_DIMS]>,
     clip_uses: Vec<u32>,
     clip_last: Vec<Option<u32>>,
-    scene_last: HashMap<usize, u32>,
+    scene_last: SceneMap<u32>,
     scene_uses: Vec<u16>,
     slot_no: u32,
     prev_scene: Option<usize>,
     prev_clip: Option<usize>,
+    /// `SlotView::clip_adj` of the last slot, reused so a slot allocates nothing.
+    adj_buf: Vec<f32>,
+    /// Search cells (and duration classes) holding a scene shortened without being used
+    /// (an exclusion): their duration-fit bound is the full weight. Empty: none.
+    loose_cells: Vec<bool>,
+    loose_classes: [bool; DUR_CLASSES],
 }
 
 fn subtract(gaps: &mut Vec<(Ticks, Ticks)>, lo: Ticks, hi: Ticks) {
-    let mut out = Vec::with_capacity(gaps.len() + 1);
-    for &(a, b) in gaps.iter() {
+    // in place: at most one gap splits in two, so at most one element is inserted
+    let mut k = 0;
+    while let Some(&(a, b)) = gaps.get(k) {
         if hi <= a || b <= lo {
-            out.push((a, b));
+            k += 1;
             continue;
         }
-        if a < lo {
-            out.push((a, lo));
-        }
-        if hi < b {
-            out.push((hi, b));
+        match (a < lo, hi < b) {
+            (true, true) => {
+                if let Some(g) = gaps.get_mut(k) {
+                    *g = (a, lo);
+                }
+                gaps.insert(k + 1, (hi, b));
+                k += 2;
+            }
+            (true, false) => {
+                if let Some(g) = gaps.get_mut(k) {
+                    *g = (a, lo);
+                }
+                k += 1;
+            }
+            (false, true) => {
+                if let Some(g) = gaps.get_mut(k) {
+                    *g = (hi, b);
+                }
+                k += 1;
+            }
+            (false, false) => {
+                gaps.remove(k);
+            }
         }
     }
-    *gaps = out;
 }
 
 fn longest(gaps: &[(Ticks, Ticks)]) -> Ticks {
@@ -166,17 +206,25 @@ impl<'a> Selector<'a> {
                 .zip(&index.end)
                 .map(|(s, e)| e - s)
                 .collect(),
-            gaps: HashMap::new(),
-            hard_gaps: HashMap::new(),
+            gaps: SceneMap::default(),
+            hard_gaps: SceneMap::default(),
             recent_looks: Vec::new(),
             clip_uses: vec![0; index.clips.len()],
             clip_last: vec![None; index.clips.len()],
-            scene_last: HashMap::new(),
+            scene_last: SceneMap::default(),
             scene_uses: vec![0; index.scene_count()],
             slot_no: 0,
             prev_scene: None,
             prev_clip: None,
+            adj_buf: Vec::new(),
+            loose_cells: Vec::new(),
+            loose_classes: [false; DUR_CLASSES],
         };
+        // a used scene's reuse penalty must outweigh any duration fit for the cell bounds
+        if sel.w.scene_reuse < sel.w.dur {
+            sel.loose_classes = [true; DUR_CLASSES];
+            sel.loose_cells = vec![true; index.motion_bins * DUR_CLASSES];
+        }
         for &(clip_id, lo, hi) in excluded {
             for n in sel.overlapping(clip_id, lo, hi) {
                 let full = sel.full(n);
@@ -188,12 +236,29 @@ impl<'a> Selector<'a> {
                 if let Some(x) = sel.longest_free.get_mut(n) {
                     *x = l;
                 }
+                sel.loosen(n);
             }
         }
         for seg in locked {
             sel.mark_used_range(seg.clip, seg.src_in, seg.src_out);
         }
         sel
+    }
+
+    /// Marks the cell of scene `n` as holding footage shortened without use.
+    fn loosen(&mut self, n: usize) {
+        let Some(cell) = self.index.cell_of_scene(n) else {
+            return;
+        };
+        if self.loose_cells.is_empty() {
+            self.loose_cells = vec![false; self.index.motion_bins * DUR_CLASSES];
+        }
+        if let Some(l) = self.loose_cells.get_mut(cell) {
+            *l = true;
+        }
+        if let Some(l) = self.loose_classes.get_mut(cell % DUR_CLASSES) {
+            *l = true;
+        }
     }
 
     fn full(&self, n: usize) -> (Ticks, Ticks) {
@@ -222,17 +287,7 @@ impl<'a> Selector<'a> {
 
     fn mark_used_range(&mut self, clip_id: usize, lo: Ticks, hi: Ticks) {
         for n in self.overlapping(clip_id, lo, hi) {
-            let base = self
-                .hard_gaps
-                .get(&n)
-                .cloned()
-                .unwrap_or_else(|| vec![self.full(n)]);
-            let free = self.gaps.entry(n).or_insert(base);
-            subtract(free, lo, hi);
-            let l = longest(free);
-            if let Some(x) = self.longest_free.get_mut(n) {
-                *x = l;
-            }
+            self.subtract_free(n, lo, hi);
             self.scene_last.insert(n, self.slot_no);
             if let Some(u) = self.scene_uses.get_mut(n) {
                 *u = u.saturating_add(1);
@@ -268,14 +323,20 @@ impl<'a> Selector<'a> {
 
     /// The selection view of `slot`; `next_clip` is the clip id of a locked segment right after it.
     pub fn view(&self, slot: &Slot, next_clip: Option<usize>) -> SlotView {
+        self.view_into(slot, next_clip, Vec::new())
+    }
+
+    /// `view`, filling `clip_adj` (a buffer kept from the previous slot).
+    fn view_into(&self, slot: &Slot, next_clip: Option<usize>, mut clip_adj: Vec<f32>) -> SlotView {
         let time_frac = ((slot.start + slot.end) as f64 / 2.0 / self.duration as f64) as f32;
         let avoid = [
             self.prev_clip,
             next_clip.and_then(|id| self.index.clip_pos(id)),
         ];
-        let clip_adj: Vec<f32> = (0..self.index.clips.len())
-            .map(|c| self.clip_adjustment(c, time_frac, &avoid))
-            .collect();
+        clip_adj.clear();
+        clip_adj.extend(
+            (0..self.index.clips.len()).map(|c| self.clip_adjustment(c, time_frac, &avoid)),
+        );
         let max_adj = clip_adj.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         SlotView {
             len: slot.end - slot.start,
@@ -349,10 +410,22 @@ impl<'a> Selector<'a> {
         else {
             return f32::NEG_INFINITY;
         };
+        self.upper_from(self.fixed_terms(quality, motion, clip, v), n, v)
+    }
+
+    /// Quality, motion match and clip terms: everything but duration fit, jitter and penalties.
+    fn fixed_terms(&self, quality: f32, motion: f32, clip: u32, v: &SlotView) -> f32 {
         let w = &self.w;
-        let free = self.longest_free.get(n).copied().unwrap_or(0).max(1);
         w.quality * quality - w.motion * (motion - v.wanted).abs()
             + v.clip_adj.get(clip as usize).copied().unwrap_or(0.0)
+    }
+
+    /// `upper` from its fixed terms (`best_fresh` adds the terms in this same order, so it
+    /// gets the same float).
+    fn upper_from(&self, fixed: f32, n: usize, v: &SlotView) -> f32 {
+        let w = &self.w;
+        let free = self.longest_free.get(n).copied().unwrap_or(0).max(1);
+        fixed
             + w.dur * (v.len as f32 / free as f32).min(1.0)
             + w.jitter * unit(self.seed, u64::from(self.slot_no), n as u64)
     }
@@ -374,36 +447,77 @@ impl<'a> Selector<'a> {
     }
 
     /// Best unused scene with room for the slot: bounded search over the index cells.
+    ///
+    /// A scene's score is at most its quality, motion and clip terms plus the duration fit
+    /// and jitter caps. The duration fit of an untouched scene is at most that of the
+    /// cell's shortest scene; a used scene pays a reuse penalty larger than any duration
+    /// fit, and cells holding excluded (shortened but unused) footage get the full cap.
     pub fn best_fresh(&self, v: &SlotView) -> Option<(f32, usize)> {
         let ix = self.index;
         let w = &self.w;
-        let extras = w.extras();
         // duration classes whose scenes can be long enough: a suffix of the classes
         let first_class = (0..DUR_CLASSES)
             .find(|&c| duration_class_max(c).is_none_or(|max| max > v.len))
             .unwrap_or(DUR_CLASSES);
+        // jitter cap plus a margin for rounding in the bounds
+        let jitter = w.jitter + 1e-4;
+        // duration-fit caps per class (the loose cap for cells with excluded footage)
+        let mut caps = [w.dur + jitter; DUR_CLASSES];
+        for (c, cap) in caps.iter_mut().enumerate().skip(first_class) {
+            let min_len = ix.class_min_len.get(c).copied().unwrap_or(0);
+            *cap = self.dur_cap(
+                min_len,
+                self.loose_classes.get(c).copied().unwrap_or(true),
+                v,
+            ) + jitter;
+        }
+        let class_cap = caps
+            .get(first_class..)
+            .unwrap_or(&[])
+            .iter()
+            .copied()
+            .fold(0.0f32, f32::max);
         let mut best: Option<(f32, usize)> = None;
-        for (dist, b) in bins_outward(v.wanted) {
-            let motion_bound = -w.motion * dist + extras;
-            if best.is_some_and(|(bs, _)| w.quality + motion_bound + v.max_adj < bs) {
+        for (dist, b) in bins_outward(v.wanted, ix.motion_bins) {
+            let motion_bound = -w.motion * dist;
+            if best.is_some_and(|(bs, _)| {
+                w.quality * ix.max_quality + motion_bound + class_cap + v.max_adj < bs
+            }) {
                 break;
             }
             for c in first_class..DUR_CLASSES {
-                let Some(cell) = ix.cells.get(b * DUR_CLASSES + c) else {
-                    continue;
+                let cell_no = b * DUR_CLASSES + c;
+                let loose = self.loose_cells.get(cell_no).copied().unwrap_or(false);
+                let cap = if loose {
+                    w.dur + jitter
+                } else {
+                    caps.get(c).copied().unwrap_or(w.dur + jitter)
                 };
-                for &n in cell {
-                    let n = n as usize;
-                    let q = ix.quality.get(n).copied().unwrap_or(0.0);
-                    let bound = w.quality * q + motion_bound;
+                for cs in ix.cell(cell_no) {
                     // cells are sorted by quality: nothing further in this one can win
-                    if best.is_some_and(|(bs, _)| bound + v.max_adj < bs) {
+                    if best.is_some_and(|(bs, _)| {
+                        w.quality * cs.quality + motion_bound + cap + v.max_adj < bs
+                    }) {
                         break;
                     }
-                    if !self.usable(n, v) {
+                    let fixed = self.fixed_terms(cs.quality, cs.motion, cs.clip, v);
+                    if best.is_some_and(|(bs, _)| fixed + cap < bs) {
                         continue;
                     }
-                    let upper = self.upper(n, v);
+                    let n = cs.scene as usize;
+                    let free = self.longest_free.get(n).copied().unwrap_or(0);
+                    if free < v.len {
+                        continue; // not usable
+                    }
+                    // all but the jitter, as `upper_from` adds them; the reuse penalty is known
+                    let partial = fixed + w.dur * (v.len as f32 / free.max(1) as f32).min(1.0);
+                    let uses = self.scene_uses.get(n).copied().unwrap_or(0).min(3);
+                    let reuse = w.scene_reuse * f32::from(uses);
+                    if best.is_some_and(|(bs, _)| partial + jitter - reuse < bs) {
+                        continue;
+                    }
+                    let upper =
+                        partial + w.jitter * unit(self.seed, u64::from(self.slot_no), n as u64);
                     if best.is_some_and(|(bs, _)| upper < bs) {
                         continue;
                     }
@@ -415,6 +529,16 @@ impl<'a> Selector<'a> {
             }
         }
         best
+    }
+
+    /// Largest duration-fit term of an unused scene at least `min_len` long (`loose`: of any scene).
+    fn dur_cap(&self, min_len: Ticks, loose: bool, v: &SlotView) -> f32 {
+        let w = &self.w;
+        if loose || min_len <= 0 {
+            w.dur
+        } else {
+            w.dur * (v.len as f32 / min_len as f32).min(1.0)
+        }
     }
 
     /// The same argmax as `best_fresh`, by scoring every scene: the reference it is tested against.
@@ -445,17 +569,11 @@ impl<'a> Selector<'a> {
     /// A match cut: the best usable scene of another clip that looks like the previous shot.
     fn match_cut(&self, v: &SlotView) -> Option<(f32, usize)> {
         let prev = self.prev_scene?;
-        let tree = self.index.tree.as_ref()?;
-        let point = self.index.look.get(prev)?;
-        let k = NonZeroUsize::new(MATCH_NEIGHBOURS)?;
         let prev_clip = self.index.clip.get(prev).copied();
-        let found = tree
-            .query(point)
-            .nearest_n::<SquaredEuclidean<f32>>(k)
-            .execute();
+        let found = self.index.look_neighbours(prev);
         let mut best = None;
-        for item in found {
-            let n = item.item as usize;
+        for &n in found.as_slice() {
+            let n = n as usize;
             if n == prev || self.index.clip.get(n).copied() == prev_clip || !self.usable(n, v) {
                 continue;
             }
@@ -504,13 +622,6 @@ impl<'a> Selector<'a> {
             })
     }
 
-    fn hard_gaps_of(&self, n: usize) -> Vec<(Ticks, Ticks)> {
-        self.hard_gaps
-            .get(&n)
-            .cloned()
-            .unwrap_or_else(|| vec![self.full(n)])
-    }
-
     fn hard_longest(&self, n: usize) -> Ticks {
         match self.hard_gaps.get(&n) {
             Some(g) => longest(g),
@@ -537,7 +648,7 @@ impl<'a> Selector<'a> {
                 return Ok(Pick {
                     scene: m,
                     score: ms,
-                    note: Some("match cut: looks like the previous shot".to_owned()),
+                    note: Some(Note::MatchCut),
                     reuse: false,
                 });
             }
@@ -552,7 +663,7 @@ impl<'a> Selector<'a> {
             return Ok(Pick {
                 scene: n,
                 score: self.score(n, v),
-                note: Some("reused: unused footage ran out, least recently used range".to_owned()),
+                note: Some(Note::Reused),
                 reuse: true,
             });
         }
@@ -561,11 +672,10 @@ impl<'a> Selector<'a> {
             return Ok(Pick {
                 scene: n,
                 score: self.score(n, v),
-                note: Some(format!(
-                    "held: longest scene ({:.2} s) is shorter than the {:.2} s slot",
-                    secs_from_ticks(l),
-                    secs_from_ticks(v.len)
-                )),
+                note: Some(Note::Held {
+                    longest: l,
+                    slot: v.len,
+                }),
                 reuse: true,
             });
         }
@@ -575,19 +685,17 @@ impl<'a> Selector<'a> {
     /// The source window of scene `n` for the slot: inside one gap, on the clip's frame grid,
     /// busiest part for energetic slots and steadiest for calm ones, clear of the scene edges.
     pub fn window(&self, n: usize, v: &SlotView, reuse: bool) -> (Ticks, Ticks) {
-        let gaps = if reuse {
-            self.hard_gaps_of(n)
-        } else {
-            self.gaps
-                .get(&n)
-                .cloned()
-                .unwrap_or_else(|| vec![self.full(n)])
-        };
+        let full = [self.full(n)];
+        let map = if reuse { &self.hard_gaps } else { &self.gaps };
+        let gaps: &[(Ticks, Ticks)] = map.get(&n).map_or(&full, Vec::as_slice);
         let clip = self.index.clip.get(n).map(|&c| c as usize).unwrap_or(0);
-        let grid = self.index.clips.get(clip).and_then(|c| c.grid);
+        let entry = self.index.clips.get(clip);
+        let grid = entry.and_then(|c| c.grid);
+        // without frame scores every start measures 0 and the first one wins
+        let scored = entry.is_some_and(|c| !c.frames.is_empty());
         let len = v.len;
         let mut best: Option<(f64, Ticks)> = None;
-        for &(g0, g1) in &gaps {
+        'gaps: for &(g0, g1) in gaps {
             let slack = g1 - g0 - len;
             if slack < 0 {
                 continue;
@@ -609,6 +717,10 @@ impl<'a> Selector<'a> {
                     }
                     None => s,
                 };
+                if !scored {
+                    best = Some((0.0, s));
+                    break 'gaps;
+                }
                 let motion = self.index.window_motion(clip, s, s + len).unwrap_or(0.0);
                 let value = if v.wanted >= 0.5 { motion } else { -motion };
                 if best.is_none_or(|(bv, _)| value > bv + 1e-9) {
@@ -630,42 +742,30 @@ impl<'a> Selector<'a> {
         }
     }
 
-    /// Human-readable reason for a pick.
-    pub fn reason(&self, pick: &Pick, v: &SlotView) -> String {
+    /// Why a pick was made: the facts, formatted only when the reason is read.
+    pub fn reason(&self, pick: &Pick, v: &SlotView) -> Reason {
         let ix = self.index;
         let n = pick.scene;
         let clip = ix.clip.get(n).map(|&c| c as usize).unwrap_or(0);
-        let id = ix.clips.get(clip).map(|c| c.id).unwrap_or(0);
-        let scene_no = ix.scene_no.get(n).copied().unwrap_or(0);
         let motion = ix.motion.get(n).copied().unwrap_or(0.0);
-        let quality = ix.quality.get(n).copied().unwrap_or(0.0);
-        let fit = if (motion - v.wanted).abs() < 0.15 {
-            "matches"
-        } else {
-            "for"
-        };
-        let arc = v
-            .arc
-            .map(|l| format!(" ({})", l.as_str()))
-            .unwrap_or_default();
-        let freshness = match self.clip_last.get(clip).copied().flatten() {
-            None => "fresh clip".to_owned(),
-            Some(last) => format!(
-                "clip last seen {} shots ago",
-                self.slot_no.saturating_sub(last)
-            ),
-        };
-        let mut r = format!(
-            "clip {id} scene {scene_no}: motion {motion:.2} {fit} energy {:.2}{arc}; quality {quality:.2}; {freshness}; {}; score {:.2}",
-            v.energy,
-            v.cut.describe(),
-            pick.score
-        );
-        if let Some(note) = &pick.note {
-            r.push_str("; ");
-            r.push_str(note);
-        }
-        r
+        Reason::planned(Facts {
+            clip_id: ix.clips.get(clip).map(|c| c.id).unwrap_or(0),
+            scene_no: ix.scene_no.get(n).copied().unwrap_or(0),
+            motion,
+            motion_fits: (motion - v.wanted).abs() < 0.15,
+            energy: v.energy,
+            arc: v.arc,
+            quality: ix.quality.get(n).copied().unwrap_or(0.0),
+            clip_age: self
+                .clip_last
+                .get(clip)
+                .copied()
+                .flatten()
+                .map(|last| self.slot_no.saturating_sub(last)),
+            cut: v.cut,
+            score: pick.score,
+            note: pick.note,
+        })
     }
 
     /// Turns a pick into a segment for `slot` (nothing recorded).
@@ -687,7 +787,8 @@ impl<'a> Selector<'a> {
 
     /// Fills `slot`: picks, records the use, marks similar-looking scenes, advances.
     pub fn choose(&mut self, slot: &Slot, next_clip: Option<usize>) -> Result<Segment, PlanError> {
-        let v = self.view(slot, next_clip);
+        let buf = std::mem::take(&mut self.adj_buf);
+        let v = self.view_into(slot, next_clip, buf);
         let pick = self.pick(&v)?;
         let seg = self.segment(&pick, &v, slot);
         let n = pick.scene;
@@ -700,21 +801,27 @@ impl<'a> Selector<'a> {
         self.prev_clip = clip;
         self.prev_scene = Some(n);
         self.slot_no += 1;
+        self.adj_buf = v.clip_adj;
         Ok(seg)
     }
 
-    fn mark_used_scene(&mut self, n: usize, lo: Ticks, hi: Ticks) {
-        let base = self
-            .hard_gaps
-            .get(&n)
-            .cloned()
-            .unwrap_or_else(|| vec![self.full(n)]);
-        let free = self.gaps.entry(n).or_insert(base);
+    /// Removes `[lo, hi)` from the free footage of scene `n` (its allowed ranges at first).
+    fn subtract_free(&mut self, n: usize, lo: Ticks, hi: Ticks) {
+        let full = self.full(n);
+        let hard = &self.hard_gaps;
+        let free = self
+            .gaps
+            .entry(n)
+            .or_insert_with(|| hard.get(&n).cloned().unwrap_or_else(|| vec![full]));
         subtract(free, lo, hi);
         let l = longest(free);
         if let Some(x) = self.longest_free.get_mut(n) {
             *x = l;
         }
+    }
+
+    fn mark_used_scene(&mut self, n: usize, lo: Ticks, hi: Ticks) {
+        self.subtract_free(n, lo, hi);
         self.scene_last.insert(n, self.slot_no + 1);
         if let Some(u) = self.scene_uses.get_mut(n) {
             *u = u.saturating_add(1);
@@ -773,18 +880,18 @@ impl<'a> Selector<'a> {
     }
 }
 
-/// Motion bins in order of their distance to `wanted` (nearest first), with that distance.
-fn bins_outward(wanted: f32) -> impl Iterator<Item = (f32, usize)> {
-    let width = 1.0 / MOTION_BINS as f32;
+/// Motion bins (of `bins`) in order of their distance to `wanted` (nearest first), with that distance.
+fn bins_outward(wanted: f32, bins: usize) -> impl Iterator<Item = (f32, usize)> {
+    let width = 1.0 / bins as f32;
     let dist = move |b: usize| {
         let lo = b as f32 * width;
         (lo - wanted).max(wanted - lo - width).max(0.0)
     };
-    let home = super::index::motion_bin(wanted);
+    let home = super::index::motion_bin(wanted, bins);
     let (mut down, mut up) = (home as isize - 1, home + 1);
     std::iter::once((0.0, home)).chain(std::iter::from_fn(move || {
         let d_down = (down >= 0).then(|| dist(down as usize));
-        let d_up = (up < MOTION_BINS).then(|| dist(up));
+        let d_up = (up < bins).then(|| dist(up));
         match (d_down, d_up) {
             (Some(dd), Some(du)) if dd <= du => {
                 down -= 1;
@@ -839,6 +946,7 @@ mod tests {
     use super::*;
     use crate::analysis::video::{ClipAnalysis, Scene, SceneFeatures};
     use crate::plan::ClipInput;
+    use crate::plan::index::MOTION_BINS;
 
     fn clips(n: usize, scenes: usize, seed: u64) -> Vec<ClipAnalysis> {
         let mut k = 0u64;
@@ -915,13 +1023,15 @@ mod tests {
 
     #[test]
     fn bins_come_nearest_first_and_all_once() {
-        for wanted in [0.0, 0.3, 0.51, 1.0] {
-            let bins: Vec<(f32, usize)> = bins_outward(wanted).collect();
-            assert_eq!(bins.len(), MOTION_BINS);
-            assert!(bins.windows(2).all(|w| w[0].0 <= w[1].0));
-            let mut ids: Vec<usize> = bins.iter().map(|b| b.1).collect();
-            ids.sort_unstable();
-            assert_eq!(ids, (0..MOTION_BINS).collect::<Vec<_>>());
+        for count in [4, 16, MOTION_BINS] {
+            for wanted in [0.0, 0.3, 0.51, 1.0] {
+                let bins: Vec<(f32, usize)> = bins_outward(wanted, count).collect();
+                assert_eq!(bins.len(), count);
+                assert!(bins.windows(2).all(|w| w[0].0 <= w[1].0));
+                let mut ids: Vec<usize> = bins.iter().map(|b| b.1).collect();
+                ids.sort_unstable();
+                assert_eq!(ids, (0..count).collect::<Vec<_>>());
+            }
         }
     }
 

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::reason::Reason;
 use crate::time::{FrameRate, Ticks, secs_from_ticks};
 
 /// What happens at the cut into a segment.
@@ -42,9 +43,10 @@ pub struct Segment {
     /// How this segment begins.
     #[serde(default)]
     pub transition: Transition,
-    /// Why the planner chose it, for `--explain` and the inspector.
+    /// Why the planner chose it, for `--explain` and the inspector (reads as text; the
+    /// planner formats it only when it is read).
     #[serde(default)]
-    pub reason: String,
+    pub reason: Reason,
 }
 
 impl Segment {
