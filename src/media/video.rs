@@ -650,49 +650,7 @@ impl VideoDecoder {
     fn convert(&mut self, raw: &ffmpeg::frame::Video) -> Result<VideoFrame, MediaError> {
         let time = self.time_of(raw);
         let key = raw.is_key();
-        let (src_w, src_h, src_fmt) = (raw.width(), raw.height(), raw.format());
-        if src_w == 0 || src_h == 0 || src_fmt == Pixel::None {
-            return Err(MediaError::Decode {
-                path: self.path.clone(),
-                reason: "decoder produced an empty frame".into(),
-            });
-        }
-        let sar = raw.aspect_ratio();
-        let (dst_w, dst_h) = self.target_size(src_w, src_h, sar);
-        let dst_fmt = self.options.layout.ffmpeg();
-        let needs_new = match &self.scaler {
-            Some((_, fmt, w, h)) => *fmt != src_fmt || *w != src_w || *h != src_h,
-            None => true,
-        };
-        if needs_new {
-            let context = scaling::Context::get(
-                src_fmt,
-                src_w,
-                src_h,
-                dst_fmt,
-                dst_w,
-                dst_h,
-                scaling::Flags::BILINEAR,
-            )
-            .map_err(|e| MediaError::Unsupported {
-                what: format!("pixel format {src_fmt:?} ({e})"),
-                path: self.path.clone(),
-            })?;
-            self.scaler = Some((context, src_fmt, src_w, src_h));
-        }
-        let Some((scaler, _, _, _)) = self.scaler.as_mut() else {
-            return Err(MediaError::Decode {
-                path: self.path.clone(),
-                reason: "no scaler".into(),
-            });
-        };
-        let mut scaled = ffmpeg::frame::Video::empty();
-        scaler
-            .run(raw, &mut scaled)
-            .map_err(|e| MediaError::Decode {
-                path: self.path.clone(),
-                reason: format!("scaling failed ({e})"),
-            })?;
+        let scaled = self.scale(raw)?;
         let (w, h) = (scaled.width() as usize, scaled.height() as usize);
         let planes: Vec<(usize, usize, usize)> = match self.options.layout {
             PixelLayout::Rgb24 => vec![(w, h, 3)],
