@@ -306,7 +306,7 @@ def stage_pyscenedetect(a):
         return [round(s[0].get_seconds(), 3) for s in sm.get_scene_list()[1:]]
 
     times, cuts = time_slow(a.runs, detect)
-    emit("pyscenedetect", times, {"frames": frames, "cuts_secs": cuts,
+    emit(a.name or "pyscenedetect", times, {"frames": frames, "cuts_secs": cuts,
                                   "scenedetect": scenedetect.__version__,
                                   "what": "Python API, AdaptiveDetector, default auto-downscale"})
 
@@ -405,6 +405,7 @@ def main():
     p.add_argument("--f32")
     p.add_argument("--mp3")
     p.add_argument("--clip")
+    p.add_argument("--name", help="stage name to emit instead of the default (same stage, other file)")
     p.add_argument("--plan")
     p.add_argument("--out")
     p.add_argument("--dir")

@@ -235,6 +235,22 @@ if [ "$have_ffmpeg" = 1 ]; then
 fi
 RENDER_CLIPS=$SCENE_CLIP,$(piece 0),$(piece 3)
 
+# 60 s of 1080p30 H.264 shot like a phone clip: one continuous take with constant motion
+# (testsrc2), a hard cut to a second take at 31.5 s, sensor-like grain, a 2 s GOP and a
+# camera-like bitrate (about 16 Mb/s). Fast mode's typical input, where the 10 s clip above
+# (a cut every 2 s, inside 8 s GOPs) is its worst case.
+PHONE_CLIP=$MEDIA/phone-1080p-60s.mp4
+if [ "$have_ffmpeg" = 1 ] && [[ ",$SECTIONS," == *",scenes,"* ]] && [ ! -s "$PHONE_CLIP" ]; then
+    say "generating the 60 s phone-style 1080p clip"
+    S=s=1920x1080:r=30
+    ff -f lavfi -i "testsrc2=$S:d=31.5" \
+        -f lavfi -i "life=$S:mold=10:ratio=0.1:death_color=#203040:life_color=#e0c080,trim=duration=28.5,setpts=PTS-STARTPTS" \
+        -f lavfi -i "sine=f=440:d=60" \
+        -filter_complex "[0:v][1:v]concat=n=2:v=1:a=0,format=yuv420p,noise=alls=6:allf=t[v]" \
+        -map "[v]" -map 2:a -c:v libx264 -preset veryfast -g 60 -c:a aac -b:a 128k -shortest \
+        "$PHONE_CLIP.tmp.mp4" && mv "$PHONE_CLIP.tmp.mp4" "$PHONE_CLIP"
+fi
+
 setup_venv
 
 # ---------------------------------------------------------------- audio analysis
@@ -283,6 +299,9 @@ say "scene detection at 1080p"
 rust_stage scenes_accurate,scenes_fast scenes --clip "$SCENE_CLIP" --runs "$SLOW"
 py_stage ffmpeg_decode_clip,ffmpeg_scene_filter ffmpeg-decode-clip --clip "$SCENE_CLIP" --runs "$SLOW"
 py_stage pyscenedetect pyscenedetect --clip "$SCENE_CLIP" --runs "$SLOW"
+say "scene detection on the 60 s phone-style clip"
+rust_stage phone_accurate,phone_fast scenes --label phone --clip "$PHONE_CLIP" --runs "$SLOW"
+py_stage pyscenedetect_phone pyscenedetect --name pyscenedetect_phone --clip "$PHONE_CLIP" --runs "$SLOW"
 fi
 
 # ---------------------------------------------------------------- rendering

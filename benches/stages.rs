@@ -563,9 +563,10 @@ fn stage_select(args: &Args) -> StageResult {
 fn stage_scenes(args: &Args) -> StageResult {
     let clip = args.path("clip")?;
     let runs = args.num("runs", 3);
+    let label = args.get("label").unwrap_or_else(|_| "scenes".into());
     let cancel = CancelToken::new();
     for mode in [DetectMode::Accurate, DetectMode::Fast] {
-        let name = format!("scenes_{}", mode.as_str());
+        let name = format!("{label}_{}", mode.as_str());
         let params = ClipParams {
             mode,
             ..ClipParams::default()
@@ -746,12 +747,54 @@ fn stage_e2e(args: &Args) -> StageResult {
     let started = Instant::now();
     let first_waveform: Mutex<Option<f64>> = Mutex::new(None);
     let music_done: Mutex<Option<f64>> = Mutex::new(None);
-    let music_result = Mutex::new(None);
+    let music_result: Mutex<Option<Result<Arc<MusicAnalysis>, String>>> = Mutex::new(None);
     let clip_results: Mutex<Vec<ClipSlot>> = Mutex::new(vec![None; clips.len()]);
     let clips_done = Mutex::new(0usize);
     let music_params = MusicParams::default();
     let clip_params = ClipParams::default();
     let clips_ref = &clips;
+    // The editor's first look: keyframes only, ahead of the full analyses; the first plan
+    // is made as soon as the music and every first look are in.
+    let first_looks: Mutex<Vec<Option<Arc<ClipAnalysis>>>> = Mutex::new(vec![None; clips.len()]);
+    let first_plan: Mutex<Option<(f64, usize)>> = Mutex::new(None);
+    let first_look_params = ClipParams {
+        mode: DetectMode::Keyframes,
+        ..clip_params.clone()
+    };
+    let try_first_plan = || {
+        let music = music_result.lock().unwrap();
+        let Some(Ok(music)) = music.as_ref() else {
+            return;
+        };
+        let looks = first_looks.lock().unwrap();
+        let mut planned = first_plan.lock().unwrap();
+        if planned.is_some() || looks.iter().any(Option::is_none) {
+            return;
+        }
+        let inputs: Vec<ClipInput> = looks
+            .iter()
+            .flatten()
+            .enumerate()
+            .map(|(id, a)| ClipInput {
+                id,
+                name: "",
+                analysis: a,
+            })
+            .collect();
+        if let Ok(t) = plan(
+            music,
+            &inputs,
+            &PlanSettings::default(),
+            &Constraints::default(),
+        ) {
+            let at = ms(started.elapsed());
+            eprintln!(
+                "  [{label}] first plan (first looks) at {:.1} s",
+                at / 1000.0
+            );
+            *planned = Some((at, t.segments.len()));
+        }
+    };
     rayon::scope_fifo(|s| {
         s.spawn_fifo(|_| {
             let r = beatcut::montage::analyze_music(
@@ -768,7 +811,34 @@ fn stage_e2e(args: &Args) -> StageResult {
             );
             *music_done.lock().unwrap() = Some(ms(started.elapsed()));
             *music_result.lock().unwrap() = Some(r.map(|(a, _)| a).map_err(|e| e.to_string()));
+            try_first_plan();
         });
+        for (i, path) in clips_ref.iter().enumerate() {
+            let (looks, cache, cancel, clip_params, first_look_params, try_first_plan) = (
+                &first_looks,
+                &cache,
+                &cancel,
+                &clip_params,
+                &first_look_params,
+                &try_first_plan,
+            );
+            s.spawn_fifo(move |_| {
+                let look = beatcut::montage::cached_clip(path, clip_params, cache).or_else(|| {
+                    beatcut::montage::analyze_clip(
+                        path,
+                        first_look_params,
+                        cache,
+                        cancel,
+                        &mut |_| {},
+                    )
+                    .ok()
+                    .map(|(a, _)| a)
+                });
+                // An unreadable clip fails in its full analysis below; stand in an empty one.
+                looks.lock().unwrap()[i] = Some(look.unwrap_or_default());
+                try_first_plan();
+            });
+        }
         for (i, path) in clips_ref.iter().enumerate() {
             let (results, done, cache, cancel, clip_params) =
                 (&clip_results, &clips_done, &cache, &cancel, &clip_params);
@@ -832,6 +902,8 @@ fn stage_e2e(args: &Args) -> StageResult {
             "first_waveform_ms": *first_waveform.lock().unwrap(),
             "music_done_ms": *music_done.lock().unwrap(),
             "analyses_ms": analyses_ms,
+            "first_plan_ms": first_plan.lock().unwrap().map(|(at, _)| at),
+            "first_plan_segments": first_plan.lock().unwrap().map(|(_, n)| n),
             "plan_ms": plan_ms,
             "export_ms": export_ms,
             "render_wall_ms": report.wall_secs * 1000.0,

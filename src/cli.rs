@@ -53,8 +53,9 @@ pub enum Command {
         /// One JSON object per file per line.
         #[arg(long)]
         json: bool,
-        /// Clip scan mode.
-        #[arg(long, value_parser = ["fast", "accurate"], default_value = "fast")]
+        /// Clip scan mode: fast (keyframes first, exact cuts), accurate (every frame), or
+        /// keyframes (a first look: keyframes only, scenes only where keyframes agree).
+        #[arg(long, value_parser = ["fast", "accurate", "keyframes"], default_value = "fast")]
         mode: String,
         /// Scene cut threshold 0..1 (lower finds more cuts).
         #[arg(long)]
@@ -220,11 +221,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             common,
         }) => {
             let mut clip_params = beatcut::analysis::video::ClipParams {
-                mode: if mode == "accurate" {
-                    DetectMode::Accurate
-                } else {
-                    DetectMode::Fast
-                },
+                mode: DetectMode::parse(&mode).unwrap_or_default(),
                 ..Default::default()
             };
             if let Some(t) = threshold {
@@ -630,11 +627,7 @@ fn load_inputs(input: &MontageArgs) -> Result<Project> {
         project.plan.fps = beatcut::time::FrameRate::whole(fps);
     }
     if let Some(mode) = &input.mode {
-        project.clip_params.mode = if mode == "accurate" {
-            DetectMode::Accurate
-        } else {
-            DetectMode::Fast
-        };
+        project.clip_params.mode = DetectMode::parse(mode).unwrap_or_default();
     }
     Ok(project)
 }

@@ -159,6 +159,30 @@ fn clip_cache_params(params: &ClipParams) -> ClipParams {
     }
 }
 
+/// The cache key of a clip's analysis with `base_params` (the decode-shaping parameters).
+fn clip_key(path: &Path, base_params: &ClipParams, cache: &Cache) -> Option<CacheKey> {
+    let kind = format!("clip-{}", base_params.mode.as_str());
+    cache.content_key(path).ok().map(|content| {
+        CacheKey::new(
+            content,
+            kind,
+            ClipParams::VERSION,
+            CacheKey::hash_params(base_params),
+        )
+    })
+}
+
+/// The clip's analysis with `params` if the cache already holds it (no decoding), with the
+/// threshold knobs applied: lets a quick first look step aside when the full answer is known.
+pub fn cached_clip(path: &Path, params: &ClipParams, cache: &Cache) -> Option<Arc<ClipAnalysis>> {
+    let base_params = clip_cache_params(params);
+    let base: Arc<ClipAnalysis> = cache.get(&clip_key(path, &base_params, cache)?)?;
+    if *params == base_params {
+        return Some(base);
+    }
+    Some(Arc::new(crate::analysis::video::redetect(&base, params)))
+}
+
 /// Analyses a clip's scenes (or fetches them from `cache`), applying the threshold knobs of
 /// `params`. Returns the analysis and whether it came from the cache.
 pub fn analyze_clip(
@@ -169,15 +193,7 @@ pub fn analyze_clip(
     on_progress: &mut dyn FnMut(f32),
 ) -> Result<(Arc<ClipAnalysis>, bool), MontageError> {
     let base_params = clip_cache_params(params);
-    let kind = format!("clip-{}", params.mode.as_str());
-    let key = cache.content_key(path).ok().map(|content| {
-        CacheKey::new(
-            content,
-            kind,
-            ClipParams::VERSION,
-            CacheKey::hash_params(&base_params),
-        )
-    });
+    let key = clip_key(path, &base_params, cache);
     let mut from_cache = true;
     let mut compute = || -> Result<ClipAnalysis, MontageError> {
         from_cache = false;

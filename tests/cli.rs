@@ -99,6 +99,39 @@ fn analyze_music_and_clips_as_json() {
         "{cuts:?}"
     );
     assert_eq!(clip_json["scenes"].as_array().unwrap().len(), 3);
+
+    // The first look: keyframes only, no exact cuts, and no scene across a change.
+    let out = beatcut(
+        &cache,
+        &[
+            "analyze",
+            "--json",
+            "--mode",
+            "keyframes",
+            clip.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let look = &json_lines(&out)[0];
+    assert_eq!(look["mode"], "keyframes");
+    assert!(look["cuts"].as_array().unwrap().is_empty());
+    assert!(look["frames_scored"].as_u64().unwrap() < clip_json["frames_scored"].as_u64().unwrap());
+    for scene in look["scenes"].as_array().unwrap() {
+        let (a, b) = (
+            scene["start_s"].as_f64().unwrap(),
+            scene["end_s"].as_f64().unwrap(),
+        );
+        for cut in &cuts {
+            assert!(
+                !(cut - 0.02 > a && cut + 0.02 < b),
+                "cut {cut} inside {a}-{b}"
+            );
+        }
+    }
 }
 
 #[test]

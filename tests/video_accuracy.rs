@@ -823,3 +823,66 @@ fn dump_scores_on_request() {
         }
     }
 }
+
+/// Keyframes mode (the editor's first look) decodes keyframes only, so it cannot place cuts;
+/// what it promises instead is that no scene it reports hides a cut or a transition: every
+/// hard cut and every gradual span of the truth lies outside its scenes (in an unresolved
+/// stretch or on a scene's first frame), decoding only keyframes.
+#[test]
+fn keyframes_first_look_scenes_never_hide_a_cut() {
+    let fx = fixture();
+    let paths: Vec<PathBuf> = fx.cases.iter().map(|c| c.path.clone()).collect();
+    let params = ClipParams {
+        mode: DetectMode::Keyframes,
+        ..ClipParams::default()
+    };
+    let looks = analyze_clips(&paths, &params, &CancelToken::new());
+    for ((case, look), accurate) in fx.cases.iter().zip(looks).zip(&fx.accurate) {
+        let look = look.unwrap_or_else(|e| panic!("{}: {e}", case.name));
+        assert_eq!(look.mode, DetectMode::Keyframes);
+        assert!(
+            look.cuts.is_empty(),
+            "{}: first look placed cuts",
+            case.name
+        );
+        // All-intra sources (ProRes) have a keyframe on every frame; others far fewer.
+        assert!(
+            look.frame_scores.len() <= accurate.frame_scores.len(),
+            "{}: {} frames scored of {}",
+            case.name,
+            look.frame_scores.len(),
+            accurate.frame_scores.len()
+        );
+        let frame = 1.0 / case.fps;
+        for scene in &look.scenes {
+            let (start, end) = (secs_from_ticks(scene.start), secs_from_ticks(scene.end));
+            assert!(
+                end > start && start >= 0.0,
+                "{}: scene {start}-{end}",
+                case.name
+            );
+            for &cut in &case.cuts {
+                assert!(
+                    !(cut > start + frame / 2.0 && cut < end - frame / 2.0),
+                    "{}: cut at {cut} inside first-look scene {start:.3}-{end:.3} (unresolved {:?})",
+                    case.name,
+                    secs_spans(&look.unresolved)
+                );
+            }
+            for &(a, b) in &case.gradual {
+                assert!(
+                    b <= start + frame / 2.0 || a >= end - frame / 2.0,
+                    "{}: transition {a}-{b} inside first-look scene {start:.3}-{end:.3}",
+                    case.name
+                );
+            }
+        }
+    }
+}
+
+fn secs_spans(spans: &[(beatcut::time::Ticks, beatcut::time::Ticks)]) -> Vec<(f64, f64)> {
+    spans
+        .iter()
+        .map(|&(s, e)| (secs_from_ticks(s), secs_from_ticks(e)))
+        .collect()
+}

@@ -414,6 +414,23 @@ impl BeatcutApp {
                         continue;
                     };
                     match result {
+                        Ok(analysis) if analysis.mode.is_first_look() => {
+                            // A first look only stands in until the full analysis lands.
+                            let superseded = clip
+                                .base_analysis
+                                .as_ref()
+                                .is_some_and(|a| !a.mode.is_first_look());
+                            if superseded || matches!(clip.status, ClipStatus::Failed(_)) {
+                                continue;
+                            }
+                            clip.analysis = Some(Arc::new(crate::analysis::video::redetect(
+                                &analysis,
+                                &clip_params,
+                            )));
+                            clip.base_analysis = Some(analysis);
+                            self.needs_reindex = true;
+                            self.needs_replan = true;
+                        }
                         Ok(analysis) => {
                             clip.analysis = Some(Arc::new(crate::analysis::video::redetect(
                                 &analysis,
@@ -458,6 +475,8 @@ impl BeatcutApp {
         // Analyse with the base parameters; the editor's threshold is applied on top.
         let mut params = self.project.clip_params.clone();
         params.threshold = crate::analysis::video::ClipParams::default().threshold;
+        self.worker
+            .first_look_clip(path.clone(), params.clone(), self.cache.clone());
         self.worker.analyze_clip(path, params, self.cache.clone());
     }
 

@@ -185,6 +185,34 @@ impl Worker {
         });
     }
 
+    /// A keyframes-only first look at a clip (seconds for a minute of 1080p), ahead of every
+    /// full analysis, so a plan can be shown while the exact cuts are still being found.
+    /// Its result arrives as a [`WorkerEvent::ClipDone`] whose analysis is a first look; it
+    /// sends no progress (the full pass owns the clip's progress bar).
+    pub fn first_look_clip(&mut self, path: PathBuf, params: ClipParams, cache: Arc<Cache>) {
+        let key = format!("clip-first-look:{}", path.display());
+        let first_look = ClipParams {
+            mode: crate::analysis::video::DetectMode::Keyframes,
+            ..params.clone()
+        };
+        // Above every full clip analysis, below the music (which the plan needs first).
+        let priority = Priority(Priority::VISIBLE.0 + 50);
+        self.submit(key, priority, move |tx, cancel| {
+            // The full analysis is cached: nothing to look at first.
+            if params.mode.is_first_look()
+                || crate::montage::cached_clip(&path, &params, &cache).is_some()
+            {
+                return;
+            }
+            let result =
+                crate::montage::analyze_clip(&path, &first_look, &cache, cancel, &mut |_| {});
+            // A failure is reported by the full pass, which reads the same file.
+            if let Ok((analysis, cached)) = result {
+                let _ = tx.send(WorkerEvent::ClipDone(path, Ok(analysis), cached));
+            }
+        });
+    }
+
     /// Analyses a clip's scenes.
     pub fn analyze_clip(&mut self, path: PathBuf, params: ClipParams, cache: Arc<Cache>) {
         let waker = self.waker.clone();

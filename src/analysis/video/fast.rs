@@ -123,6 +123,51 @@ pub(crate) fn scan_fast(
     Ok(scan)
 }
 
+/// Keyframes mode: decodes and scores the keyframes only (no packet index, no refining).
+pub(crate) fn scan_keyframes_only(
+    path: &Path,
+    params: &ClipParams,
+    cancel: &CancelToken,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<RawScan, ClipError> {
+    let mut decoder = open_decoder(path, params, false)?;
+    let packets: Vec<Packet> = decoder
+        .packet_index()?
+        .into_iter()
+        .map(|p| Packet {
+            time: p.time,
+            size: p.size,
+            key: p.key,
+        })
+        .collect();
+    let gops = split_gops(&packets);
+    let keys = scan_keyframes(&mut decoder, cancel, progress)?;
+    let duration_hint = index_end(&packets, decoder.frame_rate().frame_ticks());
+    let starts: Vec<Ticks> = keys.iter().map(|k| k.time).collect();
+    let mut scorer = Scorer::default();
+    for key in keys {
+        scorer.push(key, false);
+    }
+    let mut scan = finish(&decoder, scorer)?;
+    scan.duration = scan.duration.max(duration_hint);
+    let end = scan.duration;
+    let stretch = |j: usize| {
+        let from = starts.get(j).copied().unwrap_or(0);
+        (from, starts.get(j + 1).copied().unwrap_or(end))
+    };
+    scan.packet_hints = if starts.len() == gops.len() {
+        gops.iter()
+            .enumerate()
+            .filter(|(_, g)| g.suspicious)
+            .map(|(j, _)| stretch(j))
+            .collect()
+    } else {
+        // The index and the decoded keyframes disagree: trust no stretch.
+        (0..starts.len()).map(stretch).collect()
+    };
+    Ok(scan)
+}
+
 /// Splits the index (presentation order) at keyframes and marks the stretches whose packet
 /// sizes hint at a change.
 fn split_gops(packets: &[Packet]) -> Vec<Gop> {

@@ -9,7 +9,8 @@ use crate::time::secs_from_ticks;
 use super::ClipAnalysis;
 
 impl ClipAnalysis {
-    /// Summary as JSON: path, duration, fps, cut times, gradual spans, scenes with their
+    /// Summary as JSON: path, duration, fps, cut times, gradual spans, unresolved spans (keyframes
+    /// mode), scenes with their
     /// features (thumbnails left out), mode, wall time and warnings. Times in seconds.
     pub fn to_json(&self, path: &Path, wall_secs: f64) -> Value {
         let scenes: Vec<Value> = self
@@ -40,6 +41,11 @@ impl ClipAnalysis {
             "cuts": self.cuts.iter().map(|&t| secs_from_ticks(t)).collect::<Vec<_>>(),
             "gradual": self
                 .gradual
+                .iter()
+                .map(|&(s, e)| [secs_from_ticks(s), secs_from_ticks(e)])
+                .collect::<Vec<_>>(),
+            "unresolved": self
+                .unresolved
                 .iter()
                 .map(|&(s, e)| [secs_from_ticks(s), secs_from_ticks(e)])
                 .collect::<Vec<_>>(),

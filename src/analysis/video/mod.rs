@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::jobs::{CancelToken, Progress};
+use crate::time::Ticks;
 
 pub use params::{ClipError, ClipParams};
 pub use scenes::VECTOR_LEN;
@@ -44,6 +45,7 @@ pub fn analyze_clip(
     let raw = match params.mode {
         DetectMode::Fast => fast::scan_fast(path, &params, cancel, progress)?,
         DetectMode::Accurate => scan::scan_accurate(path, &params, cancel, progress)?,
+        DetectMode::Keyframes => fast::scan_keyframes_only(path, &params, cancel, progress)?,
     };
     let fps = match params.mode {
         DetectMode::Accurate if raw.duration > 0 => {
@@ -61,6 +63,7 @@ pub fn analyze_clip(
         frame_scores: raw.scores,
         warnings: raw.warnings,
         thumbnail_pool: raw.pool,
+        packet_hints: raw.packet_hints,
         ..ClipAnalysis::default()
     };
     Ok(redetect(&analysis, &params))
@@ -72,6 +75,9 @@ pub fn analyze_clip(
 pub fn redetect(analysis: &ClipAnalysis, params: &ClipParams) -> ClipAnalysis {
     let params = params.sanitized();
     let scores = &analysis.frame_scores;
+    if analysis.mode.is_first_look() {
+        return first_look_scenes(analysis, &params);
+    }
     let gradual = if params.gradual {
         gradual::find_gradual(scores, analysis.fps)
     } else {
@@ -96,6 +102,50 @@ pub fn redetect(analysis: &ClipAnalysis, params: &ClipParams) -> ClipAnalysis {
 
 /// Analyses many clips in parallel on the rayon pool (results in input order). Each clip's
 /// failure is its own; `cancel` stops them all.
+/// Scenes of a keyframes-only scan: consecutive keyframes whose change reaches the cut
+/// threshold bound an unresolved stretch, which no scene covers.
+fn first_look_scenes(analysis: &ClipAnalysis, params: &ClipParams) -> ClipAnalysis {
+    let scores = &analysis.frame_scores;
+    let time = |i: usize| scores.get(i).map_or(0, |s| s.time);
+    let mut unresolved: Vec<(Ticks, Ticks)> = scores
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, s)| s.diff >= params.threshold)
+        .map(|(i, _)| (time(i - 1), time(i)))
+        .chain(analysis.packet_hints.iter().copied())
+        .collect();
+    unresolved.sort_unstable();
+    unresolved.dedup();
+    // Scene boundaries are frame indices: each span from the first frame at or after its
+    // start to the first at or after its end (the end's keyframe opens the next scene).
+    let index_at = |t: Ticks| scores.partition_point(|s| s.time < t);
+    let spans: Vec<(usize, usize)> = unresolved
+        .iter()
+        .map(|&(a, b)| (index_at(a), index_at(b)))
+        .collect();
+    let mut scenes = scenes::build_scenes(
+        scores,
+        &[],
+        &spans,
+        analysis.duration,
+        &analysis.thumbnail_pool,
+    );
+    // A span reaching the end of the clip leaves no scene after it.
+    if let Some(&(a, b)) = unresolved.last()
+        && b >= analysis.duration
+    {
+        scenes.retain(|s| s.end <= a);
+    }
+    ClipAnalysis {
+        cuts: Vec::new(),
+        gradual: Vec::new(),
+        unresolved,
+        scenes,
+        ..analysis.clone()
+    }
+}
+
 pub fn analyze_clips(
     paths: &[PathBuf],
     params: &ClipParams,

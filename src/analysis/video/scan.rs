@@ -25,6 +25,8 @@ pub(crate) struct RawScan {
     pub display_size: (u32, u32),
     /// Average frame rate the container states.
     pub frame_rate: f64,
+    /// Keyframes mode: stretches whose packet sizes hint at a change.
+    pub packet_hints: Vec<(Ticks, Ticks)>,
 }
 
 /// Small YUV frames for scoring: scaled by swscale, deblocking skipped.
@@ -179,5 +181,6 @@ pub(crate) fn finish(decoder: &VideoDecoder, scorer: Scorer) -> Result<RawScan, 
         warnings: decoder.warnings().to_vec(),
         display_size: decoder.display_size(),
         frame_rate: rate.as_f64(),
+        packet_hints: Vec::new(),
     })
 }

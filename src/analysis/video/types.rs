@@ -13,6 +13,12 @@ pub enum DetectMode {
     Fast,
     /// Every frame decoded and scored.
     Accurate,
+    /// A first look in a fraction of fast mode's time: keyframes only. Scenes cover only the
+    /// stretches whose bounding keyframes look alike; a stretch whose keyframes differ holds
+    /// a change somewhere inside and is left out (see [`ClipAnalysis::unresolved`]), so a
+    /// plan made from it never shows a cut it does not know about. Exact cuts come from a
+    /// later fast or accurate pass.
+    Keyframes,
 }
 
 impl DetectMode {
@@ -21,7 +27,20 @@ impl DetectMode {
         match self {
             Self::Fast => "fast",
             Self::Accurate => "accurate",
+            Self::Keyframes => "keyframes",
         }
+    }
+
+    /// The mode named `name` (as [`Self::as_str`] spells it), if any.
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Fast, Self::Accurate, Self::Keyframes]
+            .into_iter()
+            .find(|m| m.as_str().eq_ignore_ascii_case(name))
+    }
+
+    /// True for the keyframes-only first look, which a full pass later replaces.
+    pub fn is_first_look(self) -> bool {
+        self == Self::Keyframes
     }
 }
 
@@ -52,6 +71,14 @@ pub struct ClipAnalysis {
     /// so scenes re-detected with a new threshold still get pictures without decoding.
     #[serde(default)]
     pub thumbnail_pool: Vec<TimedThumbnail>,
+    /// Keyframes mode only: stretches between two keyframes that differ, so a cut or
+    /// transition lies somewhere inside; no scene covers them until a full pass.
+    #[serde(default)]
+    pub unresolved: Vec<(Ticks, Ticks)>,
+    /// Keyframes mode only: stretches whose packet sizes (read from the container, not
+    /// decoded) hint at a change; always part of [`Self::unresolved`].
+    #[serde(default)]
+    pub packet_hints: Vec<(Ticks, Ticks)>,
 }
 
 /// A thumbnail and the presentation time of its frame.
