@@ -491,18 +491,17 @@ impl BeatcutApp {
             };
             return;
         };
-        let names: Vec<String> = self.clips.iter().map(|c| c.name.clone()).collect();
-        let ready: Vec<(usize, Arc<crate::analysis::video::ClipAnalysis>)> = self
+        // Project order gives the clip ids; the bin may hold them in another order.
+        let by_path: std::collections::HashMap<&std::path::Path, &ClipEntry> =
+            self.clips.iter().map(|c| (c.path.as_path(), c)).collect();
+        let ready: Vec<(usize, &str, Arc<crate::analysis::video::ClipAnalysis>)> = self
             .project
             .clips
             .iter()
             .enumerate()
             .filter_map(|(i, p)| {
-                self.clips
-                    .iter()
-                    .find(|c| &c.path == p)
-                    .and_then(|c| c.analysis.clone())
-                    .map(|a| (i, a))
+                let clip = by_path.get(p.as_path())?;
+                Some((i, clip.name.as_str(), clip.analysis.clone()?))
             })
             .collect();
         if ready.is_empty() {
@@ -514,22 +513,22 @@ impl BeatcutApp {
             };
             return;
         }
-        let inputs: Vec<ClipInput> = ready
-            .iter()
-            .map(|(i, a)| ClipInput {
-                id: *i,
-                name: self
-                    .project
-                    .clips
-                    .get(*i)
-                    .and_then(|p| names.iter().find(|n| p.ends_with(n.as_str())))
-                    .map_or("", |n| n.as_str()),
-                analysis: a,
-            })
-            .collect();
         if self.needs_reindex || self.plan_index.is_none() {
-            self.plan_index = Some(Arc::new(PlanIndex::new(&inputs)));
+            let inputs: Vec<ClipInput> = ready
+                .iter()
+                .map(|(i, name, a)| ClipInput {
+                    id: *i,
+                    name,
+                    analysis: a,
+                })
+                .collect();
+            let index = Arc::new(PlanIndex::new(&inputs));
+            drop(inputs);
+            drop(ready);
+            self.plan_index = Some(index);
             self.needs_reindex = false;
+        } else {
+            drop(ready);
         }
         let style = match Style::resolve(&self.project.plan.style) {
             Ok(s) => s,

@@ -147,58 +147,71 @@ pub fn media_bin_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
             ui.separator();
             let mut remove = None;
             let mut relink = None;
-            egui::ScrollArea::vertical().show(ui, |ui| {
-                for (index, clip) in app.clips.iter().enumerate() {
-                    ui.horizontal(|ui| {
-                        if let Some(thumb) = clip
-                            .analysis
-                            .as_ref()
-                            .and_then(|a| a.scenes.first())
-                            .and_then(|s| s.features.thumbnails.first())
-                        {
-                            let texture = thumbnail_texture(ui.ctx(), &clip.path, 0, thumb);
-                            ui.image((texture.id(), egui::vec2(64.0, 36.0)));
-                        }
-                        ui.vertical(|ui| {
-                            ui.label(&clip.name);
-                            ui.small(clip.summary());
-                            match &clip.status {
-                                ClipStatus::Pending => {
-                                    ui.small("waiting");
-                                }
-                                ClipStatus::Analysing(f) => {
-                                    ui.add(
-                                        egui::ProgressBar::new(*f)
-                                            .desired_width(140.0)
-                                            .show_percentage(),
-                                    );
-                                }
-                                ClipStatus::Ready { cached } => {
-                                    let scenes =
-                                        clip.analysis.as_ref().map_or(0, |a| a.scenes.len());
-                                    ui.small(format!(
-                                        "{scenes} scenes{}",
-                                        if *cached { " (cached)" } else { "" }
-                                    ));
-                                }
-                                ClipStatus::Failed(reason) => {
-                                    ui.colored_label(egui::Color32::from_rgb(230, 120, 60), reason);
-                                    if !clip.path.exists() && ui.small_button("Relink…").clicked()
-                                    {
-                                        relink = Some(clip.path.clone());
+            // Only the rows in view are laid out: a bin of hundreds of clips costs what a
+            // screenful does.
+            let rows = app.clips.len();
+            egui::ScrollArea::vertical().show_rows(ui, BIN_ROW_HEIGHT, rows, |ui, range| {
+                for index in range {
+                    let Some(clip) = app.clips.get(index) else {
+                        continue;
+                    };
+                    let size = egui::vec2(ui.available_width(), BIN_ROW_HEIGHT);
+                    ui.allocate_ui(size, |ui| {
+                        ui.set_min_height(BIN_ROW_HEIGHT);
+                        ui.horizontal(|ui| {
+                            if let Some(thumb) = clip
+                                .analysis
+                                .as_ref()
+                                .and_then(|a| a.scenes.first())
+                                .and_then(|s| s.features.thumbnails.first())
+                            {
+                                let texture = thumbnail_texture(ui.ctx(), &clip.path, 0, thumb);
+                                ui.image((texture.id(), egui::vec2(64.0, 36.0)));
+                            }
+                            ui.vertical(|ui| {
+                                ui.label(&clip.name);
+                                ui.small(clip.summary());
+                                match &clip.status {
+                                    ClipStatus::Pending => {
+                                        ui.small("waiting");
+                                    }
+                                    ClipStatus::Analysing(f) => {
+                                        ui.add(
+                                            egui::ProgressBar::new(*f)
+                                                .desired_width(140.0)
+                                                .show_percentage(),
+                                        );
+                                    }
+                                    ClipStatus::Ready { cached } => {
+                                        let scenes =
+                                            clip.analysis.as_ref().map_or(0, |a| a.scenes.len());
+                                        ui.small(format!(
+                                            "{scenes} scenes{}",
+                                            if *cached { " (cached)" } else { "" }
+                                        ));
+                                    }
+                                    ClipStatus::Failed(reason) => {
+                                        ui.colored_label(
+                                            egui::Color32::from_rgb(230, 120, 60),
+                                            reason,
+                                        );
+                                        if !clip.path.exists()
+                                            && ui.small_button("Relink…").clicked()
+                                        {
+                                            relink = Some(clip.path.clone());
+                                        }
                                     }
                                 }
+                            });
+                            if ui
+                                .small_button("x")
+                                .on_hover_text("Remove from the project")
+                                .clicked()
+                            {
+                                remove = Some(index);
                             }
                         });
-                        if ui
-                            .small_button("x")
-                            .on_hover_text("Remove from the project")
-                            .clicked()
-                        {
-                            remove = Some(index);
-                        }
                     });
-                    ui.separator();
                 }
             });
             if let Some(old) = relink {
@@ -219,6 +232,9 @@ pub fn media_bin_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
             }
         });
 }
+
+/// Height of one clip's row in the media bin (thumbnail, name, summary, status).
+const BIN_ROW_HEIGHT: f32 = 62.0;
 
 /// A cached texture for a scene thumbnail.
 pub fn thumbnail_texture(
