@@ -823,17 +823,15 @@ fn stage_e2e(args: &Args) -> StageResult {
                 &try_first_plan,
             );
             s.spawn_fifo(move |_| {
-                let look = beatcut::montage::cached_clip(path, clip_params, cache).or_else(|| {
-                    beatcut::montage::analyze_clip(
-                        path,
-                        first_look_params,
-                        cache,
-                        cancel,
-                        &mut |_| {},
-                    )
+                // As the editor does: no first look when the full analysis is cached.
+                let params = if beatcut::montage::clip_is_cached(path, clip_params, cache) {
+                    clip_params
+                } else {
+                    first_look_params
+                };
+                let look = beatcut::montage::analyze_clip(path, params, cache, cancel, &mut |_| {})
                     .ok()
-                    .map(|(a, _)| a)
-                });
+                    .map(|(a, _)| a);
                 // An unreadable clip fails in its full analysis below; stand in an empty one.
                 looks.lock().unwrap()[i] = Some(look.unwrap_or_default());
                 try_first_plan();

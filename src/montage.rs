@@ -172,15 +172,10 @@ fn clip_key(path: &Path, base_params: &ClipParams, cache: &Cache) -> Option<Cach
     })
 }
 
-/// The clip's analysis with `params` if the cache already holds it (no decoding), with the
-/// threshold knobs applied: lets a quick first look step aside when the full answer is known.
-pub fn cached_clip(path: &Path, params: &ClipParams, cache: &Cache) -> Option<Arc<ClipAnalysis>> {
-    let base_params = clip_cache_params(params);
-    let base: Arc<ClipAnalysis> = cache.get(&clip_key(path, &base_params, cache)?)?;
-    if *params == base_params {
-        return Some(base);
-    }
-    Some(Arc::new(crate::analysis::video::redetect(&base, params)))
+/// Whether the cache already holds the clip's analysis with `params` (nothing is read or
+/// counted): lets a quick first look step aside when the full answer is at hand.
+pub fn clip_is_cached(path: &Path, params: &ClipParams, cache: &Cache) -> bool {
+    clip_key(path, &clip_cache_params(params), cache).is_some_and(|key| cache.contains(&key))
 }
 
 /// Analyses a clip's scenes (or fetches them from `cache`), applying the threshold knobs of

@@ -199,8 +199,7 @@ impl Worker {
         let priority = Priority(Priority::VISIBLE.0 + 50);
         self.submit(key, priority, move |tx, cancel| {
             // The full analysis is cached: nothing to look at first.
-            if params.mode.is_first_look()
-                || crate::montage::cached_clip(&path, &params, &cache).is_some()
+            if params.mode.is_first_look() || crate::montage::clip_is_cached(&path, &params, &cache)
             {
                 return;
             }

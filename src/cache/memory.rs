@@ -43,6 +43,11 @@ impl MemoryLayer {
         self.lru.get(key).cloned()
     }
 
+    /// Whether a value is held under `key` (without marking it used).
+    pub fn contains(&self, key: &CacheKey) -> bool {
+        self.lru.contains(key)
+    }
+
     /// Drops the value under `key` (e.g. it was of another type than asked for).
     pub fn remove(&mut self, key: &CacheKey) {
         if let Some(old) = self.lru.pop(key) {

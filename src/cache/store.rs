@@ -174,6 +174,15 @@ impl Cache {
         self.memo.key_for(path)
     }
 
+    /// Whether an entry for `key` is in memory or on disk, without reading it or counting
+    /// a hit or miss: for deciding whether quicker stand-in work is worth starting.
+    pub fn contains(&self, key: &CacheKey) -> bool {
+        let Some(store) = &self.store else {
+            return false;
+        };
+        lock(&store.memory).contains(key) || store.disk.path_of(&key.to_hex()).is_file()
+    }
+
     /// The value under `key`, from memory or disk; `None` on a miss, or if the stored entry
     /// is damaged or does not decode as `T` (it is then deleted with a warning).
     pub fn get<T>(&self, key: &CacheKey) -> Option<Arc<T>>
