@@ -10,6 +10,7 @@ use ffmpeg::format::sample::Type as SampleType;
 use ffmpeg_next as ffmpeg;
 
 use super::MediaError;
+use super::picture::Picture;
 use crate::time::FrameRate;
 
 /// Video encoder settings.
@@ -134,7 +135,13 @@ impl Mp4Writer {
             }
         }
         if global_header {
-            enc.set_flags(ffmpeg::codec::Flags::GLOBAL_HEADER);
+            // Added to the flags already set: libx264's defaults include +cgop (closed GOPs,
+            // as the ffmpeg CLI encodes), which `set_flags` would clear.
+            // SAFETY: the context is valid and not yet opened; this only sets a field.
+            unsafe {
+                (*enc.as_mut_ptr()).flags |=
+                    ffmpeg::codec::Flags::GLOBAL_HEADER.bits() as std::ffi::c_int;
+            }
         }
         let mut options = ffmpeg::Dictionary::new();
         if encoder_name == "libx264" {
@@ -247,26 +254,29 @@ impl Mp4Writer {
         if data.len() < w * h + 2 * cw * ch {
             return Err(encode_error(&self.final_path, "frame buffer too small"));
         }
-        let mut frame = ffmpeg::frame::Video::new(Pixel::YUV420P, w as u32, h as u32);
-        let planes = [
-            (0usize, 0usize, w, h),
-            (1, w * h, cw, ch),
-            (2, w * h + cw * ch, cw, ch),
-        ];
-        for (index, offset, pw, ph) in planes {
-            let stride = frame.stride(index);
-            let dst = frame.data_mut(index);
-            for row in 0..ph {
-                let src = &data[offset + row * pw..offset + (row + 1) * pw];
-                if let Some(d) = dst.get_mut(row * stride..row * stride + pw) {
-                    d.copy_from_slice(src);
-                }
-            }
+        let picture = Picture::from_yuv420p(data, w as u32, h as u32)?;
+        self.push_picture(picture)
+    }
+
+    /// Appends one picture at the output size without copying it (the encoder takes its own
+    /// reference; libx264 copies the pixels into its own frame when it receives them).
+    pub fn push_picture(&mut self, mut picture: Picture) -> Result<(), MediaError> {
+        let (w, h) = (self.settings.width, self.settings.height);
+        if (picture.width(), picture.height()) != (w, h) {
+            return Err(encode_error(
+                &self.final_path,
+                format!(
+                    "picture is {}x{}, the output {w}x{h}",
+                    picture.width(),
+                    picture.height()
+                ),
+            ));
         }
+        let frame = picture.frame_mut();
         frame.set_pts(Some(self.frames_written));
         self.frames_written += 1;
         self.video
-            .send_frame(&frame)
+            .send_frame(frame)
             .map_err(|e| encode_error(&self.final_path, format!("video encoder ({e})")))?;
         self.write_video_packets()
     }

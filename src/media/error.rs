@@ -71,6 +71,12 @@ pub enum MediaError {
         /// What went wrong.
         reason: String,
     },
+    /// A buffer could not be allocated (a limit of the machine, not of the file).
+    #[error("out of memory allocating {what}")]
+    OutOfMemory {
+        /// What was being allocated.
+        what: String,
+    },
     /// The caller cancelled the work.
     #[error("cancelled")]
     Cancelled,

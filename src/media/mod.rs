@@ -6,6 +6,7 @@
 mod audio;
 mod encode;
 mod error;
+mod picture;
 mod probe;
 pub mod proxy;
 mod rotate;
@@ -14,6 +15,7 @@ mod video;
 pub use audio::{DecodedAudio, decode_audio};
 pub use encode::{AudioEncodeSettings, Mp4Writer, VideoEncodeSettings, temporary_path_for};
 pub use error::MediaError;
+pub use picture::{Picture, Plane, PlaneMut};
 pub use probe::{AudioStreamInfo, MediaInfo, StreamInfo, VideoStreamInfo, probe};
 pub use proxy::{Proxy, ProxyIndex, ProxySettings, ProxyStore};
 pub use video::{PixelLayout, VideoDecodeOptions, VideoDecoder, VideoFrame};

@@ -8,6 +8,7 @@ use ffmpeg::software::scaling;
 use ffmpeg_next as ffmpeg;
 
 use super::MediaError;
+use super::picture::Picture;
 use super::probe::{describe_ffmpeg_error, open_input, valid_ts};
 use super::rotate::{rotate_plane, rotation_of_stream};
 use crate::time::{FrameRate, Ticks, secs_from_ticks, ticks_from_timebase, timebase_from_ticks};
@@ -105,6 +106,16 @@ pub struct VideoDecoder {
     finished: bool,
     warnings: Vec<String>,
     encoder_settings: Option<String>,
+    /// Non-reference frames are skipped at the caller's request (`set_skip_nonref`).
+    skip_nonref: bool,
+    /// During a seek's pre-roll: frames showing before this time are decoded only if other
+    /// frames refer to them (nothing will show them).
+    preroll_until: Option<Ticks>,
+    /// Whether the decoder is set to discard non-reference frames right now.
+    discarding_nonref: bool,
+    /// Whether a packet went to the decoder with non-reference frames discarded during the
+    /// pre-roll of the current seek.
+    preroll_discarded: bool,
 }
 
 /// One compressed packet of the video stream as [`VideoDecoder::packet_index`] lists it.
@@ -194,6 +205,10 @@ impl VideoDecoder {
             finished: false,
             warnings: Vec::new(),
             encoder_settings: None,
+            skip_nonref: false,
+            preroll_until: None,
+            discarding_nonref: false,
+            preroll_discarded: false,
         })
     }
 
@@ -303,6 +318,15 @@ impl VideoDecoder {
     /// Skips decoding of frames nothing refers to (B-frames, mostly) when `on`: a cheaper
     /// coarse pass. Takes effect from the next packet.
     pub fn set_skip_nonref(&mut self, on: bool) {
+        self.skip_nonref = on;
+        self.set_discard_nonref(on);
+    }
+
+    /// Sets the decoder to discard non-reference frames or not, from the next packet on.
+    fn set_discard_nonref(&mut self, on: bool) {
+        if on == self.discarding_nonref {
+            return;
+        }
         let discard = if on {
             ffmpeg::ffi::AVDiscard::AVDISCARD_NONREF
         } else {
@@ -313,6 +337,7 @@ impl VideoDecoder {
         unsafe {
             (*self.decoder.as_mut_ptr()).skip_frame = discard;
         }
+        self.discarding_nonref = on;
     }
 
     /// The next frame in presentation order, or `None` at the end of the stream.
@@ -338,6 +363,16 @@ impl VideoDecoder {
         Ok(true)
     }
 
+    /// The next frame in presentation order as a [`Picture`], or `None` at the end of the
+    /// stream. When the decoded frame already is upright YUV 4:2:0 at the requested size this
+    /// shares the decoder's pixels instead of copying them. Needs [`PixelLayout::Yuv420p`].
+    pub fn next_picture(&mut self) -> Result<Option<Picture>, MediaError> {
+        match self.next_raw()? {
+            Some(raw) => self.picture_of(&raw).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// Like `next_frame` but only returns the timestamp and whether it is a keyframe,
     /// without scaling: for skipping forward cheaply.
     pub fn skip_frame(&mut self) -> Result<Option<Ticks>, MediaError> {
@@ -347,6 +382,47 @@ impl VideoDecoder {
     /// The frame shown at `target` (the last frame starting at or before it): seeks to the
     /// keyframe before and decodes forward. Returns `None` past the end of the stream.
     pub fn seek_exact(&mut self, target: Ticks) -> Result<Option<VideoFrame>, MediaError> {
+        match self.seek_exact_raw(target)? {
+            Some(raw) => self.convert(&raw).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// [`Self::seek_exact`] as a [`Picture`]: see [`Self::next_picture`].
+    pub fn seek_exact_picture(&mut self, target: Ticks) -> Result<Option<Picture>, MediaError> {
+        match self.seek_exact_raw(target)? {
+            Some(raw) => self.picture_of(&raw).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The decoded frame shown at `target`, unconverted: the search behind `seek_exact`.
+    ///
+    /// The pre-roll from the keyframe skips the frames nothing refers to that show more than
+    /// two frames before the target (up to half the decoding work). Every frame from there on
+    /// is decoded, so a frame found there is the right one; one found earlier might have had
+    /// a skipped successor, and then the search runs again decoding everything.
+    fn seek_exact_raw(
+        &mut self,
+        target: Ticks,
+    ) -> Result<Option<ffmpeg::frame::Video>, MediaError> {
+        let decode_all_from = target - 2 * self.frame_rate.frame_ticks().max(1);
+        self.preroll_until = Some(decode_all_from);
+        self.preroll_discarded = false;
+        let found = self.search_exact(target);
+        self.preroll_until = None;
+        let skipped = self.preroll_discarded;
+        match found {
+            Ok(Some(raw)) if !skipped || self.time_of(&raw) >= decode_all_from => Ok(Some(raw)),
+            Ok(None) if !skipped => Ok(None),
+            Err(error) if !skipped => Err(error),
+            _ => self.search_exact(target),
+        }
+    }
+
+    /// Seeks to the keyframe before `target` and decodes forward to the frame shown at it,
+    /// retrying from earlier keyframes when the first try looks wrong.
+    fn search_exact(&mut self, target: Ticks) -> Result<Option<ffmpeg::frame::Video>, MediaError> {
         let mut back_off: Ticks = 0;
         // A gap wider than this between the frame found and the next one is suspicious: a
         // frame that precedes the keyframe in decode order (but shows after it) was skipped.
@@ -367,7 +443,7 @@ impl VideoDecoder {
                             let _ = p;
                             break;
                         }
-                        Some((p, _)) => return self.convert(&p).map(Some),
+                        Some((p, _)) => return Ok(Some(p)),
                         None => return Ok(None),
                     }
                 };
@@ -377,11 +453,10 @@ impl VideoDecoder {
                         Some((_, t)) if retry_allowed && time - t >= suspicious_gap => break,
                         Some((p, _)) => {
                             self.pending = Some(raw);
-                            return self.convert(&p).map(Some);
+                            return Ok(Some(p));
                         }
                         None if target <= 0 || back_off > 0 && time <= 0 => {
-                            let frame = self.convert(&raw);
-                            return frame.map(Some);
+                            return Ok(Some(raw));
                         }
                         None => break,
                     }
@@ -490,6 +565,17 @@ impl VideoDecoder {
                     if self.options.keyframes_only && !packet.is_key() {
                         continue;
                     }
+                    let in_preroll = self.preroll_until.is_some_and(|until| {
+                        packet.pts().is_some_and(|pts| {
+                            ticks_from_timebase(
+                                pts - self.origin_pts,
+                                self.time_base.numerator(),
+                                self.time_base.denominator(),
+                            ) < until
+                        })
+                    });
+                    self.preroll_discarded |= in_preroll && !self.skip_nonref;
+                    self.set_discard_nonref(self.skip_nonref || in_preroll);
                     match self.decoder.send_packet(&packet) {
                         Ok(()) => return,
                         Err(error) => {
@@ -645,6 +731,36 @@ impl VideoDecoder {
                 reason: format!("scaling failed ({e})"),
             })?;
         Ok(scaled)
+    }
+
+    /// `raw` as an upright YUV 4:2:0 picture at the requested size: the decoder's own pixels
+    /// when they already are that, else scaled (and rotated) into a new picture.
+    fn picture_of(&mut self, raw: &ffmpeg::frame::Video) -> Result<Picture, MediaError> {
+        if self.options.layout != PixelLayout::Yuv420p {
+            return Err(MediaError::Unsupported {
+                what: format!("pictures from a decoder set to {:?}", self.options.layout),
+                path: self.path.clone(),
+            });
+        }
+        let time = self.time_of(raw);
+        if self.rotation != 0 {
+            let frame = self.convert(raw)?;
+            let mut picture = Picture::from_yuv420p(&frame.data, frame.width, frame.height)?;
+            picture.set_time(time);
+            return Ok(picture);
+        }
+        let (width, height) = (raw.width(), raw.height());
+        if raw.format() == Pixel::YUV420P
+            && self.target_size(width, height, raw.aspect_ratio()) == (width, height)
+            && let Some(picture) = Picture::share_frame(raw, time)?
+        {
+            return Ok(picture);
+        }
+        let scaled = self.scale(raw)?;
+        Picture::from_frame(scaled, time).ok_or_else(|| MediaError::Decode {
+            path: self.path.clone(),
+            reason: "conversion produced no YUV 4:2:0 picture".into(),
+        })
     }
 
     fn convert(&mut self, raw: &ffmpeg::frame::Video) -> Result<VideoFrame, MediaError> {

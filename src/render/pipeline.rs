@@ -1,5 +1,9 @@
 //! The render pipeline: decode each segment's source frames ahead on a worker thread,
 //! fit them to the output frame, and encode H.264 + AAC into an MP4 written atomically.
+//!
+//! A source frame that already is the output's size and format goes from the decoder to the
+//! encoder as a shared [`Picture`], never copied; only letterboxed, cropped, scaled and
+//! crossfaded frames are composed into new pictures.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -11,8 +15,8 @@ use super::RenderSettings;
 use super::settings::Fit;
 use crate::jobs::CancelToken;
 use crate::media::{
-    AudioEncodeSettings, MediaError, Mp4Writer, PixelLayout, VideoDecodeOptions, VideoDecoder,
-    VideoEncodeSettings, VideoFrame, decode_audio,
+    AudioEncodeSettings, MediaError, Mp4Writer, Picture, PixelLayout, VideoDecodeOptions,
+    VideoDecoder, VideoEncodeSettings, decode_audio,
 };
 use crate::time::{Ticks, samples_from_ticks, secs_from_ticks};
 
@@ -100,8 +104,8 @@ pub struct RenderReport {
 /// A decoder positioned inside one clip, serving frames for increasing source times.
 struct ClipReader {
     decoder: VideoDecoder,
-    current: Option<VideoFrame>,
-    upcoming: Option<VideoFrame>,
+    current: Option<Picture>,
+    upcoming: Option<Picture>,
     ended: bool,
 }
 
@@ -146,26 +150,26 @@ impl ClipReader {
     }
 
     /// The frame shown at `time` in the clip.
-    fn frame_at(&mut self, time: Ticks) -> Result<Option<&VideoFrame>, MediaError> {
-        let behind = self.current.as_ref().is_none_or(|c| time < c.time);
+    fn frame_at(&mut self, time: Ticks) -> Result<Option<&Picture>, MediaError> {
+        let behind = self.current.as_ref().is_none_or(|c| time < c.time());
         let far = self
             .current
             .as_ref()
-            .is_some_and(|c| time - c.time > MAX_DECODE_FORWARD);
+            .is_some_and(|c| time - c.time() > MAX_DECODE_FORWARD);
         if behind || far {
-            self.current = self.decoder.seek_exact(time)?;
+            self.current = self.decoder.seek_exact_picture(time)?;
             self.upcoming = None;
             self.ended = false;
         }
         loop {
             if self.upcoming.is_none() && !self.ended {
-                self.upcoming = self.decoder.next_frame()?;
+                self.upcoming = self.decoder.next_picture()?;
                 if self.upcoming.is_none() {
                     self.ended = true;
                 }
             }
             match &self.upcoming {
-                Some(next) if next.time <= time => {
+                Some(next) if next.time() <= time => {
                     self.current = self.upcoming.take();
                 }
                 _ => break,
@@ -175,75 +179,61 @@ impl ClipReader {
     }
 }
 
-/// A YUV 4:2:0 output picture.
-struct Canvas {
-    width: usize,
-    height: usize,
-    data: Vec<u8>,
-}
-
-impl Canvas {
-    fn black(width: usize, height: usize) -> Self {
-        let luma = width * height;
-        let chroma = width.div_ceil(2) * height.div_ceil(2);
-        let mut data = vec![16u8; luma + 2 * chroma];
-        data[luma..].fill(128);
-        Self {
-            width,
-            height,
-            data,
+/// Places `frame` centred on `canvas` (padding or cropping as needed).
+fn paste_centred(canvas: &mut Picture, frame: &Picture) -> Result<(), MediaError> {
+    for (src, mut dst) in frame.planes().into_iter().zip(canvas.planes_mut()?) {
+        let (sw, sh, dw, dh) = (src.width(), src.height(), dst.width(), dst.height());
+        let copy_w = sw.min(dw);
+        let copy_h = sh.min(dh);
+        let src_x = (sw - copy_w) / 2;
+        let src_y = (sh - copy_h) / 2;
+        let dst_x = (dw - copy_w) / 2;
+        let dst_y = (dh - copy_h) / 2;
+        for row in 0..copy_h {
+            if let (Some(s), Some(d)) = (src.row(src_y + row), dst.row_mut(dst_y + row))
+                && let (Some(s), Some(d)) = (
+                    s.get(src_x..src_x + copy_w),
+                    d.get_mut(dst_x..dst_x + copy_w),
+                )
+            {
+                d.copy_from_slice(s);
+            }
         }
     }
+    Ok(())
+}
 
-    /// Places `frame` centred (padding or cropping as needed).
-    fn paste_centred(&mut self, frame: &VideoFrame) {
-        let (fw, fh) = (frame.width as usize, frame.height as usize);
-        let (cw, ch) = (self.width, self.height);
-        let planes = [
-            (0usize, fw, fh, 0usize, cw, ch),
-            (
-                fw * fh,
-                fw.div_ceil(2),
-                fh.div_ceil(2),
-                cw * ch,
-                cw.div_ceil(2),
-                ch.div_ceil(2),
-            ),
-            (
-                fw * fh + fw.div_ceil(2) * fh.div_ceil(2),
-                fw.div_ceil(2),
-                fh.div_ceil(2),
-                cw * ch + cw.div_ceil(2) * ch.div_ceil(2),
-                cw.div_ceil(2),
-                ch.div_ceil(2),
-            ),
-        ];
-        for (src_off, sw, sh, dst_off, dw, dh) in planes {
-            let copy_w = sw.min(dw);
-            let copy_h = sh.min(dh);
-            let src_x = (sw - copy_w) / 2;
-            let src_y = (sh - copy_h) / 2;
-            let dst_x = (dw - copy_w) / 2;
-            let dst_y = (dh - copy_h) / 2;
-            for row in 0..copy_h {
-                let s = src_off + (src_y + row) * sw + src_x;
-                let d = dst_off + (dst_y + row) * dw + dst_x;
-                if let (Some(src), Some(dst)) = (
-                    frame.data.get(s..s + copy_w),
-                    self.data.get_mut(d..d + copy_w),
-                ) {
-                    dst.copy_from_slice(src);
+/// Blends `other` over `canvas` with weight `alpha` for `other` (same size).
+fn blend(canvas: &mut Picture, other: &Picture, alpha: f32) -> Result<(), MediaError> {
+    let a = (alpha.clamp(0.0, 1.0) * 256.0) as u32;
+    for (src, mut dst) in other.planes().into_iter().zip(canvas.planes_mut()?) {
+        for y in 0..dst.height() {
+            if let (Some(s), Some(d)) = (src.row(y), dst.row_mut(y)) {
+                for (d, s) in d.iter_mut().zip(s) {
+                    *d = ((*d as u32 * (256 - a) + *s as u32 * a) >> 8) as u8;
                 }
             }
         }
     }
+    Ok(())
+}
 
-    /// Blends `other` over this canvas with weight `alpha` for `other`.
-    fn blend(&mut self, other: &Canvas, alpha: f32) {
-        let a = (alpha.clamp(0.0, 1.0) * 256.0) as u32;
-        for (d, s) in self.data.iter_mut().zip(&other.data) {
-            *d = ((*d as u32 * (256 - a) + *s as u32 * a) >> 8) as u8;
+/// The output picture for a source picture (`None`: black): the source itself, shared, when
+/// it already fills the frame exactly; else a new picture with it centred on black.
+fn fit_to_output(
+    source: Option<&Picture>,
+    black: &Picture,
+    width: u32,
+    height: u32,
+) -> Result<Picture, MediaError> {
+    match source {
+        Some(p) if p.width() == width && p.height() == height => p.share(),
+        Some(p) => {
+            let mut canvas = Picture::black(width, height)?;
+            paste_centred(&mut canvas, p)?;
+            Ok(canvas)
         }
+        None => black.share(),
     }
 }
 
@@ -263,42 +253,10 @@ pub fn render(
     }
     let fps = settings.fps;
     let frames_total = fps.nearest_frame(job.duration).max(1) as u64;
-    let (width, height) = (settings.width & !1, settings.height & !1);
 
-    // Music first: a decode failure should stop the export before any encoding.
-    let mut warnings = Vec::new();
-    let music = decode_audio(&job.music, settings.audio_rate, 2, cancel, &mut |_| {}).map_err(
-        |e| match e {
-            MediaError::Cancelled => RenderError::Cancelled,
-            other => RenderError::Media(other),
-        },
-    )?;
-    warnings.extend(music.warnings.iter().map(|w| format!("music: {w}")));
-    let mut audio = shape_music(&music.samples, settings, job.duration);
-    if settings.clip_audio_level > 0.0 {
-        warnings.extend(mix_clip_audio(&mut audio, job, settings, cancel)?);
-    }
-
-    let mut writer = Mp4Writer::create(
-        output,
-        VideoEncodeSettings {
-            width,
-            height,
-            fps,
-            crf: settings.crf,
-            preset: settings.speed_preset.clone(),
-            threads: 0,
-            gop: 0,
-        },
-        Some(AudioEncodeSettings {
-            rate: settings.audio_rate,
-            channels: 2,
-            bitrate: 192_000,
-        }),
-    )?;
-    let encoder = writer.encoder_name().to_string();
-
-    let (frame_tx, frame_rx) = bounded::<Result<Vec<u8>, RenderError>>(DECODE_AHEAD_FRAMES);
+    // Decoding starts at once, so the first segment's seek overlaps the music decode; nothing
+    // is encoded until the music has decoded.
+    let (frame_tx, frame_rx) = bounded::<Result<Picture, RenderError>>(DECODE_AHEAD_FRAMES);
     let producer_job = job.clone();
     let producer_settings = settings.clone();
     let producer_cancel = cancel.clone();
@@ -314,25 +272,41 @@ pub fn render(
             )
         })
         .map_err(|e| RenderError::Worker(e.to_string()))?;
+    let (audio, mut warnings, mut writer) = match open_output(job, settings, output, cancel) {
+        Ok(opened) => opened,
+        Err(error) => {
+            drop(frame_rx);
+            let _ = producer.join();
+            return Err(error);
+        }
+    };
+    let encoder = writer.encoder_name().to_string();
 
     let mut last_report = Instant::now();
     let mut audio_pos = 0usize;
     let mut frames_done = 0u64;
+    let mut failure = None;
     for message in frame_rx.iter() {
         if cancel.is_cancelled() {
             break;
         }
-        let frame = message?;
-        writer.push_video_yuv420p(&frame)?;
-        frames_done += 1;
         // Keep the audio written up to the end of this frame so the streams interleave.
-        let frame_end = fps.ticks_of_frame(frames_done as i64);
+        let frame_end = fps.ticks_of_frame(frames_done as i64 + 1);
         let audio_end =
             (samples_from_ticks(frame_end, settings.audio_rate) as usize * 2).min(audio.len());
-        if audio_end > audio_pos {
-            writer.push_audio(&audio[audio_pos..audio_end])?;
-            audio_pos = audio_end;
+        let pushed = message.and_then(|picture| {
+            writer.push_picture(picture)?;
+            if audio_end > audio_pos {
+                writer.push_audio(&audio[audio_pos..audio_end])?;
+            }
+            Ok(())
+        });
+        if let Err(error) = pushed {
+            failure = Some(error);
+            break;
         }
+        frames_done += 1;
+        audio_pos = audio_pos.max(audio_end);
         if last_report.elapsed().as_millis() >= 100 {
             last_report = Instant::now();
             let elapsed = started.elapsed().as_secs_f64().max(1e-6);
@@ -351,6 +325,9 @@ pub fn render(
         .map_err(|_| RenderError::Worker("decode thread panicked".into()))?;
     if cancel.is_cancelled() {
         return Err(RenderError::Cancelled);
+    }
+    if let Some(error) = failure {
+        return Err(error);
     }
     warnings.extend(produced?);
     if audio_pos < audio.len() {
@@ -371,6 +348,46 @@ pub fn render(
         encoder,
         warnings,
     })
+}
+
+/// Decodes and shapes the music (mixing in the clips' sound if asked) and opens the writer:
+/// the audio, warnings so far, and the writer.
+fn open_output(
+    job: &RenderJob,
+    settings: &RenderSettings,
+    output: &Path,
+    cancel: &CancelToken,
+) -> Result<(Vec<f32>, Vec<String>, Mp4Writer), RenderError> {
+    let mut warnings = Vec::new();
+    let music = decode_audio(&job.music, settings.audio_rate, 2, cancel, &mut |_| {}).map_err(
+        |e| match e {
+            MediaError::Cancelled => RenderError::Cancelled,
+            other => RenderError::Media(other),
+        },
+    )?;
+    warnings.extend(music.warnings.iter().map(|w| format!("music: {w}")));
+    let mut audio = shape_music(&music.samples, settings, job.duration);
+    if settings.clip_audio_level > 0.0 {
+        warnings.extend(mix_clip_audio(&mut audio, job, settings, cancel)?);
+    }
+    let writer = Mp4Writer::create(
+        output,
+        VideoEncodeSettings {
+            width: settings.width & !1,
+            height: settings.height & !1,
+            fps: settings.fps,
+            crf: settings.crf,
+            preset: settings.speed_preset.clone(),
+            threads: 0,
+            gop: 0,
+        },
+        Some(AudioEncodeSettings {
+            rate: settings.audio_rate,
+            channels: 2,
+            bitrate: 192_000,
+        }),
+    )?;
+    Ok((audio, warnings, writer))
 }
 
 /// Trims the music to the timeline, pads silence if it is shorter, and applies the fades.
@@ -460,12 +477,11 @@ fn produce_frames(
     settings: &RenderSettings,
     frames_total: u64,
     cancel: &CancelToken,
-    tx: &crossbeam_channel::Sender<Result<Vec<u8>, RenderError>>,
+    tx: &crossbeam_channel::Sender<Result<Picture, RenderError>>,
 ) -> Result<Vec<String>, RenderError> {
-    let (width, height) = (
-        (settings.width & !1) as usize,
-        (settings.height & !1) as usize,
-    );
+    let (width, height) = (settings.width & !1, settings.height & !1);
+    // Shared by every frame with nothing to show.
+    let black = Picture::black(width, height)?;
     // Two readers per clip so a crossfade between two parts of the same clip works.
     let mut readers: HashMap<(usize, usize), ClipReader> = HashMap::new();
     let mut failed: HashMap<usize, String> = HashMap::new();
@@ -479,10 +495,8 @@ fn produce_frames(
             break;
         };
         let segment = &job.segments[seg_index];
-        let mut canvas = Canvas::black(width, height);
         let src_time = segment.src_in + (t - segment.start);
-        draw_source(
-            &mut canvas,
+        let source = source_frame(
             &mut readers,
             &mut failed,
             job,
@@ -490,6 +504,7 @@ fn produce_frames(
             (segment.clip, seg_index % 2),
             src_time,
         );
+        let mut picture = fit_to_output(source, &black, width, height)?;
         // Crossfades are centred on the cut: half before it (blending towards the next
         // segment's source, read ahead of its in point), half after it (blending away from
         // the previous segment's source, read past its out point).
@@ -519,7 +534,7 @@ fn produce_frames(
             let len = frame * segment.crossfade_frames as i64;
             let window_start = segment.start - frame * (segment.crossfade_frames as i64 / 2);
             let alpha = ((t - window_start + frame) as f32 / (len + frame) as f32).clamp(0.0, 1.0);
-            // `alpha` weighs the incoming picture, which is `canvas` here.
+            // `alpha` weighs the incoming picture, which is `picture` here.
             Some((
                 previous.clip,
                 (seg_index - 1) % 2,
@@ -530,9 +545,7 @@ fn produce_frames(
             None
         };
         if let Some((clip, slot, src, weight)) = blend_with {
-            let mut other = Canvas::black(width, height);
-            draw_source(
-                &mut other,
+            let source = source_frame(
                 &mut readers,
                 &mut failed,
                 job,
@@ -540,9 +553,11 @@ fn produce_frames(
                 (clip, slot),
                 src.max(0),
             );
-            canvas.blend(&other, weight);
+            let other = fit_to_output(source, &black, width, height)?;
+            // Writing copies `picture` first when it still shares the decoder's pixels.
+            blend(&mut picture, &other, weight)?;
         }
-        if tx.send(Ok(canvas.data)).is_err() {
+        if tx.send(Ok(picture)).is_err() {
             // The encoder side stopped (cancel or error); nothing more to do.
             break;
         }
@@ -553,22 +568,22 @@ fn produce_frames(
         .collect())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn draw_source(
-    canvas: &mut Canvas,
-    readers: &mut HashMap<(usize, usize), ClipReader>,
+/// The frame of clip `key.0` (read by its reader `key.1`) shown at `src_time`, or `None`
+/// (black) when the clip failed, failing it now if its reader cannot open or read.
+fn source_frame<'r>(
+    readers: &'r mut HashMap<(usize, usize), ClipReader>,
     failed: &mut HashMap<usize, String>,
     job: &RenderJob,
     settings: &RenderSettings,
     key: (usize, usize),
     src_time: Ticks,
-) {
+) -> Option<&'r Picture> {
     if failed.contains_key(&key.0) {
-        return;
+        return None;
     }
     let Some(path) = job.clips.get(key.0) else {
         failed.insert(key.0, "no such clip".into());
-        return;
+        return None;
     };
     let reader = match readers.entry(key) {
         std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
@@ -577,14 +592,13 @@ fn draw_source(
                 Ok(reader) => entry.insert(reader),
                 Err(e) => {
                     failed.insert(key.0, e.to_string());
-                    return;
+                    return None;
                 }
             }
         }
     };
     match reader.frame_at(src_time) {
-        Ok(Some(frame)) => canvas.paste_centred(frame),
-        Ok(None) => {}
+        Ok(frame) => frame,
         Err(e) => {
             tracing::warn!(
                 "{} at {:.3} s: {e}",
@@ -592,6 +606,7 @@ fn draw_source(
                 secs_from_ticks(src_time)
             );
             failed.insert(key.0, e.to_string());
+            None
         }
     }
 }
