@@ -730,6 +730,19 @@ fn stage_render(args: &Args) -> StageResult {
 
 // ---------------------------------------------------------------- end to end
 
+/// Planner inputs for analyses in clip order (ids by position, no names).
+fn clip_inputs(analyses: &[Arc<ClipAnalysis>]) -> Vec<ClipInput<'_>> {
+    analyses
+        .iter()
+        .enumerate()
+        .map(|(id, a)| ClipInput {
+            id,
+            name: "",
+            analysis: a,
+        })
+        .collect()
+}
+
 /// One clip's analysis in the end-to-end run, `None` until it lands.
 type ClipSlot = Option<Result<Arc<ClipAnalysis>, String>>;
 
@@ -771,16 +784,8 @@ fn stage_e2e(args: &Args) -> StageResult {
         if planned.is_some() || looks.iter().any(Option::is_none) {
             return;
         }
-        let inputs: Vec<ClipInput> = looks
-            .iter()
-            .flatten()
-            .enumerate()
-            .map(|(id, a)| ClipInput {
-                id,
-                name: "",
-                analysis: a,
-            })
-            .collect();
+        let looks: Vec<Arc<ClipAnalysis>> = looks.iter().flatten().cloned().collect();
+        let inputs = clip_inputs(&looks);
         if let Ok(t) = plan(
             music,
             &inputs,
@@ -870,15 +875,7 @@ fn stage_e2e(args: &Args) -> StageResult {
         .into_iter()
         .map(|r| r.ok_or_else(|| "clip analysis did not run".to_string())?)
         .collect::<Result<_, _>>()?;
-    let inputs: Vec<ClipInput> = analyses
-        .iter()
-        .enumerate()
-        .map(|(id, a)| ClipInput {
-            id,
-            name: "",
-            analysis: a,
-        })
-        .collect();
+    let inputs = clip_inputs(&analyses);
     let settings = PlanSettings::default();
     let timeline = plan(&music_analysis, &inputs, &settings, &Constraints::default())
         .map_err(|e| e.to_string())?;

@@ -74,15 +74,7 @@ pub(crate) fn scan_fast(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<RawScan, ClipError> {
     let mut decoder = open_decoder(path, params, false)?;
-    let packets: Vec<Packet> = decoder
-        .packet_index()?
-        .into_iter()
-        .map(|p| Packet {
-            time: p.time,
-            size: p.size,
-            key: p.key,
-        })
-        .collect();
+    let packets = read_packets(&mut decoder)?;
     let gops = split_gops(&packets);
     let total_frames = packets.len().max(1);
     let suspicious_frames: usize = gops.iter().filter(|g| g.suspicious).map(|g| g.frames).sum();
@@ -131,15 +123,7 @@ pub(crate) fn scan_keyframes_only(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<RawScan, ClipError> {
     let mut decoder = open_decoder(path, params, false)?;
-    let packets: Vec<Packet> = decoder
-        .packet_index()?
-        .into_iter()
-        .map(|p| Packet {
-            time: p.time,
-            size: p.size,
-            key: p.key,
-        })
-        .collect();
+    let packets = read_packets(&mut decoder)?;
     let gops = split_gops(&packets);
     let keys = scan_keyframes(&mut decoder, cancel, progress)?;
     let duration_hint = index_end(&packets, decoder.frame_rate().frame_ticks());
@@ -166,6 +150,19 @@ pub(crate) fn scan_keyframes_only(
         (0..starts.len()).map(stretch).collect()
     };
     Ok(scan)
+}
+
+/// The container's packet index (read without decoding), as this module uses it.
+fn read_packets(decoder: &mut VideoDecoder) -> Result<Vec<Packet>, ClipError> {
+    Ok(decoder
+        .packet_index()?
+        .into_iter()
+        .map(|p| Packet {
+            time: p.time,
+            size: p.size,
+            key: p.key,
+        })
+        .collect())
 }
 
 /// Splits the index (presentation order) at keyframes and marks the stretches whose packet
