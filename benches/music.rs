@@ -1,15 +1,20 @@
 //! Music analysis benchmarks: the energy profile of 3 min of mono 22.05 kHz audio (anchor: the
-//! NumPy loop, 33 ms on this class of machine, target at least 30 times faster) and the whole
-//! analysis of a 3-min synthesised song (target well under 100 ms, decode excluded).
+//! NumPy loop, 33 ms on this class of machine, target at least 30 times faster), the whole
+//! analysis of a 3-min synthesised song (target well under 100 ms, decode excluded), and its
+//! two halves as `montage::analyze_music` runs them: the streaming part fed in the decoder
+//! thread's batches (hidden behind decoding on a second core) and the tail left after the
+//! last sample (`finish`, which adds to the decode time).
 
 use std::hint::black_box;
 
 use beatcut::analysis::music::synth::demo_song;
-use beatcut::analysis::music::{MusicParams, analyze_samples, energy_curve};
+use beatcut::analysis::music::{MusicAnalyzer, MusicParams, analyze_samples, energy_curve};
 use beatcut::jobs::CancelToken;
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
 const RATE: u32 = 22_050;
+/// Samples per push, as `montage::analyze_music` batches the decoder's output.
+const BATCH: usize = 16_384;
 
 fn energy(c: &mut Criterion) {
     let song = demo_song(RATE, 180.0, 124.0);
@@ -39,6 +44,19 @@ fn analysis(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("whole analysis 3 min song", |b| {
         b.iter(|| analyze_samples(black_box(&song), &params, &cancel))
+    });
+    let streamed = || {
+        let mut analyzer = MusicAnalyzer::new(params.clone());
+        for batch in song.chunks(BATCH) {
+            analyzer.push(black_box(batch));
+        }
+        analyzer
+    };
+    group.bench_function("streaming push 3 min song (16k-sample batches)", |b| {
+        b.iter(streamed)
+    });
+    group.bench_function("tail after the last sample (finish) 3 min song", |b| {
+        b.iter_batched(streamed, |a| a.finish(&cancel), BatchSize::PerIteration)
     });
     group.finish();
 }

@@ -17,6 +17,10 @@ use crate::render::{RenderJob, RenderSegment, RenderSettings};
 
 /// Audio decoded between waveform snapshots sent to the caller (seconds at the analysis rate).
 const WAVEFORM_SNAPSHOT_SECS: u32 = 4;
+/// Samples handed from the decoder to the music analysis thread at a time.
+const BATCH_SAMPLES: usize = 16_384;
+/// Batches queued for the analysis thread before the decoder waits (about 6 s of audio).
+const BATCHES_IN_FLIGHT: usize = 8;
 
 /// Why a high-level operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -98,31 +102,47 @@ fn decode_and_analyze(
     cancel: &CancelToken,
     on_waveform: &mut dyn FnMut(&WaveformPyramid),
 ) -> Result<MusicAnalysis, MontageError> {
-    // Decoding and the streaming analysis (STFT, energy, waveform) run on two threads at
-    // once, so the analysis hides behind the decode instead of adding to it.
+    // Decoding and the streaming analysis (waveform, energy, STFT and onset curves) run on
+    // two threads at once, so the analysis hides behind the decode instead of adding to it.
+    // The decoder's chunks (about 50 ms of audio each) cross in batches of about 0.75 s:
+    // waking the analysis thread for every chunk costs the decoder more than the copy.
+    // Emptied batches come back for reuse.
     let snapshot_every = (params.analysis_rate * WAVEFORM_SNAPSHOT_SECS) as u64;
-    let (chunk_tx, chunk_rx) = crossbeam_channel::bounded::<Vec<f32>>(64);
+    let (chunk_tx, chunk_rx) = crossbeam_channel::bounded::<Vec<f32>>(BATCHES_IN_FLIGHT);
+    let (free_tx, free_rx) = crossbeam_channel::bounded::<Vec<f32>>(BATCHES_IN_FLIGHT + 1);
     let (wave_tx, wave_rx) = crossbeam_channel::bounded::<WaveformPyramid>(4);
     let analyzer_params = params.clone();
     let (decoded, analyzer) = std::thread::scope(|scope| {
         let worker = scope.spawn(move || {
             let mut analyzer = MusicAnalyzer::new(analyzer_params);
             let mut next_snapshot = snapshot_every;
-            for chunk in chunk_rx {
-                analyzer.push(&chunk);
+            for mut batch in chunk_rx {
+                analyzer.push(&batch);
                 if analyzer.samples_pushed() >= next_snapshot {
                     next_snapshot += snapshot_every;
                     let _ = wave_tx.try_send(analyzer.waveform_so_far());
                 }
+                batch.clear();
+                let _ = free_tx.try_send(batch);
             }
             analyzer
         });
+        let mut batch = Vec::with_capacity(BATCH_SAMPLES);
         let decoded = media::decode_audio(path, params.analysis_rate, 1, cancel, &mut |chunk| {
-            let _ = chunk_tx.send(chunk.to_vec());
+            batch.extend_from_slice(chunk);
+            if batch.len() >= BATCH_SAMPLES {
+                let next = free_rx
+                    .try_recv()
+                    .unwrap_or_else(|_| Vec::with_capacity(BATCH_SAMPLES));
+                let _ = chunk_tx.send(std::mem::replace(&mut batch, next));
+            }
             while let Ok(waveform) = wave_rx.try_recv() {
                 on_waveform(&waveform);
             }
         });
+        if !batch.is_empty() {
+            let _ = chunk_tx.send(batch);
+        }
         drop(chunk_tx);
         (decoded, worker.join())
     });

@@ -108,10 +108,15 @@ impl MusicAnalyzer {
         let frame_rate = rate as f64 / hop as f64;
         let waveform = self.waveform.snapshot();
         let energy = self.energy.curve(rate);
-        let feats = self.onset.finish(rate);
+        let feats = self.onset.finish();
         if cancel.is_cancelled() {
             return Err(MusicError::Cancelled);
         }
+        let normalise = |x: &[f32]| adaptive_normalise(x, frame_rate);
+        let ((strength, low), body) = rayon::join(
+            || rayon::join(|| normalise(&feats.flux), || normalise(&feats.low)),
+            || normalise(&feats.body),
+        );
         let hop_ticks = ticks_from_samples(hop as i64, rate);
         let curve = |values: Vec<f32>| Curve {
             hop: hop_ticks,
@@ -120,9 +125,9 @@ impl MusicAnalyzer {
         let mut analysis = MusicAnalysis {
             duration: ticks_from_samples(self.samples as i64, rate),
             analysis_rate: rate,
-            onset_strength: curve(adaptive_normalise(&feats.flux, frame_rate)),
-            onset_low: curve(adaptive_normalise(&feats.low, frame_rate)),
-            onset_body: curve(adaptive_normalise(&feats.body, frame_rate)),
+            onset_strength: curve(strength),
+            onset_low: curve(low),
+            onset_body: curve(body),
             harmonic_change: curve(feats.harmonic.iter().map(|h| (h / 4.0).min(1.0)).collect()),
             energy,
             waveform,

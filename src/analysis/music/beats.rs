@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use super::dsp::{max_around, mean, parabolic_offset};
+use super::dsp::{first_max, max_around, mean, parabolic_offset};
 
 /// Beats of one stretch of audio, as fractional onset frames.
 pub(crate) type BeatRun = Vec<f64>;
@@ -25,38 +25,40 @@ pub(crate) fn track_segment(
     let max_period = period
         .get(start..end)
         .map_or(1.0, |p| p.iter().copied().fold(1.0f32, f32::max));
-    let ln_table: Vec<f32> = (0..=(2.0 * max_period).ceil() as usize + 2)
-        .map(|d| (d.max(1) as f32).ln())
-        .collect();
+    // `ln_rev[top - d]` is ln(d), so for a fixed frame the candidates' logs run forward
+    // alongside their scores and the inner loops vectorise.
+    let top = (2.0 * max_period).ceil() as usize + 2;
+    let ln_rev: Vec<f32> = (0..=top).map(|k| ((top - k).max(1) as f32).ln()).collect();
     let mut cum = vec![0f32; len];
     let mut back = vec![usize::MAX; len];
     for i in 0..len {
         let t = start + i;
         let p = period.get(t).copied().unwrap_or(1.0).max(1.0);
         let ln_p = p.ln();
-        let far = (2.0 * p).round() as usize;
+        let far = ((2.0 * p).round() as usize).min(top);
         let near = ((0.5 * p).round() as usize).max(1);
-        let mut best = f32::MIN;
-        let mut arg = usize::MAX;
-        if i >= near {
-            let lo = i.saturating_sub(far);
-            for j in lo..=(i - near) {
-                let d = i - j;
-                let x = ln_table.get(d).copied().unwrap_or(0.0) - ln_p;
-                let v = cum.get(j).copied().unwrap_or(0.0) - tightness * x * x;
-                if v > best {
-                    best = v;
-                    arg = j;
-                }
-            }
-        }
         let here = local.get(t).copied().unwrap_or(0.0);
+        let best = if i >= near && i - near >= i.saturating_sub(far) {
+            let lo = i.saturating_sub(far);
+            let hi = i - near;
+            // Candidate j scores cum[j] - tightness * (ln(i - j) - ln p)^2.
+            let scores = cum.get(lo..=hi).unwrap_or(&[]);
+            let lns = ln_rev.get(top + lo - i..=top + hi - i).unwrap_or(&[]);
+            first_max(scores, lns, |s, l| {
+                let x = l - ln_p;
+                s - tightness * x * x
+            })
+            .map(|(v, k)| (v, lo + k))
+        } else {
+            None
+        };
         if let (Some(c), Some(b)) = (cum.get_mut(i), back.get_mut(i)) {
-            if arg == usize::MAX {
-                *c = here;
-            } else {
-                *c = here + best;
-                *b = arg;
+            match best {
+                Some((v, j)) => {
+                    *c = here + v;
+                    *b = j;
+                }
+                None => *c = here,
             }
         }
     }

@@ -63,6 +63,61 @@ pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     lanes.iter().sum::<f32>() + tail
 }
 
+/// The maximum of `f(a[k], b[k])` over `k` and the first `k` reaching it (`None` when
+/// empty). Two passes that both vectorise: the maximum in eight lanes, then the first chunk
+/// of eight holding it.
+#[inline]
+pub(crate) fn first_max(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32) -> Option<(f32, usize)> {
+    let n = a.len().min(b.len());
+    if n == 0 {
+        return None;
+    }
+    let (a, b) = (a.get(..n)?, b.get(..n)?);
+    let (ca, ra) = a.as_chunks::<8>();
+    let (cb, rb) = b.as_chunks::<8>();
+    let mut lanes = [f32::MIN; 8];
+    for (x, y) in ca.iter().zip(cb) {
+        for j in 0..8 {
+            let v = f(x[j], y[j]);
+            lanes[j] = if v > lanes[j] { v } else { lanes[j] };
+        }
+    }
+    let mut best = f32::MIN;
+    for v in lanes
+        .into_iter()
+        .chain(ra.iter().zip(rb).map(|(&x, &y)| f(x, y)))
+    {
+        best = if v > best { v } else { best };
+    }
+    for (c, (x, y)) in ca.iter().zip(cb).enumerate() {
+        let mut hits = 0u32;
+        for j in 0..8 {
+            hits |= u32::from(f(x[j], y[j]) == best) << j;
+        }
+        if hits != 0 {
+            return Some((best, c * 8 + hits.trailing_zeros() as usize));
+        }
+    }
+    let tail = n - ra.len();
+    ra.iter()
+        .zip(rb)
+        .position(|(&x, &y)| f(x, y) == best)
+        .map(|k| (best, tail + k))
+}
+
+/// Sum with eight independent lanes so it vectorises.
+#[inline]
+pub(crate) fn sum(x: &[f32]) -> f32 {
+    let (chunks, rest) = x.as_chunks::<8>();
+    let mut lanes = [0f32; 8];
+    for c in chunks {
+        for j in 0..8 {
+            lanes[j] += c[j];
+        }
+    }
+    lanes.iter().sum::<f32>() + rest.iter().sum::<f32>()
+}
+
 /// Greatest common divisor.
 pub(crate) fn gcd(mut a: usize, mut b: usize) -> usize {
     while b != 0 {
@@ -123,5 +178,22 @@ mod tests {
         assert_eq!(quantile(&x, 0.5), 3.0);
         assert_eq!(gcd(2048, 512), 512);
         assert!((parabolic_offset(1.0, 2.0, 1.0)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn first_max_finds_the_first_maximum() {
+        let zero = [0f32; 40];
+        assert_eq!(first_max(&[], &zero, |a, _| a), None);
+        for n in [1, 5, 8, 17, 40] {
+            for peak in 0..n {
+                let mut a: Vec<f32> = (0..n).map(|i| -((i * 7 % 5) as f32)).collect();
+                a[peak] = 3.0;
+                assert_eq!(first_max(&a, &zero, |a, b| a + b), Some((3.0, peak)));
+                // A tie later on keeps the first.
+                let mut tied = a.clone();
+                tied[n - 1] = 3.0;
+                assert_eq!(first_max(&tied, &zero, |a, b| a + b), Some((3.0, peak)));
+            }
+        }
     }
 }

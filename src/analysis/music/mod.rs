@@ -1,13 +1,15 @@
 //! Music analysis: waveform pyramid, energy, onsets, tempo, beats, downbeats, sections.
 //!
-//! [`MusicAnalyzer`] takes mono samples as they are decoded (waveform, energy and STFT work
-//! happen in `push`), and `finish` derives tempo, beats, bars, onsets and sections from the
-//! curves. [`redetect`] re-runs that last part from the curves kept in [`MusicAnalysis`].
+//! [`MusicAnalyzer`] takes mono samples as they are decoded (waveform, energy, the STFT and
+//! the onset curves are built in `push`, each as far as its look-ahead allows), and `finish`
+//! completes the last second of curves and derives tempo, beats, bars, onsets and sections
+//! from them. [`redetect`] re-runs that last part from the curves kept in [`MusicAnalysis`].
 
 mod analyzer;
 mod beats;
 mod dsp;
 mod energy;
+mod flux;
 mod meter;
 mod onset;
 mod params;

@@ -1,10 +1,16 @@
 //! Local tempo: autocorrelation tempogram over sliding windows, then a smooth tempo path by
 //! Viterbi over log-spaced tempo bins (follows ramps; pays once for a sudden step).
 
+use std::ops::Range;
+use std::sync::Arc;
+
 use rayon::prelude::*;
+use realfft::num_complex::Complex;
+use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 
 use crate::jobs::CancelToken;
 
+use super::dsp::{dot, first_max, sum};
 use super::params::MusicError;
 
 /// Tempo bins per octave of the tempogram.
@@ -25,19 +31,16 @@ impl TempoPath {
     /// Beat period in frames at every onset frame (log-linear interpolation between points).
     pub(crate) fn periods(&self, frames: usize, frame_rate: f64, factor: f64) -> Vec<f32> {
         let step = self.step.max(1) as f64;
+        let ln_bpm: Vec<f64> = self.bpm.iter().map(|b| b.ln()).collect();
+        let fallback = 120f64.ln();
         (0..frames)
             .map(|n| {
                 let pos = n as f64 / step;
                 let j = pos.floor() as usize;
                 let frac = pos - j as f64;
-                let a = self
-                    .bpm
-                    .get(j)
-                    .or(self.bpm.last())
-                    .copied()
-                    .unwrap_or(120.0);
-                let b = self.bpm.get(j + 1).copied().unwrap_or(a);
-                let bpm = (a.ln() * (1.0 - frac) + b.ln() * frac).exp() * factor;
+                let a = ln_bpm.get(j).or(ln_bpm.last()).copied().unwrap_or(fallback);
+                let b = ln_bpm.get(j + 1).copied().unwrap_or(a);
+                let bpm = (a * (1.0 - frac) + b * frac).exp() * factor;
                 (60.0 * frame_rate / bpm.max(1.0)) as f32
             })
             .collect()
@@ -49,6 +52,72 @@ impl TempoPath {
             step: self.step,
             bpm: self.bpm.iter().map(|b| b * factor).collect(),
         }
+    }
+}
+
+/// Autocorrelation through a real FFT: the power spectrum of the zero-padded signal,
+/// transformed back. The padding keeps the wrap-around of the circular result off the lags
+/// that are read.
+struct Autocorrelation {
+    forward: Arc<dyn RealToComplex<f32>>,
+    inverse: Arc<dyn ComplexToReal<f32>>,
+    size: usize,
+}
+
+/// Per-worker buffers of an [`Autocorrelation`]; the signal goes into `input`.
+struct AutocorrBuffers {
+    input: Vec<f32>,
+    spectrum: Vec<Complex<f32>>,
+    output: Vec<f32>,
+    scratch: Vec<Complex<f32>>,
+}
+
+impl Autocorrelation {
+    /// For signals plus the largest lag read adding up to at most `span` samples.
+    fn new(span: usize) -> Self {
+        let size = span.max(2).next_power_of_two();
+        let mut planner = RealFftPlanner::<f32>::new();
+        Self {
+            forward: planner.plan_fft_forward(size),
+            inverse: planner.plan_fft_inverse(size),
+            size,
+        }
+    }
+
+    fn buffers(&self) -> AutocorrBuffers {
+        let scratch = self
+            .forward
+            .get_scratch_len()
+            .max(self.inverse.get_scratch_len());
+        AutocorrBuffers {
+            input: self.forward.make_input_vec(),
+            spectrum: self.forward.make_output_vec(),
+            output: self.inverse.make_output_vec(),
+            scratch: vec![Complex::default(); scratch],
+        }
+    }
+
+    /// The sums `x[n] * x[n + l]` of `bufs.input` for the lags `lags`, in order (the input is
+    /// used up). Empty if the transform fails.
+    fn lags<'a>(&self, bufs: &'a mut AutocorrBuffers, lags: Range<usize>) -> &'a [f32] {
+        if self
+            .forward
+            .process_with_scratch(&mut bufs.input, &mut bufs.spectrum, &mut bufs.scratch)
+            .is_err()
+        {
+            return &[];
+        }
+        for c in bufs.spectrum.iter_mut() {
+            *c = Complex::new(c.norm_sqr() / self.size as f32, 0.0);
+        }
+        if self
+            .inverse
+            .process_with_scratch(&mut bufs.spectrum, &mut bufs.output, &mut bufs.scratch)
+            .is_err()
+        {
+            return &[];
+        }
+        bufs.output.get(lags).unwrap_or(&[])
     }
 }
 
@@ -81,7 +150,12 @@ pub(crate) fn tempo_path(
         .map(|k| (min_bpm * 2f64.powf(k as f64 / BINS_PER_OCTAVE)).min(max_bpm))
         .collect();
     let lags: Vec<f64> = bins.iter().map(|b| 60.0 * frame_rate / b).collect();
-    let max_lag = (lags.first().copied().unwrap_or(1.0) * 2.0).ceil() as usize + 2;
+    // Only the lags the bins interpolate between are computed (`lag_lo..=max_lag`).
+    let lag_lo = lags.last().map_or(0, |l| l.floor().max(0.0) as usize);
+    let max_lag = lags.first().map_or(1, |l| l.floor().max(0.0) as usize + 1);
+    let bin_lags: Vec<f64> = lags.iter().map(|l| l - lag_lo as f64).collect();
+    // Windows cut shorter than about four periods of the slowest tempo (at the ends) are skipped.
+    let min_len = 2 * ((lags.first().copied().unwrap_or(1.0) * 2.0).ceil() as usize + 2).min(half);
     let n_points = o.len().div_ceil(step).max(1);
     let window: Vec<f32> = (0..2 * half)
         .map(|i| {
@@ -90,43 +164,53 @@ pub(crate) fn tempo_path(
         })
         .collect();
 
-    // Salience per point and bin: autocorrelation at the beat lag plus half of it at the
-    // two-beat lag, so the path settles on one consistent metrical level.
+    let autocorr = Autocorrelation::new(2 * half + max_lag + 1);
+
+    // Salience per point and bin: the autocorrelation of the windowed envelope at the bin's
+    // beat lag (interpolated between whole lags).
     let salience: Vec<Vec<f32>> = (0..n_points)
         .into_par_iter()
-        .map(|j| {
-            if cancel.is_cancelled() {
-                return Vec::new();
-            }
-            let centre = j * step;
-            let lo = centre.saturating_sub(half);
-            let hi = (centre + half).min(o.len());
-            let seg = o.get(lo..hi).unwrap_or(&[]);
-            let act = active.get(lo..hi).unwrap_or(&[]);
-            let active_share = act.iter().filter(|&&a| a).count() as f32 / act.len().max(1) as f32;
-            if seg.len() < 2 * max_lag.min(half) || active_share < 0.5 {
-                return vec![0.0; n_bins];
-            }
-            let m = seg.iter().sum::<f32>() / seg.len() as f32;
-            let w_off = lo + half - centre;
-            let x: Vec<f32> = seg
-                .iter()
-                .zip(window.get(w_off..).unwrap_or(&[]))
-                .map(|(v, w)| (v - m) * w)
-                .collect();
-            let a0: f32 = x.iter().map(|v| v * v).sum();
-            if a0 <= 1e-9 {
-                return vec![0.0; n_bins];
-            }
-            let ac: Vec<f32> = (0..=max_lag.min(x.len().saturating_sub(1)))
-                .map(|l| {
-                    let a = x.get(..x.len() - l).unwrap_or(&[]);
-                    let b = x.get(l..).unwrap_or(&[]);
-                    super::dsp::dot(a, b) / a0
-                })
-                .collect();
-            lags.iter().map(|&l| interp(&ac, l)).collect()
-        })
+        .map_init(
+            || autocorr.buffers(),
+            |bufs, j| {
+                if cancel.is_cancelled() {
+                    return Vec::new();
+                }
+                let centre = j * step;
+                let lo = centre.saturating_sub(half);
+                let hi = (centre + half).min(o.len());
+                let seg = o.get(lo..hi).unwrap_or(&[]);
+                let act = active.get(lo..hi).unwrap_or(&[]);
+                let active_share =
+                    act.iter().filter(|&&a| a).count() as f32 / act.len().max(1) as f32;
+                if seg.len() < min_len || active_share < 0.5 {
+                    return vec![0.0; n_bins];
+                }
+                let m = sum(seg) / seg.len() as f32;
+                let w_off = lo + half - centre;
+                bufs.input.fill(0.0);
+                for ((x, v), w) in bufs
+                    .input
+                    .iter_mut()
+                    .zip(seg)
+                    .zip(window.get(w_off..).unwrap_or(&[]))
+                {
+                    *x = (v - m) * w;
+                }
+                let x = bufs.input.get(..seg.len()).unwrap_or(&[]);
+                let a0 = dot(x, x);
+                if a0 <= 1e-9 {
+                    return vec![0.0; n_bins];
+                }
+                let top = max_lag.min(seg.len().saturating_sub(1));
+                let ac: Vec<f32> = autocorr
+                    .lags(bufs, lag_lo..top + 1)
+                    .iter()
+                    .map(|r| r / a0)
+                    .collect();
+                bin_lags.iter().map(|&l| interp(&ac, l)).collect()
+            },
+        )
         .collect();
     if cancel.is_cancelled() {
         return Err(MusicError::Cancelled);
@@ -137,6 +221,13 @@ pub(crate) fn tempo_path(
     const SLOPE: f32 = 0.004;
     const TOLL: f32 = 0.5;
     const BAND: usize = 12;
+    // Cost of a move from bin `k` to bin `kp`, at `BAND + kp - k`.
+    let penalty: Vec<f32> = (0..=2 * BAND)
+        .map(|i| {
+            let d = i.abs_diff(BAND) as f32;
+            (SLOPE * d * d).min(TOLL)
+        })
+        .collect();
     let mut score: Vec<f32> = salience
         .first()
         .cloned()
@@ -156,13 +247,13 @@ pub(crate) fn tempo_path(
             let mut arg = top_k;
             let lo = k.saturating_sub(BAND);
             let hi = (k + BAND + 1).min(n_bins);
-            for (kp, &s) in score.iter().enumerate().take(hi).skip(lo) {
-                let d = k.abs_diff(kp) as f32;
-                let v = s - (SLOPE * d * d).min(TOLL);
-                if v > best {
-                    best = v;
-                    arg = kp;
-                }
+            let near = score.get(lo..hi).unwrap_or(&[]);
+            let cost = penalty.get(BAND + lo - k..BAND + hi - k).unwrap_or(&[]);
+            if let Some((v, i)) = first_max(near, cost, |s, c| s - c)
+                && v > best
+            {
+                best = v;
+                arg = lo + i;
             }
             *nx = best + sal.get(k).copied().unwrap_or(0.0);
             *fr = arg as u16;

@@ -26,14 +26,12 @@ impl Partial {
         let mut mn = [f32::MAX; 8];
         let mut mx = [f32::MIN; 8];
         let mut sq = [0f32; 8];
-        let chunks = samples.chunks_exact(8);
-        let rest = chunks.remainder();
+        let (chunks, rest) = samples.as_chunks::<8>();
         for c in chunks {
             for j in 0..8 {
-                let v = c[j];
-                mn[j] = if v < mn[j] { v } else { mn[j] };
-                mx[j] = if v > mx[j] { v } else { mx[j] };
-                sq[j] += v * v;
+                mn[j] = mn[j].min(c[j]);
+                mx[j] = mx[j].max(c[j]);
+                sq[j] += c[j] * c[j];
             }
         }
         for &v in rest {
