@@ -67,13 +67,95 @@ pub(crate) fn arc_at(
     if style.intro_beats > 0.0 && pos < f64::from(style.intro_beats) {
         return Some(SectionLabel::Intro);
     }
-    if let Some(s) = music.sections.iter().find(|s| s.start <= t && t < s.end) {
-        return Some(s.label);
+    if let Some(s) = section_at(music, t) {
+        return Some(s);
     }
-    if music.sections.is_empty() && grid.pos(grid.end) - pos <= 8.0 {
+    if music.sections.is_empty() && grid.end_pos() - pos <= 8.0 {
         return Some(SectionLabel::Outro);
     }
     None
+}
+
+fn section_at(music: &MusicAnalysis, t: Ticks) -> Option<SectionLabel> {
+    music
+        .sections
+        .iter()
+        .find(|s| s.start <= t && t < s.end)
+        .map(|s| s.label)
+}
+
+/// `arc_at` for many times of one plan: where the intro ends and, without sections, where
+/// the outro starts are found once, so a label takes a few comparisons instead of a
+/// search of the beats.
+pub(crate) struct StoryArc<'a> {
+    music: &'a MusicAnalysis,
+    grid: &'a BeatGrid,
+    style: &'a Style,
+    /// Times before this are in the intro.
+    intro_end: Ticks,
+    /// Without sections, times from this on are in the outro.
+    outro_start: Ticks,
+}
+
+/// The times `StoryArc` resolves by its boundaries; others take `arc_at`'s way.
+const SEARCHED: std::ops::RangeInclusive<Ticks> = -(1 << 61)..=(1 << 61);
+
+impl<'a> StoryArc<'a> {
+    /// The arc of `music` on `grid` for `style`.
+    pub fn new(music: &'a MusicAnalysis, grid: &'a BeatGrid, style: &'a Style) -> Self {
+        // beat positions grow with time, so each of these, once true, stays true
+        let intro = f64::from(style.intro_beats);
+        let intro_end = if style.intro_beats > 0.0 {
+            first_time(|t| grid.pos(t).partial_cmp(&intro) != Some(std::cmp::Ordering::Less))
+        } else {
+            *SEARCHED.start()
+        };
+        let outro_start = if music.sections.is_empty() {
+            first_time(|t| grid.end_pos() - grid.pos(t) <= 8.0)
+        } else {
+            Ticks::MAX
+        };
+        Self {
+            music,
+            grid,
+            style,
+            intro_end,
+            outro_start,
+        }
+    }
+
+    /// `arc_at(music, grid, style, t)`.
+    pub fn at(&self, t: Ticks) -> Option<SectionLabel> {
+        if !SEARCHED.contains(&t) {
+            return arc_at(self.music, self.grid, self.style, t);
+        }
+        if t < self.intro_end {
+            return Some(SectionLabel::Intro);
+        }
+        if let Some(s) = section_at(self.music, t) {
+            return Some(s);
+        }
+        if t >= self.outro_start {
+            return Some(SectionLabel::Outro);
+        }
+        None
+    }
+}
+
+/// The first time in `SEARCHED` at which `reached` holds (past the end when it never
+/// does), for a condition that stays true once true.
+fn first_time(reached: impl Fn(Ticks) -> bool) -> Ticks {
+    let (mut lo, mut hi) = (*SEARCHED.start(), *SEARCHED.end() + 1);
+    // reached(t) is false below `lo`, true from `hi` on
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if reached(mid) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    lo
 }
 
 /// How a section stretches (>1) or tightens (<1) shots.
@@ -108,4 +190,66 @@ pub(crate) fn wanted_motion(energy: f32, label: Option<SectionLabel>, style: &St
     let follow = (0.5 + 0.5 * style.energy_response).clamp(0.0, 1.0);
     let m = 0.5 + (energy - 0.5) * follow + 0.25 * style.action_bias + arc_motion(label, style);
     m.clamp(0.0, 1.0)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::analysis::music::{Beat, Section};
+    use crate::time::{FrameRate, TICKS_PER_SECOND};
+
+    fn music(secs: i64, sections: bool) -> MusicAnalysis {
+        let ms = |x: i64| x * TICKS_PER_SECOND / 1000;
+        MusicAnalysis {
+            duration: ms(secs * 1000),
+            tempo_bpm: 117.0,
+            beats_per_bar: 4,
+            // slightly uneven beats from 0.3 s
+            beats: (0..secs * 2)
+                .map(|i| Beat {
+                    time: ms(300 + i * 513 + (i % 3) * 7),
+                    bar: (i / 4) as u32,
+                    beat_in_bar: (i % 4) as u8,
+                    confidence: 1.0,
+                })
+                .collect(),
+            sections: if sections {
+                vec![Section {
+                    start: ms(5000),
+                    end: ms(9000),
+                    label: SectionLabel::Climax,
+                    energy: 0.9,
+                }]
+            } else {
+                Vec::new()
+            },
+            ..MusicAnalysis::default()
+        }
+    }
+
+    #[test]
+    fn story_arc_labels_like_arc_at() {
+        for sections in [false, true] {
+            let m = music(20, sections);
+            let grid = BeatGrid::new(&m, FrameRate::whole(30)).unwrap();
+            for intro in [0.0, 2.5, 4.0] {
+                let style = Style {
+                    intro_beats: intro,
+                    ..Style::default()
+                };
+                let arc = StoryArc::new(&m, &grid, &style);
+                let step = TICKS_PER_SECOND / 1000;
+                let times = (-500..21_000).map(|k| k * step);
+                // and the exact beat times, where labels change
+                let beats = m
+                    .beats
+                    .iter()
+                    .flat_map(|b| [b.time - 1, b.time, b.time + 1]);
+                for t in times.chain(beats).chain([-(1 << 62), 1 << 62]) {
+                    assert_eq!(arc.at(t), arc_at(&m, &grid, &style, t), "{t}");
+                }
+            }
+        }
+    }
 }

@@ -30,6 +30,8 @@ pub(crate) struct BeatGrid {
     pub beats_per_bar: u8,
     /// Ticks per beat, for extrapolating before the first and after the last beat.
     period: f64,
+    /// `pos(end)`.
+    end_pos: f64,
 }
 
 impl BeatGrid {
@@ -44,7 +46,7 @@ impl BeatGrid {
         if music.duration <= 0 {
             return Err(PlanError::NoMusic);
         }
-        let end = fps.ticks_of_frame(fps.nearest_frame(music.duration));
+        let end = ticks_of_frame(fps, nearest_frame(fps, music.duration));
         if end <= 0 {
             return Err(PlanError::NoMusic);
         }
@@ -56,7 +58,7 @@ impl BeatGrid {
         raw.sort_by_key(|b| b.time);
         let mut beats: Vec<GridBeat> = Vec::with_capacity(raw.len());
         for b in raw {
-            let cut = fps.ticks_of_frame(fps.nearest_frame(b.time));
+            let cut = ticks_of_frame(fps, nearest_frame(fps, b.time));
             if cut <= 0 || cut >= end || beats.last().is_some_and(|p| p.cut >= cut) {
                 continue;
             }
@@ -84,13 +86,16 @@ impl BeatGrid {
             0 => 4,
             n => n,
         };
-        Ok(Self {
+        let mut grid = Self {
             fps,
             end,
             beats,
             beats_per_bar,
             period,
-        })
+            end_pos: 0.0,
+        };
+        grid.end_pos = grid.pos(end);
+        Ok(grid)
     }
 
     /// Fractional beat index at `t`: beat `i` is at `i`, linear in between, extrapolated
@@ -117,6 +122,11 @@ impl BeatGrid {
         }
     }
 
+    /// `pos(end)`, the length of the timeline in beats.
+    pub fn end_pos(&self) -> f64 {
+        self.end_pos
+    }
+
     /// Ticks per beat around beat `i` (the gap to the next beat, or the tempo).
     fn local_period(&self, i: usize) -> f64 {
         match (self.beats.get(i), self.beats.get(i + 1)) {
@@ -129,6 +139,42 @@ impl BeatGrid {
     pub fn period(&self) -> f64 {
         self.period
     }
+}
+
+// `FrameRate`'s conversions in 64-bit arithmetic where nothing overflows, else by
+// `FrameRate` itself in 128 bits: the same integers, without a 128-bit division (about a
+// hundred instructions) per beat and per cut.
+
+/// `fr.nearest_frame(t)`.
+pub(crate) fn nearest_frame(fr: FrameRate, t: Ticks) -> i64 {
+    i64::from(fr.den)
+        .checked_mul(TICKS_PER_SECOND)
+        .filter(|&denom| denom != 0)
+        .and_then(|denom| {
+            t.checked_mul(i64::from(fr.num))?
+                .checked_add(denom / 2)?
+                .checked_div_euclid(denom)
+        })
+        .unwrap_or_else(|| fr.nearest_frame(t))
+}
+
+/// `fr.frame_at(t)`.
+pub(crate) fn frame_at(fr: FrameRate, t: Ticks) -> i64 {
+    i64::from(fr.den)
+        .checked_mul(TICKS_PER_SECOND)
+        .filter(|&denom| denom != 0)
+        .and_then(|denom| t.checked_mul(i64::from(fr.num))?.checked_div_euclid(denom))
+        .unwrap_or_else(|| fr.frame_at(t))
+}
+
+/// `fr.ticks_of_frame(index)`.
+pub(crate) fn ticks_of_frame(fr: FrameRate, index: i64) -> Ticks {
+    index
+        .checked_mul(i64::from(fr.den))
+        .and_then(|x| x.checked_mul(TICKS_PER_SECOND))
+        .filter(|_| fr.num != 0)
+        .and_then(|x| x.checked_div(i64::from(fr.num)))
+        .unwrap_or_else(|| fr.ticks_of_frame(index))
 }
 
 fn median_gap(beats: &[GridBeat]) -> Option<f64> {
@@ -200,6 +246,50 @@ mod tests {
         let g = BeatGrid::new(&m, FrameRate::whole(30)).unwrap();
         for (k, b) in g.beats.iter().enumerate() {
             assert_eq!(g.pos(b.time), k as f64);
+        }
+    }
+
+    #[test]
+    fn end_pos_is_the_position_of_the_end() {
+        let m = music(&[0, 333, 510, 1010, 1490, 1999, 2400], 2600);
+        let g = BeatGrid::new(&m, FrameRate::whole(30)).unwrap();
+        assert_eq!(g.end_pos(), g.pos(g.end));
+    }
+
+    #[test]
+    fn frame_math_matches_frame_rate() {
+        let rates = [
+            FrameRate::whole(30),
+            FrameRate {
+                num: 24000,
+                den: 1001,
+            },
+            FrameRate { num: -25, den: 1 },
+            FrameRate { num: 30, den: -1 },
+            FrameRate { num: 0, den: 1 },
+            FrameRate { num: 25, den: 0 },
+            FrameRate {
+                num: i32::MAX,
+                den: i32::MAX,
+            },
+        ];
+        let times = [
+            0,
+            1,
+            -1,
+            12_345_678_901,
+            -987_654_321,
+            i64::MAX / 3,
+            i64::MIN / 2,
+            i64::MAX,
+            i64::MIN,
+        ];
+        for fr in rates {
+            for t in times {
+                assert_eq!(nearest_frame(fr, t), fr.nearest_frame(t), "{fr:?} {t}");
+                assert_eq!(frame_at(fr, t), fr.frame_at(t), "{fr:?} {t}");
+                assert_eq!(ticks_of_frame(fr, t), fr.ticks_of_frame(t), "{fr:?} {t}");
+            }
         }
     }
 

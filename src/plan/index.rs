@@ -21,10 +21,12 @@ pub(crate) const LOOK_DIMS: usize = 8;
 /// Most motion-percentile bins of the search cells (a small library gets fewer, so a
 /// cell holds several scenes and the search does not walk empty cells).
 pub(crate) const MOTION_BINS: usize = 64;
-/// Scenes per motion bin and duration class the bin count aims at.
-const SCENES_PER_CELL: usize = 8;
-/// Duration classes of the search cells (powers of two from half a second).
-pub(crate) const DUR_CLASSES: usize = 8;
+/// Scenes per motion bin the bin count aims at.
+const SCENES_PER_BIN: usize = 64;
+/// Duration classes of the search cells: under half a second, then powers of two up to
+/// eight seconds and longer (longer classes would mostly tighten bounds of scenes far
+/// longer than any slot, at the price of more cells to visit).
+pub(crate) const DUR_CLASSES: usize = 6;
 
 /// Look neighbours consulted for match cuts.
 pub(crate) const MATCH_NEIGHBOURS: usize = 6;
@@ -91,8 +93,16 @@ pub struct PlanIndex {
     /// concatenated; cell `c` is `cell_scenes[cell_start[c]..cell_start[c + 1]]`.
     pub(crate) cell_scenes: Vec<CellScene>,
     pub(crate) cell_start: Vec<u32>,
+    /// Position of each scene in `cell_scenes` (`u32::MAX` for none).
+    pub(crate) cell_pos: Vec<u32>,
+    /// Search cell of each scene.
+    pub(crate) scene_cell: Vec<u32>,
+    /// Best quality in each cell (`NEG_INFINITY` for an empty one).
+    pub(crate) cell_top: Vec<f32>,
     /// Shortest scene of each duration class over all motion bins (0 when empty).
     pub(crate) class_min_len: [Ticks; DUR_CLASSES],
+    /// One past the longest duration class holding a scene: the search stops there.
+    pub(crate) class_end: usize,
     /// Best quality of any scene.
     pub(crate) max_quality: f32,
     /// Motion bins of the search cells: a power of two up to `MOTION_BINS`.
@@ -218,7 +228,11 @@ impl PlanIndex {
             look: Vec::new(),
             cell_scenes: Vec::new(),
             cell_start: Vec::new(),
+            cell_pos: Vec::new(),
+            scene_cell: Vec::new(),
+            cell_top: Vec::new(),
             class_min_len: [0; DUR_CLASSES],
+            class_end: 0,
             max_quality: 0.0,
             motion_bins: MOTION_BINS,
             tree: None,
@@ -307,7 +321,7 @@ impl PlanIndex {
     /// Fills the search cells: scenes grouped by (motion bin, duration class), each cell
     /// sorted by quality (best first, then scene number).
     fn build_cells(&mut self) {
-        self.motion_bins = (self.start.len() / (SCENES_PER_CELL * DUR_CLASSES))
+        self.motion_bins = (self.start.len() / SCENES_PER_BIN)
             .next_power_of_two()
             .clamp(4, MOTION_BINS);
         let bins = self.motion_bins;
@@ -342,6 +356,7 @@ impl PlanIndex {
                 self.cell_start.push(k as u32);
                 next += 1;
             }
+            self.class_end = self.class_end.max(cell % DUR_CLASSES + 1);
             if let Some(min) = self.class_min_len.get_mut(cell % DUR_CLASSES) {
                 *min = if *min == 0 { len } else { (*min).min(len) };
             }
@@ -351,7 +366,23 @@ impl PlanIndex {
             self.cell_start.push(keyed.len() as u32);
             next += 1;
         }
+        self.cell_pos = vec![u32::MAX; self.start.len()];
+        self.scene_cell = vec![u32::MAX; self.start.len()];
+        for (k, &(cell, scene, _)) in keyed.iter().enumerate() {
+            let n = scene.scene as usize;
+            if let (Some(p), Some(c)) = (self.cell_pos.get_mut(n), self.scene_cell.get_mut(n)) {
+                *p = k as u32;
+                *c = cell as u32;
+            }
+        }
         self.cell_scenes = keyed.into_iter().map(|(_, scene, _)| scene).collect();
+        self.cell_top = (0..cells)
+            .map(|c| {
+                self.cell(c)
+                    .first()
+                    .map_or(f32::NEG_INFINITY, |s| s.quality)
+            })
+            .collect();
     }
 
     /// The scenes of search cell `cell`, best quality first.
@@ -363,13 +394,20 @@ impl PlanIndex {
         self.cell_scenes.get(a as usize..b as usize).unwrap_or(&[])
     }
 
+    /// The positions of search cell `cell` in `cell_scenes`.
+    pub(crate) fn cell_range(&self, cell: usize) -> std::ops::Range<usize> {
+        match (self.cell_start.get(cell), self.cell_start.get(cell + 1)) {
+            (Some(&a), Some(&b)) => a as usize..b as usize,
+            _ => 0..0,
+        }
+    }
+
     /// The search cell of scene `n`.
     pub(crate) fn cell_of_scene(&self, n: usize) -> Option<usize> {
-        Some(cell_of(
-            *self.motion.get(n)?,
-            self.scene_len(n)?,
-            self.motion_bins,
-        ))
+        self.scene_cell
+            .get(n)
+            .filter(|&&c| c != u32::MAX)
+            .map(|&c| c as usize)
     }
 
     fn scene_len(&self, n: usize) -> Option<Ticks> {

@@ -16,6 +16,7 @@
 
 mod arc;
 mod error;
+mod gaps;
 mod grid;
 mod index;
 mod pacing;
@@ -86,6 +87,7 @@ pub fn plan_with_index(
         style: &style,
         seed: settings.seed,
         longest_scene: index.longest_scene,
+        arc: arc::StoryArc::new(music, &grid, &style),
     };
     let slots = pacing.slots(&locks, &constraints.cut_moves);
     let mut selector = Selector::new(

@@ -7,9 +7,9 @@
 //! shots not ending on a downbeat, for weak beats. Being global, the search never strands a
 //! too-short shot before a lock or the song's end when a better split exists.
 
-use super::arc::{arc_at, arc_pace, mean_energy};
+use super::arc::{StoryArc, arc_pace, mean_energy};
 use super::grid::BeatGrid;
-use super::rng::unit;
+use super::rng::{mix, unit, unit_mixed};
 use super::settings::CutMove;
 use super::style::Style;
 use crate::analysis::music::{MusicAnalysis, SectionLabel};
@@ -97,12 +97,15 @@ pub(crate) struct Pacing<'a> {
     pub seed: u64,
     /// Longest scene in the library: longer shots would need a frame hold.
     pub longest_scene: Ticks,
+    /// The story arc of the song for this style.
+    pub arc: StoryArc<'a>,
 }
 
 impl Pacing<'_> {
     /// Slots covering `[0, grid.end)`: locked spans as given, the rest cut on beats.
     pub fn slots(&self, locks: &[LockSpan], moves: &[CutMove]) -> Vec<Slot> {
-        let mut slots = Vec::new();
+        // every slot but a locked one starts on a beat or at 0
+        let mut slots = Vec::with_capacity(self.grid.beats.len() + 2 * locks.len() + 1);
         let mut cursor = 0;
         for lock in locks {
             if lock.start > cursor {
@@ -117,12 +120,7 @@ impl Pacing<'_> {
                     CutKind::Locked
                 },
                 energy: mean_energy(self.music, self.grid, lock.start, lock.end),
-                arc: arc_at(
-                    self.music,
-                    self.grid,
-                    self.style,
-                    (lock.start + lock.end) / 2,
-                ),
+                arc: self.arc.at((lock.start + lock.end) / 2),
                 locked: Some(lock.index),
             });
             cursor = lock.end;
@@ -144,8 +142,10 @@ impl Pacing<'_> {
             forced: false,
             forbidden: false,
         };
-        let mut nodes = vec![boundary(a)];
         let first = grid.beats.partition_point(|g| g.cut <= a);
+        let last = grid.beats.partition_point(|g| g.cut < b);
+        let mut nodes = Vec::with_capacity(last.saturating_sub(first) + 2);
+        nodes.push(boundary(a));
         for (k, g) in grid
             .beats
             .iter()
@@ -159,7 +159,9 @@ impl Pacing<'_> {
                 pos: k as f64,
                 downbeat: g.downbeat,
                 confidence: g.confidence,
-                ..boundary(g.cut)
+                section: None,
+                forced: false,
+                forbidden: false,
             });
         }
         nodes.push(boundary(b));
@@ -199,35 +201,33 @@ impl Pacing<'_> {
         nodes
     }
 
-    /// The target shot length in beats for a shot starting at `node`.
-    fn target(&self, node: &Node) -> f64 {
+    /// The log2 of the target shot length in beats for a shot starting at `node` (at
+    /// least half a beat): the style's pace times energy, story-arc, pattern and seeded
+    /// multipliers, stretched over an intro, within the style's shortest and longest shot.
+    /// Summed as logs, as the search compares shots by their log miss (`logs`: the
+    /// constant ones).
+    fn log_target(&self, node: &Node, logs: &TargetLogs) -> f64 {
         let style = self.style;
-        let base = f64::from(style.beats_per_shot);
         let e = f64::from(super::arc::energy_at(self.music, self.grid, node.t));
         let response = f64::from(style.energy_response);
         // full energy shortens a shot by 1.5x at full response, silence lengthens it as much
-        let energy_mult = (-(e - 0.5) * 1.2 * response).exp2();
-        let label = arc_at(self.music, self.grid, style, node.t);
-        let mut mult = energy_mult * f64::from(arc_pace(label, style));
-        if !style.pattern.is_empty() {
+        let mut lt = logs.base - (e - 0.5) * 1.2 * response;
+        lt += logs.arc_pace(self.arc.at(node.t));
+        if !logs.pattern.is_empty() {
             let bar = (node.pos / f64::from(self.grid.beats_per_bar))
                 .floor()
                 .max(0.0) as usize;
-            if let Some(m) = style.pattern.get(bar % style.pattern.len()) {
-                mult *= f64::from(*m);
+            if let Some(m) = logs.pattern.get(bar % logs.pattern.len()) {
+                lt += m;
             }
         }
         let jitter = f64::from(unit(self.seed, node.t as u64, 0x7a11)) - 0.5;
         // up to +-1 octave at full variation, so tight sections still breathe
-        mult *= (jitter * f64::from(style.variation) * 2.0).exp2();
-        let mut target = base * mult;
+        lt += jitter * f64::from(style.variation) * 2.0;
         if style.intro_beats > 0.0 && node.pos < f64::from(style.intro_beats) - 0.5 {
-            target = target.max(f64::from(style.intro_beats) - node.pos);
+            lt = lt.max((f64::from(style.intro_beats) - node.pos).log2());
         }
-        target.clamp(
-            f64::from(style.min_shot_beats),
-            f64::from(style.max_shot_beats),
-        )
+        lt.clamp(logs.min, logs.max).max(-1.0)
     }
 
     fn cut_interval(&self, a: Ticks, b: Ticks, moves: &[CutMove], slots: &mut Vec<Slot>) {
@@ -258,37 +258,42 @@ impl Pacing<'_> {
                 end: nj.t,
                 cut,
                 energy: mean_energy(self.music, self.grid, ni.t, nj.t),
-                arc: arc_at(self.music, self.grid, self.style, (ni.t + nj.t) / 2),
+                arc: self.arc.at((ni.t + nj.t) / 2),
                 locked: None,
             });
         }
     }
 
     /// Shortest path from the first to the last node; returns node indices.
+    ///
+    /// The inner loop runs for every (start, end) pair within reach, so each part of a
+    /// shot's cost is computed where it varies: the log of the target once per start, the
+    /// cut terms and half the jitter hash once per end, the length terms from a table of
+    /// whole beats, and the jitter hash only for a shot that could still win.
     fn best_path(&self, nodes: &[Node]) -> Vec<usize> {
         let n = nodes.len();
         let style = self.style;
-        let max = f64::from(style.max_shot_beats);
-        let targets: Vec<f64> = nodes.iter().map(|nd| self.target(nd)).collect();
-        // prefix counts of section and forced nodes, to price crossing them
-        let mut sec_prefix = vec![0u32; n + 1];
-        let mut forced_prefix = vec![0u32; n + 1];
-        for (k, nd) in nodes.iter().enumerate() {
-            let (s, f) = (
-                sec_prefix.get(k).copied().unwrap_or(0),
-                forced_prefix.get(k).copied().unwrap_or(0),
-            );
-            if let Some(x) = sec_prefix.get_mut(k + 1) {
-                *x = s + u32::from(nd.section.is_some());
-            }
-            if let Some(x) = forced_prefix.get_mut(k + 1) {
-                *x = f + u32::from(nd.forced);
-            }
-        }
-        let inside = |prefix: &[u32], i: usize, j: usize| -> f64 {
-            let hi = prefix.get(j).copied().unwrap_or(0);
-            let lo = prefix.get(i + 1).copied().unwrap_or(0);
-            f64::from(hi.saturating_sub(lo))
+        let reach = f64::from(style.max_shot_beats) + 1.0;
+        // interior nodes are consecutive beats at their beat indices, so a shot between two
+        // of them is a whole number of beats, `j - i`, up to `whole_reach`
+        let whole_reach = (reach.clamp(1.0, 1e6) as usize).max(1);
+        let lengths = LengthCosts::new(style, self.grid.beats_per_bar, whole_reach);
+        // a miss is measured as a ratio (1 beat for 1.5 costs like 2.25 for 1.5), as logs
+        let logs = TargetLogs::new(style);
+        let log_target: Vec<f64> = nodes.iter().map(|nd| self.log_target(nd, &logs)).collect();
+        let times: Vec<Ticks> = nodes.iter().map(|nd| nd.t).collect();
+        // the cost of a shot crossing each node (a section change or a cut the user moved)
+        let crossing: Vec<f64> = nodes
+            .iter()
+            .map(|nd| {
+                let section = if nd.section.is_some() { 2.0 } else { 0.0 };
+                section + if nd.forced { 1000.0 } else { 0.0 }
+            })
+            .collect();
+        let shot = ShotCosts {
+            pacing: self,
+            // seeded tie-breaking between equally good cut patterns
+            jitter_scale: 0.05 + 0.25 * f64::from(style.variation),
         };
         let mut cost = vec![f64::INFINITY; n];
         let mut back = vec![0usize; n];
@@ -297,33 +302,65 @@ impl Pacing<'_> {
         }
         for j in 1..n {
             let Some(nj) = nodes.get(j) else { continue };
+            let end = EndCost::new(nj, j + 1 < n, style);
+            let end_hash = mix(nj.t as u64);
             let mut best = (f64::INFINITY, j - 1);
-            for i in (0..j).rev() {
+            // the nodes strictly between the shot's ends
+            let mut crossed = 0.0;
+            let mut i = j;
+            if j + 1 < n {
+                let lo = j.saturating_sub(whole_reach).max(1);
+                let (Some(costs), Some(crosses), Some(logs), Some(ts), Some(lens)) = (
+                    cost.get(lo..j),
+                    crossing.get(lo..j),
+                    log_target.get(lo..j),
+                    times.get(lo..j),
+                    lengths.whole.get(1..=j - lo),
+                ) else {
+                    continue;
+                };
+                // from the shot of one beat (start j - 1) back to `whole_reach` beats
+                let starts = costs.iter().zip(crosses).zip(logs).zip(ts).rev();
+                for (&(log_len, len_cost, long), (((&start_cost, &cross), &lt), &ti)) in
+                    lens.iter().zip(starts)
+                {
+                    i -= 1;
+                    if start_cost.is_finite() {
+                        let c = start_cost + len_cost + if long { end.long } else { end.short };
+                        let start = (i, ti, lt);
+                        shot.offer(start, (nj.t, end_hash), c, log_len, crossed, &mut best);
+                    }
+                    crossed += cross;
+                }
+                // past the last whole beat in reach: a longer shot only from the interval start
+                if lo > 1 {
+                    i = 0;
+                }
+            }
+            while i > 0 {
+                i -= 1;
                 let Some(ni) = nodes.get(i) else { continue };
                 let len = nj.pos - ni.pos;
-                if len > max + 1.0 && i + 1 < j {
+                if len > reach && i + 1 < j {
                     break;
                 }
                 let start_cost = cost.get(i).copied().unwrap_or(f64::INFINITY);
-                if !start_cost.is_finite() {
-                    continue;
+                if start_cost.is_finite() {
+                    let (log_len, len_cost, long) = lengths.get(len);
+                    let c = start_cost + len_cost + if long { end.long } else { end.short };
+                    let lt = log_target.get(i).copied().unwrap_or(0.0);
+                    let start = (i, ni.t, lt);
+                    shot.offer(start, (nj.t, end_hash), c, log_len, crossed, &mut best);
                 }
-                let target = targets.get(i).copied().unwrap_or(1.0);
-                let interior_end = j + 1 < n;
-                let c = start_cost
-                    + self.shot_cost(ni, nj, len, target, interior_end)
-                    + 2.0 * inside(&sec_prefix, i, j)
-                    + 1000.0 * inside(&forced_prefix, i, j);
-                if c < best.0 {
-                    best = (c, i);
-                }
+                crossed += crossing.get(i).copied().unwrap_or(0.0);
             }
             if let (Some(c), Some(bk)) = (cost.get_mut(j), back.get_mut(j)) {
                 *c = best.0;
                 *bk = best.1;
             }
         }
-        let mut path = vec![n.saturating_sub(1)];
+        let mut path = Vec::with_capacity(n);
+        path.push(n.saturating_sub(1));
         let mut k = n.saturating_sub(1);
         while k > 0 {
             let prev = back.get(k).copied().unwrap_or(0).min(k - 1);
@@ -333,45 +370,184 @@ impl Pacing<'_> {
         path.reverse();
         path
     }
+}
 
-    fn shot_cost(&self, ni: &Node, nj: &Node, len: f64, target: f64, interior_end: bool) -> f64 {
-        let style = self.style;
-        let min = f64::from(style.min_shot_beats);
-        let max = f64::from(style.max_shot_beats);
-        // miss measured as a ratio: 1 beat for 1.5 costs like 2.25 for 1.5
-        let miss = (len.max(0.05) / target.max(0.5)).log2();
-        let mut c = 4.0 * miss * miss;
-        if len < min - 0.25 {
-            c += 20.0 + 10.0 * (min - len);
+/// Logs of the style's constant target factors, taken once per interval.
+struct TargetLogs {
+    base: f64,
+    min: f64,
+    max: f64,
+    /// Per story-arc label, at `arc_slot`.
+    arc: [f64; 7],
+    pattern: Vec<f64>,
+}
+
+/// Where `TargetLogs::arc` keeps a label's factor (a match, so a new label must be placed).
+fn arc_slot(label: Option<SectionLabel>) -> usize {
+    match label {
+        None => 0,
+        Some(SectionLabel::Intro) => 1,
+        Some(SectionLabel::Build) => 2,
+        Some(SectionLabel::Climax) => 3,
+        Some(SectionLabel::Drop) => 4,
+        Some(SectionLabel::Quiet) => 5,
+        Some(SectionLabel::Outro) => 6,
+    }
+}
+
+impl TargetLogs {
+    fn new(style: &Style) -> Self {
+        let log = |x: f32| f64::from(x).log2();
+        let mut arc = [0.0; 7];
+        let labels = [
+            SectionLabel::Intro,
+            SectionLabel::Build,
+            SectionLabel::Climax,
+            SectionLabel::Drop,
+            SectionLabel::Quiet,
+            SectionLabel::Outro,
+        ];
+        for label in labels.map(Some).into_iter().chain([None]) {
+            if let Some(a) = arc.get_mut(arc_slot(label)) {
+                *a = log(arc_pace(label, style));
+            }
         }
-        if len > max + 0.25 {
-            c += 20.0 + 10.0 * (len - max);
+        Self {
+            base: log(style.beats_per_shot),
+            min: log(style.min_shot_beats),
+            max: log(style.max_shot_beats),
+            arc,
+            pattern: style.pattern.iter().map(|&m| log(m)).collect(),
         }
-        if nj.t - ni.t > self.longest_scene {
+    }
+
+    fn arc_pace(&self, label: Option<SectionLabel>) -> f64 {
+        self.arc.get(arc_slot(label)).copied().unwrap_or(0.0)
+    }
+}
+
+/// What `best_path` needs to finish a shot's cost from its start's side.
+struct ShotCosts<'a> {
+    pacing: &'a Pacing<'a>,
+    jitter_scale: f64,
+}
+
+impl ShotCosts<'_> {
+    /// Offers the shot from `start` (node, time, log of its target length) to the end at
+    /// `(tj, end_hash)` (time, its half of the jitter hash) to `best` (cost, start node):
+    /// `partial` is its start's path cost plus its length and end terms, `log_len` the log
+    /// of its length, `crossed` the cost of the nodes it crosses.
+    #[inline(always)]
+    fn offer(
+        &self,
+        (i, ti, log_target): (usize, Ticks, f64),
+        (tj, end_hash): (Ticks, u64),
+        partial: f64,
+        log_len: f64,
+        crossed: f64,
+        best: &mut (f64, usize),
+    ) {
+        let miss = log_len - log_target;
+        let mut c = partial + 4.0 * miss * miss + crossed;
+        if tj - ti > self.pacing.longest_scene {
             c += 3.0;
         }
-        if style.fibonacci && !near_fibonacci(len) {
+        // the jitter only adds: a shot already no better cannot win
+        if c >= best.0 {
+            return;
+        }
+        c += self.jitter_scale * f64::from(unit_mixed(self.pacing.seed, ti as u64, end_hash));
+        if c < best.0 {
+            *best = (c, i);
+        }
+    }
+}
+
+/// The parts of a shot's cost that depend on its length alone, tabled for whole beats.
+struct LengthCosts {
+    min: f64,
+    max: f64,
+    fibonacci: bool,
+    /// A shot at least this long should end on a downbeat.
+    long: f64,
+    /// `(log2 of the length, length penalties, long)` for 0, 1, 2... beats.
+    whole: Vec<(f64, f64, bool)>,
+}
+
+impl LengthCosts {
+    /// The costs for `style`, tabled for shots of 0 to `longest` whole beats.
+    fn new(style: &Style, beats_per_bar: u8, longest: usize) -> Self {
+        let mut costs = Self {
+            min: f64::from(style.min_shot_beats),
+            max: f64::from(style.max_shot_beats),
+            fibonacci: style.fibonacci,
+            long: f64::from(beats_per_bar) - 0.25,
+            whole: Vec::new(),
+        };
+        costs.whole = (0..=longest).map(|k| costs.compute(k as f64)).collect();
+        costs
+    }
+
+    fn get(&self, len: f64) -> (f64, f64, bool) {
+        // beat-to-beat shots are whole beats; only the interval's ends are fractional
+        let whole = len as usize; // saturating; exact only for whole beats
+        if whole as f64 == len
+            && let Some(&c) = self.whole.get(whole)
+        {
+            return c;
+        }
+        self.compute(len)
+    }
+
+    fn compute(&self, len: f64) -> (f64, f64, bool) {
+        let mut c = 0.0;
+        if len < self.min - 0.25 {
+            c += 20.0 + 10.0 * (self.min - len);
+        }
+        if len > self.max + 0.25 {
+            c += 20.0 + 10.0 * (len - self.max);
+        }
+        if self.fibonacci && !near_fibonacci(len) {
             c += 0.4;
         }
-        if interior_end {
-            let pref = f64::from(style.downbeat_preference);
-            let long = len >= f64::from(self.grid.beats_per_bar) - 0.25;
-            if long {
-                c += if nj.downbeat { -0.3 * pref } else { 0.5 * pref };
-            } else if nj.downbeat {
-                c -= 0.1 * pref;
-            }
-            c += 0.5 * (1.0 - f64::from(nj.confidence));
-            if nj.section.is_some() {
-                c -= 1.0;
-            }
-            if nj.forbidden {
-                c += 1000.0;
-            }
+        (len.max(0.05).log2(), c, len >= self.long)
+    }
+}
+
+/// The parts of a shot's cost that depend on its end cut alone (none at the interval end).
+#[derive(Debug, Clone, Copy)]
+struct EndCost {
+    /// For a shot of at least a bar (prefers to end on a downbeat).
+    long: f64,
+    /// For a shorter shot.
+    short: f64,
+}
+
+impl EndCost {
+    fn new(end: &Node, interior: bool, style: &Style) -> Self {
+        if !interior {
+            return Self {
+                long: 0.0,
+                short: 0.0,
+            };
         }
-        // seeded tie-breaking between equally good cut patterns
-        let jitter = f64::from(unit(self.seed, ni.t as u64, nj.t as u64));
-        c + jitter * (0.05 + 0.25 * f64::from(style.variation))
+        let pref = f64::from(style.downbeat_preference);
+        let mut c = 0.5 * (1.0 - f64::from(end.confidence));
+        if end.section.is_some() {
+            c -= 1.0;
+        }
+        if end.forbidden {
+            c += 1000.0;
+        }
+        let (long, short) = if end.downbeat {
+            (-0.3 * pref, -0.1 * pref)
+        } else {
+            (0.5 * pref, 0.0)
+        };
+        Self {
+            long: long + c,
+            short: short + c,
+        }
     }
 }
 

@@ -15,7 +15,13 @@ pub(crate) fn mix(mut z: u64) -> u64 {
 
 /// A uniform draw in `0.0..1.0` determined only by `(seed, a, b)`.
 pub(crate) fn unit(seed: u64, a: u64, b: u64) -> f32 {
-    let h = mix(seed ^ mix(a ^ mix(b)));
+    unit_mixed(seed, a, mix(b))
+}
+
+/// `unit(seed, a, b)` given `mix(b)`: loops that draw for many `a` against one `b` hash
+/// `b` once.
+pub(crate) fn unit_mixed(seed: u64, a: u64, mixed_b: u64) -> f32 {
+    let h = mix(seed ^ mix(a ^ mixed_b));
     // 24 high bits fit an f32 mantissa exactly.
     (h >> 40) as f32 / (1u64 << 24) as f32
 }
@@ -33,6 +39,7 @@ mod tests {
             assert_eq!(u, unit(7, i, 3));
         }
         assert_ne!(unit(1, 2, 3), unit(2, 2, 3));
+        assert_eq!(unit(5, 6, 7), unit_mixed(5, 6, mix(7)));
     }
 
     #[test]

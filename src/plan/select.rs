@@ -3,20 +3,22 @@
 //! A scene's score for a slot adds quality, motion match (to the energy), duration fit, a
 //! fresh-clip bonus and seeded jitter, and subtracts penalties for a recent clip, the
 //! neighbouring clip, a similar look, a reused scene and a story-order miss; every term is
-//! read from the index's struct-of-arrays. The best scene is found by a bounded search over cells (motion bin x
-//! duration class, best quality first): a cell is abandoned as soon as its upper bound
-//! falls below the best score so far, so a slot typically scores tens of scenes out of
-//! 100,000 and still returns exactly the argmax a full pass would (`best_dense` is that
-//! full pass; the tests check both agree). Used footage is tracked per scene as free gaps,
-//! so a long scene can give several shots but no instant is shown twice until the footage
-//! runs out; then the least recently used range is reused.
-
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+//! read from the index's struct-of-arrays. The best scene is found by a bounded search
+//! over cells (motion bin x duration class, best quality first): a cell is passed unopened
+//! or abandoned as soon as its upper bound falls below the best score so far, so a slot
+//! typically scores tens of scenes out of 100,000 and still returns exactly the argmax a
+//! full pass would (`best_dense` is that full pass; the tests check both agree). A scene
+//! used once leaves its cell's scan for a per-cell used list, bounded with its reuse
+//! penalty, so used footage costs the search nothing; the clip-level terms are updated
+//! per slot only for the clips whose terms changed. Used footage is tracked per scene as
+//! free gaps, so a long scene can give several shots but no instant is shown twice until
+//! the footage runs out; then the least recently used range is reused.
 
 use super::arc::wanted_motion;
 use super::error::PlanError;
-use super::index::{DUR_CLASSES, LOOK_DIMS, PlanIndex, duration_class_max};
+use super::gaps::{GapTable, SceneMap};
+use super::grid::{frame_at, ticks_of_frame};
+use super::index::{CellScene, DUR_CLASSES, LOOK_DIMS, PlanIndex, duration_class_max};
 use super::pacing::{CutKind, Slot};
 use super::reason::{Facts, Note, Reason};
 use super::rng::unit;
@@ -32,30 +34,6 @@ const NEIGHBOUR_PENALTY: f32 = 10.0;
 const MATCH_SLACK: f32 = 0.25;
 /// Share of eligible cuts that try a match cut.
 const MATCH_RATE: f32 = 0.2;
-
-/// Hashes scene numbers for the per-scene maps: one multiply instead of SipHash (keys are
-/// ours, not an attacker's).
-#[derive(Default, Clone, Copy)]
-struct SceneHasher(u64);
-
-impl Hasher for SceneHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x517c_c1b7_2722_0a95);
-        }
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.0 = (self.0 ^ n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
-/// A map keyed by scene number.
-type SceneMap<V> = HashMap<usize, V, BuildHasherDefault<SceneHasher>>;
 
 /// Weights of the score terms, derived from the style.
 #[derive(Debug, Clone, Copy)]
@@ -118,6 +96,27 @@ pub(crate) struct Pick {
     pub reuse: bool,
 }
 
+/// Clips whose adjustments `next_view` recomputed: their largest, count and unused ones.
+struct Refresh {
+    max: f32,
+    count: usize,
+    fresh: usize,
+}
+
+/// What the search needs to know of a cell before opening it.
+#[derive(Debug, Clone, Copy)]
+struct CellTop {
+    /// Quality term (weight times quality) of the best unused scene (`NEG_INFINITY`: none).
+    unused: f32,
+    /// Quality term of the best used scene (`NEG_INFINITY`: none).
+    used: f32,
+    /// Leading scenes of the cell that are all used (the first `skip` used positions).
+    skip: u32,
+    /// The cell holds footage shortened without being used (an exclusion): its
+    /// duration-fit bound is the full weight.
+    loose: bool,
+}
+
 /// Selection state for one plan: footage use, recency and variety marks.
 pub(crate) struct Selector<'a> {
     index: &'a PlanIndex,
@@ -126,62 +125,42 @@ pub(crate) struct Selector<'a> {
     w: Weights,
     duration: Ticks,
     longest_free: Vec<Ticks>,
-    gaps: SceneMap<Vec<(Ticks, Ticks)>>,
-    hard_gaps: SceneMap<Vec<(Ticks, Ticks)>>,
+    /// Free footage of the scenes used so far (the rest are free whole).
+    gaps: GapTable,
+    /// Footage of the scenes with exclusions that is still allowed.
+    hard_gaps: GapTable,
     /// Looks of the last shots, for the "similar-looking shot recently used" penalty.
     recent_looks: Vec<[f32; LOOK_DIMS]>,
     clip_uses: Vec<u32>,
     clip_last: Vec<Option<u32>>,
-    scene_last: SceneMap<u32>,
+    /// Every use of a scene as `(scene, slot)`, in order: the last entry of a scene is its
+    /// last use (read only when footage runs out, so appending is all a use costs).
+    uses: Vec<(u32, u32)>,
     scene_uses: Vec<u16>,
     slot_no: u32,
     prev_scene: Option<usize>,
     prev_clip: Option<usize>,
-    /// `SlotView::clip_adj` of the last slot, reused so a slot allocates nothing.
-    adj_buf: Vec<f32>,
-    /// Search cells (and duration classes) holding a scene shortened without being used
-    /// (an exclusion): their duration-fit bound is the full weight. Empty: none.
-    loose_cells: Vec<bool>,
+    /// `SlotView::clip_adj` of the last slot, updated in place by `next_view` (empty
+    /// until the first slot).
+    adj: Vec<f32>,
+    /// Clips not used yet.
+    fresh_clips: usize,
+    /// Clips used since their adjustment last came to rest, with the slot of the use,
+    /// oldest first: their recency terms change every slot.
+    recent_clips: Vec<(usize, u32)>,
+    /// Per clip, the slot whose view last updated its adjustment (no double counting).
+    adj_slot: Vec<u32>,
+    /// The neighbour clips avoided in the last slot.
+    last_avoid: [Option<usize>; 2],
+    /// Per search cell, the positions in `PlanIndex::cell_scenes` of its scenes used at
+    /// least once, ascending (best quality first): the search skips them in the cell and
+    /// bounds them apart, with their reuse penalty. Empty until the first use.
+    used_in_cell: Vec<Vec<u32>>,
+    /// Per search cell, its best scenes, so the search passes a cell that cannot win
+    /// unopened.
+    cell_tops: Vec<CellTop>,
+    /// Duration classes holding a scene shortened without being used (see `CellTop::loose`).
     loose_classes: [bool; DUR_CLASSES],
-}
-
-fn subtract(gaps: &mut Vec<(Ticks, Ticks)>, lo: Ticks, hi: Ticks) {
-    // in place: at most one gap splits in two, so at most one element is inserted
-    let mut k = 0;
-    while let Some(&(a, b)) = gaps.get(k) {
-        if hi <= a || b <= lo {
-            k += 1;
-            continue;
-        }
-        match (a < lo, hi < b) {
-            (true, true) => {
-                if let Some(g) = gaps.get_mut(k) {
-                    *g = (a, lo);
-                }
-                gaps.insert(k + 1, (hi, b));
-                k += 2;
-            }
-            (true, false) => {
-                if let Some(g) = gaps.get_mut(k) {
-                    *g = (a, lo);
-                }
-                k += 1;
-            }
-            (false, true) => {
-                if let Some(g) = gaps.get_mut(k) {
-                    *g = (hi, b);
-                }
-                k += 1;
-            }
-            (false, false) => {
-                gaps.remove(k);
-            }
-        }
-    }
-}
-
-fn longest(gaps: &[(Ticks, Ticks)]) -> Ticks {
-    gaps.iter().map(|(a, b)| b - a).max().unwrap_or(0)
 }
 
 impl<'a> Selector<'a> {
@@ -194,11 +173,12 @@ impl<'a> Selector<'a> {
         locked: &[Segment],
         duration: Ticks,
     ) -> Self {
+        let w = Weights::new(style, index.clips.len());
         let mut sel = Self {
             index,
             style,
             seed,
-            w: Weights::new(style, index.clips.len()),
+            w,
             duration: duration.max(1),
             longest_free: index
                 .start
@@ -206,33 +186,47 @@ impl<'a> Selector<'a> {
                 .zip(&index.end)
                 .map(|(s, e)| e - s)
                 .collect(),
-            gaps: SceneMap::default(),
-            hard_gaps: SceneMap::default(),
+            // sized for a plan's worth of shots, so they rarely grow
+            gaps: GapTable::with_capacity(256),
+            hard_gaps: GapTable::default(),
             recent_looks: Vec::new(),
             clip_uses: vec![0; index.clips.len()],
             clip_last: vec![None; index.clips.len()],
-            scene_last: SceneMap::default(),
+            uses: Vec::with_capacity(256),
             scene_uses: vec![0; index.scene_count()],
             slot_no: 0,
             prev_scene: None,
             prev_clip: None,
-            adj_buf: Vec::new(),
-            loose_cells: Vec::new(),
+            adj: Vec::new(),
+            fresh_clips: index.clips.len(),
+            recent_clips: Vec::new(),
+            adj_slot: Vec::new(),
+            last_avoid: [None; 2],
+            used_in_cell: Vec::new(),
+            cell_tops: index
+                .cell_top
+                .iter()
+                .map(|&top| CellTop {
+                    unused: quality_term(&w, top),
+                    used: f32::NEG_INFINITY,
+                    skip: 0,
+                    loose: false,
+                })
+                .collect(),
             loose_classes: [false; DUR_CLASSES],
         };
         // a used scene's reuse penalty must outweigh any duration fit for the cell bounds
         if sel.w.scene_reuse < sel.w.dur {
             sel.loose_classes = [true; DUR_CLASSES];
-            sel.loose_cells = vec![true; index.motion_bins * DUR_CLASSES];
+            for top in &mut sel.cell_tops {
+                top.loose = true;
+            }
         }
         for &(clip_id, lo, hi) in excluded {
             for n in sel.overlapping(clip_id, lo, hi) {
-                let full = sel.full(n);
-                let hard = sel.hard_gaps.entry(n).or_insert_with(|| vec![full]);
-                subtract(hard, lo, hi);
-                let free = sel.gaps.entry(n).or_insert_with(|| vec![full]);
-                subtract(free, lo, hi);
-                let l = longest(free);
+                let full = [sel.full(n)];
+                sel.hard_gaps.subtract(n, &full, lo, hi);
+                let l = sel.gaps.subtract(n, &full, lo, hi);
                 if let Some(x) = sel.longest_free.get_mut(n) {
                     *x = l;
                 }
@@ -250,11 +244,8 @@ impl<'a> Selector<'a> {
         let Some(cell) = self.index.cell_of_scene(n) else {
             return;
         };
-        if self.loose_cells.is_empty() {
-            self.loose_cells = vec![false; self.index.motion_bins * DUR_CLASSES];
-        }
-        if let Some(l) = self.loose_cells.get_mut(cell) {
-            *l = true;
+        if let Some(top) = self.cell_tops.get_mut(cell) {
+            top.loose = true;
         }
         if let Some(l) = self.loose_classes.get_mut(cell % DUR_CLASSES) {
             *l = true;
@@ -288,10 +279,8 @@ impl<'a> Selector<'a> {
     fn mark_used_range(&mut self, clip_id: usize, lo: Ticks, hi: Ticks) {
         for n in self.overlapping(clip_id, lo, hi) {
             self.subtract_free(n, lo, hi);
-            self.scene_last.insert(n, self.slot_no);
-            if let Some(u) = self.scene_uses.get_mut(n) {
-                *u = u.saturating_add(1);
-            }
+            self.uses.push((n as u32, self.slot_no));
+            self.count_use(n);
         }
     }
 
@@ -312,32 +301,182 @@ impl<'a> Selector<'a> {
         self.slot_no += 1;
     }
 
+    /// Counts a use of scene `n`; the first moves it to its cell's used list.
+    fn count_use(&mut self, n: usize) {
+        let Some(u) = self.scene_uses.get_mut(n) else {
+            return;
+        };
+        let first = *u == 0;
+        *u = u.saturating_add(1);
+        if !first {
+            return;
+        }
+        let (Some(cell), Some(&pos)) = (self.index.cell_of_scene(n), self.index.cell_pos.get(n))
+        else {
+            return;
+        };
+        if self.used_in_cell.is_empty() {
+            self.used_in_cell = vec![Vec::new(); self.index.motion_bins * DUR_CLASSES];
+        }
+        let Some(used) = self.used_in_cell.get_mut(cell) else {
+            return;
+        };
+        let at = used.partition_point(|&p| p < pos);
+        used.insert(at, pos);
+        let Some(top) = self.cell_tops.get_mut(cell) else {
+            return;
+        };
+        let ix = self.index;
+        let w = self.w;
+        let quality = |p: Option<usize>| {
+            let q = p
+                .and_then(|p| ix.cell_scenes.get(p))
+                .map_or(f32::NEG_INFINITY, |s| s.quality);
+            quality_term(&w, q)
+        };
+        if at == 0 {
+            top.used = quality(Some(pos as usize));
+        }
+        // the used scenes at the head of the cell: `used[i]` is the cell's i-th scene
+        let range = ix.cell_range(cell);
+        let mut skip = top.skip as usize;
+        if at == skip {
+            while used
+                .get(skip)
+                .is_some_and(|&p| p as usize == range.start + skip)
+            {
+                skip += 1;
+            }
+            top.unused = quality(Some(range.start + skip).filter(|&p| p < range.end));
+            top.skip = skip as u32;
+        }
+    }
+
     fn note_clip(&mut self, c: usize) {
         if let Some(u) = self.clip_uses.get_mut(c) {
+            if *u == 0 {
+                self.fresh_clips = self.fresh_clips.saturating_sub(1);
+            }
             *u += 1;
         }
         if let Some(l) = self.clip_last.get_mut(c) {
             *l = Some(self.slot_no);
         }
+        self.recent_clips.push((c, self.slot_no));
     }
 
     /// The selection view of `slot`; `next_clip` is the clip id of a locked segment right after it.
     pub fn view(&self, slot: &Slot, next_clip: Option<usize>) -> SlotView {
-        self.view_into(slot, next_clip, Vec::new())
+        let avoid = self.avoid(next_clip);
+        let mut clip_adj = Vec::new();
+        let max_adj = self.fill_adjustments(&mut clip_adj, self.time_frac(slot), &avoid);
+        self.make_view(slot, avoid, clip_adj, max_adj)
     }
 
-    /// `view`, filling `clip_adj` (a buffer kept from the previous slot).
-    fn view_into(&self, slot: &Slot, next_clip: Option<usize>, mut clip_adj: Vec<f32>) -> SlotView {
-        let time_frac = ((slot.start + slot.end) as f64 / 2.0 / self.duration as f64) as f32;
-        let avoid = [
+    /// `view` for the slot after the last one chosen: the clip adjustments are updated in
+    /// place, for the clips whose terms can have changed since the last slot (recently
+    /// used ones, neighbours now or then), unless story order moves them all.
+    fn next_view(&mut self, slot: &Slot, next_clip: Option<usize>) -> SlotView {
+        let avoid = self.avoid(next_clip);
+        let time_frac = self.time_frac(slot);
+        let clips = self.index.clips.len();
+        let mut adj = std::mem::take(&mut self.adj);
+        let max_adj = if adj.len() != clips || (self.w.chrono > 0.0 && clips > 1) {
+            self.fresh_clips = self.clip_uses.iter().filter(|&&u| u == 0).count();
+            self.adj_slot = vec![u32::MAX; clips];
+            self.fill_adjustments(&mut adj, time_frac, &avoid)
+        } else {
+            let mut acc = Refresh {
+                max: f32::NEG_INFINITY,
+                count: 0,
+                fresh: 0,
+            };
+            for k in 0..self.recent_clips.len() {
+                if let Some(&(c, _)) = self.recent_clips.get(k) {
+                    self.refresh(c, time_frac, &avoid, &mut adj, &mut acc);
+                }
+            }
+            for c in avoid.into_iter().chain(self.last_avoid).flatten() {
+                self.refresh(c, time_frac, &avoid, &mut adj, &mut acc);
+            }
+            let Refresh {
+                mut max,
+                count,
+                fresh: dirty_fresh,
+            } = acc;
+            // every other clip rests at the fresh bonus (unused) or at nothing (used)
+            let resting_fresh = self.fresh_clips.saturating_sub(dirty_fresh);
+            if resting_fresh > 0 {
+                max = max.max(self.w.fresh);
+            }
+            if clips.saturating_sub(count) > resting_fresh {
+                max = max.max(0.0);
+            }
+            max
+        };
+        // uses older than the window have come to rest (updated above for the last time)
+        let window = self.w.recent_window;
+        let slot_no = self.slot_no;
+        self.recent_clips
+            .retain(|&(_, used)| slot_no.saturating_sub(used) <= window);
+        self.last_avoid = avoid;
+        self.make_view(slot, avoid, adj, max_adj)
+    }
+
+    /// Recomputes the adjustment of clip `c` for this slot, once per slot.
+    fn refresh(
+        &mut self,
+        c: usize,
+        time_frac: f32,
+        avoid: &[Option<usize>; 2],
+        adj: &mut [f32],
+        acc: &mut Refresh,
+    ) {
+        match self.adj_slot.get_mut(c) {
+            Some(done) if *done != self.slot_no => *done = self.slot_no,
+            _ => return,
+        }
+        let a = self.clip_adjustment(c, time_frac, avoid);
+        if let Some(x) = adj.get_mut(c) {
+            *x = a;
+        }
+        acc.max = acc.max.max(a);
+        acc.count += 1;
+        acc.fresh += usize::from(self.clip_uses.get(c) == Some(&0));
+    }
+
+    /// Clip positions of the neighbouring segments: the last one and a locked next one.
+    fn avoid(&self, next_clip: Option<usize>) -> [Option<usize>; 2] {
+        [
             self.prev_clip,
             next_clip.and_then(|id| self.index.clip_pos(id)),
-        ];
-        clip_adj.clear();
-        clip_adj.extend(
-            (0..self.index.clips.len()).map(|c| self.clip_adjustment(c, time_frac, &avoid)),
-        );
-        let max_adj = clip_adj.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        ]
+    }
+
+    /// Where the middle of `slot` falls in the song, 0..=1.
+    fn time_frac(&self, slot: &Slot) -> f32 {
+        ((slot.start + slot.end) as f64 / 2.0 / self.duration as f64) as f32
+    }
+
+    /// Sets `adj` to every clip's adjustment; returns the largest.
+    fn fill_adjustments(
+        &self,
+        adj: &mut Vec<f32>,
+        time_frac: f32,
+        avoid: &[Option<usize>; 2],
+    ) -> f32 {
+        adj.clear();
+        adj.extend((0..self.index.clips.len()).map(|c| self.clip_adjustment(c, time_frac, avoid)));
+        adj.iter().copied().fold(f32::NEG_INFINITY, f32::max)
+    }
+
+    fn make_view(
+        &self,
+        slot: &Slot,
+        avoid: [Option<usize>; 2],
+        clip_adj: Vec<f32>,
+        max_adj: f32,
+    ) -> SlotView {
         SlotView {
             len: slot.end - slot.start,
             energy: slot.energy,
@@ -388,13 +527,7 @@ impl<'a> Selector<'a> {
             return false;
         };
         let r2 = self.index.similar_radius2;
-        self.recent_looks.iter().any(|r| {
-            r.iter()
-                .zip(look)
-                .map(|(a, b)| (a - b) * (a - b))
-                .sum::<f32>()
-                <= r2
-        })
+        self.recent_looks.iter().any(|r| within(r, look, r2))
     }
 
     /// Score of scene `n` for the slot, ignoring whether it still has room.
@@ -414,6 +547,7 @@ impl<'a> Selector<'a> {
     }
 
     /// Quality, motion match and clip terms: everything but duration fit, jitter and penalties.
+    #[inline]
     fn fixed_terms(&self, quality: f32, motion: f32, clip: u32, v: &SlotView) -> f32 {
         let w = &self.w;
         w.quality * quality - w.motion * (motion - v.wanted).abs()
@@ -477,58 +611,136 @@ impl<'a> Selector<'a> {
             .iter()
             .copied()
             .fold(0.0f32, f32::max);
+        // a used scene pays at least one reuse penalty, whatever its fit
+        let used_cap = w.dur + jitter - w.scene_reuse;
+        let loose_cap = w.dur + jitter;
         let mut best: Option<(f32, usize)> = None;
+        // the score to beat (none yet: every bound passes)
+        let mut bs = f32::NEG_INFINITY;
         for (dist, b) in bins_outward(v.wanted, ix.motion_bins) {
             let motion_bound = -w.motion * dist;
-            if best.is_some_and(|(bs, _)| {
-                w.quality * ix.max_quality + motion_bound + class_cap + v.max_adj < bs
-            }) {
+            if w.quality * ix.max_quality + motion_bound + class_cap + v.max_adj < bs {
                 break;
             }
-            for c in first_class..DUR_CLASSES {
-                let cell_no = b * DUR_CLASSES + c;
-                let loose = self.loose_cells.get(cell_no).copied().unwrap_or(false);
-                let cap = if loose {
-                    w.dur + jitter
-                } else {
-                    caps.get(c).copied().unwrap_or(w.dur + jitter)
-                };
-                for cs in ix.cell(cell_no) {
-                    // cells are sorted by quality: nothing further in this one can win
-                    if best.is_some_and(|(bs, _)| {
-                        w.quality * cs.quality + motion_bound + cap + v.max_adj < bs
-                    }) {
-                        break;
-                    }
-                    let fixed = self.fixed_terms(cs.quality, cs.motion, cs.clip, v);
-                    if best.is_some_and(|(bs, _)| fixed + cap < bs) {
-                        continue;
-                    }
-                    let n = cs.scene as usize;
-                    let free = self.longest_free.get(n).copied().unwrap_or(0);
-                    if free < v.len {
-                        continue; // not usable
-                    }
-                    // all but the jitter, as `upper_from` adds them; the reuse penalty is known
-                    let partial = fixed + w.dur * (v.len as f32 / free.max(1) as f32).min(1.0);
-                    let uses = self.scene_uses.get(n).copied().unwrap_or(0).min(3);
-                    let reuse = w.scene_reuse * f32::from(uses);
-                    if best.is_some_and(|(bs, _)| partial + jitter - reuse < bs) {
-                        continue;
-                    }
-                    let upper =
-                        partial + w.jitter * unit(self.seed, u64::from(self.slot_no), n as u64);
-                    if best.is_some_and(|(bs, _)| upper < bs) {
-                        continue;
-                    }
-                    let s = upper - self.penalties(n);
-                    if better(s, n, best) {
-                        best = Some((s, n));
+            // every term but quality and the duration fit, at its best in this bin
+            let reach = motion_bound + v.max_adj;
+            let row = b * DUR_CLASSES;
+            let cells = row + first_class..row + ix.class_end.max(first_class);
+            let tops = self.cell_tops.get(cells.clone()).unwrap_or(&[]);
+            let class_caps = caps.get(first_class..).unwrap_or(&[]);
+            for ((cell_no, top), &class_cap) in cells.zip(tops).zip(class_caps) {
+                let cap = if top.loose { loose_cap } else { class_cap };
+                // (an empty side has a bound of minus infinity: opened only before any pick)
+                let open_unused = top.unused + reach + cap >= bs;
+                let open_used = top.used + reach + used_cap >= bs;
+                if !(open_unused || open_used) {
+                    continue;
+                }
+                let used = self
+                    .used_in_cell
+                    .get(cell_no)
+                    .map_or(&[][..], Vec::as_slice);
+                if open_unused {
+                    // past the used head of the cell
+                    let skip = top.skip as usize;
+                    let range = ix.cell_range(cell_no);
+                    let start = range.start + skip;
+                    let scenes = ix.cell_scenes.get(start..range.end).unwrap_or(&[]);
+                    let holes = used.get(skip..).unwrap_or(&[]);
+                    best = self.scan_unused(scenes, start, holes, reach, cap, v, best);
+                }
+                if open_used {
+                    for cs in used.iter().filter_map(|&p| ix.cell_scenes.get(p as usize)) {
+                        if !self.consider(cs, reach, used_cap, v, &mut best) {
+                            break;
+                        }
                     }
                 }
+                bs = best.map_or(f32::NEG_INFINITY, |(s, _)| s);
             }
         }
         best
+    }
+
+    /// The better of `best` and the unused scenes of a cell: `scenes` (best quality first)
+    /// starting at position `start` of `PlanIndex::cell_scenes`, skipping the positions
+    /// in `used` (ascending).
+    #[allow(clippy::too_many_arguments)]
+    fn scan_unused(
+        &self,
+        scenes: &[CellScene],
+        start: usize,
+        used: &[u32],
+        reach: f32,
+        cap: f32,
+        v: &SlotView,
+        mut best: Option<(f32, usize)>,
+    ) -> Option<(f32, usize)> {
+        // the runs of unused scenes between the used ones
+        let mut from = 0;
+        for &p in used {
+            let hole = (p as usize).wrapping_sub(start);
+            let run = scenes.get(from..hole).unwrap_or(&[]);
+            if !run
+                .iter()
+                .all(|cs| self.consider(cs, reach, cap, v, &mut best))
+            {
+                return best;
+            }
+            from = hole + 1;
+        }
+        let run = scenes.get(from..).unwrap_or(&[]);
+        for cs in run {
+            if !self.consider(cs, reach, cap, v, &mut best) {
+                break;
+            }
+        }
+        best
+    }
+
+    /// Offers scene `cs` to `best`, its score being at most its quality term plus `reach`
+    /// and `cap`; false when that bound already loses (so every lower-quality scene would).
+    #[inline(always)]
+    fn consider(
+        &self,
+        cs: &CellScene,
+        reach: f32,
+        cap: f32,
+        v: &SlotView,
+        best: &mut Option<(f32, usize)>,
+    ) -> bool {
+        let w = &self.w;
+        // jitter cap plus a margin for rounding in the bounds
+        let jitter = w.jitter + 1e-4;
+        let bs = best.map_or(f32::NEG_INFINITY, |(bs, _)| bs);
+        if w.quality * cs.quality + reach + cap < bs {
+            return false;
+        }
+        let fixed = self.fixed_terms(cs.quality, cs.motion, cs.clip, v);
+        if fixed + cap < bs {
+            return true;
+        }
+        let n = cs.scene as usize;
+        let free = self.longest_free.get(n).copied().unwrap_or(0);
+        if free < v.len {
+            return true; // not usable
+        }
+        // all but the jitter, as `upper_from` adds them; the reuse penalty is known
+        let partial = fixed + w.dur * (v.len as f32 / free.max(1) as f32).min(1.0);
+        let uses = self.scene_uses.get(n).copied().unwrap_or(0).min(3);
+        let reuse = w.scene_reuse * f32::from(uses);
+        if partial + jitter - reuse < bs {
+            return true;
+        }
+        let upper = partial + w.jitter * unit(self.seed, u64::from(self.slot_no), n as u64);
+        if upper < bs {
+            return true;
+        }
+        let s = upper - self.penalties(n);
+        if better(s, n, *best) {
+            *best = Some((s, n));
+        }
+        true
     }
 
     /// Largest duration-fit term of an unused scene at least `min_len` long (`loose`: of any scene).
@@ -590,6 +802,11 @@ impl<'a> Selector<'a> {
 
     /// Least recently used scene with an allowed range long enough (footage exhausted).
     fn least_recent(&self, v: &SlotView) -> Option<usize> {
+        let last: SceneMap<u32> = self
+            .uses
+            .iter()
+            .map(|&(n, slot)| (n as usize, slot))
+            .collect();
         (0..self.index.scene_count())
             .filter(|&n| self.hard_longest(n) >= v.len)
             .min_by(|&a, &b| {
@@ -599,7 +816,7 @@ impl<'a> Selector<'a> {
                         .clip
                         .get(n)
                         .is_some_and(|&c| v.avoid.contains(&Some(c as usize)));
-                    (avoid, self.scene_last.get(&n).copied().unwrap_or(0))
+                    (avoid, last.get(&n).copied().unwrap_or(0))
                 };
                 key(a)
                     .cmp(&key(b))
@@ -623,8 +840,8 @@ impl<'a> Selector<'a> {
     }
 
     fn hard_longest(&self, n: usize) -> Ticks {
-        match self.hard_gaps.get(&n) {
-            Some(g) => longest(g),
+        match self.hard_gaps.get(n) {
+            Some(g) => g.iter().map(|(a, b)| b - a).max().unwrap_or(0),
             None => {
                 let (s, e) = self.full(n);
                 e - s
@@ -687,7 +904,7 @@ impl<'a> Selector<'a> {
     pub fn window(&self, n: usize, v: &SlotView, reuse: bool) -> (Ticks, Ticks) {
         let full = [self.full(n)];
         let map = if reuse { &self.hard_gaps } else { &self.gaps };
-        let gaps: &[(Ticks, Ticks)] = map.get(&n).map_or(&full, Vec::as_slice);
+        let gaps: &[(Ticks, Ticks)] = map.get(n).unwrap_or(&full);
         let clip = self.index.clip.get(n).map(|&c| c as usize).unwrap_or(0);
         let entry = self.index.clips.get(clip);
         let grid = entry.and_then(|c| c.grid);
@@ -705,8 +922,8 @@ impl<'a> Selector<'a> {
             for s in starts {
                 let s = match grid {
                     Some(fr) => {
-                        let up = fr.ticks_of_frame(fr.frame_at(s - 1) + 1);
-                        let down = fr.ticks_of_frame(fr.frame_at(s));
+                        let up = ticks_of_frame(fr, frame_at(fr, s - 1) + 1);
+                        let down = ticks_of_frame(fr, frame_at(fr, s));
                         if up + len <= g1 {
                             up
                         } else if down >= g0 {
@@ -787,8 +1004,7 @@ impl<'a> Selector<'a> {
 
     /// Fills `slot`: picks, records the use, marks similar-looking scenes, advances.
     pub fn choose(&mut self, slot: &Slot, next_clip: Option<usize>) -> Result<Segment, PlanError> {
-        let buf = std::mem::take(&mut self.adj_buf);
-        let v = self.view_into(slot, next_clip, buf);
+        let v = self.next_view(slot, next_clip);
         let pick = self.pick(&v)?;
         let seg = self.segment(&pick, &v, slot);
         let n = pick.scene;
@@ -801,20 +1017,15 @@ impl<'a> Selector<'a> {
         self.prev_clip = clip;
         self.prev_scene = Some(n);
         self.slot_no += 1;
-        self.adj_buf = v.clip_adj;
+        self.adj = v.clip_adj;
         Ok(seg)
     }
 
     /// Removes `[lo, hi)` from the free footage of scene `n` (its allowed ranges at first).
     fn subtract_free(&mut self, n: usize, lo: Ticks, hi: Ticks) {
-        let full = self.full(n);
-        let hard = &self.hard_gaps;
-        let free = self
-            .gaps
-            .entry(n)
-            .or_insert_with(|| hard.get(&n).cloned().unwrap_or_else(|| vec![full]));
-        subtract(free, lo, hi);
-        let l = longest(free);
+        let full = [self.full(n)];
+        let initial = self.hard_gaps.get(n).unwrap_or(&full);
+        let l = self.gaps.subtract(n, initial, lo, hi);
         if let Some(x) = self.longest_free.get_mut(n) {
             *x = l;
         }
@@ -822,10 +1033,8 @@ impl<'a> Selector<'a> {
 
     fn mark_used_scene(&mut self, n: usize, lo: Ticks, hi: Ticks) {
         self.subtract_free(n, lo, hi);
-        self.scene_last.insert(n, self.slot_no + 1);
-        if let Some(u) = self.scene_uses.get_mut(n) {
-            *u = u.saturating_add(1);
-        }
+        self.uses.push((n as u32, self.slot_no + 1));
+        self.count_use(n);
     }
 
     /// Keeps the look of shot `n` for the next few slots' similarity penalty.
@@ -908,6 +1117,29 @@ fn bins_outward(wanted: f32, bins: usize) -> impl Iterator<Item = (f32, usize)> 
             (None, None) => None,
         }
     }))
+}
+
+/// Whether the squared distance of two looks is at most `r2`. The sum runs in dimension
+/// order; its terms are not negative, so a partial sum past `r2` settles it early (most
+/// looks are far apart).
+fn within(a: &[f32; LOOK_DIMS], b: &[f32; LOOK_DIMS], r2: f32) -> bool {
+    let mut d = 0.0f32;
+    for (k, (x, y)) in a.iter().zip(b).enumerate() {
+        d += (x - y) * (x - y);
+        if k == LOOK_DIMS / 2 - 1 && d > r2 {
+            return false;
+        }
+    }
+    d <= r2
+}
+
+/// `w.quality * quality`, keeping `NEG_INFINITY` (no scene) whatever the weight.
+fn quality_term(w: &Weights, quality: f32) -> f32 {
+    if quality == f32::NEG_INFINITY {
+        quality
+    } else {
+        w.quality * quality
+    }
 }
 
 /// Strict order on (score, scene): higher score, then lower scene number.
@@ -1033,15 +1265,6 @@ mod tests {
                 assert_eq!(ids, (0..count).collect::<Vec<_>>());
             }
         }
-    }
-
-    #[test]
-    fn subtract_splits_gaps() {
-        let mut g = vec![(0, 10), (20, 30)];
-        subtract(&mut g, 5, 25);
-        assert_eq!(g, vec![(0, 5), (25, 30)]);
-        subtract(&mut g, 0, 100);
-        assert!(g.is_empty());
     }
 
     #[test]
