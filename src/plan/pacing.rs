@@ -332,7 +332,8 @@ impl Pacing<'_> {
                     }
                     crossed += cross;
                 }
-                // past the last whole beat in reach: a longer shot only from the interval start
+                // an interior start further back is out of reach (the search stops there);
+                // with none left, the interval's own start may still be in reach
                 if lo > 1 {
                     i = 0;
                 }
