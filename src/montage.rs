@@ -17,6 +17,9 @@ use crate::render::{RenderJob, RenderSegment, RenderSettings};
 
 /// Audio decoded between waveform snapshots sent to the caller (seconds at the analysis rate).
 const WAVEFORM_SNAPSHOT_SECS: u32 = 4;
+/// Shortest wall time between waveform snapshots: decoding runs at hundreds of times real
+/// time, and a redraw rate's worth of snapshots is all a viewer can show.
+const WAVEFORM_SNAPSHOT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(30);
 /// Samples handed from the decoder to the music analysis thread at a time.
 const BATCH_SAMPLES: usize = 16_384;
 /// Batches queued for the analysis thread before the decoder waits (about 6 s of audio).
@@ -116,10 +119,14 @@ fn decode_and_analyze(
         let worker = scope.spawn(move || {
             let mut analyzer = MusicAnalyzer::new(analyzer_params);
             let mut next_snapshot = snapshot_every;
+            let mut last_sent: Option<std::time::Instant> = None;
             for mut batch in chunk_rx {
                 analyzer.push(&batch);
-                if analyzer.samples_pushed() >= next_snapshot {
-                    next_snapshot += snapshot_every;
+                if analyzer.samples_pushed() >= next_snapshot
+                    && last_sent.is_none_or(|t| t.elapsed() >= WAVEFORM_SNAPSHOT_INTERVAL)
+                {
+                    next_snapshot = analyzer.samples_pushed() + snapshot_every;
+                    last_sent = Some(std::time::Instant::now());
                     let _ = wave_tx.try_send(analyzer.waveform_so_far());
                 }
                 batch.clear();
