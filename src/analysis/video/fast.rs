@@ -6,8 +6,10 @@
 //! scratch: a scene change), when its packet sizes change level, or when its closing
 //! keyframe differs from its opening one for no reason the encoder told us. When the
 //! encoder places keyframes at scene changes itself (x264/x265 `scenecut`) and closed the
-//! stretch early with one, the cut is that keyframe: only it and the frames right after it
-//! are decoded (those tell a flash from a cut). Stretches whose keyframes match are skipped.
+//! stretch early with one, the cut may be that keyframe: the two frames before it (with the
+//! pre-roll they depend on) and the frames right after it confirm a hard cut, and tell a
+//! flash from a cut; a keyframe inside a fade or dissolve has both stretches around it
+//! decoded in full. Stretches whose keyframes match are skipped.
 //! When most of the clip needs decoding anyway, one straight every-frame pass is cheaper.
 
 use std::path::Path;
@@ -83,19 +85,22 @@ pub(crate) fn scan_fast(
     }
     let keyint = scenecut_keyint(decoder.encoder_settings());
     let keys = scan_keyframes(&mut decoder, cancel, progress)?;
+    let closing = closing_frame(&mut decoder, &packets, &keys)?;
     // The decoded keyframes are the authority on where stretches start; the index only
     // supplies sizes. Should the two disagree, fall back to decoding everything.
     if keys.len() != gops.len() {
         decoder.seek_to_keyframe_before(0)?;
         return score_all(path, decoder, cancel, progress);
     }
-    let plans = plan_gops(
+    let mut plans = plan_gops(
         &keys,
+        closing.as_ref(),
         &gops,
         keyint,
         params.refine_threshold,
         params.threshold,
     );
+    confirm_key_cuts(&mut decoder, &keys, &mut plans, params.threshold, cancel)?;
     let to_decode: usize = plans
         .iter()
         .zip(&gops)
@@ -126,10 +131,11 @@ pub(crate) fn scan_keyframes_only(
     let packets = read_packets(&mut decoder)?;
     let gops = split_gops(&packets);
     let keys = scan_keyframes(&mut decoder, cancel, progress)?;
+    let closing = closing_frame(&mut decoder, &packets, &keys)?;
     let duration_hint = index_end(&packets, decoder.frame_rate().frame_ticks());
     let starts: Vec<Ticks> = keys.iter().map(|k| k.time).collect();
     let mut scorer = Scorer::default();
-    for key in keys {
+    for key in keys.into_iter().chain(closing) {
         scorer.push(key, false);
     }
     let mut scan = finish(&decoder, scorer)?;
@@ -298,9 +304,41 @@ fn scan_keyframes(
     Ok(keys)
 }
 
-/// Decides per stretch from keyframe `j` to keyframe `j + 1` (the last: to the end).
+/// The clip's last frame (decoded with the pre-roll it depends on) when it comes after the
+/// last keyframe: it closes the stretch after that keyframe, which no keyframe does, so a
+/// fade-out or a change there is seen.
+fn closing_frame(
+    decoder: &mut VideoDecoder,
+    packets: &[Packet],
+    keys: &[FrameFeatures],
+) -> Result<Option<FrameFeatures>, ClipError> {
+    let Some(last) = packets.iter().map(|p| p.time).max() else {
+        return Ok(None);
+    };
+    if keys.last().is_none_or(|k| k.time >= last) {
+        return Ok(None);
+    }
+    let frame = decoder.seek_exact(last)?;
+    Ok(frame
+        .as_ref()
+        .and_then(FrameFeatures::from_frame)
+        .filter(|f| keys.last().is_some_and(|k| f.time > k.time)))
+}
+
+/// Whether two pictures differ as a fade makes them differ: the mean brightness moved (the
+/// change score weighs structure, which a fade keeps).
+fn brightness_moved(a: &FrameFeatures, b: &FrameFeatures) -> bool {
+    (a.luma_mean - b.luma_mean).abs() > FADE_LUMA_STEP
+}
+
+/// Mean luma change between two pictures that may be a fade.
+const FADE_LUMA_STEP: f32 = 0.03;
+
+/// Decides per stretch from keyframe `j` to keyframe `j + 1` (the last: to `closing`, the
+/// clip's last frame, when known).
 fn plan_gops(
     keys: &[FrameFeatures],
+    closing: Option<&FrameFeatures>,
     gops: &[Gop],
     scenecut_keyint: Option<usize>,
     refine_threshold: f32,
@@ -313,13 +351,21 @@ fn plan_gops(
             if gop.suspicious {
                 return Plan::Refine;
             }
+            let unchanged = |next: &FrameFeatures| {
+                next.coarse_diff(key) < refine_threshold
+                    && next.diff(key) < cut_threshold
+                    && !brightness_moved(next, key)
+            };
             let Some(next) = keys.get(j + 1) else {
-                // Nothing closes the tail; its packets showed nothing.
-                return Plan::Skip;
+                // The tail: its last frame closes it when decoded; its packets showed nothing.
+                return match closing {
+                    Some(last) if !unchanged(last) => Plan::Refine,
+                    _ => Plan::Skip,
+                };
             };
             // Unchanged both coarsely and in detail (the full score stays below what any cut
-            // needs): the stretch holds the same shot.
-            if next.coarse_diff(key) < refine_threshold && next.diff(key) < cut_threshold {
+            // needs) and in brightness: the stretch holds the same shot.
+            if unchanged(next) {
                 return Plan::Skip;
             }
             match scenecut_keyint {
@@ -329,6 +375,89 @@ fn plan_gops(
             }
         })
         .collect()
+}
+
+/// Frames after a keyframe that a confirmed key cut must show calm (no cut-sized change).
+const CONFIRM_AFTER: usize = 2;
+/// A change of at most this share of the cut threshold counts as calm around a key cut.
+const CALM_SHARE: f32 = 0.25;
+
+/// Checks each stretch the encoder closed at a scene change (`Plan::KeyCut`) on the frames
+/// around the closing keyframe: a hard cut changes everything from the frame before the
+/// keyframe to the keyframe, and little on either side. Encoders also place keyframes in
+/// the middle of fades and dissolves; there the change is spread over many frames, so the
+/// stretch before the keyframe and the one after it are decoded in full instead.
+fn confirm_key_cuts(
+    decoder: &mut VideoDecoder,
+    keys: &[FrameFeatures],
+    plans: &mut [Plan],
+    cut_threshold: f32,
+    cancel: &CancelToken,
+) -> Result<(), ClipError> {
+    let frame_ticks = decoder.frame_rate().frame_ticks().max(1);
+    for j in 0..plans.len() {
+        if cancel.is_cancelled() {
+            return Err(ClipError::Cancelled);
+        }
+        if plans.get(j) != Some(&Plan::KeyCut) {
+            continue;
+        }
+        let Some(key) = keys.get(j + 1) else {
+            continue;
+        };
+        if is_hard_cut_at(decoder, key.time, frame_ticks, cut_threshold)? {
+            continue;
+        }
+        if let Some(p) = plans.get_mut(j) {
+            *p = Plan::Refine;
+        }
+        if let Some(p) = plans.get_mut(j + 1)
+            && *p == Plan::Skip
+        {
+            *p = Plan::Refine;
+        }
+    }
+    Ok(())
+}
+
+/// Whether the keyframe at `key_time` is a hard cut: the change into it reaches the cut
+/// threshold while the frames before it and after it change calmly.
+fn is_hard_cut_at(
+    decoder: &mut VideoDecoder,
+    key_time: Ticks,
+    frame_ticks: Ticks,
+    cut_threshold: f32,
+) -> Result<bool, ClipError> {
+    // Two frames before the keyframe: the pre-roll decodes only what they depend on.
+    let Some(first) = decoder.seek_exact(key_time - 2 * frame_ticks)? else {
+        return Ok(false);
+    };
+    let mut frames: Vec<FrameFeatures> = FrameFeatures::from_frame(&first).into_iter().collect();
+    while let Some(frame) = decoder.next_frame()? {
+        let past_key = frame.time > key_time;
+        if let Some(f) = FrameFeatures::from_frame(&frame) {
+            frames.push(f);
+        }
+        let after = frames.iter().filter(|f| f.time > key_time).count();
+        if past_key && after >= CONFIRM_AFTER {
+            break;
+        }
+    }
+    let Some(at) = frames.iter().position(|f| f.time == key_time) else {
+        return Ok(false);
+    };
+    let change = |i: usize| match (frames.get(i.wrapping_sub(1)), frames.get(i)) {
+        (Some(a), Some(b)) => Some(b.diff(a)),
+        _ => None,
+    };
+    let Some(into_key) = change(at) else {
+        return Ok(false);
+    };
+    let calm = (1..frames.len())
+        .filter(|&i| i != at)
+        .filter_map(change)
+        .all(|d| d < CALM_SHARE * cut_threshold);
+    Ok(into_key >= cut_threshold && calm)
 }
 
 /// Where the decoder stands between stretches.

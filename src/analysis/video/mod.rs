@@ -100,10 +100,28 @@ pub fn redetect(analysis: &ClipAnalysis, params: &ClipParams) -> ClipAnalysis {
     }
 }
 
-/// Analyses many clips in parallel on the rayon pool (results in input order). Each clip's
-/// failure is its own; `cancel` stops them all.
+/// Mean luma change between two keyframes that may be a fade (the change score weighs
+/// structure, which a fade keeps).
+const FADE_LUMA_STEP: f32 = 0.03;
+/// Contrast ratio between two keyframes that may be a fade.
+const FADE_CONTRAST_RATIO: f32 = 1.25;
+
+/// Contrast (luma deviation) below which a picture is blank: black, white or one colour.
+const BLANK_CONTRAST: f32 = 0.02;
+
+/// Whether brightness or contrast moved between two keyframes as a fade or dissolve moves
+/// them, even when the picture's structure stayed, or both are blank (the middle of a fade
+/// through black or white, which is no shot to vouch for).
+fn fades_between(a: &FrameScore, b: &FrameScore) -> bool {
+    let (lo, hi) = (a.contrast.min(b.contrast), a.contrast.max(b.contrast));
+    (a.luma - b.luma).abs() > FADE_LUMA_STEP
+        || hi > FADE_CONTRAST_RATIO * lo.max(0.01)
+        || hi < BLANK_CONTRAST
+}
+
 /// Scenes of a keyframes-only scan: consecutive keyframes whose change reaches the cut
-/// threshold bound an unresolved stretch, which no scene covers.
+/// threshold, or whose brightness moved as in a fade, bound an unresolved stretch, which
+/// no scene covers.
 fn first_look_scenes(analysis: &ClipAnalysis, params: &ClipParams) -> ClipAnalysis {
     let scores = &analysis.frame_scores;
     let time = |i: usize| scores.get(i).map_or(0, |s| s.time);
@@ -111,8 +129,18 @@ fn first_look_scenes(analysis: &ClipAnalysis, params: &ClipParams) -> ClipAnalys
         .iter()
         .enumerate()
         .skip(1)
-        .filter(|(_, s)| s.diff >= params.threshold)
-        .map(|(i, _)| (time(i - 1), time(i)))
+        .filter(|&(i, s)| {
+            s.diff >= params.threshold || scores.get(i - 1).is_some_and(|p| fades_between(p, s))
+        })
+        // A span closed by the last frame scored runs to the end of the clip.
+        .map(|(i, _)| {
+            let end = if i + 1 == scores.len() {
+                analysis.duration
+            } else {
+                time(i)
+            };
+            (time(i - 1), end)
+        })
         .chain(analysis.packet_hints.iter().copied())
         .collect();
     unresolved.sort_unstable();
@@ -146,6 +174,8 @@ fn first_look_scenes(analysis: &ClipAnalysis, params: &ClipParams) -> ClipAnalys
     }
 }
 
+/// Analyses many clips in parallel on the rayon pool (results in input order). Each clip's
+/// failure is its own; `cancel` stops them all.
 pub fn analyze_clips(
     paths: &[PathBuf],
     params: &ClipParams,
