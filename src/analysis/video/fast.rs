@@ -9,7 +9,9 @@
 //! stretch early with one, the cut may be that keyframe: the two frames before it (with the
 //! pre-roll they depend on) and the frames right after it confirm a hard cut, and tell a
 //! flash from a cut; a keyframe inside a fade or dissolve has both stretches around it
-//! decoded in full. Stretches whose keyframes match are skipped.
+//! decoded in full. Stretches whose keyframes match are skipped. The stretch after the last
+//! keyframe has no keyframe to close it: when short, the clip's last frame is decoded to
+//! close it; a long one rests on its packet sizes (and a first look leaves it unresolved).
 //! When most of the clip needs decoding anyway, one straight every-frame pass is cheaper.
 
 use std::path::Path;
@@ -85,7 +87,12 @@ pub(crate) fn scan_fast(
     }
     let keyint = scenecut_keyint(decoder.encoder_settings());
     let keys = scan_keyframes(&mut decoder, cancel, progress)?;
-    let closing = closing_frame(&mut decoder, &packets, &keys)?;
+    // The tail is closed by the clip's last frame when that is cheap; a tail the packet
+    // sizes flag is decoded anyway, and a long one rests on its packet sizes (as before).
+    let closing = match tail_of(&gops) {
+        Tail::Closable => closing_frame(&mut decoder, &packets, &keys)?,
+        Tail::Flagged | Tail::Long => None,
+    };
     // The decoded keyframes are the authority on where stretches start; the index only
     // supplies sizes. Should the two disagree, fall back to decoding everything.
     if keys.len() != gops.len() {
@@ -131,9 +138,15 @@ pub(crate) fn scan_keyframes_only(
     let packets = read_packets(&mut decoder)?;
     let gops = split_gops(&packets);
     let keys = scan_keyframes(&mut decoder, cancel, progress)?;
-    let closing = closing_frame(&mut decoder, &packets, &keys)?;
+    // A first look vouches for the tail only when the clip's last frame closes it.
+    let tail = tail_of(&gops);
+    let closing = match tail {
+        Tail::Closable => closing_frame(&mut decoder, &packets, &keys)?,
+        Tail::Flagged | Tail::Long => None,
+    };
     let duration_hint = index_end(&packets, decoder.frame_rate().frame_ticks());
     let starts: Vec<Ticks> = keys.iter().map(|k| k.time).collect();
+    let closing_time = closing.as_ref().map(|c| c.time);
     let mut scorer = Scorer::default();
     for key in keys.into_iter().chain(closing) {
         scorer.push(key, false);
@@ -148,13 +161,15 @@ pub(crate) fn scan_keyframes_only(
     scan.packet_hints = if starts.len() == gops.len() {
         gops.iter()
             .enumerate()
-            .filter(|(_, g)| g.suspicious)
+            .filter(|&(j, g)| g.suspicious || (j + 1 == gops.len() && tail == Tail::Long))
             .map(|(j, _)| stretch(j))
             .collect()
     } else {
         // The index and the decoded keyframes disagree: trust no stretch.
         (0..starts.len()).map(stretch).collect()
     };
+    // The closing frame is the clip's last: nothing after it makes a scene.
+    scan.packet_hints.extend(closing_time.map(|t| (t, end)));
     Ok(scan)
 }
 
@@ -302,6 +317,29 @@ fn scan_keyframes(
     keys.sort_by_key(|k| k.time);
     keys.dedup_by_key(|k| k.time);
     Ok(keys)
+}
+
+/// Longest tail (frames after the last keyframe) closed by decoding the clip's last frame:
+/// the pre-roll decodes most of it.
+const CLOSING_MAX_FRAMES: usize = 75;
+
+/// The stretch after the last keyframe, as far as closing it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tail {
+    /// Short enough to decode its last frame.
+    Closable,
+    /// Its packet sizes hint at a change: decoded or left unresolved anyway.
+    Flagged,
+    /// Too long to close cheaply.
+    Long,
+}
+
+fn tail_of(gops: &[Gop]) -> Tail {
+    match gops.last() {
+        Some(g) if g.suspicious => Tail::Flagged,
+        Some(g) if g.frames > CLOSING_MAX_FRAMES => Tail::Long,
+        _ => Tail::Closable,
+    }
 }
 
 /// The clip's last frame (decoded with the pre-roll it depends on) when it comes after the

@@ -132,15 +132,7 @@ fn first_look_scenes(analysis: &ClipAnalysis, params: &ClipParams) -> ClipAnalys
         .filter(|&(i, s)| {
             s.diff >= params.threshold || scores.get(i - 1).is_some_and(|p| fades_between(p, s))
         })
-        // A span closed by the last frame scored runs to the end of the clip.
-        .map(|(i, _)| {
-            let end = if i + 1 == scores.len() {
-                analysis.duration
-            } else {
-                time(i)
-            };
-            (time(i - 1), end)
-        })
+        .map(|(i, _)| (time(i - 1), time(i)))
         .chain(analysis.packet_hints.iter().copied())
         .collect();
     unresolved.sort_unstable();
