@@ -197,8 +197,14 @@ pub fn init_logging(verbose: u8) {
         2 => "debug",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("beatcut={level},{level}")));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        // Symphonia logs its format probing (every clip without a song-like audio track
+        // fails it, which we report ourselves): only with -vv and up.
+        let probing = if verbose >= 2 { level } else { "off" };
+        tracing_subscriber::EnvFilter::new(format!(
+            "beatcut={level},symphonia_core={probing},{level}"
+        ))
+    });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

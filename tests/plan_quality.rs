@@ -490,6 +490,16 @@ fn one_clip_with_one_scene_is_reused() {
                 .iter()
                 .any(|s| s.reason.contains("reused") || s.reason.contains("held"))
         );
+        // Reused footage rotates: no segment repeats the source range of the one before
+        // (a slot longer than half the scene cannot help overlapping it).
+        for pair in tl.segments.windows(2) {
+            assert!(
+                pair[0].src_in != pair[1].src_in,
+                "{style}: {:.2}-{:.2} shown twice in a row",
+                secs(pair[1].src_in),
+                secs(pair[1].src_out)
+            );
+        }
     }
 }
 

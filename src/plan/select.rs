@@ -133,9 +133,9 @@ pub(crate) struct Selector<'a> {
     recent_looks: Vec<[f32; LOOK_DIMS]>,
     clip_uses: Vec<u32>,
     clip_last: Vec<Option<u32>>,
-    /// Every use of a scene as `(scene, slot)`, in order: the last entry of a scene is its
-    /// last use (read only when footage runs out, so appending is all a use costs).
-    uses: Vec<(u32, u32)>,
+    /// Every use of a scene, in order: the last entry of a scene is its last use (read only
+    /// when footage runs out, so appending is all a use costs).
+    uses: Vec<Use>,
     scene_uses: Vec<u16>,
     slot_no: u32,
     prev_scene: Option<usize>,
@@ -161,6 +161,14 @@ pub(crate) struct Selector<'a> {
     cell_tops: Vec<CellTop>,
     /// Duration classes holding a scene shortened without being used (see `CellTop::loose`).
     loose_classes: [bool; DUR_CLASSES],
+}
+
+/// One use of a scene: in which slot, and which source range.
+#[derive(Debug, Clone, Copy)]
+struct Use {
+    scene: u32,
+    slot: u32,
+    range: (Ticks, Ticks),
 }
 
 impl<'a> Selector<'a> {
@@ -279,7 +287,11 @@ impl<'a> Selector<'a> {
     fn mark_used_range(&mut self, clip_id: usize, lo: Ticks, hi: Ticks) {
         for n in self.overlapping(clip_id, lo, hi) {
             self.subtract_free(n, lo, hi);
-            self.uses.push((n as u32, self.slot_no));
+            self.uses.push(Use {
+                scene: n as u32,
+                slot: self.slot_no,
+                range: (lo, hi),
+            });
             self.count_use(n);
         }
     }
@@ -805,7 +817,7 @@ impl<'a> Selector<'a> {
         let last: SceneMap<u32> = self
             .uses
             .iter()
-            .map(|&(n, slot)| (n as usize, slot))
+            .map(|u| (u.scene as usize, u.slot))
             .collect();
         (0..self.index.scene_count())
             .filter(|&n| self.hard_longest(n) >= v.len)
@@ -934,12 +946,18 @@ impl<'a> Selector<'a> {
                     }
                     None => s,
                 };
-                if !scored {
+                if !scored && !reuse {
                     best = Some((0.0, s));
                     break 'gaps;
                 }
                 let motion = self.index.window_motion(clip, s, s + len).unwrap_or(0.0);
-                let value = if v.wanted >= 0.5 { motion } else { -motion };
+                let mut value = if v.wanted >= 0.5 { motion } else { -motion };
+                if reuse {
+                    // Reused footage rotates: the range shown longest ago (and then the
+                    // one overlapping the latest use least) wins; motion (0..=1) only
+                    // breaks ties.
+                    value -= 4.0 * self.recency(n, s, s + len);
+                }
                 if best.is_none_or(|(bv, _)| value > bv + 1e-9) {
                     best = Some((value, s));
                 }
@@ -957,6 +975,20 @@ impl<'a> Selector<'a> {
                 (g0, g1.min(g0 + len))
             }
         }
+    }
+
+    /// How recently `[lo, hi)` of scene `n` was shown: the latest slot that showed part of
+    /// it plus the share of the range that slot showed (0 when none did).
+    fn recency(&self, n: usize, lo: Ticks, hi: Ticks) -> f64 {
+        let len = (hi - lo).max(1) as f64;
+        self.uses
+            .iter()
+            .filter(|u| u.scene as usize == n && u.range.0 < hi && lo < u.range.1)
+            .map(|u| {
+                let shared = u.range.1.min(hi) - u.range.0.max(lo);
+                f64::from(u.slot) + shared as f64 / len
+            })
+            .fold(0.0, f64::max)
     }
 
     /// Why a pick was made: the facts, formatted only when the reason is read.
@@ -1033,7 +1065,11 @@ impl<'a> Selector<'a> {
 
     fn mark_used_scene(&mut self, n: usize, lo: Ticks, hi: Ticks) {
         self.subtract_free(n, lo, hi);
-        self.uses.push((n as u32, self.slot_no + 1));
+        self.uses.push(Use {
+            scene: n as u32,
+            slot: self.slot_no + 1,
+            range: (lo, hi),
+        });
         self.count_use(n);
     }
 
