@@ -289,6 +289,8 @@ fn decodes_audio_formats_at_requested_rate_and_layout() {
         ("d.mp3", 48_000, 1, vec!["-c:a", "libmp3lame"]),
         ("e.ogg", 48_000, 2, vec!["-c:a", "libvorbis"]),
         ("f.flac", 44_100, 1, vec![]),
+        ("i.flac", 8_000, 1, vec![]),
+        ("j.wav", 96_000, 2, vec![]),
         ("g.m4a", 44_100, 2, vec!["-c:a", "aac"]),
         ("h.m4a", 48_000, 1, vec!["-c:a", "aac"]),
     ];
@@ -317,6 +319,14 @@ fn decodes_audio_formats_at_requested_rate_and_layout() {
             );
             let secs = audio.frames() as f64 / want_rate as f64;
             assert!((secs - 3.0).abs() < 0.06, "{name}: {secs} s");
+            // Lossless sources carry no codec padding: resampling keeps the length exactly.
+            if name.ends_with(".wav") || name.ends_with(".flac") {
+                assert_eq!(
+                    audio.frames(),
+                    3 * want_rate as usize,
+                    "{name}: exact length"
+                );
+            }
             let rms = (audio.samples.iter().map(|s| s * s).sum::<f32>()
                 / audio.samples.len() as f32)
                 .sqrt();

@@ -81,6 +81,12 @@ struct Converter {
     planar: Vec<Vec<f32>>,
     resampler: Option<FftFixedInOut<f32>>,
     delay_to_skip: usize,
+    /// The resampler's delay line has been flushed (after the last input).
+    flushed: bool,
+    src_rate: u64,
+    dst_rate: u64,
+    frames_in: u64,
+    frames_out: u64,
     out: Vec<f32>,
 }
 
@@ -104,6 +110,11 @@ impl Converter {
             planar: vec![Vec::new(); dst_channels.max(1)],
             resampler,
             delay_to_skip,
+            flushed: false,
+            src_rate: u64::from(src_rate.max(1)),
+            dst_rate: u64::from(dst_rate.max(1)),
+            frames_in: 0,
+            frames_out: 0,
             out: Vec::new(),
         }
     }
@@ -111,6 +122,7 @@ impl Converter {
     /// Mixes interleaved source samples into the planar buffer, then resamples what is ready.
     fn push(&mut self, interleaved: &[f32], on_chunk: &mut dyn FnMut(&[f32])) {
         let (sc, dc) = (self.src_channels, self.dst_channels);
+        self.frames_in += (interleaved.len() / sc) as u64;
         for frame in interleaved.chunks_exact(sc) {
             if dc == 1 {
                 let sum: f32 = frame.iter().sum();
@@ -159,14 +171,11 @@ impl Converter {
                 } else if last && have > 0 {
                     let input: Vec<&[f32]> = self.planar.iter().map(|p| &p[..]).collect();
                     resampler.process_partial(Some(&input), None)
-                } else if last && self.delay_to_skip > 0 {
-                    // Flush the resampler's delay line so the tail is not lost.
-                    let flushed = resampler.process_partial::<&[f32]>(None, None);
-                    self.delay_to_skip = 0;
-                    if let Ok(o) = flushed {
-                        interleave_into(&o, &mut self.out, 0);
-                    }
-                    break;
+                } else if last && !self.flushed {
+                    // Flush the resampler's delay line so the tail is not lost (the padding
+                    // that comes with it is cut below).
+                    self.flushed = true;
+                    resampler.process_partial::<&[f32]>(None, None)
                 } else {
                     break;
                 };
@@ -185,10 +194,20 @@ impl Converter {
                         break;
                     }
                 }
-                if last && self.planar[0].is_empty() && self.delay_to_skip == 0 {
+                if last && self.planar[0].is_empty() && self.flushed {
                     break;
                 }
             },
+        }
+        if self.resampler.is_some() {
+            // Exactly as many frames out as the input lasts at the output rate: the partial
+            // last chunk and the flush come padded with silence.
+            let dc = self.dst_channels;
+            let expected = (self.frames_in * self.dst_rate + self.src_rate / 2) / self.src_rate;
+            let allowed = expected.saturating_sub(self.frames_out) as usize;
+            let emitted = (self.out.len() - start) / dc;
+            self.out.truncate(start + emitted.min(allowed) * dc);
+            self.frames_out += emitted.min(allowed) as u64;
         }
         if self.out.len() > start {
             on_chunk(&self.out[start..]);
