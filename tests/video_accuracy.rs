@@ -436,35 +436,31 @@ fn make_cases(dir: &Path) -> Vec<Case> {
         e = src("sierpinski", 2),
         f = src("testsrc", 2),
     );
-    let fades = dir.join("fades.mp4");
-    let mut args = vec!["-filter_complex", &graph, "-map", "[out]"];
-    args.extend_from_slice(X264);
-    let out = fades.to_string_lossy().to_string();
-    args.push(&out);
-    common::ffmpeg(&args);
-    add(
-        "fades and dissolves",
-        fades,
-        30,
-        vec![9.0],
-        vec![(2.0, 3.0), (4.0, 5.0), (6.0, 6.8), (10.5, 11.5)],
-    );
-    // The same transitions with a keyframe inside each (as x264's scene-cut detection
+    // Plain, then with a keyframe inside each transition (as x264's scene-cut detection
     // sometimes places them): fast mode must not take such a keyframe for a hard cut.
-    let keyed = dir.join("fades-keyed.mp4");
-    let mut args = vec!["-filter_complex", &graph, "-map", "[out]"];
-    args.extend_from_slice(X264);
-    args.extend_from_slice(&["-force_key_frames", "2.5,4.3,6.4,11.1"]);
-    let out = keyed.to_string_lossy().to_string();
-    args.push(&out);
-    common::ffmpeg(&args);
-    add(
-        "fades and dissolves, keyframes inside",
-        keyed,
-        30,
-        vec![9.0],
-        vec![(2.0, 3.0), (4.0, 5.0), (6.0, 6.8), (10.5, 11.5)],
-    );
+    for (name, file, extra) in [
+        ("fades and dissolves", "fades.mp4", &[][..]),
+        (
+            "fades and dissolves, keyframes inside",
+            "fades-keyed.mp4",
+            &["-force_key_frames", "2.5,4.3,6.4,11.1"][..],
+        ),
+    ] {
+        let path = dir.join(file);
+        let out = path.to_string_lossy().to_string();
+        let mut args = vec!["-filter_complex", &graph, "-map", "[out]"];
+        args.extend_from_slice(X264);
+        args.extend_from_slice(extra);
+        args.push(&out);
+        common::ffmpeg(&args);
+        add(
+            name,
+            path,
+            30,
+            vec![9.0],
+            vec![(2.0, 3.0), (4.0, 5.0), (6.0, 6.8), (10.5, 11.5)],
+        );
+    }
     cases
 }
 
