@@ -23,7 +23,7 @@ use crate::time::Ticks;
 use super::features::FrameFeatures;
 use super::scan::{PROGRESS_EVERY, RawScan, finish, frame_estimate, open_decoder, score_all};
 use super::scorer::Scorer;
-use super::{ClipError, ClipParams};
+use super::{ClipError, ClipParams, FADE_LUMA_STEP};
 
 /// Frames decoded after a keyframe that closes a skipped stretch: enough for the detector's
 /// flash test and its look at the change right after a cut.
@@ -334,6 +334,7 @@ enum Tail {
     Long,
 }
 
+/// What the last stretch of the index is, as far as closing it goes.
 fn tail_of(gops: &[Gop]) -> Tail {
     match gops.last() {
         Some(g) if g.suspicious => Tail::Flagged,
@@ -368,9 +369,6 @@ fn closing_frame(
 fn brightness_moved(a: &FrameFeatures, b: &FrameFeatures) -> bool {
     (a.luma_mean - b.luma_mean).abs() > FADE_LUMA_STEP
 }
-
-/// Mean luma change between two pictures that may be a fade.
-const FADE_LUMA_STEP: f32 = 0.03;
 
 /// Decides per stretch from keyframe `j` to keyframe `j + 1` (the last: to `closing`, the
 /// clip's last frame, when known).

@@ -100,9 +100,9 @@ pub fn redetect(analysis: &ClipAnalysis, params: &ClipParams) -> ClipAnalysis {
     }
 }
 
-/// Mean luma change between two keyframes that may be a fade (the change score weighs
-/// structure, which a fade keeps).
-const FADE_LUMA_STEP: f32 = 0.03;
+/// Mean luma change between two pictures seconds apart that may be a fade (the change
+/// score weighs structure, which a fade keeps). Used by fast mode and the first look.
+pub(crate) const FADE_LUMA_STEP: f32 = 0.03;
 /// Contrast ratio between two keyframes that may be a fade.
 const FADE_CONTRAST_RATIO: f32 = 1.25;
 
