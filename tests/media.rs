@@ -506,3 +506,32 @@ fn cli_probe_reports_each_file_and_fails_on_bad_ones() {
     );
     assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"));
 }
+
+#[test]
+fn mp4_audio_starts_without_encoder_priming() {
+    // AAC in MP4 carries 1024 priming samples that the edit list says to drop: a click at
+    // 0.5 s must decode at 0.5 s, not 23 ms later (what a player and an NLE hear).
+    let dir = temp_dir();
+    for name in ["click.m4a", "click-in-mov.mov"] {
+        let path = dir.path().join(name);
+        let out = path.to_string_lossy().to_string();
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "aevalsrc='if(between(t,0.5,0.51),0.9*sin(2*PI*2000*t),0)':s=44100:d=2",
+            "-c:a",
+            "aac",
+            &out,
+        ]);
+        let audio = media::decode_audio(&path, 44_100, 1, &CancelToken::new(), &mut |_| {})
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let first = audio
+            .samples
+            .iter()
+            .position(|s| s.abs() > 0.3)
+            .expect("click decoded");
+        let at = first as f64 / 44_100.0;
+        assert!((at - 0.5).abs() < 0.004, "{name}: click at {at:.4} s");
+    }
+}

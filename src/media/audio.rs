@@ -51,12 +51,24 @@ pub fn decode_audio(
     on_chunk: &mut dyn FnMut(&[f32]),
 ) -> Result<DecodedAudio, MediaError> {
     MediaError::check_readable(path)?;
-    match decode_with_symphonia(path, rate, channels, cancel, on_chunk) {
+    // MP4/MOV/M4A keep the encoder's priming samples in an edit list, which symphonia does
+    // not read (AAC would start 1024 samples late): FFmpeg trims them, so it goes first.
+    let first_try = if is_iso_media(path) {
+        decode_with_ffmpeg(path, rate, channels, cancel, on_chunk)
+    } else {
+        decode_with_symphonia(path, rate, channels, cancel, on_chunk)
+    };
+    match first_try {
         Ok(audio) => Ok(audio),
         Err(MediaError::Cancelled) => Err(MediaError::Cancelled),
         Err(first) => {
-            tracing::debug!("symphonia could not decode, trying FFmpeg: {first}");
-            match decode_with_ffmpeg(path, rate, channels, cancel, on_chunk) {
+            tracing::debug!("first decoder failed, trying the other: {first}");
+            let second_try = if is_iso_media(path) {
+                decode_with_symphonia(path, rate, channels, cancel, on_chunk)
+            } else {
+                decode_with_ffmpeg(path, rate, channels, cancel, on_chunk)
+            };
+            match second_try {
                 Ok(mut audio) => {
                     audio.warnings.retain(|w| !w.is_empty());
                     Ok(audio)
@@ -213,6 +225,16 @@ impl Converter {
             on_chunk(&self.out[start..]);
         }
     }
+}
+
+/// Whether the file is ISO base media (MP4, MOV, M4A, 3GP): an `ftyp` box first, by content
+/// rather than by name.
+fn is_iso_media(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 8];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|()| &head[4..8] == b"ftyp")
 }
 
 fn interleave_into(planes: &[Vec<f32>], out: &mut Vec<f32>, skip: usize) {
