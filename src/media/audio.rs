@@ -53,7 +53,8 @@ pub fn decode_audio(
     MediaError::check_readable(path)?;
     // MP4/MOV/M4A keep the encoder's priming samples in an edit list, which symphonia does
     // not read (AAC would start 1024 samples late): FFmpeg trims them, so it goes first.
-    let first_try = if is_iso_media(path) {
+    let iso = is_iso_media(path);
+    let first_try = if iso {
         decode_with_ffmpeg(path, rate, channels, cancel, on_chunk)
     } else {
         decode_with_symphonia(path, rate, channels, cancel, on_chunk)
@@ -63,7 +64,7 @@ pub fn decode_audio(
         Err(MediaError::Cancelled) => Err(MediaError::Cancelled),
         Err(first) => {
             tracing::debug!("first decoder failed, trying the other: {first}");
-            let second_try = if is_iso_media(path) {
+            let second_try = if iso {
                 decode_with_symphonia(path, rate, channels, cancel, on_chunk)
             } else {
                 decode_with_ffmpeg(path, rate, channels, cancel, on_chunk)

@@ -6,33 +6,12 @@
 //! plan allocates a few times in all.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::time::Ticks;
 
-/// Hashes scene numbers for the per-scene maps: one multiply instead of SipHash (keys are
-/// ours, not an attacker's).
-#[derive(Default, Clone, Copy)]
-pub(crate) struct SceneHasher(u64);
-
-impl Hasher for SceneHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x517c_c1b7_2722_0a95);
-        }
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.0 = (self.0 ^ n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
-/// A map keyed by scene number.
-pub(crate) type SceneMap<V> = HashMap<usize, V, BuildHasherDefault<SceneHasher>>;
+/// A map keyed by scene number, with FxHash (keys are ours, not an attacker's: one
+/// multiply instead of SipHash).
+pub(crate) type SceneMap<V> = HashMap<usize, V, rustc_hash::FxBuildHasher>;
 
 /// Where a scene's ranges sit in the arena.
 #[derive(Debug, Clone, Copy)]

@@ -89,10 +89,7 @@ pub(crate) fn scan_fast(
     let keys = scan_keyframes(&mut decoder, cancel, progress)?;
     // The tail is closed by the clip's last frame when that is cheap; a tail the packet
     // sizes flag is decoded anyway, and a long one rests on its packet sizes (as before).
-    let closing = match tail_of(&gops) {
-        Tail::Closable => closing_frame(&mut decoder, &packets, &keys)?,
-        Tail::Flagged | Tail::Long => None,
-    };
+    let closing = closing_frame(&mut decoder, &packets, &keys, tail_of(&gops))?;
     // The decoded keyframes are the authority on where stretches start; the index only
     // supplies sizes. Should the two disagree, fall back to decoding everything.
     if keys.len() != gops.len() {
@@ -140,10 +137,7 @@ pub(crate) fn scan_keyframes_only(
     let keys = scan_keyframes(&mut decoder, cancel, progress)?;
     // A first look vouches for the tail only when the clip's last frame closes it.
     let tail = tail_of(&gops);
-    let closing = match tail {
-        Tail::Closable => closing_frame(&mut decoder, &packets, &keys)?,
-        Tail::Flagged | Tail::Long => None,
-    };
+    let closing = closing_frame(&mut decoder, &packets, &keys, tail)?;
     let duration_hint = index_end(&packets, decoder.frame_rate().frame_ticks());
     let starts: Vec<Ticks> = keys.iter().map(|k| k.time).collect();
     let closing_time = closing.as_ref().map(|c| c.time);
@@ -344,13 +338,17 @@ fn tail_of(gops: &[Gop]) -> Tail {
 }
 
 /// The clip's last frame (decoded with the pre-roll it depends on) when it comes after the
-/// last keyframe: it closes the stretch after that keyframe, which no keyframe does, so a
-/// fade-out or a change there is seen.
+/// last keyframe and the tail is `Tail::Closable`: it closes the stretch after that
+/// keyframe, which no keyframe does, so a fade-out or a change there is seen.
 fn closing_frame(
     decoder: &mut VideoDecoder,
     packets: &[Packet],
     keys: &[FrameFeatures],
+    tail: Tail,
 ) -> Result<Option<FrameFeatures>, ClipError> {
+    if tail != Tail::Closable {
+        return Ok(None);
+    }
     let Some(last) = packets.iter().map(|p| p.time).max() else {
         return Ok(None);
     };
