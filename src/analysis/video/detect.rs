@@ -7,7 +7,7 @@ use super::{ClipParams, FrameScore};
 
 /// A cut must be at least this many times the local change level (busy clips need a
 /// clearly bigger jump than their usual frame-to-frame change).
-const MIN_RATIO: f32 = 1.8;
+pub(crate) const MIN_RATIO: f32 = 1.8;
 /// Share of the next frame's change counted against a cut candidate.
 const NEXT_WEIGHT: f32 = 0.5;
 /// After a flash the frame matches the one before the flash: its skip-one change stays

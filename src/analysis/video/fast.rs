@@ -7,9 +7,13 @@
 //! keyframe differs from its opening one for no reason the encoder told us. When the
 //! encoder places keyframes at scene changes itself (x264/x265 `scenecut`) and closed the
 //! stretch early with one, the cut may be that keyframe: the two frames before it (with the
-//! pre-roll they depend on) and the frames right after it confirm a hard cut, and tell a
-//! flash from a cut; a keyframe inside a fade or dissolve has both stretches around it
-//! decoded in full. Stretches whose keyframes match are skipped. The stretch after the last
+//! pre-roll they depend on) and the frames right after it confirm a hard cut, tell a flash
+//! from a cut, and are scored in place of the stretch; a keyframe inside a fade or
+//! dissolve has both stretches around it decoded in full. Such an encoder vouches too for
+//! a stretch that ran the full keyframe interval with no packet coded afresh: it holds no
+//! hard cut, so keyframes that differ without a brightness move (a fade) or a colour
+//! change the size of a cut (a dissolve to another shot) are motion within the shot, and
+//! the stretch is skipped. Stretches whose keyframes match are skipped. The stretch after the last
 //! keyframe has no keyframe to close it: when short, the clip's last frame is decoded to
 //! close it; a long one rests on its packet sizes (and a first look leaves it unresolved).
 //! When most of the clip needs decoding anyway, one straight every-frame pass is cheaper.
@@ -20,14 +24,12 @@ use crate::jobs::{CancelToken, Progress};
 use crate::media::VideoDecoder;
 use crate::time::Ticks;
 
+use super::detect::MIN_RATIO;
 use super::features::FrameFeatures;
 use super::scan::{PROGRESS_EVERY, RawScan, finish, frame_estimate, open_decoder, score_all};
 use super::scorer::Scorer;
 use super::{ClipError, ClipParams, FADE_LUMA_STEP};
 
-/// Frames decoded after a keyframe that closes a skipped stretch: enough for the detector's
-/// flash test and its look at the change right after a cut.
-const AFTER_KEY_FRAMES: usize = 2;
 /// A packet this many times the largest of the packets shortly before it marks a change.
 const SPIKE_RATIO: f32 = 1.8;
 /// Packets compared against for a spike (each side, presentation order).
@@ -104,14 +106,15 @@ pub(crate) fn scan_fast(
         params.refine_threshold,
         params.threshold,
     );
-    confirm_key_cuts(&mut decoder, &keys, &mut plans, params.threshold, cancel)?;
+    let cut_frames = confirm_key_cuts(&mut decoder, &keys, &mut plans, params.threshold, cancel)?;
+    log_plans(&keys, &plans, &gops);
     let to_decode: usize = plans
         .iter()
         .zip(&gops)
         .map(|(p, g)| match p {
             Plan::Refine => g.frames,
-            Plan::KeyCut => 2 * (AFTER_KEY_FRAMES + 2),
-            Plan::Skip => 0,
+            // A key cut's frames were decoded by its confirmation.
+            Plan::KeyCut | Plan::Skip => 0,
         })
         .sum();
     if to_decode as f64 > FULL_PASS_SHARE * total_frames as f64 {
@@ -119,7 +122,7 @@ pub(crate) fn scan_fast(
         return score_all(path, decoder, cancel, progress);
     }
     let duration_hint = index_end(&packets, decoder.frame_rate().frame_ticks());
-    let mut scan = refine(&mut decoder, &keys, &plans, cancel, progress)?;
+    let mut scan = refine(&mut decoder, &keys, &plans, &cut_frames, cancel, progress)?;
     scan.duration = scan.duration.max(duration_hint);
     Ok(scan)
 }
@@ -405,16 +408,47 @@ fn plan_gops(
             match scenecut_keyint {
                 // Closed before the interval ran out: the encoder saw a scene change there.
                 Some(keyint) if gop.frames + 1 < keyint => Plan::KeyCut,
+                // Ran the full interval: the encoder saw no scene change inside, and no
+                // packet was coded afresh (a cut it did not make a keyframe of). A change
+                // that moved neither the brightness (a fade) nor the colours as far as a
+                // cut does (a dissolve to another shot) is motion within the shot.
+                Some(_) if !brightness_moved(next, key) && next.color_diff(key) < cut_threshold => {
+                    Plan::Skip
+                }
                 _ => Plan::Refine,
             }
         })
         .collect()
 }
 
-/// Frames after a keyframe that a confirmed key cut must show calm (no cut-sized change).
+/// Logs each stretch's plan and the keyframe changes behind it (`-vv`), to tell why a clip
+/// was decoded as it was.
+fn log_plans(keys: &[FrameFeatures], plans: &[Plan], gops: &[Gop]) {
+    for (j, ((key, plan), gop)) in keys.iter().zip(plans).zip(gops).enumerate() {
+        let change = |f: fn(&FrameFeatures, &FrameFeatures) -> f32| {
+            keys.get(j + 1).map_or(0.0, |next| f(next, key))
+        };
+        tracing::debug!(
+            "stretch {j} at {:.2} s: {} frames, {plan:?}, packet hint {}, coarse change {:.3}, \
+             change {:.3}, brightness {:+.3}, colour {:.3}",
+            crate::time::secs_from_ticks(key.time),
+            gop.frames,
+            gop.suspicious,
+            change(FrameFeatures::coarse_diff),
+            change(FrameFeatures::diff),
+            change(|n, k| n.luma_mean - k.luma_mean),
+            change(FrameFeatures::color_diff),
+        );
+    }
+}
+
+/// Frames after a keyframe looked at to confirm a key cut.
 const CONFIRM_AFTER: usize = 2;
-/// A change of at most this share of the cut threshold counts as calm around a key cut.
-const CALM_SHARE: f32 = 0.25;
+
+/// The frames decoded around a confirmed key cut (two before the keyframe, the keyframe
+/// and two after it), per stretch: they stand for the stretch's end and the next one's
+/// start, so nothing there is decoded twice.
+type CutFrames = Vec<Option<Vec<FrameFeatures>>>;
 
 /// Checks each stretch the encoder closed at a scene change (`Plan::KeyCut`) on the frames
 /// around the closing keyframe: a hard cut changes everything from the frame before the
@@ -427,8 +461,9 @@ fn confirm_key_cuts(
     plans: &mut [Plan],
     cut_threshold: f32,
     cancel: &CancelToken,
-) -> Result<(), ClipError> {
+) -> Result<CutFrames, ClipError> {
     let frame_ticks = decoder.frame_rate().frame_ticks().max(1);
+    let mut confirmed: CutFrames = vec![None; plans.len()];
     for j in 0..plans.len() {
         if cancel.is_cancelled() {
             return Err(ClipError::Cancelled);
@@ -439,7 +474,10 @@ fn confirm_key_cuts(
         let Some(key) = keys.get(j + 1) else {
             continue;
         };
-        if is_hard_cut_at(decoder, key.time, frame_ticks, cut_threshold)? {
+        if let Some(frames) = hard_cut_at(decoder, key.time, frame_ticks, cut_threshold)? {
+            if let Some(slot) = confirmed.get_mut(j) {
+                *slot = Some(frames);
+            }
             continue;
         }
         if let Some(p) = plans.get_mut(j) {
@@ -451,20 +489,22 @@ fn confirm_key_cuts(
             *p = Plan::Refine;
         }
     }
-    Ok(())
+    Ok(confirmed)
 }
 
-/// Whether the keyframe at `key_time` is a hard cut: the change into it reaches the cut
-/// threshold while the frames before it and after it change calmly.
-fn is_hard_cut_at(
+/// The frames around the keyframe at `key_time` when it is a hard cut: the change into it
+/// reaches the cut threshold and stands out from the change of the two frames before it
+/// and after it as the detector asks of a cut. `None` when it is not (or they cannot be
+/// decoded).
+fn hard_cut_at(
     decoder: &mut VideoDecoder,
     key_time: Ticks,
     frame_ticks: Ticks,
     cut_threshold: f32,
-) -> Result<bool, ClipError> {
+) -> Result<Option<Vec<FrameFeatures>>, ClipError> {
     // Two frames before the keyframe: the pre-roll decodes only what they depend on.
     let Some(first) = decoder.seek_exact(key_time - 2 * frame_ticks)? else {
-        return Ok(false);
+        return Ok(None);
     };
     let mut frames: Vec<FrameFeatures> = FrameFeatures::from_frame(&first).into_iter().collect();
     while let Some(frame) = decoder.next_frame()? {
@@ -478,20 +518,25 @@ fn is_hard_cut_at(
         }
     }
     let Some(at) = frames.iter().position(|f| f.time == key_time) else {
-        return Ok(false);
+        return Ok(None);
     };
     let change = |i: usize| match (frames.get(i.wrapping_sub(1)), frames.get(i)) {
         (Some(a), Some(b)) => Some(b.diff(a)),
         _ => None,
     };
     let Some(into_key) = change(at) else {
-        return Ok(false);
+        return Ok(None);
     };
-    let calm = (1..frames.len())
+    // The detector's own test, against the frames on both sides at full weight: the cut
+    // must stand clear of the change around it (a fade or dissolve spreads its change).
+    let local = (1..frames.len())
         .filter(|&i| i != at)
         .filter_map(change)
-        .all(|d| d < CALM_SHARE * cut_threshold);
-    Ok(into_key >= cut_threshold && calm)
+        .fold(0.0f32, f32::max);
+    let cut = into_key >= cut_threshold
+        && into_key - local >= cut_threshold
+        && into_key >= MIN_RATIO * local;
+    Ok(cut.then_some(frames))
 }
 
 /// Where the decoder stands between stretches.
@@ -503,11 +548,13 @@ enum Position {
     AtNextKey,
 }
 
-/// Scores the keyframes and decodes what the plans ask for.
+/// Scores the keyframes and decodes what the plans ask for; a confirmed key cut brings the
+/// frames around it from its confirmation (`cut_frames`).
 fn refine(
     decoder: &mut VideoDecoder,
     keys: &[FrameFeatures],
     plans: &[Plan],
+    cut_frames: &CutFrames,
     cancel: &CancelToken,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<RawScan, ClipError> {
@@ -523,58 +570,53 @@ fn refine(
         }
         let plan = plans.get(j).copied().unwrap_or(Plan::Refine);
         let until = keys.get(j + 1).map(|k| k.time);
-        // A skipped stretch closed by a scene-change keyframe: the keyframe counts as the
-        // frame after the last one scored (the stretch showed no change of its own).
+        // After a skipped stretch the keyframe is not the frame after the last one scored.
         let adjacent = previous != Plan::Skip;
-        // Both keyframes around a skipped stretch get the frames right after them: the
-        // detector weighs a cut against the change of its neighbours, not another cut.
-        let after_key = match (plan, previous) {
-            (Plan::Refine, _) => None,
-            (Plan::KeyCut, _) | (_, Plan::KeyCut) => Some(AFTER_KEY_FRAMES),
-            _ => Some(0),
-        };
-        match after_key {
-            Some(0) => {
-                scorer.push(key.clone(), adjacent);
-                position = Position::Unknown;
+        if plan == Plan::Refine {
+            if position != Position::AtNextKey {
+                decoder.seek_to_keyframe_before(key.time)?;
+                skip_before(decoder, key.time)?;
             }
-            Some(count) => {
-                if position != Position::AtNextKey {
-                    decoder.seek_to_keyframe_before(key.time)?;
-                    skip_before(decoder, key.time)?;
+            scorer.push(key.clone(), adjacent);
+            let stopped_at_next = score_frames(decoder, &mut scorer, until, cancel, &mut |t| {
+                progress(Progress {
+                    done: done_at(t),
+                    total,
+                    stage: "refining changed stretches",
+                })
+            })?;
+            position = if stopped_at_next {
+                Position::AtNextKey
+            } else {
+                Position::Unknown
+            };
+            previous = plan;
+            continue;
+        }
+        // A skipped stretch (or one the encoder closed at a confirmed cut): the keyframe
+        // stands for it, with the frames its own confirmation decoded right after it (the
+        // detector weighs a cut against the change of its neighbours, not another cut) and
+        // the frames before the cut that closes it.
+        let around_this = j.checked_sub(1).and_then(|i| cut_frames.get(i)?.as_ref());
+        let mut last_pushed = key.time;
+        match around_this {
+            Some(frames) => {
+                for f in frames.iter().filter(|f| f.time >= key.time) {
+                    last_pushed = f.time;
+                    scorer.push(f.clone(), true);
                 }
-                scorer.push(key.clone(), adjacent);
-                score_frames(
-                    decoder,
-                    &mut scorer,
-                    until,
-                    Some(count),
-                    cancel,
-                    &mut |_| {},
-                )?;
-                position = Position::Unknown;
             }
-            None => {
-                if position != Position::AtNextKey {
-                    decoder.seek_to_keyframe_before(key.time)?;
-                    skip_before(decoder, key.time)?;
-                }
-                scorer.push(key.clone(), adjacent);
-                let stopped_at_next =
-                    score_frames(decoder, &mut scorer, until, None, cancel, &mut |t| {
-                        progress(Progress {
-                            done: done_at(t),
-                            total,
-                            stage: "refining changed stretches",
-                        })
-                    })?;
-                position = if stopped_at_next {
-                    Position::AtNextKey
-                } else {
-                    Position::Unknown
-                };
+            None => scorer.push(key.clone(), adjacent),
+        }
+        if let Some(frames) = cut_frames.get(j).and_then(Option::as_ref) {
+            let before_cut = frames
+                .iter()
+                .filter(|f| f.time > last_pushed && until.is_none_or(|u| f.time < u));
+            for (i, f) in before_cut.enumerate() {
+                scorer.push(f.clone(), i > 0);
             }
         }
+        position = Position::Unknown;
         previous = plan;
     }
     progress(Progress {
@@ -595,14 +637,13 @@ fn skip_before(decoder: &mut VideoDecoder, time: Ticks) -> Result<(), ClipError>
     Ok(())
 }
 
-/// Scores frames before `until` (or to the end), at most `limit` of them. Returns true when
+/// Scores frames before `until` (or to the end). Returns true when
 /// it stopped having consumed exactly the frame at `until`, so the next stretch needs no
 /// seek.
 fn score_frames(
     decoder: &mut VideoDecoder,
     scorer: &mut Scorer,
     until: Option<Ticks>,
-    limit: Option<usize>,
     cancel: &CancelToken,
     report: &mut dyn FnMut(Ticks),
 ) -> Result<bool, ClipError> {
@@ -610,9 +651,6 @@ fn score_frames(
     loop {
         if cancel.is_cancelled() {
             return Err(ClipError::Cancelled);
-        }
-        if limit.is_some_and(|l| count >= l) {
-            return Ok(false);
         }
         let Some(frame) = decoder.next_frame()? else {
             return Ok(false);

@@ -139,7 +139,7 @@ impl FrameFeatures {
         (w_struct * structured + (1.0 - w_struct) * flat).clamp(0.0, 1.0)
     }
 
-    fn color_diff(&self, prev: &Self) -> f32 {
+    pub(crate) fn color_diff(&self, prev: &Self) -> f32 {
         let hue: f32 = self
             .hue
             .iter()
