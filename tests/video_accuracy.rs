@@ -1,7 +1,7 @@
 //! Cut-detection accuracy against clips made with the ffmpeg CLI with known cut frames:
 //! several codecs and containers, 24-60 fps, VFR, rotation, portrait, a long GOP without
-//! scene-cut keyframes, low-contrast cuts, fades and dissolves, and a clip of flashes,
-//! lighting steps and a whip pan that holds no cut at all.
+//! scene-cut keyframes, low-contrast cuts, two framings of one scene, fades and dissolves,
+//! and a clip of flashes, lighting steps and a whip pan that holds no cut at all.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -46,6 +46,16 @@ fn lavfi_input(src: &str, w: u32, h: u32, fps: u32) -> String {
         format!(
             "color=c=0x6a7464:s={}x{}:r={fps},noise=alls=14:all_seed={seed},scale={w}:{h}:flags=neighbor,noise=alls=5:allf=t",
             w / 4,
+            h / 4
+        )
+    } else if let Some(inner) = src.strip_prefix("closer ") {
+        // The same source rendered at twice the size and cropped: a second, closer framing
+        // of the same scene (same colours and content, another shot).
+        format!(
+            "{inner}=s={}x{}:r={fps},crop={w}:{h}:{}:{}",
+            2 * w,
+            2 * h,
+            w / 2,
             h / 4
         )
     } else {
@@ -310,6 +320,22 @@ fn make_cases(dir: &Path) -> Vec<Case> {
         &refs,
     );
     add("scenecut=0 -g 250", p, 30, c, vec![]);
+
+    // Two framings of one scene: a wide shot cut to a closer one of the same picture.
+    let (p, c) = concat_clip(
+        dir,
+        "framings.mp4",
+        &[
+            Seg("testsrc2", 60),
+            Seg("closer testsrc2", 55),
+            Seg("mandelbrot", 60),
+            Seg("closer mandelbrot", 50),
+        ],
+        land(30),
+        "",
+        X264,
+    );
+    add("two framings of one scene", p, 30, c, vec![]);
 
     // x264's scene-cut keyframes on with a short interval (as cameras write): content in
     // motion makes consecutive keyframes differ, and cuts close to a keyframe become plain
