@@ -355,7 +355,28 @@ fn make_cases(dir: &Path) -> Vec<Case> {
         "",
         &short_gop,
     );
-    add("scenecut=40 keyint=30, in motion", p, 30, c, vec![]);
+    // The same stream without the encoder's settings (as camera and phone encoders write
+    // none): keyframes closed early are found from the stretch lengths, and only the packet
+    // sizes vouch for stretches in motion.
+    let bare = dir.join("scenecut_keyint30_bare.mp4");
+    let (src, out) = (p.to_string_lossy(), bare.to_string_lossy());
+    common::ffmpeg(&[
+        "-i",
+        &src,
+        "-c",
+        "copy",
+        "-bsf:v",
+        "filter_units=remove_types=6",
+        &out,
+    ]);
+    add("scenecut=40 keyint=30, in motion", p, 30, c.clone(), vec![]);
+    add(
+        "scenecut=40 keyint=30, no encoder settings",
+        bare,
+        30,
+        c,
+        vec![],
+    );
 
     // VFR: every fifth frame (n mod 5 == 2) dropped; cut frames and their predecessors kept.
     let (p, c) = concat_clip(

@@ -3,20 +3,27 @@
 //!
 //! A keyframe-to-keyframe stretch (a GOP) is decoded fully when one of its packets is
 //! unusually large for its neighbourhood (a predicted picture that had to be coded from
-//! scratch: a scene change), when its packet sizes change level, or when its closing
-//! keyframe differs from its opening one for no reason the encoder told us. When the
-//! encoder places keyframes at scene changes itself (x264/x265 `scenecut`) and closed the
-//! stretch early with one, the cut may be that keyframe: the two frames before it (with the
-//! pre-roll they depend on) and the frames right after it confirm a hard cut, tell a flash
-//! from a cut, and are scored in place of the stretch; a keyframe inside a fade or
-//! dissolve has both stretches around it decoded in full. Such an encoder vouches too for
-//! a stretch that ran the full keyframe interval with no packet coded afresh: it holds no
-//! hard cut, so keyframes that differ without a brightness move (a fade) or a colour
-//! change the size of a cut (a dissolve to another shot) are motion within the shot, and
-//! the stretch is skipped. Stretches whose keyframes match are skipped. The stretch after the last
-//! keyframe has no keyframe to close it: when short, the clip's last frame is decoded to
-//! close it; a long one rests on its packet sizes (and a first look leaves it unresolved).
-//! When most of the clip needs decoding anyway, one straight every-frame pass is cheaper.
+//! scratch: a scene change), when its packet sizes change level, or when its keyframes
+//! differ in a way motion within one shot does not explain. Stretches whose keyframes
+//! match are skipped.
+//!
+//! A stretch the encoder closed early (before its keyframe interval ran out: x264/x265
+//! `scenecut` say so, otherwise the longest stretch stands in for the interval) may end at
+//! a cut on its closing keyframe: the two frames before it (with the pre-roll they depend
+//! on) and the two after it confirm a hard cut, tell a flash from a cut, and are scored in
+//! place of the stretch; a keyframe inside a fade or dissolve has both stretches around it
+//! decoded in full.
+//!
+//! Keyframes that differ are motion when nothing hints at a cut: an encoder that places
+//! keyframes at scene changes vouches for a full-interval stretch without packet hints, so
+//! only a brightness move (a fade) or a colour change the size of a cut (a dissolve to
+//! another shot) has it decoded; with no such encoder only the packet sizes vouch, and the
+//! change must also stay below a cut's and keep the colours.
+//!
+//! The stretch after the last keyframe has no keyframe to close it: when short, the clip's
+//! last frame is decoded to close it; a long one rests on its packet sizes (and a first
+//! look leaves it unresolved). When most of the clip needs decoding anyway, one straight
+//! every-frame pass is cheaper.
 
 use std::path::Path;
 
@@ -68,6 +75,8 @@ enum Plan {
 struct Gop {
     /// Packets in it (the keyframe included).
     frames: usize,
+    /// From its keyframe to the next one (0 for the last stretch, which no keyframe closes).
+    span: Ticks,
     /// Some packet or stretch of packets hints at a change inside.
     suspicious: bool,
 }
@@ -87,7 +96,7 @@ pub(crate) fn scan_fast(
     if gops.len() < 2 || suspicious_frames as f64 > FULL_PASS_SHARE * total_frames as f64 {
         return score_all(path, decoder, cancel, progress);
     }
-    let keyint = scenecut_keyint(decoder.encoder_settings());
+    let keyframing = Keyframing::of(decoder.encoder_settings(), &gops);
     let keys = scan_keyframes(&mut decoder, cancel, progress)?;
     // The tail is closed by the clip's last frame when that is cheap; a tail the packet
     // sizes flag is decoded anyway, and a long one rests on its packet sizes (as before).
@@ -98,15 +107,19 @@ pub(crate) fn scan_fast(
         decoder.seek_to_keyframe_before(0)?;
         return score_all(path, decoder, cancel, progress);
     }
-    let mut plans = plan_gops(
+    let thresholds = Thresholds {
+        refine: params.refine_threshold,
+        cut: params.threshold,
+    };
+    let mut plans = plan_gops(&keys, closing.as_ref(), &gops, keyframing, thresholds);
+    let cut_frames = confirm_key_cuts(
+        &mut decoder,
         &keys,
-        closing.as_ref(),
-        &gops,
-        keyint,
-        params.refine_threshold,
-        params.threshold,
-    );
-    let cut_frames = confirm_key_cuts(&mut decoder, &keys, &mut plans, params.threshold, cancel)?;
+        &mut plans,
+        thresholds,
+        keyframing.vouches(),
+        cancel,
+    )?;
     log_plans(&keys, &plans, &gops);
     let to_decode: usize = plans
         .iter()
@@ -214,8 +227,14 @@ fn split_gops(packets: &[Packet]) -> Vec<Gop> {
                     .filter(|p| p.key)
                     .map(|p| p.size as f32)
                     .fold(0.0f32, f32::max);
+                let time = |i: usize| packets.get(i).map(|p| p.time);
+                let span = match (time(a), time(b)) {
+                    (Some(from), Some(to)) => to - from,
+                    _ => 0,
+                };
                 Gop {
                     frames: b - a,
+                    span,
                     suspicious: has_spike(&sizes, key_size) || has_level_change(&sizes),
                 }
             }
@@ -371,15 +390,97 @@ fn brightness_moved(a: &FrameFeatures, b: &FrameFeatures) -> bool {
     (a.luma_mean - b.luma_mean).abs() > FADE_LUMA_STEP
 }
 
+/// The thresholds a change between keyframes is judged by.
+#[derive(Debug, Clone, Copy)]
+struct Thresholds {
+    /// Keyframe-to-keyframe change (coarse) above which a stretch may hold a cut.
+    refine: f32,
+    /// The detector's cut threshold.
+    cut: f32,
+}
+
+/// How the encoder placed its keyframes, as far as we can tell.
+#[derive(Debug, Clone, Copy)]
+enum Keyframing {
+    /// At scene changes, at most this many frames apart (x264/x265 `scenecut`): a stretch
+    /// closed earlier ends at a scene change, and one that ran the full interval with no
+    /// packet hint holds none.
+    SceneCuts { interval: usize },
+    /// Unknown: the longest stretch of the index (frames, span) stands in for the interval,
+    /// so a stretch closed clearly earlier may end at a scene change.
+    Unknown { longest: Option<(usize, Ticks)> },
+}
+
+impl Keyframing {
+    /// From the encoder's settings, else from the stretches closed by a keyframe.
+    fn of(settings: Option<&str>, gops: &[Gop]) -> Self {
+        if let Some(interval) = scenecut_keyint(settings) {
+            return Self::SceneCuts { interval };
+        }
+        let closed = gops.get(..gops.len().saturating_sub(1)).unwrap_or_default();
+        let longest = (closed.len() >= 3).then(|| {
+            let frames = closed.iter().map(|g| g.frames).max().unwrap_or(0);
+            let span = closed.iter().map(|g| g.span).max().unwrap_or(0);
+            (frames, span)
+        });
+        Self::Unknown { longest }
+    }
+
+    /// Whether the encoder vouches that stretches without packet hints hold no hard cut.
+    fn vouches(self) -> bool {
+        matches!(self, Self::SceneCuts { .. })
+    }
+
+    /// Whether `gop` was closed before the interval ran out (by a scene change, perhaps).
+    fn closed_early(self, gop: &Gop) -> bool {
+        match self {
+            Self::SceneCuts { interval } => gop.frames + 1 < interval,
+            Self::Unknown {
+                longest: Some((frames, span)),
+            } => gop.frames + 1 < frames && (gop.span as f64) < EARLY_SPAN_SHARE * span as f64,
+            Self::Unknown { longest: None } => false,
+        }
+    }
+}
+
+/// A stretch of unknown keyframing is closed early when shorter than this share of the
+/// longest one in time too (variable frame rate changes frame counts, not intervals).
+const EARLY_SPAN_SHARE: f64 = 0.9;
+
+/// Whether `to` shows the same shot as `from`, both coarsely and in detail (the full score
+/// stays below what any cut needs), in the same brightness.
+fn unchanged(from: &FrameFeatures, to: &FrameFeatures, t: Thresholds) -> bool {
+    to.coarse_diff(from) < t.refine && to.diff(from) < t.cut && !brightness_moved(to, from)
+}
+
+/// Whether the change from `from` to a later frame `to` of a stretch without packet hints
+/// is no cut's: unchanged, or motion within the shot. When the encoder vouches (no scene
+/// change inside), any change that moved neither the brightness (a fade) nor the colours
+/// as far as a cut does (a dissolve to another shot) is motion; otherwise the packet sizes
+/// alone vouch, and the change must also stay below a cut's and keep the colours.
+fn holds_no_cut(from: &FrameFeatures, to: &FrameFeatures, t: Thresholds, vouched: bool) -> bool {
+    if unchanged(from, to, t) {
+        return true;
+    }
+    if brightness_moved(to, from) {
+        return false;
+    }
+    let colour = to.color_diff(from);
+    if vouched {
+        colour < t.cut
+    } else {
+        to.coarse_diff(from) < t.cut && to.diff(from) < t.cut && colour < t.refine
+    }
+}
+
 /// Decides per stretch from keyframe `j` to keyframe `j + 1` (the last: to `closing`, the
 /// clip's last frame, when known).
 fn plan_gops(
     keys: &[FrameFeatures],
     closing: Option<&FrameFeatures>,
     gops: &[Gop],
-    scenecut_keyint: Option<usize>,
-    refine_threshold: f32,
-    cut_threshold: f32,
+    keyframing: Keyframing,
+    thresholds: Thresholds,
 ) -> Vec<Plan> {
     keys.iter()
         .zip(gops)
@@ -388,34 +489,22 @@ fn plan_gops(
             if gop.suspicious {
                 return Plan::Refine;
             }
-            let unchanged = |next: &FrameFeatures| {
-                next.coarse_diff(key) < refine_threshold
-                    && next.diff(key) < cut_threshold
-                    && !brightness_moved(next, key)
-            };
             let Some(next) = keys.get(j + 1) else {
                 // The tail: its last frame closes it when decoded; its packets showed nothing.
                 return match closing {
-                    Some(last) if !unchanged(last) => Plan::Refine,
+                    Some(last) if !unchanged(key, last, thresholds) => Plan::Refine,
                     _ => Plan::Skip,
                 };
             };
-            // Unchanged both coarsely and in detail (the full score stays below what any cut
-            // needs) and in brightness: the stretch holds the same shot.
-            if unchanged(next) {
-                return Plan::Skip;
-            }
-            match scenecut_keyint {
-                // Closed before the interval ran out: the encoder saw a scene change there.
-                Some(keyint) if gop.frames + 1 < keyint => Plan::KeyCut,
-                // Ran the full interval: the encoder saw no scene change inside, and no
-                // packet was coded afresh (a cut it did not make a keyframe of). A change
-                // that moved neither the brightness (a fade) nor the colours as far as a
-                // cut does (a dissolve to another shot) is motion within the shot.
-                Some(_) if !brightness_moved(next, key) && next.color_diff(key) < cut_threshold => {
-                    Plan::Skip
-                }
-                _ => Plan::Refine,
+            if unchanged(key, next, thresholds) {
+                Plan::Skip
+            } else if keyframing.closed_early(gop) {
+                // The encoder closed the stretch for a reason: a scene change, perhaps.
+                Plan::KeyCut
+            } else if holds_no_cut(key, next, thresholds, keyframing.vouches()) {
+                Plan::Skip
+            } else {
+                Plan::Refine
             }
         })
         .collect()
@@ -450,16 +539,19 @@ const CONFIRM_AFTER: usize = 2;
 /// start, so nothing there is decoded twice.
 type CutFrames = Vec<Option<Vec<FrameFeatures>>>;
 
-/// Checks each stretch the encoder closed at a scene change (`Plan::KeyCut`) on the frames
-/// around the closing keyframe: a hard cut changes everything from the frame before the
-/// keyframe to the keyframe, and little on either side. Encoders also place keyframes in
-/// the middle of fades and dissolves; there the change is spread over many frames, so the
-/// stretch before the keyframe and the one after it are decoded in full instead.
+/// Checks each stretch the encoder closed early (`Plan::KeyCut`) on the frames around the
+/// closing keyframe: a hard cut changes everything from the frame before the keyframe to
+/// the keyframe, and little on either side, and the stretch up to the frames before it
+/// holds no cut of its own (judged as a skipped stretch is, `vouched` as there). Encoders
+/// also place keyframes in the middle of fades and dissolves; there the change is spread
+/// over many frames, so the stretch before the keyframe and the one after it are decoded in
+/// full instead.
 fn confirm_key_cuts(
     decoder: &mut VideoDecoder,
     keys: &[FrameFeatures],
     plans: &mut [Plan],
-    cut_threshold: f32,
+    thresholds: Thresholds,
+    vouched: bool,
     cancel: &CancelToken,
 ) -> Result<CutFrames, ClipError> {
     let frame_ticks = decoder.frame_rate().frame_ticks().max(1);
@@ -471,10 +563,16 @@ fn confirm_key_cuts(
         if plans.get(j) != Some(&Plan::KeyCut) {
             continue;
         }
-        let Some(key) = keys.get(j + 1) else {
+        let (Some(from), Some(key)) = (keys.get(j), keys.get(j + 1)) else {
             continue;
         };
-        if let Some(frames) = hard_cut_at(decoder, key.time, frame_ticks, cut_threshold)? {
+        let frames = hard_cut_at(decoder, key.time, frame_ticks, thresholds.cut)?;
+        // The stretch up to the frames before the cut must hold no cut of its own.
+        if let Some(frames) = frames
+            && frames
+                .first()
+                .is_some_and(|first| holds_no_cut(from, first, thresholds, vouched))
+        {
             if let Some(slot) = confirmed.get_mut(j) {
                 *slot = Some(frames);
             }
@@ -693,6 +791,36 @@ mod tests {
             .map(|(i, &s)| if i >= 20 { s / 4.0 } else { s })
             .collect();
         assert!(has_level_change(&drop));
+    }
+
+    #[test]
+    fn infers_early_keyframes_without_settings() {
+        let gop = |frames: usize, secs: i64| Gop {
+            frames,
+            span: secs * crate::time::TICKS_PER_SECOND / 100,
+            suspicious: false,
+        };
+        // Two-second GOPs, one closed after 25 frames (a scene change), and the tail.
+        let gops = [
+            gop(60, 200),
+            gop(60, 200),
+            gop(25, 83),
+            gop(60, 200),
+            gop(15, 0),
+        ];
+        let keyframing = Keyframing::of(None, &gops);
+        assert!(!keyframing.vouches());
+        let early: Vec<bool> = gops[..4]
+            .iter()
+            .map(|g| keyframing.closed_early(g))
+            .collect();
+        assert_eq!(early, [false, false, true, false]);
+        // Variable frame rate: fewer frames in the same time is not an early close.
+        assert!(!keyframing.closed_early(&gop(48, 200)));
+        // Too few stretches to tell an interval.
+        assert!(!Keyframing::of(None, &gops[..3]).closed_early(&gop(25, 83)));
+        let x264 = Keyframing::of(Some("keyint=60 scenecut=40"), &gops);
+        assert!(x264.vouches() && x264.closed_early(&gop(25, 83)));
     }
 
     #[test]
