@@ -301,6 +301,10 @@ py_stage ffmpeg_decode_clip,ffmpeg_scene_filter ffmpeg-decode-clip --clip "$SCEN
 py_stage pyscenedetect pyscenedetect --clip "$SCENE_CLIP" --runs "$SLOW"
 say "scene detection on the 60 s phone-style clip"
 rust_stage phone_accurate,phone_fast scenes --label phone --clip "$PHONE_CLIP" --runs "$SLOW"
+say "fast mode on the same clip without its encoder settings (as a phone's own encoder writes none)"
+PHONE_BARE=$SCRATCH/phone-1080p-60s-bare.mp4
+ff -i "$PHONE_CLIP" -c copy -bsf:v filter_units=remove_types=6 "$PHONE_BARE"
+rust_stage phone_bare_fast scenes --label phone_bare --fast-only 1 --clip "$PHONE_BARE" --runs "$SLOW"
 py_stage pyscenedetect_phone pyscenedetect --name pyscenedetect_phone --clip "$PHONE_CLIP" --runs "$SLOW"
 fi
 

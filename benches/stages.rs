@@ -564,8 +564,14 @@ fn stage_scenes(args: &Args) -> StageResult {
     let clip = args.path("clip")?;
     let runs = args.num("runs", 3);
     let label = args.get("label").unwrap_or_else(|_| "scenes".into());
+    // `--fast-only 1`: skip the accurate pass (a clip whose accurate figure adds nothing).
+    let modes: &[DetectMode] = if args.num("fast-only", 0) == 1 {
+        &[DetectMode::Fast]
+    } else {
+        &[DetectMode::Accurate, DetectMode::Fast]
+    };
     let cancel = CancelToken::new();
-    for mode in [DetectMode::Accurate, DetectMode::Fast] {
+    for &mode in modes {
         let name = format!("{label}_{}", mode.as_str());
         let params = ClipParams {
             mode,
