@@ -442,10 +442,7 @@ fn open_cache(no_cache: bool) -> Arc<Cache> {
 
 /// True when the file's main content is video (a clip) rather than a song.
 fn is_clip(path: &std::path::Path) -> Result<bool, media::MediaError> {
-    let info = media::probe(path)?;
-    Ok(info
-        .video()
-        .is_some_and(|v| !(matches!(v.codec.as_str(), "mjpeg" | "png") && v.frame_count <= 1)))
+    Ok(media::probe(path)?.is_footage())
 }
 
 fn music_json(path: &std::path::Path, a: &MusicAnalysis, wall: f64) -> serde_json::Value {

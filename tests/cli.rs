@@ -332,3 +332,58 @@ fn bad_files_fail_clearly() {
     assert!(!dir.path().join("x.mp4").exists());
     assert!(String::from_utf8_lossy(&render.stderr).contains("error"));
 }
+
+/// A still picture on its own is footage (one held shot); the same picture attached to an
+/// MP3 as cover art leaves the MP3 a song.
+#[test]
+fn still_image_is_a_clip_and_cover_art_is_not() {
+    let dir = common::temp_dir();
+    let cache = dir.path().join("cache");
+    let still = dir.path().join("still.png");
+    common::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=320x180",
+        "-frames:v",
+        "1",
+        still.to_str().unwrap(),
+    ]);
+    let song = song(dir.path());
+    let with_art = dir.path().join("with-art.mp3");
+    common::ffmpeg(&[
+        "-i",
+        song.to_str().unwrap(),
+        "-i",
+        still.to_str().unwrap(),
+        "-map",
+        "0:a",
+        "-map",
+        "1:v",
+        "-c",
+        "copy",
+        "-disposition:v",
+        "attached_pic",
+        with_art.to_str().unwrap(),
+    ]);
+    let out = beatcut(
+        &cache,
+        &[
+            "analyze",
+            "--json",
+            still.to_str().unwrap(),
+            with_art.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out);
+    let picture = &lines[0];
+    assert!(picture.get("error").is_none(), "{picture}");
+    assert!(picture["cuts"].as_array().unwrap().is_empty(), "{picture}");
+    assert_eq!(picture["scenes"].as_array().unwrap().len(), 1, "{picture}");
+    assert_eq!(lines[1]["kind"], "music", "{}", lines[1]);
+}

@@ -257,21 +257,13 @@ fn classify(path: &Path) -> Result<(MediaKind, Option<MediaInfo>), String> {
         return Ok((MediaKind::Project, None));
     }
     let info = media::probe(path).map_err(|e| e.to_string())?;
-    if info
-        .video()
-        .is_some_and(|v| v.width > 0 && !is_cover_art(v))
-    {
+    if info.is_footage() {
         Ok((MediaKind::Clip, Some(info)))
     } else if info.audio().is_some() {
         Ok((MediaKind::Music, Some(info)))
     } else {
         Err(format!("no video or audio stream: {}", path.display()))
     }
-}
-
-/// MP3s and M4As often carry album art as a one-frame "video" stream.
-fn is_cover_art(video: &media::VideoStreamInfo) -> bool {
-    matches!(video.codec.as_str(), "mjpeg" | "png" | "bmp") && video.frame_count <= 1
 }
 
 /// Expands dropped folders into the media files inside them (one level of recursion deep

@@ -80,6 +80,8 @@ pub struct VideoStreamInfo {
     pub duration: Ticks,
     /// Pixel format name.
     pub pixel_format: String,
+    /// A picture attached to the file (an album cover), not footage.
+    pub attached_picture: bool,
 }
 
 impl VideoStreamInfo {
@@ -111,12 +113,14 @@ pub struct AudioStreamInfo {
 }
 
 impl MediaInfo {
-    /// The main video stream, if any.
+    /// The main video stream, if any: the first that is footage, else an attached picture.
     pub fn video(&self) -> Option<&VideoStreamInfo> {
-        self.streams.iter().find_map(|s| match s {
+        let mut videos = self.streams.iter().filter_map(|s| match s {
             StreamInfo::Video(v) => Some(v),
             _ => None,
-        })
+        });
+        let first = videos.clone().next();
+        videos.find(|v| !v.attached_picture).or(first)
     }
 
     /// The main audio stream, if any.
@@ -124,6 +128,17 @@ impl MediaInfo {
         self.streams.iter().find_map(|s| match s {
             StreamInfo::Audio(a) => Some(a),
             _ => None,
+        })
+    }
+
+    /// Whether the file is footage: it has a picture stream that is not an audio file's
+    /// cover art (MP3s and M4As often carry album art as a one-picture "video" stream). A
+    /// still image on its own is footage, held as one shot.
+    pub fn is_footage(&self) -> bool {
+        self.video().is_some_and(|v| {
+            let one_picture = v.attached_picture
+                || (matches!(v.codec.as_str(), "mjpeg" | "png" | "bmp") && v.frame_count <= 1);
+            v.width > 0 && !(one_picture && self.audio().is_some())
         })
     }
 
@@ -141,6 +156,7 @@ impl MediaInfo {
                     "fps": round3(v.frame_rate.as_f64()), "variable_frame_rate": v.variable_frame_rate,
                     "frame_count": v.frame_count, "start_s": secs_from_ticks(v.start_time),
                     "duration_s": secs_from_ticks(v.duration), "pixel_format": v.pixel_format,
+                    "attached_picture": v.attached_picture,
                 }),
                 StreamInfo::Audio(a) => serde_json::json!({
                     "kind": "audio", "index": a.index, "codec": a.codec,
@@ -252,7 +268,10 @@ pub fn probe(path: &Path) -> Result<MediaInfo, MediaError> {
                     _ => (crate::time::secs_from_ticks(duration) * frame_rate.as_f64()).round()
                         as u64,
                 };
-                if first_video.is_none() {
+                let attached_picture = stream
+                    .disposition()
+                    .contains(ffmpeg::format::stream::Disposition::ATTACHED_PIC);
+                if first_video.is_none() && !attached_picture {
                     first_video = Some(streams.len());
                 }
                 streams.push(StreamInfo::Video(VideoStreamInfo {
@@ -269,6 +288,7 @@ pub fn probe(path: &Path) -> Result<MediaInfo, MediaError> {
                     start_time,
                     duration,
                     pixel_format,
+                    attached_picture,
                 }));
             }
             MediaType::Audio => {
