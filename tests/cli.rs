@@ -387,3 +387,49 @@ fn still_image_is_a_clip_and_cover_art_is_not() {
     assert_eq!(picture["scenes"].as_array().unwrap().len(), 1, "{picture}");
     assert_eq!(lines[1]["kind"], "music", "{}", lines[1]);
 }
+
+/// A silent song: no beats and no tempo, its sections quiet (not a "climax" at its own
+/// level), and planning on it says why it cannot.
+#[test]
+fn silent_song_has_no_beat_and_no_climax() {
+    let dir = common::temp_dir();
+    let cache = dir.path().join("cache");
+    let silent = dir.path().join("silent.wav");
+    common::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "anullsrc=r=44100:cl=stereo",
+        "-t",
+        "6",
+        silent.to_str().unwrap(),
+    ]);
+    let out = beatcut(&cache, &["analyze", "--json", silent.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let music = &json_lines(&out)[0];
+    assert_eq!(music["tempo_bpm"].as_f64(), Some(0.0), "{music}");
+    assert!(music["beats"].as_array().unwrap().is_empty());
+    let sections = music["sections"].as_array().unwrap();
+    assert!(!sections.is_empty());
+    assert!(
+        sections.iter().all(|s| s["label"] == "quiet"),
+        "{sections:?}"
+    );
+    let clip = clip(dir.path(), "clip.mp4");
+    let out = beatcut(
+        &cache,
+        &[
+            "plan",
+            "--music",
+            silent.to_str().unwrap(),
+            clip.to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no beats"), "{stderr}");
+}

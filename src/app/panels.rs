@@ -132,7 +132,10 @@ pub fn media_bin_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
                     let tempo = music
                         .analysis
                         .as_ref()
-                        .map(|a| format!("{:.1} BPM · {} beats · ", a.tempo_bpm, a.beats.len()))
+                        .map(|a| match a.beats.len() {
+                            0 => "no beat found · ".to_string(),
+                            n => format!("{:.1} BPM · {n} beats · ", a.tempo_bpm),
+                        })
                         .unwrap_or_default();
                     ui.small(format!(
                         "{tempo}{:.1} s · {}",

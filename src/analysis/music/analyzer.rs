@@ -419,7 +419,12 @@ pub(crate) fn detect(
         .map(|b| b.time)
         .collect();
     analysis.sections = sections(&analysis.energy, &downbeats, analysis.duration);
-    analysis.tempo_bpm = (tempo * 10.0).round() / 10.0;
+    // No beat, no tempo (silence would otherwise report the fastest tempo allowed).
+    analysis.tempo_bpm = if beats.is_empty() {
+        0.0
+    } else {
+        (tempo * 10.0).round() / 10.0
+    };
     analysis.beats_per_bar = bars.beats_per_bar;
     analysis.beats = beats;
     analysis.onsets = onsets;

@@ -152,6 +152,9 @@ impl EnergyAccumulator {
     }
 }
 
+/// Loud level (dBFS) at or below which a song is silence (digital silence or dither).
+const SILENCE_DBFS: f32 = -80.0;
+
 /// dB, smoothed and normalised copies of an RMS curve.
 fn build_curve(rms: Vec<f32>, window: usize, hop: usize, rate: u32) -> EnergyCurve {
     let hop_ticks = ticks_from_samples(hop as i64, rate);
@@ -164,10 +167,15 @@ fn build_curve(rms: Vec<f32>, window: usize, hop: usize, rate: u32) -> EnergyCur
         .map(|p| db_from_rms(p.max(0.0).sqrt()))
         .collect();
     let loud = quantile(&smooth_db, 0.98);
-    let smoothed = smooth_db
-        .iter()
-        .map(|&d| ((d - (loud - 40.0)) / 40.0).clamp(0.0, 1.0))
-        .collect();
+    // A silent song stays at 0, not at its own "loud" level.
+    let smoothed = if loud <= SILENCE_DBFS {
+        vec![0.0; smooth_db.len()]
+    } else {
+        smooth_db
+            .iter()
+            .map(|&d| ((d - (loud - 40.0)) / 40.0).clamp(0.0, 1.0))
+            .collect()
+    };
     EnergyCurve {
         window_samples: window as u32,
         hop_samples: hop as u32,

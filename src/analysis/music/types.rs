@@ -11,7 +11,8 @@ pub struct MusicAnalysis {
     pub duration: Ticks,
     /// Sample rate the analysis ran at (22,050 Hz by default).
     pub analysis_rate: u32,
-    /// Global tempo at the tracked metrical level, beats per minute (0.1 BPM resolution).
+    /// Global tempo at the tracked metrical level, beats per minute (0.1 BPM resolution);
+    /// 0 when no beat was found (silence, a spoken word recording).
     pub tempo_bpm: f64,
     /// Beats per bar detected (4 or 3).
     pub beats_per_bar: u8,
