@@ -94,6 +94,10 @@ pub(crate) fn scan_fast(
     let total_frames = packets.len().max(1);
     let suspicious_frames: usize = gops.iter().filter(|g| g.suspicious).map(|g| g.frames).sum();
     if gops.len() < 2 || suspicious_frames as f64 > FULL_PASS_SHARE * total_frames as f64 {
+        tracing::debug!(
+            "one full pass: {} stretches, {suspicious_frames} of {total_frames} frames flagged by packet sizes",
+            gops.len()
+        );
         return score_all(path, decoder, cancel, progress);
     }
     let keyframing = Keyframing::of(decoder.encoder_settings(), &gops);
@@ -104,6 +108,11 @@ pub(crate) fn scan_fast(
     // The decoded keyframes are the authority on where stretches start; the index only
     // supplies sizes. Should the two disagree, fall back to decoding everything.
     if keys.len() != gops.len() {
+        tracing::debug!(
+            "one full pass: {} keyframes decoded, {} in the index",
+            keys.len(),
+            gops.len()
+        );
         decoder.seek_to_keyframe_before(0)?;
         return score_all(path, decoder, cancel, progress);
     }
@@ -131,6 +140,7 @@ pub(crate) fn scan_fast(
         })
         .sum();
     if to_decode as f64 > FULL_PASS_SHARE * total_frames as f64 {
+        tracing::debug!("one full pass: {to_decode} of {total_frames} frames to refine");
         decoder.seek_to_keyframe_before(0)?;
         return score_all(path, decoder, cancel, progress);
     }
@@ -243,21 +253,35 @@ fn split_gops(packets: &[Packet]) -> Vec<Gop> {
         .collect()
 }
 
-/// Whether some packet is far larger than every packet shortly before it, and large enough
-/// next to the stretch's keyframe (`key_size`) to hold much of a picture coded afresh.
+/// Whether some packet is far larger than every packet shortly before it and shortly after
+/// it, and large enough next to the stretch's keyframe (`key_size`) to hold much of a
+/// picture coded afresh. A cut's picture is coded afresh once, and the new shot's predicted
+/// pictures that follow are small again; the first reference picture after the B-frames
+/// that open a stretch is large only next to them, and as large as the ones after it.
 fn has_spike(sizes: &[f32], key_size: f32) -> bool {
+    let peak = |window: &[f32]| window.iter().copied().fold(0.0f32, f32::max);
     // Right after a keyframe the window may hold only B-frames: wait for a reference frame.
     sizes
         .iter()
         .enumerate()
         .skip(SPIKE_MIN_HISTORY)
         .any(|(i, &s)| {
-            let before = sizes
-                .get(i.saturating_sub(SPIKE_WINDOW)..i)
-                .unwrap_or_default();
-            let peak = before.iter().copied().fold(0.0f32, f32::max);
+            let before = peak(
+                sizes
+                    .get(i.saturating_sub(SPIKE_WINDOW)..i)
+                    .unwrap_or_default(),
+            );
+            let after = peak(
+                sizes
+                    .get(i + 1..(i + 1 + SPIKE_WINDOW).min(sizes.len()))
+                    .unwrap_or_default(),
+            );
             // Tiny packets (a still picture) vary a lot relatively: ignore below a floor.
-            peak > 0.0 && s > SPIKE_RATIO * peak && s > 512.0 && s > key_size * SPIKE_KEY_SHARE
+            before > 0.0
+                && s > SPIKE_RATIO * before
+                && s > SPIKE_RATIO * after
+                && s > 512.0
+                && s > key_size * SPIKE_KEY_SHARE
         })
 }
 
@@ -785,6 +809,12 @@ mod tests {
         }
         assert!(has_spike(&cut, 20_000.0));
         assert!(!has_spike(&cut, 200_000.0));
+        // A stretch opening with four B-frames before its first P-frame (x265): that P-frame
+        // is as large as the ones after it, no spike.
+        let opening: Vec<f32> = (0..40)
+            .map(|i| if i % 5 == 4 { 4000.0 } else { 1500.0 })
+            .collect();
+        assert!(!has_spike(&opening, 20_000.0));
         let drop: Vec<f32> = steady
             .iter()
             .enumerate()
