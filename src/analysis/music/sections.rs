@@ -6,10 +6,6 @@ use crate::time::{Ticks, ticks_from_secs};
 use super::dsp::mean;
 use super::types::{EnergyCurve, Section, SectionLabel};
 
-/// Loudest section energy (normalised) at or below which the song is silent: normalising
-/// leaves silence at 0.
-const SILENT_ENERGY: f32 = 1e-6;
-
 /// Splits `0..duration` into labelled sections. `downbeats` (sorted) give the block grid when
 /// there are enough of them; otherwise two-second blocks are used.
 pub(crate) fn sections(energy: &EnergyCurve, downbeats: &[Ticks], duration: Ticks) -> Vec<Section> {
@@ -73,10 +69,7 @@ pub(crate) fn sections(energy: &EnergyCurve, downbeats: &[Ticks], duration: Tick
         .windows(2)
         .map(|c| (c[0], c[1], mean(blocks.get(c[0]..c[1]).unwrap_or(&[]))))
         .collect();
-    let loudest = spans.iter().map(|s| s.2).fold(0.0f32, f32::max);
-    // Silence has no climax: every section of a silent song is quiet.
-    let silent = loudest <= SILENT_ENERGY;
-    let top = loudest.max(1e-6);
+    let top = spans.iter().map(|s| s.2).fold(0.0f32, f32::max).max(1e-6);
     let count = spans.len();
     let mut out: Vec<Section> = Vec::with_capacity(count);
     for (k, &(a, b, e)) in spans.iter().enumerate() {
@@ -92,9 +85,7 @@ pub(crate) fn sections(energy: &EnergyCurve, downbeats: &[Ticks], duration: Tick
             inner.len() >= 2
                 && mean(inner.get(h..).unwrap_or(&[])) > mean(inner.get(..h).unwrap_or(&[])) + 0.08
         };
-        let label = if silent {
-            SectionLabel::Quiet
-        } else if e >= 0.85 * top {
+        let label = if e >= 0.85 * top {
             SectionLabel::Climax
         } else if k == 0 && count > 1 {
             SectionLabel::Intro
@@ -136,6 +127,8 @@ mod tests {
     use super::*;
     use crate::analysis::music::types::Curve;
 
+    /// Silence reaches sections as zero energy (the energy curve keeps it at 0): quiet, not
+    /// a climax at its own level.
     #[test]
     fn silence_is_quiet() {
         let energy = EnergyCurve {
