@@ -455,6 +455,7 @@ fn music_json(path: &std::path::Path, a: &MusicAnalysis, wall: f64) -> serde_jso
         "kind": "music",
         "duration_s": secs_from_ticks(a.duration),
         "tempo_bpm": (a.tempo_bpm * 10.0).round() / 10.0,
+        "tempo_alternative_bpm": a.tempo_alternative_bpm,
         "beats_per_bar": a.beats_per_bar,
         "beats": secs(&mut a.beats.iter().map(|b| b.time)),
         "beat_confidence": a.beats.iter().map(|b| (b.confidence * 100.0).round() / 100.0).collect::<Vec<f32>>(),

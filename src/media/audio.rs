@@ -311,26 +311,41 @@ fn decode_with_symphonia(
     let mut warnings = Vec::new();
     let mut scratch: Vec<f32> = Vec::new();
     let mut decoded_any = false;
+    // One packet is held back: only the stream's last packet may drop its end padding. Ogg
+    // pages whose granule positions fall short of their packets' lengths (as muxers that mix
+    // or re-time audio write them) make symphonia trim frames mid-stream, 20 ms a time, so
+    // the audio drifts early against what every other player plays (130 ms after three
+    // minutes of one real song); FFmpeg and libvorbis ignore such trims, and so do we.
+    let mut held: Option<symphonia::core::packet::Packet> = None;
     loop {
         if cancel.is_cancelled() {
             return Err(MediaError::Cancelled);
         }
-        let packet = match format.next_packet() {
-            Ok(Some(p)) => p,
-            Ok(None) => break,
-            Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                break;
-            }
+        let next = match format.next_packet() {
+            Ok(Some(p)) => Some(p),
+            Ok(None) => None,
+            Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => None,
             Err(e) => {
-                if !decoded_any {
+                if !decoded_any && held.is_none() {
                     return Err(malformed(e.to_string()));
                 }
                 warnings.push(format!("stopped reading early ({e})"));
-                break;
+                None
             }
         };
-        if packet.track_id != track_id {
+        let at_end = next.is_none();
+        if next.as_ref().is_some_and(|p| p.track_id != track_id) {
             continue;
+        }
+        let Some(mut packet) = std::mem::replace(&mut held, next) else {
+            if at_end {
+                break;
+            }
+            continue;
+        };
+        if !at_end && packet.trim_end.get() > 0 {
+            packet.dur = packet.dur.saturating_add(packet.trim_end);
+            packet.trim_end = symphonia::core::units::Duration::ZERO;
         }
         match decoder.decode(&packet) {
             Ok(buffer) => {
@@ -370,6 +385,9 @@ fn decode_with_symphonia(
                 warnings.push(format!("stopped decoding early ({e})"));
                 break;
             }
+        }
+        if at_end {
+            break;
         }
     }
     let Some(mut conv) = converter else {

@@ -223,24 +223,21 @@ fn segments(active: &[bool], bridge: usize, min_len: usize) -> Vec<std::ops::Ran
     merged
 }
 
-/// Least-squares beat period over every run (slope of beat time against beat index), seconds.
-fn fitted_period(runs: &[Vec<f64>]) -> Option<f64> {
-    let mut num = 0.0;
-    let mut den = 0.0;
-    for run in runs.iter().filter(|r| r.len() >= 4) {
-        let n = run.len() as f64;
-        let mk = (n - 1.0) / 2.0;
-        let mt = run.iter().sum::<f64>() / n;
-        let sxy: f64 = run
-            .iter()
-            .enumerate()
-            .map(|(k, t)| (k as f64 - mk) * (t - mt))
-            .sum();
-        let sxx: f64 = (0..run.len()).map(|k| (k as f64 - mk).powi(2)).sum();
-        num += sxy;
-        den += sxx;
+/// Beat period over every run, seconds: the mean of the inter-beat intervals within 25 % of
+/// their median (a beat the tracker bridged, or a tempo step's seam, stays out of it).
+fn typical_period(runs: &[Vec<f64>]) -> Option<f64> {
+    let mut gaps: Vec<f32> = runs
+        .iter()
+        .flat_map(|r| r.windows(2).map(|w| (w[1] - w[0]) as f32))
+        .filter(|g| *g > 0.0)
+        .collect();
+    if gaps.len() < 3 {
+        return None;
     }
-    (den > 0.0 && num > 0.0).then(|| num / den)
+    let median = f64::from(quantile(&gaps, 0.5));
+    gaps.retain(|&g| (f64::from(g) - median).abs() <= 0.25 * median);
+    let period = gaps.iter().map(|&g| f64::from(g)).sum::<f64>() / gaps.len().max(1) as f64;
+    (period > 0.0).then_some(period)
 }
 
 /// The detection pipeline over the curves in `analysis`; fills tempo, beats, onsets, sections.
@@ -306,11 +303,11 @@ pub(crate) fn detect(
         .max(1e-6);
     let local: Vec<f32> = o.iter().map(|v| v / sd).collect();
 
-    // Metrical level: the path can sit on the beat, a multiple or a subdivision of it. Try
-    // the path times 2, 1, 1/2, 1/4 (when mostly in range), fastest first, and take the first
-    // whose alternate beats are alike in the drum-body band: at a hi-hat subdivision every
-    // other "beat" has no body at all (balance under ~0.25), at the beat kick and snare
-    // (or kick and kick) both do.
+    // Metrical level: the path sits where the tempogram (autocorrelation times Fourier, under
+    // the tempo prior) is strongest; the levels at twice and half its tempo are scored the
+    // same way, and the runner-up is kept for the user. A level whose alternate beats differ
+    // in the drum-body band (a hi-hat subdivision: every other "beat" has no body at all) is
+    // halved.
     let in_range = |f: f64| {
         let ok = path
             .bpm
@@ -319,13 +316,12 @@ pub(crate) fn detect(
             .count();
         ok as f64 >= 0.8 * path.bpm.len() as f64
     };
-    let mut factors: Vec<f64> = [2.0, 1.0, 0.5, 0.25]
+    let mut levels: Vec<(f64, f64)> = [4.0, 2.0, 1.0, 0.5]
         .into_iter()
         .filter(|&f| in_range(f))
+        .map(|f| (f, path.level_score(f)))
         .collect();
-    if factors.is_empty() {
-        factors.push(1.0);
-    }
+    levels.sort_by(|a, b| b.1.total_cmp(&a.1));
     let tightness = p.beat_tightness as f32;
     let track = |f: f64| -> Vec<BeatRun> {
         let periods = path.periods(frames, frame_rate, f);
@@ -333,22 +329,21 @@ pub(crate) fn detect(
             .map(|s| track_segment(&local, &periods, s.clone(), tightness))
             .collect()
     };
-    let mut best: Option<(f32, f64, Vec<BeatRun>)> = None;
-    for &f in &factors {
-        if cancel.is_cancelled() {
-            return Err(MusicError::Cancelled);
-        }
-        let runs = track(f);
-        let balance = parity_balance(&runs, &body);
-        let accept = balance >= SUBDIVISION_BALANCE;
-        if best.as_ref().is_none_or(|b| balance > b.0) || accept {
-            best = Some((balance, f, runs));
-        }
-        if accept {
-            break;
-        }
+    let mut factor = levels
+        .first()
+        .map_or_else(|| if in_range(2.0) { 2.0 } else { 1.0 }, |l| l.0);
+    let mut runs = track(factor);
+    if cancel.is_cancelled() {
+        return Err(MusicError::Cancelled);
     }
-    let (_, factor, runs) = best.unwrap_or((0.0, 1.0, Vec::new()));
+    if parity_balance(&runs, &body) < SUBDIVISION_BALANCE && in_range(factor * 0.5) {
+        factor *= 0.5;
+        runs = track(factor);
+    }
+    let runner_up = levels
+        .iter()
+        .find(|l| (l.0 - factor).abs() > 1e-9)
+        .map(|l| l.0);
     let runs: Vec<BeatRun> = runs.into_iter().filter(|r| !r.is_empty()).collect();
 
     // Bars.
@@ -398,7 +393,7 @@ pub(crate) fn detect(
         .iter()
         .map(|r| r.iter().map(|f| f * hop_secs).collect())
         .collect();
-    let tempo = match fitted_period(&run_secs) {
+    let tempo = match typical_period(&run_secs) {
         Some(period) => 60.0 / period,
         None => {
             let mut b: Vec<f32> = path.bpm.iter().map(|&x| (x * factor) as f32).collect();
@@ -424,6 +419,12 @@ pub(crate) fn detect(
         0.0
     } else {
         (tempo * 10.0).round() / 10.0
+    };
+    analysis.tempo_alternative_bpm = match runner_up {
+        Some(f) if analysis.tempo_bpm > 0.0 => {
+            (analysis.tempo_bpm * f / factor * 10.0).round() / 10.0
+        }
+        _ => 0.0,
     };
     analysis.beats_per_bar = bars.beats_per_bar;
     analysis.beats = beats;

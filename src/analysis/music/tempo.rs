@@ -10,13 +10,28 @@ use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 
 use crate::jobs::CancelToken;
 
-use super::dsp::{dot, first_max, sum};
+use super::dsp::{dot, sum};
 use super::params::MusicError;
 
 /// Tempo bins per octave of the tempogram.
 const BINS_PER_OCTAVE: f64 = 48.0;
 /// Seconds between tempogram windows.
 const STEP_SECS: f64 = 0.5;
+/// Multiples of the beat lag whose autocorrelations are averaged into a tempo's salience.
+/// The first lag alone is blunt (a 7 s window puts 172 BPM where 170 is); four beats pin the
+/// period four times finer, and a subdivision of the beat only gets half its multiples.
+const LAG_MULTIPLES: usize = 4;
+/// Centre of the log-normal tempo prior, BPM (the field's usual 120).
+const PRIOR_CENTRE_BPM: f64 = 120.0;
+/// Spread of the tempo prior, octaves (librosa's `std_bpm = 1`): wide enough that 85 and 170
+/// weigh the same, so the music decides between them.
+const PRIOR_OCTAVES: f64 = 1.0;
+
+/// The log-normal tempo prior at `bpm`, 1 at its centre.
+pub(crate) fn tempo_prior(bpm: f64) -> f64 {
+    let x = (bpm / PRIOR_CENTRE_BPM).log2() / PRIOR_OCTAVES;
+    (-0.5 * x * x).exp()
+}
 
 /// Local tempo over time at one metrical level.
 #[derive(Debug, Clone)]
@@ -25,6 +40,13 @@ pub(crate) struct TempoPath {
     pub step: usize,
     /// Tempo at each point, BPM.
     pub bpm: Vec<f64>,
+    /// Tempo salience at each point (0 = no periodicity, 1 = a perfect pulse train): how sure
+    /// the tempogram is that there is a beat there at all.
+    pub salience: Vec<f32>,
+    /// The tempogram: salience of every tempo bin at every point, for the metrical-level choice.
+    pub tempogram: Vec<Vec<f32>>,
+    /// Slowest tempo of the tempogram's bins, BPM.
+    pub min_bpm: f64,
 }
 
 impl TempoPath {
@@ -51,6 +73,31 @@ impl TempoPath {
         Self {
             step: self.step,
             bpm: self.bpm.iter().map(|b| b * factor).collect(),
+            salience: self.salience.clone(),
+            tempogram: Vec::new(),
+            min_bpm: self.min_bpm,
+        }
+    }
+
+    /// Mean tempogram salience along the path scaled by `factor` (0 where the scaled tempo
+    /// leaves the tempogram's range), weighted by the tempo prior: how well that metrical
+    /// level explains the onsets.
+    pub(crate) fn level_score(&self, factor: f64) -> f64 {
+        let mut total = 0.0;
+        let mut count = 0usize;
+        for (bpm, row) in self.bpm.iter().zip(&self.tempogram) {
+            let b = bpm * factor;
+            let pos = (b / self.min_bpm).log2() * BINS_PER_OCTAVE;
+            count += 1;
+            if pos < -0.5 || pos > row.len() as f64 - 0.5 {
+                continue;
+            }
+            total += f64::from(interp(row, pos.max(0.0))) * tempo_prior(b);
+        }
+        if count == 0 {
+            0.0
+        } else {
+            total / count as f64
         }
     }
 }
@@ -121,6 +168,21 @@ impl Autocorrelation {
     }
 }
 
+/// Magnitude of the discrete-time Fourier transform of `x` at the frequency whose one-frame
+/// rotation is `(cos, sin)`, scaled so a pure cosine of amplitude 1 gives about 1.
+fn fourier_magnitude(x: &[f32], cos: f64, sin: f64) -> f32 {
+    let (mut re, mut im) = (0f64, 0f64);
+    let (mut pc, mut ps) = (1f64, 0f64);
+    for &v in x {
+        re += f64::from(v) * pc;
+        im -= f64::from(v) * ps;
+        let next = pc * cos - ps * sin;
+        ps = pc * sin + ps * cos;
+        pc = next;
+    }
+    (2.0 * (re * re + im * im).sqrt() / x.len().max(1) as f64) as f32
+}
+
 /// Linear interpolation of `a` at fractional index `x` (0 outside).
 fn interp(a: &[f32], x: f64) -> f32 {
     let i = x.floor() as usize;
@@ -150,10 +212,9 @@ pub(crate) fn tempo_path(
         .map(|k| (min_bpm * 2f64.powf(k as f64 / BINS_PER_OCTAVE)).min(max_bpm))
         .collect();
     let lags: Vec<f64> = bins.iter().map(|b| 60.0 * frame_rate / b).collect();
-    // Only the lags the bins interpolate between are computed (`lag_lo..=max_lag`).
-    let lag_lo = lags.last().map_or(0, |l| l.floor().max(0.0) as usize);
     let max_lag = lags.first().map_or(1, |l| l.floor().max(0.0) as usize + 1);
-    let bin_lags: Vec<f64> = lags.iter().map(|l| l - lag_lo as f64).collect();
+    // Lags read: up to LAG_MULTIPLES beats of the slowest tempo.
+    let read_lag = LAG_MULTIPLES * max_lag + 1;
     // Windows cut shorter than about four periods of the slowest tempo (at the ends) are skipped.
     let min_len = 2 * ((lags.first().copied().unwrap_or(1.0) * 2.0).ceil() as usize + 2).min(half);
     let n_points = o.len().div_ceil(step).max(1);
@@ -163,18 +224,30 @@ pub(crate) fn tempo_path(
             0.5 - 0.5 * x.cos()
         })
         .collect();
+    let priors: Vec<f32> = bins.iter().map(|&b| tempo_prior(b) as f32).collect();
+    // Phasors of each bin's beat frequency, one step per frame, for the Fourier tempogram.
+    let rotations: Vec<(f64, f64)> = bins
+        .iter()
+        .map(|b| {
+            let w = std::f64::consts::TAU * b / 60.0 / frame_rate;
+            (w.cos(), w.sin())
+        })
+        .collect();
 
-    let autocorr = Autocorrelation::new(2 * half + max_lag + 1);
+    let autocorr = Autocorrelation::new(2 * half + read_lag + 1);
 
-    // Salience per point and bin: the autocorrelation of the windowed envelope at the bin's
-    // beat lag (interpolated between whole lags).
-    let salience: Vec<Vec<f32>> = (0..n_points)
+    // Salience per point and bin: the autocorrelation of the windowed envelope averaged over
+    // the first multiples of the bin's beat lag (interpolated between whole lags), times the
+    // Fourier tempogram at the bin's frequency. The autocorrelation also peaks at multiples of
+    // the period (half tempo), the Fourier transform at its harmonics (double tempo); their
+    // product keeps the level both agree on (Peeters 2007).
+    let raw: Vec<(Vec<f32>, f32)> = (0..n_points)
         .into_par_iter()
         .map_init(
             || autocorr.buffers(),
             |bufs, j| {
                 if cancel.is_cancelled() {
-                    return Vec::new();
+                    return (Vec::new(), 0.0);
                 }
                 let centre = j * step;
                 let lo = centre.saturating_sub(half);
@@ -184,7 +257,7 @@ pub(crate) fn tempo_path(
                 let active_share =
                     act.iter().filter(|&&a| a).count() as f32 / act.len().max(1) as f32;
                 if seg.len() < min_len || active_share < 0.5 {
-                    return vec![0.0; n_bins];
+                    return (vec![0.0; n_bins], 0.0);
                 }
                 let m = sum(seg) / seg.len() as f32;
                 let w_off = lo + half - centre;
@@ -197,63 +270,105 @@ pub(crate) fn tempo_path(
                 {
                     *x = (v - m) * w;
                 }
-                let x = bufs.input.get(..seg.len()).unwrap_or(&[]);
-                let a0 = dot(x, x);
+                let x: Vec<f32> = bufs.input.get(..seg.len()).unwrap_or(&[]).to_vec();
+                let a0 = dot(&x, &x);
                 if a0 <= 1e-9 {
-                    return vec![0.0; n_bins];
+                    return (vec![0.0; n_bins], 0.0);
                 }
-                let top = max_lag.min(seg.len().saturating_sub(1));
+                let top = read_lag.min(seg.len().saturating_sub(1));
                 let ac: Vec<f32> = autocorr
-                    .lags(bufs, lag_lo..top + 1)
+                    .lags(bufs, 0..top + 1)
                     .iter()
                     .map(|r| r / a0)
                     .collect();
-                bin_lags.iter().map(|&l| interp(&ac, l)).collect()
+                let fourier: Vec<f32> = rotations
+                    .iter()
+                    .map(|&(c, s)| fourier_magnitude(&x, c, s))
+                    .collect();
+                let f_top = fourier.iter().copied().fold(1e-12f32, f32::max);
+                let row: Vec<f32> = lags
+                    .iter()
+                    .zip(&fourier)
+                    .map(|(&l, &f)| {
+                        let mut acc = 0f32;
+                        let mut n = 0f32;
+                        for k in 1..=LAG_MULTIPLES {
+                            let lag = l * k as f64;
+                            if k > 1 && lag > top as f64 {
+                                break;
+                            }
+                            acc += interp(&ac, lag);
+                            n += 1.0;
+                        }
+                        (acc / n.max(1.0)).max(0.0) * (f / f_top)
+                    })
+                    .collect();
+                // Periodicity regardless of tempo: the best plain autocorrelation peak.
+                let periodic = lags
+                    .iter()
+                    .map(|&l| interp(&ac, l))
+                    .fold(0f32, f32::max)
+                    .clamp(0.0, 1.0);
+                (row, periodic)
             },
         )
+        .collect();
+    let (tempogram, periodicity): (Vec<Vec<f32>>, Vec<f32>) = raw.into_iter().unzip();
+    let salience: Vec<Vec<f32>> = tempogram
+        .iter()
+        .map(|row| row.iter().zip(&priors).map(|(v, p)| v * p).collect())
         .collect();
     if cancel.is_cancelled() {
         return Err(MusicError::Cancelled);
     }
-    // Viterbi: smooth moves cost a little (quadratic in bins), any jump at most a fixed toll.
-    // The quadratic reaches the toll at BAND bins, so the exact maximum is the best within the
-    // band or the best anywhere minus the toll.
-    const SLOPE: f32 = 0.004;
-    const TOLL: f32 = 0.5;
-    const BAND: usize = 12;
-    // Cost of a move from bin `k` to bin `kp`, at `BAND + kp - k`.
-    let penalty: Vec<f32> = (0..=2 * BAND)
-        .map(|i| {
-            let d = i.abs_diff(BAND) as f32;
-            (SLOPE * d * d).min(TOLL)
+    // The path is found in tempo classes: the tempogram folded into one octave (each class
+    // takes its best bin), so a level change of the tempogram's peak (100 BPM rock peaking at
+    // its 200 BPM hats, then at 130 after a step) does not break the path; the octave is
+    // chosen afterwards for the whole song (`TempoPath::level_score`).
+    let classes = BINS_PER_OCTAVE as usize;
+    let folded: Vec<Vec<f32>> = salience
+        .iter()
+        .map(|row| {
+            let mut f = vec![0f32; classes];
+            for (k, &v) in row.iter().enumerate() {
+                if let Some(c) = f.get_mut(k % classes) {
+                    *c = c.max(v);
+                }
+            }
+            f
         })
         .collect();
-    let mut score: Vec<f32> = salience
+    // Viterbi around the octave circle: smooth moves cost a little (quadratic in classes),
+    // any jump at most a fixed toll.
+    const SLOPE: f32 = 0.004;
+    const TOLL: f32 = 0.5;
+    const BAND: i64 = 12;
+    let wrap = |k: i64| k.rem_euclid(classes as i64) as usize;
+    let mut score: Vec<f32> = folded
         .first()
         .cloned()
-        .unwrap_or_else(|| vec![0.0; n_bins]);
+        .unwrap_or_else(|| vec![0.0; classes]);
     let mut back: Vec<Vec<u16>> = Vec::with_capacity(n_points);
-    back.push(vec![0; n_bins]);
-    for sal in salience.iter().skip(1) {
+    back.push(vec![0; classes]);
+    for sal in folded.iter().skip(1) {
         let (top_k, top) = score
             .iter()
             .copied()
             .enumerate()
             .fold((0, f32::MIN), |b, (k, v)| if v > b.1 { (k, v) } else { b });
-        let mut next = vec![0f32; n_bins];
-        let mut from = vec![0u16; n_bins];
+        let mut next = vec![0f32; classes];
+        let mut from = vec![0u16; classes];
         for (k, (nx, fr)) in next.iter_mut().zip(from.iter_mut()).enumerate() {
             let mut best = top - TOLL;
             let mut arg = top_k;
-            let lo = k.saturating_sub(BAND);
-            let hi = (k + BAND + 1).min(n_bins);
-            let near = score.get(lo..hi).unwrap_or(&[]);
-            let cost = penalty.get(BAND + lo - k..BAND + hi - k).unwrap_or(&[]);
-            if let Some((v, i)) = first_max(near, cost, |s, c| s - c)
-                && v > best
-            {
-                best = v;
-                arg = lo + i;
+            for d in -BAND..=BAND {
+                let j = wrap(k as i64 + d);
+                let cost = (SLOPE * (d * d) as f32).min(TOLL);
+                let v = score.get(j).copied().unwrap_or(f32::MIN) - cost;
+                if v > best {
+                    best = v;
+                    arg = j;
+                }
             }
             *nx = best + sal.get(k).copied().unwrap_or(0.0);
             *fr = arg as u16;
@@ -279,28 +394,49 @@ pub(crate) fn tempo_path(
             .and_then(|b| b.get(k))
             .map_or(k, |&v| v as usize);
     }
-    // Refine each point's tempo by parabolic interpolation of its salience peak.
-    let bpm = path
+    // Unwrap around the circle (a ramp across the fold keeps going up), refine each point by
+    // parabolic interpolation of its class's salience, and put the median in the first octave.
+    let mut unwrapped: Vec<f64> = Vec::with_capacity(n_points);
+    let mut turns = 0i64;
+    let mut prev: Option<usize> = None;
+    for (&c, sal) in path.iter().zip(&folded) {
+        if let Some(p) = prev {
+            let d = c as i64 - p as i64;
+            if d > classes as i64 / 2 {
+                turns -= 1;
+            } else if d < -(classes as i64) / 2 {
+                turns += 1;
+            }
+        }
+        prev = Some(c);
+        let centre = sal.get(c).copied().unwrap_or(0.0);
+        let l = sal.get(wrap(c as i64 - 1)).copied().unwrap_or(centre);
+        let r = sal.get(wrap(c as i64 + 1)).copied().unwrap_or(centre);
+        let off = if centre >= l && centre >= r {
+            f64::from(super::dsp::parabolic_offset(l, centre, r))
+        } else {
+            0.0
+        };
+        unwrapped.push(c as f64 + off + (turns * classes as i64) as f64);
+    }
+    let mut sorted = unwrapped.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0.0);
+    let shift = (median / classes as f64).floor() * classes as f64;
+    let bpm = unwrapped
         .iter()
-        .zip(&salience)
-        .map(|(&k, sal)| {
-            let c = sal.get(k).copied().unwrap_or(0.0);
-            let l = if k > 0 {
-                sal.get(k - 1).copied().unwrap_or(c)
-            } else {
-                c
-            };
-            let r = sal.get(k + 1).copied().unwrap_or(c);
-            let off = if c >= l && c >= r {
-                super::dsp::parabolic_offset(l, c, r) as f64
-            } else {
-                0.0
-            };
-            let b = min_bpm * 2f64.powf((k as f64 + off) / BINS_PER_OCTAVE);
-            b.clamp(min_bpm, max_bpm)
+        .map(|u| {
+            let b = min_bpm * 2f64.powf((u - shift) / BINS_PER_OCTAVE);
+            b.clamp(min_bpm / 2.0, max_bpm * 2.0)
         })
         .collect();
-    Ok(TempoPath { step, bpm })
+    Ok(TempoPath {
+        step,
+        bpm,
+        salience: periodicity,
+        tempogram,
+        min_bpm,
+    })
 }
 
 #[cfg(test)]

@@ -14,6 +14,10 @@ pub struct MusicAnalysis {
     /// Global tempo at the tracked metrical level, beats per minute (0.1 BPM resolution);
     /// 0 when no beat was found (silence, a spoken word recording).
     pub tempo_bpm: f64,
+    /// The runner-up metrical level: the tempo at twice or half `tempo_bpm` the tempogram
+    /// rates next best, BPM (0 when none is in range); what "x2" or "/2" would give.
+    #[serde(default)]
+    pub tempo_alternative_bpm: f64,
     /// Beats per bar detected (4 or 3).
     pub beats_per_bar: u8,
     /// Every beat, in time order.
