@@ -11,7 +11,7 @@ APT_PACKAGES := build-essential pkg-config clang libclang-dev \
 	libvulkan1 mesa-vulkan-drivers libegl1 libgl1 libgl1-mesa-dri libegl-mesa0 \
 	xvfb xauth ffmpeg python3 python3-venv
 
-.PHONY: deps demo test bench package clean-demo
+.PHONY: deps demo test bench accuracy package clean-demo
 
 ## deps: install missing system packages (idempotent; uses sudo when not root)
 deps:
@@ -41,6 +41,19 @@ test: deps
 ## bench: every benchmark, with the peer tools run side by side
 bench: deps
 	./benches/run.sh
+
+## accuracy: beats on real songs (../shared/realmusic, fetched on first use) scored with
+## mir_eval beside librosa on the same files; writes bench/accuracy.md; fails when a goal is
+## missed. ACCURACY_FLAGS=--allow-dirty measures uncommitted work (the report says so).
+REALMUSIC ?= ../shared/realmusic
+ACCURACY_VENV := target/bench-venv
+accuracy: deps
+	$(CARGO) build --release
+	$(REALMUSIC)/fetch.sh target/real-music
+	@[ -x $(ACCURACY_VENV)/bin/python ] || python3 -m venv $(ACCURACY_VENV)
+	@$(ACCURACY_VENV)/bin/python -c 'import librosa, mir_eval' 2>/dev/null || \
+		$(ACCURACY_VENV)/bin/python -m pip install -q librosa mir_eval
+	$(ACCURACY_VENV)/bin/python benches/real_music.py target/release/beatcut target/real-music $(REALMUSIC)/gt $(ACCURACY_FLAGS)
 
 ## package: Debian package in target/debian/ (cargo-deb). The first run installs cargo-deb
 ## (`cargo install`, which may take a few minutes) and librsvg2-bin (rsvg-convert, for icons).
