@@ -72,15 +72,35 @@ pub fn decode_audio(
             match second_try {
                 Ok(mut audio) => {
                     audio.warnings.retain(|w| !w.is_empty());
+                    let first_name = if iso { "FFmpeg" } else { "symphonia" };
+                    audio.warnings.push(format!(
+                        "{first_name} could not decode the file ({}); decoded with {}",
+                        first.reason(),
+                        audio.decoder
+                    ));
                     Ok(audio)
                 }
                 Err(MediaError::Cancelled) => Err(MediaError::Cancelled),
-                // Prefer FFmpeg's verdict: it recognises more formats, so its reason is
-                // usually the more precise one (e.g. "no audio stream" in a video file).
+                // "No audio stream" is the precise verdict when either decoder gives it (a
+                // video file without sound); otherwise the message names both reasons.
                 Err(second) => Err(match (&first, &second) {
                     (_, MediaError::NoStream { .. }) => second,
                     (MediaError::NoStream { .. }, _) => first,
-                    _ => second,
+                    _ => {
+                        let (ffmpeg, symphonia) = if iso {
+                            (&first, &second)
+                        } else {
+                            (&second, &first)
+                        };
+                        MediaError::Malformed {
+                            path: path.to_path_buf(),
+                            reason: format!(
+                                "FFmpeg: {}; symphonia: {}",
+                                ffmpeg.reason(),
+                                symphonia.reason()
+                            ),
+                        }
+                    }
                 }),
             }
         }

@@ -83,6 +83,18 @@ pub enum MediaError {
 }
 
 impl MediaError {
+    /// The reason alone, without the path (for messages that combine two decoders' verdicts).
+    pub fn reason(&self) -> String {
+        match self {
+            Self::Malformed { reason, .. } | Self::Decode { reason, .. } => reason.clone(),
+            Self::Unsupported { what, .. } => format!("unsupported {what}"),
+            Self::NoStream { kind, .. } => format!("no {kind} stream"),
+            Self::Empty { .. } => "empty file".into(),
+            Self::Io { source, .. } => source.to_string(),
+            other => other.to_string(),
+        }
+    }
+
     /// Checks the file exists, is readable and is not empty, giving the precise error when not.
     pub fn check_readable(path: &std::path::Path) -> Result<u64, MediaError> {
         let meta = std::fs::metadata(path).map_err(|source| MediaError::Io {

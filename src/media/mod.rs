@@ -16,7 +16,9 @@ pub use audio::{DecodedAudio, decode_audio};
 pub use encode::{AudioEncodeSettings, Mp4Writer, VideoEncodeSettings, temporary_path_for};
 pub use error::MediaError;
 pub use picture::{Picture, Plane, PlaneMut};
-pub use probe::{AudioStreamInfo, MediaInfo, StreamInfo, VideoStreamInfo, probe};
+pub use probe::{
+    AudioStreamInfo, MediaInfo, StreamInfo, VideoStreamInfo, probe, probe_with_symphonia,
+};
 pub use proxy::{Proxy, ProxyIndex, ProxySettings, ProxyStore};
 pub use video::{PixelLayout, VideoDecodeOptions, VideoDecoder, VideoFrame};
 

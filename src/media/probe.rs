@@ -206,6 +206,108 @@ pub(crate) fn describe_ffmpeg_error(error: &ffmpeg::Error) -> String {
 /// Reads the container and stream headers of `path` and describes every stream.
 pub fn probe(path: &Path) -> Result<MediaInfo, MediaError> {
     let size_bytes = MediaError::check_readable(path)?;
+    match probe_with_ffmpeg(path, size_bytes) {
+        Ok(info) => Ok(info),
+        // FFmpeg refuses some files symphonia reads (a Vorbis setup header FFmpeg 5.1 fails
+        // on, for one): symphonia gets its turn, and when both refuse the message names both.
+        Err(
+            ffmpeg_error @ (MediaError::Malformed { .. }
+            | MediaError::Unsupported { .. }
+            | MediaError::Decode { .. }),
+        ) => match probe_with_symphonia(path, size_bytes) {
+            Ok(mut info) => {
+                info.warnings.push(format!(
+                    "FFmpeg could not read the file ({}); read with symphonia",
+                    ffmpeg_error.reason()
+                ));
+                Ok(info)
+            }
+            Err(symphonia_error) => Err(MediaError::Malformed {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "FFmpeg: {}; symphonia: {}",
+                    ffmpeg_error.reason(),
+                    symphonia_error.reason()
+                ),
+            }),
+        },
+        Err(other) => Err(other),
+    }
+}
+
+/// Audio-only description of `path` from symphonia's demuxer: the fallback when FFmpeg
+/// cannot open a file.
+pub fn probe_with_symphonia(path: &Path, size_bytes: u64) -> Result<MediaInfo, MediaError> {
+    use symphonia::core::formats::probe::Hint;
+    use symphonia::core::formats::{FormatOptions, TrackType};
+    use symphonia::core::io::MediaSourceStream;
+    use symphonia::core::meta::MetadataOptions;
+
+    let file = std::fs::File::open(path).map_err(|source| MediaError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let stream = MediaSourceStream::new(Box::new(file), Default::default());
+    let mut hint = Hint::new();
+    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+        hint.with_extension(ext);
+    }
+    let format = symphonia::default::get_probe()
+        .probe(
+            &hint,
+            stream,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
+        .map_err(|e| MediaError::Malformed {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+    let no_audio = || MediaError::NoStream {
+        path: path.to_path_buf(),
+        kind: "audio",
+    };
+    let track = format
+        .default_track(TrackType::Audio)
+        .ok_or_else(no_audio)?;
+    let params = track
+        .codec_params
+        .as_ref()
+        .and_then(|p| p.audio())
+        .ok_or_else(no_audio)?;
+    let codec = symphonia::default::get_codecs()
+        .get_audio_decoder(params.codec)
+        .map_or_else(
+            || format!("{:?}", params.codec),
+            |d| d.codec.info.short_name.to_string(),
+        );
+    let sample_rate = params.sample_rate.unwrap_or(0);
+    let duration = match (track.num_frames, sample_rate) {
+        (Some(frames), rate) if rate > 0 => crate::time::ticks_from_samples(frames as i64, rate),
+        _ => 0,
+    };
+    let info = format.format_info();
+    Ok(MediaInfo {
+        path: path.to_path_buf(),
+        size_bytes,
+        container: info.short_name.to_string(),
+        container_long: info.long_name.to_string(),
+        duration,
+        start_time: 0,
+        streams: vec![StreamInfo::Audio(AudioStreamInfo {
+            index: track.id as usize,
+            codec,
+            sample_rate,
+            channels: params.channels.as_ref().map_or(0, |c| c.count() as u16),
+            start_time: 0,
+            duration,
+        })],
+        warnings: Vec::new(),
+    })
+}
+
+/// Describes `path` with FFmpeg's demuxer.
+fn probe_with_ffmpeg(path: &Path, size_bytes: u64) -> Result<MediaInfo, MediaError> {
     let mut input = open_input(path)?;
     let mut warnings = Vec::new();
     let mut streams = Vec::new();
