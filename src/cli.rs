@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 use beatcut::analysis::music::MusicAnalysis;
@@ -187,6 +187,81 @@ pub struct MontageArgs {
     /// Clip scan mode.
     #[arg(long, value_parser = ["fast", "accurate"])]
     pub mode: Option<String>,
+    #[command(flatten)]
+    pub grid: GridRepairArgs,
+}
+
+/// Repairs of the detected beat grid (the editor's x2, /2, half-beat, nudge and tap tempo);
+/// they add to the repairs a project already holds.
+#[derive(Debug, Default, clap::Args)]
+pub struct GridRepairArgs {
+    /// The song's tempo in BPM: the grid is rebuilt at this tempo, its phase fitted to the
+    /// music.
+    #[arg(long)]
+    pub bpm: Option<f64>,
+    /// Move every beat by this much: seconds, or milliseconds with `ms` (`30ms`, `-0.02`).
+    #[arg(long, allow_hyphen_values = true)]
+    pub beat_offset: Option<String>,
+    /// Beats from a file: one time in seconds per line (Audacity labels and CSV work too).
+    #[arg(long)]
+    pub beats: Option<PathBuf>,
+    /// Twice as many beats (x2) or half as many (/2).
+    #[arg(long, value_parser = ["x2", "/2"])]
+    pub tempo_level: Option<String>,
+    /// Move the grid by half a beat (beats found on the off-beat).
+    #[arg(long)]
+    pub half_beat_shift: bool,
+}
+
+impl GridRepairArgs {
+    /// Adds these repairs to `edits`.
+    pub fn apply_to(&self, edits: &mut beatcut::analysis::music::BeatGridEdits) -> Result<()> {
+        if let Some(bpm) = self.bpm {
+            if !(bpm.is_finite() && (10.0..=400.0).contains(&bpm)) {
+                anyhow::bail!("--bpm {bpm}: give a tempo between 10 and 400 BPM");
+            }
+            edits.bpm = Some(bpm);
+        }
+        if let Some(offset) = &self.beat_offset {
+            edits.offset += parse_offset(offset)?;
+        }
+        if let Some(path) = &self.beats {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read beat file {}", path.display()))?;
+            let beats = beatcut::analysis::music::parse_beat_file(&text)
+                .map_err(|e| anyhow::anyhow!("not a beat file ({e}): {}", path.display()))?;
+            edits.beats = Some(beats);
+        }
+        match self.tempo_level.as_deref() {
+            Some("x2") => edits.level = edits.level.saturating_add(1),
+            Some("/2") => edits.level = edits.level.saturating_sub(1),
+            _ => {}
+        }
+        if self.half_beat_shift {
+            edits.half_beat_shift = !edits.half_beat_shift;
+        }
+        Ok(())
+    }
+}
+
+/// `0.03`, `-0.5`, `30ms`, `-20 ms`, `0.1s` as ticks.
+fn parse_offset(text: &str) -> Result<beatcut::time::Ticks> {
+    let t = text.trim();
+    let (number, scale) = if let Some(ms) = t.strip_suffix("ms") {
+        (ms.trim(), 0.001)
+    } else if let Some(s) = t.strip_suffix('s') {
+        (s.trim(), 1.0)
+    } else {
+        (t, 1.0)
+    };
+    let value: f64 = number
+        .parse()
+        .ok()
+        .filter(|v: &f64| v.is_finite() && v.abs() <= 60.0 / scale)
+        .ok_or_else(|| {
+            anyhow::anyhow!("--beat-offset {text:?}: give seconds (0.03) or milliseconds (30ms)")
+        })?;
+    Ok(beatcut::time::ticks_from_secs(value * scale))
 }
 
 /// Sets up `tracing` on stderr; `-v` raises the level, `RUST_LOG` overrides.
@@ -633,6 +708,7 @@ fn load_inputs(input: &MontageArgs) -> Result<Project> {
     if let Some(mode) = &input.mode {
         project.clip_params.mode = DetectMode::parse(mode).unwrap_or_default();
     }
+    input.grid.apply_to(&mut project.constraints.beat_grid)?;
     Ok(project)
 }
 
@@ -700,9 +776,15 @@ fn plan_montage(
     let timeline = timings.time("plan", || {
         beatcut::plan::plan(&music.0, &inputs, &project.plan, &project.constraints)
     })?;
+    // What the timeline was planned on: the song with the user's grid repairs.
+    let music = if project.constraints.beat_grid.is_empty() {
+        music.0
+    } else {
+        Arc::new(project.constraints.beat_grid.apply(&music.0).into_owned())
+    };
     Ok(Planned {
         project,
-        music: music.0,
+        music,
         timeline,
     })
 }
@@ -990,6 +1072,7 @@ fn demo(dir: Option<PathBuf>, headless: bool) -> Result<ExitCode> {
         seed: None,
         fps: None,
         mode: None,
+        grid: GridRepairArgs::default(),
     };
     let common = CommonArgs {
         no_cache: false,

@@ -433,3 +433,103 @@ fn silent_song_has_no_beat_and_no_climax() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("no beats"), "{stderr}");
 }
+
+/// The beat grid repairs on the command line: every cut follows the repaired grid, and a
+/// bad beat file is named.
+#[test]
+fn beat_grid_repairs_from_the_command_line() {
+    let dir = common::temp_dir();
+    let cache = dir.path().join("cache");
+    let song = song(dir.path());
+    let a = clip(dir.path(), "a.mp4");
+    let plan = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec![
+            "plan",
+            "--json",
+            "--music",
+            song.to_str().unwrap(),
+            a.to_str().unwrap(),
+            "--fps",
+            "25",
+        ];
+        args.extend_from_slice(extra);
+        let out = beatcut(&cache, &args);
+        assert!(
+            out.status.success(),
+            "{extra:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        json_lines(&out).remove(0)
+    };
+    let beats_of = |t: &serde_json::Value| -> Vec<f64> {
+        t["beats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b.as_f64().unwrap())
+            .collect()
+    };
+    let cuts_on_beats = |t: &serde_json::Value, what: &str| {
+        let beats = beats_of(t);
+        for seg in &t["segments"].as_array().unwrap()[1..] {
+            let start = seg["start_s"].as_f64().unwrap();
+            assert!(
+                beats
+                    .iter()
+                    .any(|b| (b - start).abs() <= 0.5 / 25.0 + 0.001),
+                "{what}: cut at {start} is not on a repaired beat"
+            );
+        }
+    };
+    let tracked = plan(&[]);
+    let base = beats_of(&tracked);
+    assert!(base.len() >= 25, "{base:?}");
+
+    let nudged = plan(&["--beat-offset", "100ms"]);
+    let moved = beats_of(&nudged);
+    assert_eq!(moved.len(), base.len());
+    for (m, b) in moved.iter().zip(&base) {
+        assert!((m - b - 0.1).abs() < 0.002, "{m} vs {b}");
+    }
+    cuts_on_beats(&nudged, "nudged");
+
+    let halved = plan(&["--tempo-level", "/2"]);
+    assert!(beats_of(&halved).len().abs_diff(base.len() / 2) <= 1);
+    cuts_on_beats(&halved, "halved");
+
+    let shifted = plan(&["--half-beat-shift"]);
+    let off = beats_of(&shifted);
+    assert!(
+        (off[0] - base[0] - 0.25).abs() < 0.01,
+        "{} vs {}",
+        off[0],
+        base[0]
+    );
+    cuts_on_beats(&shifted, "half-beat shift");
+
+    let file = dir.path().join("beats.txt");
+    std::fs::write(&file, "# tapped\n1.0\n2.0\n3.0\n4.0\n5.0\n6.0\n7.0\n8.0\n").unwrap();
+    let given = plan(&["--beats", file.to_str().unwrap()]);
+    assert_eq!(beats_of(&given), [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]);
+    cuts_on_beats(&given, "beat file");
+
+    let bad = dir.path().join("bad-beats.txt");
+    std::fs::write(&bad, "0.5\nnot a time\n").unwrap();
+    let out = beatcut(
+        &cache,
+        &[
+            "plan",
+            "--music",
+            song.to_str().unwrap(),
+            a.to_str().unwrap(),
+            "--beats",
+            bad.to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("line 2") && stderr.contains("bad-beats.txt"),
+        "{stderr}"
+    );
+}

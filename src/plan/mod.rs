@@ -76,6 +76,9 @@ pub fn plan_with_index(
     constraints: &Constraints,
 ) -> Result<Timeline, PlanError> {
     let style = style.with_settings(settings)?;
+    // The user's grid repairs first: every cut, bar and pace below follows the repaired grid.
+    let repaired = constraints.beat_grid.apply(music);
+    let music: &MusicAnalysis = &repaired;
     let grid = BeatGrid::new(music, settings.fps)?;
     if index.is_empty() {
         return Err(PlanError::NoClips);

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::timeline::{Segment, Transition};
+use crate::analysis::music::BeatGridEdits;
 use crate::time::{FrameRate, Ticks};
 
 /// Knobs of one planning run. The style is named here; the other fields override it.
@@ -73,4 +74,7 @@ pub struct Constraints {
     pub excluded: Vec<(usize, Ticks, Ticks)>,
     /// Cuts the user moved to another beat.
     pub cut_moves: Vec<CutMove>,
+    /// Repairs of the beat grid (x2, /2, half-beat shift, nudge, tempo, moved beats, beatless
+    /// stretches), applied to the song's analysis before every plan.
+    pub beat_grid: BeatGridEdits,
 }

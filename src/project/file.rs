@@ -277,6 +277,31 @@ mod tests {
     }
 
     #[test]
+    fn beat_grid_repairs_round_trip_and_old_files_have_none() {
+        use crate::analysis::music::BeatGridEdits;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut project = Project::default();
+        project.constraints.beat_grid = BeatGridEdits {
+            level: -1,
+            half_beat_shift: true,
+            offset: -441,
+            bpm: Some(127.5),
+            moved: vec![(1000, 1200)],
+            downbeat: Some(5000),
+            no_beats: vec![(0, 9000)],
+            beats: None,
+        };
+        let path = dir.path().join("grid.beatcut");
+        project.save(&path).expect("save");
+        let back = Project::load(&path).expect("load");
+        assert_eq!(back.constraints.beat_grid, project.constraints.beat_grid);
+        // A project saved before grid repairs existed loads with none.
+        let old = r#"{"format":"beatcut-project","version":1,"constraints":{"locked":[],"excluded":[],"cut_moves":[]}}"#;
+        let loaded = Project::from_json(old, Path::new("old.beatcut")).expect("old file");
+        assert!(loaded.constraints.beat_grid.is_empty());
+    }
+
+    #[test]
     fn refuses_newer_and_malformed_files() {
         let path = Path::new("x.beatcut");
         let newer = r#"{"format":"beatcut-project","version":99}"#;
