@@ -8,6 +8,7 @@
 pub mod analysis;
 pub mod cache;
 pub mod demo;
+pub mod editor;
 pub mod jobs;
 pub mod media;
 pub mod montage;

@@ -303,3 +303,122 @@ fn broken_files_are_listed_with_a_reason() {
     );
     assert!(harness.state().clips.is_empty());
 }
+
+/// A grid on the off-beat repaired with one click: the plan follows, undo brings the tracked
+/// grid back, and the repair survives saving and reopening.
+#[test]
+fn beat_grid_repair_in_the_editor() {
+    let dir = common::temp_dir();
+    let (song, clips) = make_media(dir.path());
+    let mut harness = harness(new_app(&dir.path().join("cache")));
+    harness.step();
+    let mut dropped: Vec<PathBuf> = clips.clone();
+    dropped.push(song.clone());
+    harness.input_mut().dropped_files.extend(
+        dropped
+            .into_iter()
+            .map(|p| Arc::new(DroppedPath(p)) as egui::DroppedFileHandle),
+    );
+    step_until(&mut harness, "analysis and a plan", |app| {
+        app.timeline.is_some() && !app.is_busy() && app.clips.len() == 3
+    });
+    let tracked: Vec<i64> = harness
+        .state_mut()
+        .grid()
+        .expect("grid")
+        .beats
+        .iter()
+        .map(|b| b.time)
+        .collect();
+    assert!(tracked.len() >= 18, "{} beats", tracked.len());
+    let near = |beats: &[i64], t: i64, fps: beatcut::time::FrameRate| {
+        beats
+            .iter()
+            .any(|&b| (b - t).abs() <= fps.frame_ticks() / 2 + 1)
+    };
+    let cuts = |app: &BeatcutApp| -> (Vec<i64>, beatcut::time::FrameRate) {
+        let t = app.timeline.as_ref().expect("plan");
+        (t.segments.iter().skip(1).map(|s| s.start).collect(), t.fps)
+    };
+    let (before, fps) = cuts(harness.state());
+    assert!(before.len() >= 3);
+    assert!(before.iter().all(|&c| near(&tracked, c, fps)));
+
+    // One click: the grid moves half a beat and every cut goes with it.
+    assert!(harness.query_all_by_label_contains("Beat grid:").count() >= 1);
+    let plans = harness.state().plans_made();
+    harness.get_by_label("Half beat").click();
+    step_until(&mut harness, "the replan", |app| {
+        !app.is_busy() && app.plans_made() > plans
+    });
+    assert!(
+        harness
+            .state()
+            .project
+            .constraints
+            .beat_grid
+            .half_beat_shift
+    );
+    let shifted: Vec<i64> = harness
+        .state_mut()
+        .grid()
+        .expect("grid")
+        .beats
+        .iter()
+        .map(|b| b.time)
+        .collect();
+    let (after, fps) = cuts(harness.state());
+    assert!(after.len() >= 3);
+    for &c in &after {
+        assert!(near(&shifted, c, fps), "cut at {c} is on the shifted grid");
+        assert!(
+            !near(&tracked, c, fps),
+            "cut at {c} is still on the old grid"
+        );
+    }
+    assert!(harness.query_all_by_label_contains("(repaired)").count() >= 1);
+
+    // Save and reopen: the repair and the plan are kept.
+    let project_path = dir.path().join("grid.beatcut");
+    harness.state_mut().save_project(&project_path);
+    let saved_plan = harness.state().timeline.clone().expect("plan");
+    let mut reopened = harness_for_project(&dir.path().join("cache"), &project_path);
+    step_until(&mut reopened, "the reopened plan", |app| {
+        app.timeline.is_some() && !app.is_busy() && app.clips.len() == 3
+    });
+    assert!(
+        reopened
+            .state()
+            .project
+            .constraints
+            .beat_grid
+            .half_beat_shift
+    );
+    assert_eq!(reopened.state().timeline.as_ref(), Some(&saved_plan));
+
+    // Undo: the tracked grid and cuts on it again.
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    step_until(&mut harness, "the replan", |app| {
+        !app.is_busy() && app.project.constraints.beat_grid.is_empty()
+    });
+    step_until(&mut harness, "the plan on the tracked grid", |app| {
+        !app.is_busy()
+            && app.timeline.as_ref().is_some_and(|t| {
+                t.segments
+                    .iter()
+                    .skip(1)
+                    .all(|s| near(&tracked, s.start, t.fps))
+            })
+    });
+
+    // x2 from the buttons: twice the beats (less one).
+    harness.get_by_label("x2").click();
+    step_until(&mut harness, "the replan", |app| !app.is_busy());
+    let doubled = harness.state_mut().grid().expect("grid").beats.len();
+    assert_eq!(doubled, 2 * tracked.len() - 1);
+    if let Ok(image) = harness.render() {
+        let shot = std::env::temp_dir().join("beatcut-grid-repair.png");
+        let _ = image.save(&shot);
+        eprintln!("editor screenshot: {}", shot.display());
+    }
+}

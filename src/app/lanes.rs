@@ -46,9 +46,105 @@ pub fn timeline_area_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
                     ui.small("(no audio device: silent playback on the system clock)");
                 }
             });
+            beat_grid_bar_ui(app, ui);
             music_lane_ui(app, ui, duration);
             timeline_ui(app, ui, duration);
         });
+}
+
+/// The beat grid's tempo and its repairs: x2, /2, half a beat, nudges, tap tempo, reset.
+fn beat_grid_bar_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
+    use crate::editor::GridCommand;
+    let Some(grid) = app.grid() else {
+        return;
+    };
+    let alternative = app
+        .music
+        .as_ref()
+        .and_then(|m| m.analysis.as_ref())
+        .map_or(0.0, |a| a.tempo_alternative_bpm);
+    let repaired = !app.project.constraints.beat_grid.is_empty();
+    let mut command = None;
+    ui.horizontal(|ui| {
+        ui.label(format!(
+            "Beat grid: {:.1} BPM{}",
+            grid.tempo_bpm,
+            if repaired { " (repaired)" } else { "" }
+        ));
+        if alternative > 0.0 && !repaired {
+            let faster = alternative > grid.tempo_bpm;
+            if ui
+                .small_button(format!("or {alternative:.1}?"))
+                .on_hover_text("The next most likely tempo: use it instead")
+                .clicked()
+            {
+                command = Some(if faster {
+                    GridCommand::Double
+                } else {
+                    GridCommand::Halve
+                });
+            }
+        }
+        ui.separator();
+        if ui
+            .small_button("x2")
+            .on_hover_text("Twice as many beats")
+            .clicked()
+        {
+            command = Some(GridCommand::Double);
+        }
+        if ui
+            .small_button("/2")
+            .on_hover_text("Half as many beats (downbeats kept)")
+            .clicked()
+        {
+            command = Some(GridCommand::Halve);
+        }
+        if ui
+            .small_button("Half beat")
+            .on_hover_text("Move the grid by half a beat (beats on the off-beat)")
+            .clicked()
+        {
+            command = Some(GridCommand::ShiftHalfBeat);
+        }
+        if ui
+            .small_button("-10 ms")
+            .on_hover_text("Beats 10 ms earlier")
+            .clicked()
+        {
+            command = Some(GridCommand::Nudge { millis: -10.0 });
+        }
+        if ui
+            .small_button("+10 ms")
+            .on_hover_text("Beats 10 ms later")
+            .clicked()
+        {
+            command = Some(GridCommand::Nudge { millis: 10.0 });
+        }
+        let taps = app.taps();
+        let tap_label = if taps == 0 {
+            "Tap".to_string()
+        } else {
+            format!("Tap ({taps})")
+        };
+        if ui
+            .small_button(tap_label)
+            .on_hover_text("Tap along four times or more: the grid follows your tempo")
+            .clicked()
+        {
+            app.tap_tempo();
+        }
+        if ui
+            .add_enabled(repaired, egui::Button::new("Reset grid").small())
+            .on_hover_text("Back to the beats the analysis found")
+            .clicked()
+        {
+            command = Some(GridCommand::Reset);
+        }
+    });
+    if let Some(command) = command {
+        app.grid_command(command);
+    }
 }
 
 fn timecode(t: Ticks, fps: crate::time::FrameRate) -> String {
@@ -149,7 +245,40 @@ fn music_lane_ui(app: &mut BeatcutApp, ui: &mut egui::Ui, duration: Ticks) {
                 egui::Stroke::new(1.5, egui::Color32::from_rgb(240, 180, 60)),
             ));
         }
-        for beat in &analysis.beats {
+    }
+    let grid = app.grid();
+    let beats: &[crate::analysis::music::Beat] = grid.as_ref().map_or(&[], |g| g.beats.as_slice());
+    // Shade where the tracker is unsure (beats under 0.3 confidence) and where the user said
+    // there is no beat.
+    for pair in beats.windows(2) {
+        if pair[0].confidence < 0.3 && pair[1].confidence < 0.3 {
+            let r = egui::Rect::from_x_y_ranges(
+                x_of(rect, pair[0].time, duration)..=x_of(rect, pair[1].time, duration),
+                rect.y_range(),
+            );
+            painter.rect_filled(r, 0.0, egui::Color32::from_rgba_unmultiplied(0, 0, 0, 90));
+        }
+    }
+    for &(start, end) in &app.project.constraints.beat_grid.no_beats {
+        let r = egui::Rect::from_x_y_ranges(
+            x_of(rect, start, duration)..=x_of(rect, end, duration),
+            rect.y_range(),
+        );
+        painter.rect_filled(
+            r,
+            0.0,
+            egui::Color32::from_rgba_unmultiplied(90, 90, 90, 110),
+        );
+        painter.text(
+            r.center(),
+            egui::Align2::CENTER_CENTER,
+            "no beats",
+            egui::FontId::proportional(10.0),
+            egui::Color32::from_gray(200),
+        );
+    }
+    {
+        for beat in beats {
             let x = x_of(rect, beat.time, duration);
             let (h, c) = if beat.beat_in_bar == 0 {
                 (1.0, egui::Color32::WHITE)
@@ -165,7 +294,7 @@ fn music_lane_ui(app: &mut BeatcutApp, ui: &mut egui::Ui, duration: Ticks) {
             );
         }
         // Flash the beat under the playhead.
-        if let Some(beat) = analysis.beats.iter().rev().find(|b| b.time <= app.playhead)
+        if let Some(beat) = beats.iter().rev().find(|b| b.time <= app.playhead)
             && app.playhead - beat.time < crate::time::TICKS_PER_SECOND / 10
         {
             painter.rect_filled(
@@ -179,7 +308,80 @@ fn music_lane_ui(app: &mut BeatcutApp, ui: &mut egui::Ui, duration: Ticks) {
         }
     }
     draw_playhead(&painter, rect, app.playhead, duration);
+    lane_menu(app, &response, rect, duration, beats);
     scrub(app, &response, rect, duration);
+}
+
+/// The music lane's context menu: repairs at the pointer.
+fn lane_menu(
+    app: &mut BeatcutApp,
+    response: &egui::Response,
+    rect: egui::Rect,
+    duration: Ticks,
+    beats: &[crate::analysis::music::Beat],
+) {
+    use crate::editor::GridCommand;
+    if response.secondary_clicked()
+        && let Some(pos) = response.interact_pointer_pos()
+    {
+        let frac = ((pos.x - rect.left()) / rect.width()).clamp(0.0, 1.0) as f64;
+        app.lane_menu_at = Some((duration as f64 * frac).round() as Ticks);
+    }
+    let Some(at) = app.lane_menu_at else {
+        return;
+    };
+    // The bar around `at`: from the last downbeat at or before it to the next one.
+    let bar_start = beats
+        .iter()
+        .rev()
+        .find(|b| b.beat_in_bar == 0 && b.time <= at)
+        .map_or(0, |b| b.time);
+    let bar_end = beats
+        .iter()
+        .find(|b| b.beat_in_bar == 0 && b.time > at)
+        .map_or(duration, |b| b.time);
+    let section = app
+        .music
+        .as_ref()
+        .and_then(|m| m.analysis.as_ref())
+        .and_then(|a| a.sections.iter().find(|s| s.start <= at && at < s.end))
+        .map(|s| (s.start, s.end));
+    let nearest = beats
+        .iter()
+        .min_by_key(|b| (b.time - at).abs())
+        .map(|b| b.time);
+    let mut command = None;
+    response.context_menu(|ui| {
+        ui.label(format!("At {:.2} s", secs_from_ticks(at)));
+        if ui.button("Downbeat here").clicked() {
+            command = Some(GridCommand::SetDownbeat(at));
+        }
+        if let Some(from) = nearest
+            && ui.button("Move the nearest beat here").clicked()
+        {
+            command = Some(GridCommand::MoveBeat { from, to: at });
+        }
+        if ui.button("No beats in this bar").clicked() {
+            command = Some(GridCommand::NoBeats {
+                start: bar_start,
+                end: bar_end,
+            });
+        }
+        if let Some((start, end)) = section
+            && ui.button("No beats in this section").clicked()
+        {
+            command = Some(GridCommand::NoBeats { start, end });
+        }
+        if !app.project.constraints.beat_grid.no_beats.is_empty()
+            && ui.button("Beats everywhere again").clicked()
+        {
+            command = Some(GridCommand::ClearNoBeats);
+        }
+    });
+    if let Some(command) = command {
+        app.grid_command(command);
+        app.lane_menu_at = None;
+    }
 }
 
 fn timeline_ui(app: &mut BeatcutApp, ui: &mut egui::Ui, duration: Ticks) {

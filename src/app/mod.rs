@@ -84,6 +84,25 @@ pub struct BeatcutApp {
     last_autosave: Instant,
     dialogs: crossbeam_channel::Receiver<DialogResult>,
     dialog_tx: crossbeam_channel::Sender<DialogResult>,
+    /// Taps of the tap-tempo button.
+    tap_tempo: crate::editor::TapTempo,
+    /// When the editor started: the clock of the tap-tempo taps.
+    started: Instant,
+    /// The repaired beat grid last drawn, with the repairs and analysis it was made from.
+    grid_view: Option<GridView>,
+    /// Where the music lane's context menu was opened.
+    lane_menu_at: Option<Ticks>,
+}
+
+/// The song's beats after the project's grid repairs, kept while neither changes.
+#[derive(Debug, Clone)]
+pub struct GridView {
+    edits: crate::analysis::music::BeatGridEdits,
+    analysis: Arc<crate::analysis::music::MusicAnalysis>,
+    /// The repaired beats.
+    pub beats: Arc<Vec<crate::analysis::music::Beat>>,
+    /// Their tempo, BPM.
+    pub tempo_bpm: f64,
 }
 
 /// A file chosen in a native dialog (run off the UI thread).
@@ -137,7 +156,49 @@ impl BeatcutApp {
             last_autosave: Instant::now(),
             dialogs,
             dialog_tx,
+            tap_tempo: crate::editor::TapTempo::default(),
+            started: Instant::now(),
+            grid_view: None,
+            lane_menu_at: None,
         }
+    }
+
+    /// Applies a beat grid repair (an undoable project change; the plan follows).
+    pub fn grid_command(&mut self, command: crate::editor::GridCommand) {
+        self.change_project(|p| command.apply(&mut p.constraints.beat_grid));
+    }
+
+    /// A tap of the tap-tempo button; from the fourth tap the grid follows the tapped tempo.
+    pub fn tap_tempo(&mut self) -> Option<f64> {
+        let bpm = self.tap_tempo.tap(self.started.elapsed().as_secs_f64())?;
+        self.grid_command(crate::editor::GridCommand::SetBpm(bpm));
+        Some(bpm)
+    }
+
+    /// Taps counted so far by the tap-tempo button.
+    pub fn taps(&self) -> usize {
+        self.tap_tempo.count()
+    }
+
+    /// The song's beat grid as the user repaired it (what the plan cuts on), or `None` before
+    /// the music is analysed.
+    pub fn grid(&mut self) -> Option<GridView> {
+        let analysis = self.music.as_ref()?.analysis.clone()?;
+        let edits = &self.project.constraints.beat_grid;
+        let fresh = self
+            .grid_view
+            .as_ref()
+            .is_some_and(|v| Arc::ptr_eq(&v.analysis, &analysis) && v.edits == *edits);
+        if !fresh {
+            let repaired = edits.apply(&analysis);
+            self.grid_view = Some(GridView {
+                edits: edits.clone(),
+                beats: Arc::new(repaired.beats.clone()),
+                tempo_bpm: repaired.tempo_bpm,
+                analysis: analysis.clone(),
+            });
+        }
+        self.grid_view.clone()
     }
 
     /// Adds files or folders: each is probed in the background and becomes a clip, the

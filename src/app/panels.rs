@@ -126,17 +126,17 @@ pub fn media_bin_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
                 }
             });
             ui.separator();
+            // The grid as repaired, what the plan cuts on.
+            let tempo = app
+                .grid()
+                .map(|g| match g.beats.len() {
+                    0 => "no beat found · ".to_string(),
+                    n => format!("{:.1} BPM · {n} beats · ", g.tempo_bpm),
+                })
+                .unwrap_or_default();
             match &app.music {
                 Some(music) => {
                     ui.label(egui::RichText::new(format!("Music: {}", music.name)).strong());
-                    let tempo = music
-                        .analysis
-                        .as_ref()
-                        .map(|a| match a.beats.len() {
-                            0 => "no beat found · ".to_string(),
-                            n => format!("{:.1} BPM · {n} beats · ", a.tempo_bpm),
-                        })
-                        .unwrap_or_default();
                     ui.small(format!(
                         "{tempo}{:.1} s · {}",
                         secs_from_ticks(music.duration),
@@ -395,26 +395,44 @@ fn segment_inspector_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
         });
     }
     ui.horizontal(|ui| {
-        let beat = app
-            .music
+        // The neighbouring beats of the (repaired) grid, not a beat period away: the grid
+        // follows tempo changes and the user's repairs.
+        let half_frame = app
+            .timeline
             .as_ref()
-            .and_then(|m| m.analysis.as_ref())
-            .map_or(0, |a| {
-                crate::time::ticks_from_secs(60.0 / a.tempo_bpm.max(1.0))
-            });
-        if ui.button("< Cut a beat earlier").clicked() && index > 0 {
+            .map_or(0, |t| t.fps.frame_ticks() / 2 + 1);
+        let (earlier, later) = app.grid().map_or((None, None), |g| {
+            (
+                g.beats
+                    .iter()
+                    .rev()
+                    .find(|b| b.time < segment.start - half_frame)
+                    .map(|b| b.time),
+                g.beats
+                    .iter()
+                    .find(|b| b.time > segment.start + half_frame)
+                    .map(|b| b.time),
+            )
+        });
+        if ui.button("< Cut a beat earlier").clicked()
+            && index > 0
+            && let Some(to) = earlier
+        {
             app.change_project(|p| {
                 p.constraints.cut_moves.push(crate::plan::CutMove {
                     from: segment.start,
-                    to: segment.start - beat,
+                    to,
                 })
             });
         }
-        if ui.button("Cut a beat later >").clicked() && index > 0 {
+        if ui.button("Cut a beat later >").clicked()
+            && index > 0
+            && let Some(to) = later
+        {
             app.change_project(|p| {
                 p.constraints.cut_moves.push(crate::plan::CutMove {
                     from: segment.start,
-                    to: segment.start + beat,
+                    to,
                 })
             });
         }
