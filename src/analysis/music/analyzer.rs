@@ -26,6 +26,38 @@ const MIN_SECS: f64 = 1.0;
 const ONSET_LAG_SECS: f64 = 0.0085;
 /// Parity balance under which a level is taken for a subdivision of the beat.
 const SUBDIVISION_BALANCE: f32 = 0.35;
+/// How much more low-band (kick, bass) onset the half-beat positions must carry than the
+/// tracked beats before the grid is moved onto them.
+const OFFBEAT_LOW_RATIO: f32 = 1.25;
+
+/// Mean low-band onset half-way between tracked beats over the mean on them (1 when alike).
+fn low_band_offbeat_ratio(runs: &[BeatRun], low: &[f32]) -> f32 {
+    let (mut on, mut off) = (0f32, 0f32);
+    for run in runs {
+        for pair in run.windows(2) {
+            let n = pair[0].round().max(0.0) as usize;
+            let m = ((pair[0] + pair[1]) / 2.0).round().max(0.0) as usize;
+            on += super::dsp::max_around(low, n, 2, 2);
+            off += super::dsp::max_around(low, m, 2, 2);
+        }
+    }
+    if on <= 1e-6 { 1.0 } else { off / on }
+}
+
+/// Every beat of `run` moved half-way to the next (the last by half the interval before).
+fn shift_half_beat(run: &BeatRun) -> BeatRun {
+    run.iter()
+        .enumerate()
+        .map(|(i, &f)| {
+            let gap = match (run.get(i + 1), i.checked_sub(1).and_then(|p| run.get(p))) {
+                (Some(&next), _) => next - f,
+                (None, Some(&prev)) => f - prev,
+                (None, None) => 0.0,
+            };
+            f + gap / 2.0
+        })
+        .collect()
+}
 
 /// Streaming analyser: feed mono samples at `params.analysis_rate` as they are decoded,
 /// then call [`MusicAnalyzer::finish`].
@@ -339,6 +371,13 @@ pub(crate) fn detect(
     if parity_balance(&runs, &body) < SUBDIVISION_BALANCE && in_range(factor * 0.5) {
         factor *= 0.5;
         runs = track(factor);
+    }
+    // Phase: the tracker follows the strongest onsets, and in off-beat heavy music (ska and
+    // reggae stabs, some riffs) those fall between the beats. Kick and bass mark the beat:
+    // when the low band is clearly stronger half-way between the tracked beats than on them,
+    // the grid moves there.
+    if low_band_offbeat_ratio(&runs, &low) > OFFBEAT_LOW_RATIO {
+        runs = runs.iter().map(shift_half_beat).collect();
     }
     let runner_up = levels
         .iter()

@@ -84,6 +84,10 @@ pub enum Style {
     Waltz,
     /// Soft kick and hats 24 dB under a loud sustained pad.
     SoftUnderPad,
+    /// Off-beat heavy (ska, reggae, some punk riffs): a kick and a bass note on every beat,
+    /// loud bright chord stabs with a clap and an open hat on every off-beat. The loudest
+    /// onsets of the song fall between the beats.
+    OffbeatStabs,
 }
 
 /// A synthesised signal with its ground truth.
@@ -308,6 +312,23 @@ fn render(
                 m.hat(t, 0.2 * g, 0.02);
                 m.hat(half, 0.12 * gain(half), 0.02);
             }
+            Style::OffbeatStabs => {
+                m.kick(t, 0.7 * g);
+                m.tone(t, (dur * 0.45) as f32, root, 0.3 * g, 0.005, 1);
+                let gh = gain(half);
+                m.clap(half, 0.55 * gh);
+                m.hat(half, 0.35 * gh, 0.05);
+                for (i, &f) in chord.iter().enumerate() {
+                    m.tone(
+                        half,
+                        (dur * 0.3) as f32,
+                        f * 2.0,
+                        (0.3 - 0.05 * i as f32) * gh,
+                        0.002,
+                        4,
+                    );
+                }
+            }
             Style::SoftUnderPad => {
                 let soft = 0.063 * g;
                 if pos.is_multiple_of(2) {
@@ -450,6 +471,7 @@ pub fn test_set(rate: u32, secs: f64) -> Vec<TestSignal> {
         ("swing_116", Swing, Constant(116.0)),
         ("waltz_90", Waltz, Constant(90.0)),
         ("soft_pad_110", SoftUnderPad, Constant(110.0)),
+        ("offbeat_150", OffbeatStabs, Constant(150.0)),
     ];
     let mut out: Vec<TestSignal> = items
         .into_iter()
