@@ -533,6 +533,7 @@ fn music_json(path: &std::path::Path, a: &MusicAnalysis, wall: f64) -> serde_jso
         "tempo_alternative_bpm": a.tempo_alternative_bpm,
         "beats_per_bar": a.beats_per_bar,
         "beats": secs(&mut a.beats.iter().map(|b| b.time)),
+        "beatless": a.beatless.iter().map(|&(s, e)| [secs_from_ticks(s), secs_from_ticks(e)]).collect::<Vec<_>>(),
         "beat_confidence": a.beats.iter().map(|b| (b.confidence * 100.0).round() / 100.0).collect::<Vec<f32>>(),
         "downbeats": secs(&mut a.downbeats()),
         "onsets": secs(&mut a.onsets.iter().copied()),

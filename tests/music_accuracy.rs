@@ -316,3 +316,48 @@ fn debug_one_item() {
         );
     }
 }
+
+/// Drums, then 12 s of a sustained pad with no attack (chords swelling slowly), then drums:
+/// the pad is reported beatless and holds no beat; the drums keep theirs.
+#[test]
+fn beatless_passage_gets_no_invented_beats() {
+    use beatcut::analysis::music::synth::{Style, TempoShape, signal};
+    let drums = signal("rock", Style::Rock, TempoShape::Constant(120.0), 10.0, RATE).samples;
+    let rms = (drums.iter().map(|x| x * x).sum::<f32>() / drums.len() as f32).sqrt();
+    let pad: Vec<f32> = (0..(12.0 * RATE as f64) as usize)
+        .map(|i| {
+            let t = i as f32 / RATE as f32;
+            let swell = 0.6 + 0.4 * (std::f32::consts::TAU * 0.13 * t).sin();
+            let chord: f32 = [220.0f32, 277.2, 329.6]
+                .iter()
+                .map(|f| (std::f32::consts::TAU * f * t).sin())
+                .sum();
+            rms * 1.4 * swell * chord / 3.0
+        })
+        .collect();
+    let mut song = drums.clone();
+    song.extend_from_slice(&pad);
+    song.extend_from_slice(&drums);
+    let a = analyze_samples(&song, &MusicParams::default(), &CancelToken::new()).unwrap();
+    let beats: Vec<f64> = a.beats.iter().map(|b| secs_from_ticks(b.time)).collect();
+    let inside = beats.iter().filter(|&&t| (11.0..21.0).contains(&t)).count();
+    assert_eq!(inside, 0, "beats invented in the pad: {beats:?}");
+    let before = beats.iter().filter(|&&t| (1.0..9.5).contains(&t)).count();
+    let after = beats.iter().filter(|&&t| (23.0..31.5).contains(&t)).count();
+    assert!(
+        before >= 15 && after >= 15,
+        "{before} and {after} beats in the drums"
+    );
+    assert_eq!(a.beatless.len(), 1, "{:?}", a.beatless);
+    let (s, e) = (
+        secs_from_ticks(a.beatless[0].0),
+        secs_from_ticks(a.beatless[0].1),
+    );
+    assert!(
+        s < 12.0 && e > 20.0,
+        "beatless {s:.1}..{e:.1} s covers the pad"
+    );
+    // And a song that has a beat throughout reports no beatless stretch.
+    let whole = analyze_samples(&drums, &MusicParams::default(), &CancelToken::new()).unwrap();
+    assert!(whole.beatless.is_empty(), "{:?}", whole.beatless);
+}

@@ -259,6 +259,26 @@ fn music_lane_ui(app: &mut BeatcutApp, ui: &mut egui::Ui, duration: Ticks) {
             painter.rect_filled(r, 0.0, egui::Color32::from_rgba_unmultiplied(0, 0, 0, 90));
         }
     }
+    let found_beatless: Vec<(Ticks, Ticks)> = app
+        .music
+        .as_ref()
+        .and_then(|m| m.analysis.as_ref())
+        .map(|a| a.beatless.clone())
+        .unwrap_or_default();
+    for (start, end) in found_beatless {
+        let r = egui::Rect::from_x_y_ranges(
+            x_of(rect, start, duration)..=x_of(rect, end, duration),
+            rect.y_range(),
+        );
+        painter.rect_filled(r, 0.0, egui::Color32::from_rgba_unmultiplied(0, 0, 0, 110));
+        painter.text(
+            r.center(),
+            egui::Align2::CENTER_CENTER,
+            "no beat found",
+            egui::FontId::proportional(10.0),
+            egui::Color32::from_gray(200),
+        );
+    }
     for &(start, end) in &app.project.constraints.beat_grid.no_beats {
         let r = egui::Rect::from_x_y_ranges(
             x_of(rect, start, duration)..=x_of(rect, end, duration),

@@ -24,6 +24,11 @@ const MIN_SECS: f64 = 1.0;
 /// Where a beat sits relative to the centre of the onset frame that peaks on it, seconds
 /// (the log spectral flux rises as soon as an attack enters the window; measured on clicks).
 const ONSET_LAG_SECS: f64 = 0.0085;
+/// A stretch whose onset level stays under this share of the song's busy level (its 75th
+/// percentile) has no attacks to find a beat in.
+const BEATLESS_LEVEL: f32 = 0.15;
+/// Shortest beatless stretch, seconds (a held chord between two bars is not one).
+const BEATLESS_MIN_SECS: f64 = 4.0;
 /// Parity balance under which a level is taken for a subdivision of the beat.
 const SUBDIVISION_BALANCE: f32 = 0.35;
 /// How much more low-band (kick, bass) onset the half-beat positions must carry than the
@@ -161,6 +166,7 @@ impl MusicAnalyzer {
             onset_low: curve(low),
             onset_body: curve(body),
             harmonic_change: curve(feats.harmonic.iter().map(|h| (h / 4.0).min(1.0)).collect()),
+            onset_level: curve(moving_average(&feats.flux, frame_rate.round() as usize)),
             energy,
             waveform,
             ..MusicAnalysis::default()
@@ -227,6 +233,30 @@ fn activity(
     (0..frames)
         .map(|n| db.at(n as Ticks * hop_ticks) > threshold)
         .collect()
+}
+
+/// Sounding stretches of at least `BEATLESS_MIN_SECS` whose onset level stays under
+/// `BEATLESS_LEVEL` of the song's busy level (empty when the level curve is missing).
+fn beatless_runs(level: &[f32], active: &[bool], frame_rate: f64) -> Vec<std::ops::Range<usize>> {
+    if level.len() != active.len() {
+        return Vec::new();
+    }
+    let sounding: Vec<f32> = level
+        .iter()
+        .zip(active)
+        .filter(|(_, a)| **a)
+        .map(|(v, _)| *v)
+        .collect();
+    let busy = quantile(&sounding, 0.75);
+    if busy <= 0.0 {
+        return Vec::new();
+    }
+    let quiet: Vec<bool> = level
+        .iter()
+        .zip(active)
+        .map(|(&v, &a)| a && v < BEATLESS_LEVEL * busy)
+        .collect();
+    segments(&quiet, 1, (BEATLESS_MIN_SECS * frame_rate).round() as usize)
 }
 
 /// Stretches of sound long enough to track: gaps shorter than `bridge` frames are closed,
@@ -300,7 +330,22 @@ pub(crate) fn detect(
         vec![0.0; frames]
     };
 
-    let active = activity(analysis, frames, hop_ticks, p.beat_sensitivity);
+    let mut active = activity(analysis, frames, hop_ticks, p.beat_sensitivity);
+    let beatless = beatless_runs(&analysis.onset_level.values, &active, frame_rate);
+    for r in &beatless {
+        if let Some(a) = active.get_mut(r.clone()) {
+            a.fill(false);
+        }
+    }
+    analysis.beatless = beatless
+        .iter()
+        .map(|r| {
+            (
+                (r.start as Ticks * hop_ticks).min(analysis.duration),
+                (r.end as Ticks * hop_ticks).min(analysis.duration),
+            )
+        })
+        .collect();
     let reach = (0.75 * frame_rate).round() as usize;
     let near_sound: Vec<bool> = {
         let f: Vec<f32> = active.iter().map(|&a| f32::from(u8::from(a))).collect();

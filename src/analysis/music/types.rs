@@ -47,6 +47,15 @@ pub struct MusicAnalysis {
     /// Local tempo of the tracked beat, BPM over time (follows ramps and steps).
     #[serde(default)]
     pub local_tempo: Curve,
+    /// Onset activity before normalisation: the spectral flux averaged over about a second,
+    /// same hop as `onset_strength`. Sustained sound without attacks (a pad, a drone) keeps it
+    /// near zero, which is how beatless passages are told from quiet ones.
+    #[serde(default)]
+    pub onset_level: Curve,
+    /// Stretches that sound but have no beat to find (pads, drones, free-time passages):
+    /// no beats are placed there. `(start, end)`.
+    #[serde(default)]
+    pub beatless: Vec<(Ticks, Ticks)>,
 }
 
 impl MusicAnalysis {
