@@ -411,6 +411,48 @@ fn beat_grid_repair_in_the_editor() {
             })
     });
 
+    // Drag one beat along the top of the music lane: that beat moves, the others stay.
+    let lane = harness.get_by_label("Music lane").rect();
+    let duration = harness.state().timeline.as_ref().expect("plan").duration;
+    let x_of = |t: i64| lane.left() + lane.width() * (t as f32 / duration as f32);
+    let grabbed = tracked[6];
+    let target = grabbed + (tracked[7] - grabbed) / 3;
+    let y = lane.top() + 5.0;
+    harness.hover_at(egui::pos2(x_of(grabbed), y));
+    harness.step();
+    harness.drag_at(egui::pos2(x_of(grabbed), y));
+    harness.step();
+    for k in 1..=4 {
+        let x = x_of(grabbed) + (x_of(target) - x_of(grabbed)) * k as f32 / 4.0;
+        harness.hover_at(egui::pos2(x, y));
+        harness.step();
+    }
+    harness.drop_at(egui::pos2(x_of(target), y));
+    step_until(&mut harness, "the replan", |app| {
+        !app.is_busy() && !app.project.constraints.beat_grid.moved.is_empty()
+    });
+    let moved: Vec<i64> = harness
+        .state_mut()
+        .grid()
+        .expect("grid")
+        .beats
+        .iter()
+        .map(|b| b.time)
+        .collect();
+    assert_eq!(moved.len(), tracked.len());
+    let tolerance = duration / lane.width() as i64 * 2;
+    assert!(
+        (moved[6] - target).abs() <= tolerance,
+        "dragged beat at {} for {target}",
+        moved[6]
+    );
+    assert_eq!(moved[5], tracked[5]);
+    assert_eq!(moved[7], tracked[7]);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    step_until(&mut harness, "the undo", |app| {
+        !app.is_busy() && app.project.constraints.beat_grid.is_empty()
+    });
+
     // x2 from the buttons: twice the beats (less one).
     harness.get_by_label("x2").click();
     step_until(&mut harness, "the replan", |app| !app.is_busy());

@@ -167,6 +167,8 @@ fn music_lane_ui(app: &mut BeatcutApp, ui: &mut egui::Ui, duration: Ticks) {
         egui::vec2(ui.available_width(), MUSIC_LANE_HEIGHT),
         egui::Sense::click_and_drag(),
     );
+    // An accessibility node, so the lane can be found (and dragged on) by its label.
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Canvas, true, "Music lane"));
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 2.0, egui::Color32::from_gray(24));
     let Some(music) = &app.music else {
@@ -329,7 +331,60 @@ fn music_lane_ui(app: &mut BeatcutApp, ui: &mut egui::Ui, duration: Ticks) {
     }
     draw_playhead(&painter, rect, app.playhead, duration);
     lane_menu(app, &response, rect, duration, beats);
-    scrub(app, &response, rect, duration);
+    if !drag_beat(app, &response, &painter, rect, duration, beats) {
+        scrub(app, &response, rect, duration);
+    }
+}
+
+/// Dragging a beat marker (the ticks along the top of the lane) moves that beat; anywhere
+/// else a drag scrubs. Returns true while a beat is being dragged.
+fn drag_beat(
+    app: &mut BeatcutApp,
+    response: &egui::Response,
+    painter: &egui::Painter,
+    rect: egui::Rect,
+    duration: Ticks,
+    beats: &[crate::analysis::music::Beat],
+) -> bool {
+    const GRAB_PX: f32 = 4.0;
+    let time_at = |x: f32| -> Ticks {
+        ((x - rect.left()).clamp(0.0, rect.width()) / rect.width() * duration as f32) as Ticks
+    };
+    // Where the button went down, not where the drag was recognised a few pixels later.
+    if response.drag_started()
+        && let Some(pos) = response
+            .ctx
+            .input(|i| i.pointer.press_origin())
+            .or(response.interact_pointer_pos())
+        && pos.y < rect.top() + rect.height() * 0.4
+    {
+        app.beat_drag = beats
+            .iter()
+            .map(|b| (b.time, (x_of(rect, b.time, duration) - pos.x).abs()))
+            .filter(|(_, d)| *d <= GRAB_PX)
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(t, _)| t);
+    }
+    let Some(from) = app.beat_drag else {
+        return false;
+    };
+    if let Some(pos) = response.interact_pointer_pos().or(response.hover_pos()) {
+        let x = pos.x.clamp(rect.left(), rect.right());
+        painter.line_segment(
+            [egui::pos2(x, rect.top()), egui::pos2(x, rect.bottom())],
+            egui::Stroke::new(2.0, egui::Color32::YELLOW),
+        );
+        if response.drag_stopped() {
+            app.beat_drag = None;
+            let to = time_at(x);
+            if to != from {
+                app.grid_command(crate::editor::GridCommand::MoveBeat { from, to });
+            }
+        }
+    } else if response.drag_stopped() {
+        app.beat_drag = None;
+    }
+    true
 }
 
 /// The music lane's context menu: repairs at the pointer.

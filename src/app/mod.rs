@@ -92,6 +92,8 @@ pub struct BeatcutApp {
     grid_view: Option<GridView>,
     /// Where the music lane's context menu was opened.
     lane_menu_at: Option<Ticks>,
+    /// The beat being dragged in the music lane (its time when the drag began).
+    beat_drag: Option<Ticks>,
 }
 
 /// The song's beats after the project's grid repairs, kept while neither changes.
@@ -160,6 +162,7 @@ impl BeatcutApp {
             started: Instant::now(),
             grid_view: None,
             lane_menu_at: None,
+            beat_drag: None,
         }
     }
 
