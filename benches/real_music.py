@@ -76,6 +76,39 @@ def decode_time(path):
     return time.perf_counter() - t
 
 
+def montage_clips(folder):
+    """Three 20 s clips with a cut every 4 s (lavfi sources), made once."""
+    os.makedirs(folder, exist_ok=True)
+    clips = []
+    sources = ["testsrc2", "smptebars", "mandelbrot", "testsrc", "rgbtestsrc"]
+    for i in range(3):
+        path = os.path.join(folder, f"clip{i}.mp4")
+        if not os.path.exists(path):
+            parts = [f"{sources[(i + k) % len(sources)]}=s=320x180:r=30,trim=duration=4,"
+                     f"setpts=PTS-STARTPTS[s{k}]" for k in range(5)]
+            graph = ";".join(parts) + ";" + "".join(f"[s{k}]" for k in range(5)) + \
+                "concat=n=5:v=1:a=0,format=yuv420p[v]"
+            subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-filter_complex", graph,
+                            "-map", "[v]", "-c:v", "libx264", "-preset", "veryfast", path + ".tmp.mp4"],
+                           check=True)
+            os.replace(path + ".tmp.mp4", path)
+        clips.append(path)
+    return clips
+
+
+def montage_cuts_on_beats(binary, song, clips, reference):
+    """Share of a planned montage's cuts within 70 ms of a charted beat."""
+    out = subprocess.run([binary, "plan", "--json", "--music", song, *clips],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"beatcut plan failed on {song}: {out.stderr.strip()[-300:]}")
+    timeline = json.loads(next(l for l in out.stdout.splitlines() if l.startswith("{")))
+    cuts = [seg["start_s"] for seg in timeline["segments"][1:]]
+    ref = np.asarray(reference)
+    on = sum(1 for c in cuts if np.min(np.abs(ref - c)) <= 0.07)
+    return on, len(cuts)
+
+
 def git(*args):
     return subprocess.run(["git", *args], capture_output=True, text=True).stdout.strip()
 
@@ -97,6 +130,7 @@ def main():
     if warm:
         run_librosa(warm[0])
 
+    clips = montage_clips(os.path.join("target", "accuracy-media"))
     rows = []
     for g in sorted(glob.glob(os.path.join(gt_dir, "*.json"))):
         gt = json.load(open(g))
@@ -104,6 +138,7 @@ def main():
         bc_beats, bc_tempo, bc_alt, bc_wall = run_beatcut(binary, path)
         lb_beats, lb_tempo, lb_wall, lb_version = run_librosa(path)
         dec = decode_time(path)
+        on, cuts = montage_cuts_on_beats(binary, path, clips, gt["beats_s"])
         rows.append({
             "song": gt["song"], "charted_bpm": gt["tempo_bpm"],
             "beatcut": dict(zip(("f", "cmlt", "amlt"), scores(gt["beats_s"], bc_beats)),
@@ -113,6 +148,7 @@ def main():
                             tempo=lb_tempo, level=level(lb_tempo, gt["tempo_bpm"]), wall_s=lb_wall,
                             version=lb_version),
             "decode_s": dec,
+            "montage_cuts": cuts, "montage_cuts_on_beats": on,
         })
 
     def mean(tool, key):
@@ -125,10 +161,12 @@ def main():
         f"{time.strftime('%Y-%m-%d %H:%M')}; load {os.getloadavg()[0]:.1f}",
         "- mir_eval: F-measure (70 ms), CMLt, AMLt; beats before 5 s left out. "
         "Level: the chosen tempo against the charted one. Times: wall seconds per song "
-        "(Beatcut: decode + analysis in one process; decode: ffmpeg CLI, one thread).",
+        "(Beatcut: decode + analysis in one process; decode: ffmpeg CLI, one thread). "
+        "Montage: `beatcut plan` on the song and three generated clips; its cuts within 70 ms "
+        "of a charted beat.",
         "",
-        "| song | charted | Beatcut F | CMLt | AMLt | tempo (level; runner-up) | librosa F | CMLt | AMLt | tempo (level) | Beatcut s | librosa s | decode s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| song | charted | Beatcut F | CMLt | AMLt | tempo (level; runner-up) | librosa F | CMLt | AMLt | tempo (level) | Beatcut s | librosa s | decode s | montage cuts on beats |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         b, lb = r["beatcut"], r["librosa"]
@@ -136,12 +174,14 @@ def main():
             f"| {r['song']} | {r['charted_bpm']:.0f} | {b['f']:.3f} | {b['cmlt']:.3f} | {b['amlt']:.3f} "
             f"| {b['tempo']:.1f} ({b['level']}; {b['alternative']:.1f}) "
             f"| {lb['f']:.3f} | {lb['cmlt']:.3f} | {lb['amlt']:.3f} | {lb['tempo']:.1f} ({lb['level']}) "
-            f"| {b['wall_s']:.2f} | {lb['wall_s']:.2f} | {r['decode_s']:.2f} |")
+            f"| {b['wall_s']:.2f} | {lb['wall_s']:.2f} | {r['decode_s']:.2f} "
+            f"| {r['montage_cuts_on_beats']}/{r['montage_cuts']} |")
     lines.append(
         f"| **mean** | | **{mean('beatcut', 'f'):.3f}** | {mean('beatcut', 'cmlt'):.3f} | "
         f"{mean('beatcut', 'amlt'):.3f} | | **{mean('librosa', 'f'):.3f}** | {mean('librosa', 'cmlt'):.3f} | "
         f"{mean('librosa', 'amlt'):.3f} | | {mean('beatcut', 'wall_s'):.2f} | {mean('librosa', 'wall_s'):.2f} | "
-        f"{float(np.mean([r['decode_s'] for r in rows])) if rows else 0:.2f} |")
+        f"{float(np.mean([r['decode_s'] for r in rows])) if rows else 0:.2f} | "
+        f"{sum(r['montage_cuts_on_beats'] for r in rows)}/{sum(r['montage_cuts'] for r in rows)} |")
     failures = []
     if mean("beatcut", "f") < GOAL_MEAN_F:
         failures.append(f"mean beat F {mean('beatcut', 'f'):.3f} < {GOAL_MEAN_F}")
