@@ -31,6 +31,9 @@ const BEATLESS_LEVEL: f32 = 0.15;
 const BEATLESS_MIN_SECS: f64 = 4.0;
 /// Parity balance under which a level is taken for a subdivision of the beat.
 const SUBDIVISION_BALANCE: f32 = 0.35;
+/// The same over the full-band onsets (beats 0.7-0.99 on the generated and real songs,
+/// subdivisions 0.36-0.44).
+const SUBDIVISION_FULL_BALANCE: f32 = 0.6;
 /// How much more low-band (kick, bass) onset the half-beat positions must carry than the
 /// tracked beats before the grid is moved onto them.
 const OFFBEAT_LOW_RATIO: f32 = 1.25;
@@ -413,7 +416,12 @@ pub(crate) fn detect(
     if cancel.is_cancelled() {
         return Err(MusicError::Cancelled);
     }
-    if parity_balance(&runs, &body) < SUBDIVISION_BALANCE && in_range(factor * 0.5) {
+    // A subdivision alternates a strong and a weak "beat": in the drum-body band (hats between
+    // kick and snare) or in the whole spectrum (a single arpeggio note between chords, with
+    // no drums at all). At the beat itself both halves are alike (kick and snare, or chords).
+    let subdivision = parity_balance(&runs, &body) < SUBDIVISION_BALANCE
+        || parity_balance(&runs, &o) < SUBDIVISION_FULL_BALANCE;
+    if subdivision && in_range(factor * 0.5) {
         factor *= 0.5;
         runs = track(factor);
     }

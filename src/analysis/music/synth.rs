@@ -88,6 +88,9 @@ pub enum Style {
     /// loud bright chord stabs with a clap and an open hat on every off-beat. The loudest
     /// onsets of the song fall between the beats.
     OffbeatStabs,
+    /// No drums at all (a piano ballad): a soft chord on every beat, a single arpeggio note
+    /// between beats, a bass note on 1 and 3.
+    Ballad,
 }
 
 /// A synthesised signal with its ground truth.
@@ -329,6 +332,23 @@ fn render(
                     );
                 }
             }
+            Style::Ballad => {
+                for (i, &f) in chord.iter().enumerate() {
+                    m.tone(
+                        t,
+                        (dur * 0.95) as f32,
+                        f,
+                        (0.16 - 0.02 * i as f32) * g,
+                        0.004,
+                        3,
+                    );
+                }
+                let note = chord[(k + 1) % 3] * 2.0;
+                m.tone(half, (dur * 0.45) as f32, note, 0.08 * gain(half), 0.004, 2);
+                if pos.is_multiple_of(2) {
+                    m.tone(t, (dur * 1.9) as f32, root, 0.25 * g, 0.006, 2);
+                }
+            }
             Style::SoftUnderPad => {
                 let soft = 0.063 * g;
                 if pos.is_multiple_of(2) {
@@ -472,6 +492,7 @@ pub fn test_set(rate: u32, secs: f64) -> Vec<TestSignal> {
         ("waltz_90", Waltz, Constant(90.0)),
         ("soft_pad_110", SoftUnderPad, Constant(110.0)),
         ("offbeat_150", OffbeatStabs, Constant(150.0)),
+        ("ballad_72", Ballad, Constant(72.0)),
     ];
     let mut out: Vec<TestSignal> = items
         .into_iter()

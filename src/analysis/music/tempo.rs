@@ -114,6 +114,8 @@ struct Autocorrelation {
 /// Per-worker buffers of an [`Autocorrelation`]; the signal goes into `input`.
 struct AutocorrBuffers {
     input: Vec<f32>,
+    /// Power spectrum of the last input (`size / 2 + 1` bins): its Fourier tempogram.
+    power: Vec<f32>,
     spectrum: Vec<Complex<f32>>,
     output: Vec<f32>,
     scratch: Vec<Complex<f32>>,
@@ -138,6 +140,7 @@ impl Autocorrelation {
             .max(self.inverse.get_scratch_len());
         AutocorrBuffers {
             input: self.forward.make_input_vec(),
+            power: vec![0.0; self.size / 2 + 1],
             spectrum: self.forward.make_output_vec(),
             output: self.inverse.make_output_vec(),
             scratch: vec![Complex::default(); scratch],
@@ -154,8 +157,9 @@ impl Autocorrelation {
         {
             return &[];
         }
-        for c in bufs.spectrum.iter_mut() {
-            *c = Complex::new(c.norm_sqr() / self.size as f32, 0.0);
+        for (c, p) in bufs.spectrum.iter_mut().zip(bufs.power.iter_mut()) {
+            *p = c.norm_sqr();
+            *c = Complex::new(*p / self.size as f32, 0.0);
         }
         if self
             .inverse
@@ -166,21 +170,6 @@ impl Autocorrelation {
         }
         bufs.output.get(lags).unwrap_or(&[])
     }
-}
-
-/// Magnitude of the discrete-time Fourier transform of `x` at the frequency whose one-frame
-/// rotation is `(cos, sin)`, scaled so a pure cosine of amplitude 1 gives about 1.
-fn fourier_magnitude(x: &[f32], cos: f64, sin: f64) -> f32 {
-    let (mut re, mut im) = (0f64, 0f64);
-    let (mut pc, mut ps) = (1f64, 0f64);
-    for &v in x {
-        re += f64::from(v) * pc;
-        im -= f64::from(v) * ps;
-        let next = pc * cos - ps * sin;
-        ps = pc * sin + ps * cos;
-        pc = next;
-    }
-    (2.0 * (re * re + im * im).sqrt() / x.len().max(1) as f64) as f32
 }
 
 /// Linear interpolation of `a` at fractional index `x` (0 outside).
@@ -225,16 +214,14 @@ pub(crate) fn tempo_path(
         })
         .collect();
     let priors: Vec<f32> = bins.iter().map(|&b| tempo_prior(b) as f32).collect();
-    // Phasors of each bin's beat frequency, one step per frame, for the Fourier tempogram.
-    let rotations: Vec<(f64, f64)> = bins
-        .iter()
-        .map(|b| {
-            let w = std::f64::consts::TAU * b / 60.0 / frame_rate;
-            (w.cos(), w.sin())
-        })
-        .collect();
 
     let autocorr = Autocorrelation::new(2 * half + read_lag + 1);
+    // Where each bin's beat frequency falls in the autocorrelation's power spectrum (the
+    // zero-padded transform samples the window's spectrum finely enough to interpolate).
+    let spectrum_pos: Vec<f64> = bins
+        .iter()
+        .map(|b| b / 60.0 / frame_rate * autocorr.size as f64)
+        .collect();
 
     // Salience per point and bin: the autocorrelation of the windowed envelope averaged over
     // the first multiples of the bin's beat lag (interpolated between whole lags), times the
@@ -270,8 +257,10 @@ pub(crate) fn tempo_path(
                 {
                     *x = (v - m) * w;
                 }
-                let x: Vec<f32> = bufs.input.get(..seg.len()).unwrap_or(&[]).to_vec();
-                let a0 = dot(&x, &x);
+                let a0 = {
+                    let x = bufs.input.get(..seg.len()).unwrap_or(&[]);
+                    dot(x, x)
+                };
                 if a0 <= 1e-9 {
                     return (vec![0.0; n_bins], 0.0);
                 }
@@ -281,9 +270,9 @@ pub(crate) fn tempo_path(
                     .iter()
                     .map(|r| r / a0)
                     .collect();
-                let fourier: Vec<f32> = rotations
+                let fourier: Vec<f32> = spectrum_pos
                     .iter()
-                    .map(|&(c, s)| fourier_magnitude(&x, c, s))
+                    .map(|&pos| interp(&bufs.power, pos).max(0.0).sqrt())
                     .collect();
                 let f_top = fourier.iter().copied().fold(1e-12f32, f32::max);
                 let row: Vec<f32> = lags
