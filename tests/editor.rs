@@ -97,6 +97,20 @@ fn step_until(
     harness.step();
 }
 
+/// Drops the song and clips onto the window and steps until they are analysed and planned.
+fn drop_and_plan(harness: &mut Harness<'static, BeatcutApp>, song: &Path, clips: &[PathBuf]) {
+    let mut dropped: Vec<PathBuf> = clips.to_vec();
+    dropped.push(song.to_path_buf());
+    harness.input_mut().dropped_files.extend(
+        dropped
+            .into_iter()
+            .map(|p| Arc::new(DroppedPath(p)) as egui::DroppedFileHandle),
+    );
+    step_until(harness, "analysis and a plan", |app| {
+        app.timeline.is_some() && !app.is_busy() && app.clips.len() == clips.len()
+    });
+}
+
 #[test]
 fn editor_end_to_end() {
     let dir = common::temp_dir();
@@ -111,17 +125,7 @@ fn editor_end_to_end() {
             >= 1
     );
 
-    // Drop the files onto the window.
-    let mut dropped: Vec<PathBuf> = clips.clone();
-    dropped.push(song.clone());
-    harness.input_mut().dropped_files.extend(
-        dropped
-            .into_iter()
-            .map(|p| Arc::new(DroppedPath(p)) as egui::DroppedFileHandle),
-    );
-    step_until(&mut harness, "analysis and a plan", |app| {
-        app.timeline.is_some() && !app.is_busy() && app.clips.len() == 3
-    });
+    drop_and_plan(&mut harness, &song, &clips);
     let first_plan = harness.state().timeline.clone().expect("plan");
     assert!(
         first_plan.segments.len() >= 4,
@@ -312,16 +316,7 @@ fn beat_grid_repair_in_the_editor() {
     let (song, clips) = make_media(dir.path());
     let mut harness = harness(new_app(&dir.path().join("cache")));
     harness.step();
-    let mut dropped: Vec<PathBuf> = clips.clone();
-    dropped.push(song.clone());
-    harness.input_mut().dropped_files.extend(
-        dropped
-            .into_iter()
-            .map(|p| Arc::new(DroppedPath(p)) as egui::DroppedFileHandle),
-    );
-    step_until(&mut harness, "analysis and a plan", |app| {
-        app.timeline.is_some() && !app.is_busy() && app.clips.len() == 3
-    });
+    drop_and_plan(&mut harness, &song, &clips);
     let tracked: Vec<i64> = harness
         .state_mut()
         .grid()

@@ -267,24 +267,16 @@ fn interleave_into(planes: &[Vec<f32>], out: &mut Vec<f32>, skip: usize) {
     }
 }
 
-fn decode_with_symphonia(
+/// Opens `path` with symphonia's demuxer (the extension as a hint), for decoding or, when
+/// FFmpeg refuses the file, for probing.
+pub(crate) fn open_with_symphonia(
     path: &Path,
-    rate: u32,
-    channels: u16,
-    cancel: &CancelToken,
-    on_chunk: &mut dyn FnMut(&[f32]),
-) -> Result<DecodedAudio, MediaError> {
-    use symphonia::core::codecs::audio::AudioDecoderOptions;
-    use symphonia::core::errors::Error as SymError;
+) -> Result<Box<dyn symphonia::core::formats::FormatReader>, MediaError> {
+    use symphonia::core::formats::FormatOptions;
     use symphonia::core::formats::probe::Hint;
-    use symphonia::core::formats::{FormatOptions, TrackType};
     use symphonia::core::io::MediaSourceStream;
     use symphonia::core::meta::MetadataOptions;
 
-    let malformed = |reason: String| MediaError::Malformed {
-        path: path.to_path_buf(),
-        reason,
-    };
     let file = std::fs::File::open(path).map_err(|source| MediaError::Io {
         path: path.to_path_buf(),
         source,
@@ -294,14 +286,35 @@ fn decode_with_symphonia(
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
         hint.with_extension(ext);
     }
-    let mut format = symphonia::default::get_probe()
+    symphonia::default::get_probe()
         .probe(
             &hint,
             stream,
             FormatOptions::default(),
             MetadataOptions::default(),
         )
-        .map_err(|e| malformed(e.to_string()))?;
+        .map_err(|e| MediaError::Malformed {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })
+}
+
+fn decode_with_symphonia(
+    path: &Path,
+    rate: u32,
+    channels: u16,
+    cancel: &CancelToken,
+    on_chunk: &mut dyn FnMut(&[f32]),
+) -> Result<DecodedAudio, MediaError> {
+    use symphonia::core::codecs::audio::AudioDecoderOptions;
+    use symphonia::core::errors::Error as SymError;
+    use symphonia::core::formats::TrackType;
+
+    let malformed = |reason: String| MediaError::Malformed {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let mut format = open_with_symphonia(path)?;
     let track = format
         .default_track(TrackType::Audio)
         .ok_or_else(|| MediaError::NoStream {

@@ -238,31 +238,9 @@ pub fn probe(path: &Path) -> Result<MediaInfo, MediaError> {
 /// Audio-only description of `path` from symphonia's demuxer: the fallback when FFmpeg
 /// cannot open a file.
 pub fn probe_with_symphonia(path: &Path, size_bytes: u64) -> Result<MediaInfo, MediaError> {
-    use symphonia::core::formats::probe::Hint;
-    use symphonia::core::formats::{FormatOptions, TrackType};
-    use symphonia::core::io::MediaSourceStream;
-    use symphonia::core::meta::MetadataOptions;
+    use symphonia::core::formats::TrackType;
 
-    let file = std::fs::File::open(path).map_err(|source| MediaError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let stream = MediaSourceStream::new(Box::new(file), Default::default());
-    let mut hint = Hint::new();
-    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
-        hint.with_extension(ext);
-    }
-    let format = symphonia::default::get_probe()
-        .probe(
-            &hint,
-            stream,
-            FormatOptions::default(),
-            MetadataOptions::default(),
-        )
-        .map_err(|e| MediaError::Malformed {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+    let format = super::audio::open_with_symphonia(path)?;
     let no_audio = || MediaError::NoStream {
         path: path.to_path_buf(),
         kind: "audio",
