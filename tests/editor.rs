@@ -236,13 +236,7 @@ fn editor_end_to_end() {
     assert_ne!(rerolled.seed, first_plan.seed);
 
     // Save, reopen in a fresh editor, same plan.
-    let project_path = dir.path().join("montage.beatcut");
-    harness.state_mut().save_project(&project_path);
-    let saved_plan = harness.state().timeline.clone().expect("plan");
-    let mut reopened = harness_for_project(&dir.path().join("cache"), &project_path);
-    step_until(&mut reopened, "the reopened plan", |app| {
-        app.timeline.is_some() && !app.is_busy() && app.clips.len() == 3
-    });
+    let (saved_plan, mut reopened) = save_and_reopen(&mut harness, dir.path(), "montage.beatcut");
     assert_eq!(
         reopened.state().timeline.as_ref().expect("plan"),
         &saved_plan,
@@ -283,6 +277,23 @@ fn editor_end_to_end() {
         let _ = image.save(&shot);
         eprintln!("editor screenshot: {}", shot.display());
     }
+}
+
+/// Saves the project as `name` in `dir`, opens it in a fresh editor and steps until it is
+/// planned; returns the plan at saving and the new editor.
+fn save_and_reopen(
+    harness: &mut Harness<'static, BeatcutApp>,
+    dir: &Path,
+    name: &str,
+) -> (beatcut::plan::Timeline, Harness<'static, BeatcutApp>) {
+    let project_path = dir.join(name);
+    harness.state_mut().save_project(&project_path);
+    let saved_plan = harness.state().timeline.clone().expect("plan");
+    let mut reopened = harness_for_project(&dir.join("cache"), &project_path);
+    step_until(&mut reopened, "the reopened plan", |app| {
+        app.timeline.is_some() && !app.is_busy() && app.clips.len() == 3
+    });
+    (saved_plan, reopened)
 }
 
 fn harness_for_project(cache_dir: &Path, project: &Path) -> Harness<'static, BeatcutApp> {
@@ -374,13 +385,7 @@ fn beat_grid_repair_in_the_editor() {
     assert!(harness.query_all_by_label_contains("(repaired)").count() >= 1);
 
     // Save and reopen: the repair and the plan are kept.
-    let project_path = dir.path().join("grid.beatcut");
-    harness.state_mut().save_project(&project_path);
-    let saved_plan = harness.state().timeline.clone().expect("plan");
-    let mut reopened = harness_for_project(&dir.path().join("cache"), &project_path);
-    step_until(&mut reopened, "the reopened plan", |app| {
-        app.timeline.is_some() && !app.is_busy() && app.clips.len() == 3
-    });
+    let (saved_plan, reopened) = save_and_reopen(&mut harness, dir.path(), "grid.beatcut");
     assert!(
         reopened
             .state()
