@@ -40,9 +40,6 @@ pub(crate) struct TempoPath {
     pub step: usize,
     /// Tempo at each point, BPM.
     pub bpm: Vec<f64>,
-    /// Tempo salience at each point (0 = no periodicity, 1 = a perfect pulse train): how sure
-    /// the tempogram is that there is a beat there at all.
-    pub salience: Vec<f32>,
     /// The tempogram: salience of every tempo bin at every point, for the metrical-level choice.
     pub tempogram: Vec<Vec<f32>>,
     /// Slowest tempo of the tempogram's bins, BPM.
@@ -73,7 +70,6 @@ impl TempoPath {
         Self {
             step: self.step,
             bpm: self.bpm.iter().map(|b| b * factor).collect(),
-            salience: self.salience.clone(),
             tempogram: Vec::new(),
             min_bpm: self.min_bpm,
         }
@@ -228,13 +224,13 @@ pub(crate) fn tempo_path(
     // Fourier tempogram at the bin's frequency. The autocorrelation also peaks at multiples of
     // the period (half tempo), the Fourier transform at its harmonics (double tempo); their
     // product keeps the level both agree on (Peeters 2007).
-    let raw: Vec<(Vec<f32>, f32)> = (0..n_points)
+    let tempogram: Vec<Vec<f32>> = (0..n_points)
         .into_par_iter()
         .map_init(
             || autocorr.buffers(),
             |bufs, j| {
                 if cancel.is_cancelled() {
-                    return (Vec::new(), 0.0);
+                    return Vec::new();
                 }
                 let centre = j * step;
                 let lo = centre.saturating_sub(half);
@@ -244,7 +240,7 @@ pub(crate) fn tempo_path(
                 let active_share =
                     act.iter().filter(|&&a| a).count() as f32 / act.len().max(1) as f32;
                 if seg.len() < min_len || active_share < 0.5 {
-                    return (vec![0.0; n_bins], 0.0);
+                    return vec![0.0; n_bins];
                 }
                 let m = sum(seg) / seg.len() as f32;
                 let w_off = lo + half - centre;
@@ -262,7 +258,7 @@ pub(crate) fn tempo_path(
                     dot(x, x)
                 };
                 if a0 <= 1e-9 {
-                    return (vec![0.0; n_bins], 0.0);
+                    return vec![0.0; n_bins];
                 }
                 let top = read_lag.min(seg.len().saturating_sub(1));
                 let ac: Vec<f32> = autocorr
@@ -292,17 +288,10 @@ pub(crate) fn tempo_path(
                         (acc / n.max(1.0)).max(0.0) * (f / f_top)
                     })
                     .collect();
-                // Periodicity regardless of tempo: the best plain autocorrelation peak.
-                let periodic = lags
-                    .iter()
-                    .map(|&l| interp(&ac, l))
-                    .fold(0f32, f32::max)
-                    .clamp(0.0, 1.0);
-                (row, periodic)
+                row
             },
         )
         .collect();
-    let (tempogram, periodicity): (Vec<Vec<f32>>, Vec<f32>) = raw.into_iter().unzip();
     let salience: Vec<Vec<f32>> = tempogram
         .iter()
         .map(|row| row.iter().zip(&priors).map(|(v, p)| v * p).collect())
@@ -422,7 +411,6 @@ pub(crate) fn tempo_path(
     Ok(TempoPath {
         step,
         bpm,
-        salience: periodicity,
         tempogram,
         min_bpm,
     })
