@@ -97,6 +97,18 @@ fn step_until(
     harness.step();
 }
 
+/// The beat times of the editor's (repaired) grid.
+fn grid_times(harness: &mut Harness<'static, BeatcutApp>) -> Vec<i64> {
+    harness
+        .state_mut()
+        .grid()
+        .expect("grid")
+        .beats
+        .iter()
+        .map(|b| b.time)
+        .collect()
+}
+
 /// Drops the song and clips onto the window and steps until they are analysed and planned.
 fn drop_and_plan(harness: &mut Harness<'static, BeatcutApp>, song: &Path, clips: &[PathBuf]) {
     let mut dropped: Vec<PathBuf> = clips.to_vec();
@@ -328,14 +340,7 @@ fn beat_grid_repair_in_the_editor() {
     let mut harness = harness(new_app(&dir.path().join("cache")));
     harness.step();
     drop_and_plan(&mut harness, &song, &clips);
-    let tracked: Vec<i64> = harness
-        .state_mut()
-        .grid()
-        .expect("grid")
-        .beats
-        .iter()
-        .map(|b| b.time)
-        .collect();
+    let tracked = grid_times(&mut harness);
     assert!(tracked.len() >= 18, "{} beats", tracked.len());
     let near = |beats: &[i64], t: i64, fps: beatcut::time::FrameRate| {
         beats
@@ -365,14 +370,7 @@ fn beat_grid_repair_in_the_editor() {
             .beat_grid
             .half_beat_shift
     );
-    let shifted: Vec<i64> = harness
-        .state_mut()
-        .grid()
-        .expect("grid")
-        .beats
-        .iter()
-        .map(|b| b.time)
-        .collect();
+    let shifted = grid_times(&mut harness);
     let (after, fps) = cuts(harness.state());
     assert!(after.len() >= 3);
     for &c in &after {
@@ -431,14 +429,7 @@ fn beat_grid_repair_in_the_editor() {
     step_until(&mut harness, "the replan", |app| {
         !app.is_busy() && !app.project.constraints.beat_grid.moved.is_empty()
     });
-    let moved: Vec<i64> = harness
-        .state_mut()
-        .grid()
-        .expect("grid")
-        .beats
-        .iter()
-        .map(|b| b.time)
-        .collect();
+    let moved = grid_times(&mut harness);
     assert_eq!(moved.len(), tracked.len());
     let tolerance = duration / lane.width() as i64 * 2;
     assert!(
