@@ -503,6 +503,8 @@ impl BeatcutApp {
                 analysis: a,
             })
             .collect();
+        // On the grid the plan was made on: the song with the user's grid repairs.
+        let music = self.project.constraints.beat_grid.apply(&music);
         self.candidates =
             crate::plan::candidates_for(&music, &inputs, &self.project.plan, timeline, index, 5);
     }
