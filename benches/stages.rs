@@ -591,7 +591,7 @@ fn stage_scenes(args: &Args) -> StageResult {
                         "frames": frames,
                         "scored_frames": a.frame_scores.len(),
                         "cuts_secs": a.cuts.iter().map(|&c| (secs_from_ticks(c) * 1000.0).round() / 1000.0).collect::<Vec<_>>(),
-                        "gradual": a.gradual.len(),
+                        "transitions": a.transitions.len(),
                         "width": a.width, "height": a.height,
                     }),
                 )

@@ -477,6 +477,30 @@ fn print_probe_human(out: &mut impl Write, info: &media::MediaInfo) -> Result<()
     Ok(())
 }
 
+/// " (dissolve 2.00-3.00 s, fade-out 10.50-11.00 s)" for an analysis JSON with transitions.
+fn transition_list(v: &serde_json::Value) -> String {
+    let items: Vec<String> = v["transitions"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|t| {
+                    format!(
+                        "{} {:.2}-{:.2} s",
+                        t["kind"].as_str().unwrap_or("?"),
+                        t["start"].as_f64().unwrap_or(0.0),
+                        t["end"].as_f64().unwrap_or(0.0)
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if items.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", items.join(", "))
+    }
+}
+
 /// Per-stage wall times for `--timings`.
 #[derive(Default)]
 struct Timings(Vec<(String, std::time::Duration)>);
@@ -631,9 +655,10 @@ fn print_analysis_human(out: &mut impl Write, v: &serde_json::Value) -> Result<(
     } else {
         writeln!(
             out,
-            "{path}: {} cuts, {} gradual transitions, {} scenes, {:.1} s at {:.2} fps ({} mode, {:.2} s)",
+            "{path}: {} cuts, {} transitions{}, {} scenes, {:.1} s at {:.2} fps ({} mode, {:.2} s)",
             count("cuts"),
-            count("gradual"),
+            count("transitions"),
+            transition_list(v),
             count("scenes"),
             v["duration_s"].as_f64().unwrap_or(0.0),
             v["fps"].as_f64().unwrap_or(0.0),

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use beatcut::analysis::video::{
-    ClipAnalysis, ClipError, ClipParams, DetectMode, analyze_clip, analyze_clips, redetect,
+    ClipAnalysis, ClipError, ClipParams, DetectMode, TransitionKind, analyze_clip, analyze_clips,
+    redetect,
 };
 use beatcut::jobs::CancelToken;
 use beatcut::media::MediaError;
@@ -24,8 +25,26 @@ struct Case {
     name: &'static str,
     path: PathBuf,
     fps: f64,
+    /// Hard cuts between shots that look different.
     cuts: Vec<f64>,
-    gradual: Vec<(f64, f64)>,
+    /// Hard cuts between shots that look alike (low contrast, two framings of one scene).
+    similar: Vec<f64>,
+    /// Gradual transitions: start, end, kind ("fade" for a fade through black or white,
+    /// which may come as a fade-out and a fade-in).
+    gradual: Vec<(f64, f64, &'static str)>,
+}
+
+impl Case {
+    /// Every cut of the truth, both categories, in time order.
+    fn all_cuts(&self) -> Vec<f64> {
+        let mut all: Vec<f64> = self.cuts.iter().chain(&self.similar).copied().collect();
+        all.sort_by(f64::total_cmp);
+        all
+    }
+
+    fn spans(&self) -> Vec<(f64, f64)> {
+        self.gradual.iter().map(|&(a, b, _)| (a, b)).collect()
+    }
 }
 
 struct Fixture {
@@ -129,16 +148,27 @@ const X264: &[&str] = &[
 
 fn make_cases(dir: &Path) -> Vec<Case> {
     let mut cases = Vec::new();
-    let mut add =
-        |name: &'static str, path: PathBuf, fps: u32, cuts: Vec<f64>, gradual: Vec<(f64, f64)>| {
-            cases.push(Case {
-                name,
-                path,
-                fps: f64::from(fps),
-                cuts,
-                gradual,
-            })
+    let mut add = |name: &'static str,
+                   path: PathBuf,
+                   fps: u32,
+                   cuts: Vec<f64>,
+                   gradual: Vec<(f64, f64, &'static str)>| {
+        // Clips built from a "closer" framing or from look-alike textures hold similar cuts.
+        let similar_shots = name.starts_with("two framings") || name.starts_with("low-contrast");
+        let (cuts, similar) = if similar_shots {
+            (Vec::new(), cuts)
+        } else {
+            (cuts, Vec::new())
         };
+        cases.push(Case {
+            name,
+            path,
+            fps: f64::from(fps),
+            cuts,
+            similar,
+            gradual,
+        })
+    };
     let land = |fps| (W, H, fps);
 
     let (p, c) = concat_clip(
@@ -525,9 +555,331 @@ fn make_cases(dir: &Path) -> Vec<Case> {
             path,
             30,
             vec![9.0],
-            vec![(2.0, 3.0), (4.0, 5.0), (6.0, 6.8), (10.5, 11.5)],
+            vec![
+                (2.0, 3.0, "dissolve"),
+                (4.0, 5.0, "fade"),
+                (6.0, 6.8, "fade"),
+                (10.5, 11.5, "fade"),
+            ],
         );
     }
+    // Wipes on a tripod: left over a test card, then up over a fractal.
+    let graph = format!(
+        "{a}[a];{b}[b];{c}[c];\
+         [a][b]xfade=transition=wipeleft:duration=0.7:offset=2.3[ab];\
+         [ab][c]xfade=transition=wipeup:duration=0.8:offset=4.5[out]",
+        a = src("testsrc2", 3),
+        b = src("mandelbrot", 3),
+        c = src("smptebars", 3),
+    );
+    let path = dir.join("wipes.mp4");
+    let out = path.to_string_lossy().to_string();
+    let mut args = vec!["-filter_complex", &graph, "-map", "[out]"];
+    args.extend_from_slice(X264);
+    args.push(&out);
+    common::ffmpeg(&args);
+    cases.push(Case {
+        name: "wipes on a tripod",
+        path,
+        fps: 30.0,
+        cuts: Vec::new(),
+        similar: Vec::new(),
+        gradual: vec![(2.3, 3.0, "wipe"), (4.5, 5.3, "wipe")],
+    });
+    cases.extend(phone_cases(dir));
+    cases
+}
+
+/// Encoder settings of a phone's hardware encoder, as far as the ffmpeg CLI can play one:
+/// a fixed one-second GOP (no keyframes at scene changes), no B-frames, a constant bitrate
+/// that starves busy pictures, and no x264 settings header (SEI) in the stream.
+const HARDWARE_STYLE: &[&str] = &[
+    "-c:v",
+    "libx264",
+    "-preset",
+    "veryfast",
+    "-bf",
+    "0",
+    "-g",
+    "30",
+    "-keyint_min",
+    "30",
+    "-sc_threshold",
+    "0",
+    "-b:v",
+    "1500k",
+    "-maxrate",
+    "1500k",
+    "-bufsize",
+    "750k",
+    "-pix_fmt",
+    "yuv420p",
+    "-bsf:v",
+    "filter_units=remove_types=6",
+];
+
+/// A handheld shot of one still picture: `zoom` (1 = the still's own framing, more is a
+/// closer framing of the same scene), the phase of the camera's shake, `secs` long.
+struct Shot {
+    still: usize,
+    zoom: f32,
+    phase: f32,
+    secs: f64,
+    /// A quick swing of the camera (pixels, over a third of a second) at 5.5 s, if any.
+    swing: u32,
+}
+
+/// A generated phone-style clip: path, hard cuts, similar cuts, transitions.
+type PhoneClip = (PathBuf, Vec<f64>, Vec<f64>, Vec<(f64, f64, &'static str)>);
+
+/// How a shot follows the one before it.
+enum Join {
+    /// A hard cut between shots that look different.
+    Cut,
+    /// A hard cut between shots that look alike.
+    Similar,
+    /// An xfade transition of this name and length, expected as this kind.
+    Xfade(&'static str, f64, &'static str),
+}
+
+/// The still pictures phone-style shots are filmed from (1280x720): a fractal, a fine
+/// texture, a test card, another part of the fractal in other colours.
+fn make_stills(dir: &Path) -> Vec<PathBuf> {
+    let blur = "gblur=sigma=1.2,format=rgb24";
+    let sources = [
+        format!("mandelbrot=s=1280x720:start_scale=0.3:start_x=-0.75:start_y=0.1,{blur}"),
+        format!(
+            "cellauto=s=1280x720:rule=30:seed=5:scroll=0:full=1,gblur=sigma=3,\
+             colorchannelmixer=rr=0.8:gg=0.5:bb=0.2:rb=0.2,eq=brightness=0.1,{blur}"
+        ),
+        format!("testsrc2=s=1280x720,{blur}"),
+        format!("mandelbrot=s=1280x720:start_scale=0.05:start_x=-1.25:start_y=0.02,{blur}"),
+    ];
+    sources
+        .iter()
+        .enumerate()
+        .map(|(i, source)| {
+            let path = dir.join(format!("still{i}.png"));
+            let out = path.to_string_lossy().to_string();
+            common::ffmpeg(&["-f", "lavfi", "-i", source, "-frames:v", "1", &out]);
+            path
+        })
+        .collect()
+}
+
+/// A phone-style clip at 640x360, 30 fps: handheld shots (a shaking crop path over a
+/// still, motion blur, sensor grain) joined by `joins`, filtered by `post`, encoded with
+/// `codec`. Returns the path, the hard cuts, the similar cuts and the transitions.
+fn phone_clip(
+    dir: &Path,
+    stills: &[PathBuf],
+    name: &str,
+    (first, rest): (Shot, Vec<(Join, Shot)>),
+    post: &str,
+    codec: &[&str],
+) -> PhoneClip {
+    let shot_filter = |input: usize, shot: &Shot| {
+        let p = shot.phase;
+        format!(
+            "[{input}:v]scale=iw*{z}:-2,crop=640:360:\
+             x='(iw-640)/2+40*sin(2*PI*0.7*t+{p})+14*sin(2*PI*2.3*t+2*{p})-{swing}*clip((t-5.5)*3\\,0\\,1)':\
+             y='(ih-360)/2+24*sin(2*PI*0.9*t+{p}+1)+9*sin(2*PI*3.1*t+{p})',\
+             tmix=frames=3,trim=duration={d},setpts=PTS-STARTPTS,fps=30,format=yuv420p,\
+             setsar=1,settb=1/30[s{input}];",
+            z = shot.zoom,
+            d = shot.secs,
+            swing = shot.swing,
+        )
+    };
+    let mut args: Vec<String> = Vec::new();
+    let mut graph = String::new();
+    let shots: Vec<&Shot> = std::iter::once(&first)
+        .chain(rest.iter().map(|(_, s)| s))
+        .collect();
+    for (i, shot) in shots.iter().enumerate() {
+        args.extend(["-loop", "1", "-framerate", "30", "-i"].map(String::from));
+        args.push(stills[shot.still].to_string_lossy().into());
+        graph.push_str(&shot_filter(i, shot));
+    }
+    let (mut cuts, mut similar, mut spans) = (Vec::new(), Vec::new(), Vec::new());
+    let mut length = first.secs;
+    let mut current = "s0".to_string();
+    for (i, (join, shot)) in rest.iter().enumerate() {
+        let i = i + 1;
+        match join {
+            Join::Cut | Join::Similar => {
+                if matches!(join, Join::Cut) {
+                    cuts.push(length);
+                } else {
+                    similar.push(length);
+                }
+                graph.push_str(&format!(
+                    "[{current}][s{i}]concat=n=2:v=1:a=0,settb=1/30[j{i}];"
+                ));
+                length += shot.secs;
+            }
+            Join::Xfade(transition, secs, kind) => {
+                let offset = length - secs;
+                spans.push((offset, length, *kind));
+                graph.push_str(&format!(
+                    "[{current}][s{i}]xfade=transition={transition}:duration={secs}:offset={offset}[j{i}];"
+                ));
+                length = offset + shot.secs;
+            }
+        }
+        current = format!("j{i}");
+    }
+    graph.push_str(&format!(
+        "[{current}]noise=alls=5:allf=t,format=yuv420p{post}[out]"
+    ));
+    args.extend([
+        "-filter_complex".into(),
+        graph,
+        "-map".into(),
+        "[out]".into(),
+    ]);
+    args.extend(codec.iter().map(|s| s.to_string()));
+    let path = dir.join(name);
+    args.push(path.to_string_lossy().into());
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    common::ffmpeg(&refs);
+    (path, cuts, similar, spans)
+}
+
+/// Footage that looks like a phone's: handheld shots with motion blur and grain, a
+/// hardware-style encode, cuts between two framings of one scene, transitions of 0.5-1.5 s,
+/// variable frame rate with rotation, and a handheld take with no cut at all.
+fn phone_cases(dir: &Path) -> Vec<Case> {
+    let stills = make_stills(dir);
+    let shot = |still, zoom, phase, secs| Shot {
+        still,
+        zoom,
+        phase,
+        secs,
+        swing: 0,
+    };
+    let mut cases = Vec::new();
+    let mut add = |name, (path, cuts, similar, gradual): (PathBuf, _, _, _)| {
+        cases.push(Case {
+            name,
+            path,
+            fps: 30.0,
+            cuts,
+            similar,
+            gradual,
+        })
+    };
+
+    let cuts = (
+        shot(0, 1.0, 0.0, 3.0),
+        vec![
+            (Join::Cut, shot(1, 1.0, 1.0, 2.5)),
+            (Join::Similar, shot(1, 1.5, 2.0, 2.5)),
+            (Join::Cut, shot(2, 1.0, 3.0, 2.5)),
+            (Join::Similar, shot(2, 1.4, 4.0, 2.0)),
+            (Join::Cut, shot(3, 1.0, 5.0, 2.0)),
+        ],
+    );
+    add(
+        "phone: handheld cuts, hardware-style encode",
+        phone_clip(dir, &stills, "phone_cuts.mp4", cuts, "", HARDWARE_STYLE),
+    );
+
+    let transitions = (
+        shot(0, 1.0, 0.5, 2.5),
+        vec![
+            (Join::Xfade("fade", 0.5, "dissolve"), shot(1, 1.0, 1.5, 3.0)),
+            (
+                Join::Xfade("fadeblack", 1.0, "fade"),
+                shot(2, 1.0, 2.5, 3.0),
+            ),
+            (Join::Xfade("wipeleft", 0.7, "wipe"), shot(3, 1.0, 3.5, 3.0)),
+            (Join::Xfade("fade", 1.5, "dissolve"), shot(0, 1.5, 4.5, 3.0)),
+            (Join::Cut, shot(1, 1.3, 5.5, 2.0)),
+        ],
+    );
+    add(
+        "phone: transitions, hardware-style encode",
+        phone_clip(
+            dir,
+            &stills,
+            "phone_transitions.mp4",
+            transitions,
+            "",
+            HARDWARE_STYLE,
+        ),
+    );
+
+    // Variable frame rate (about one frame in seven dropped, irregularly), rotated 90° by
+    // the display matrix, two-second GOPs without B-frames. A cut lands on the first frame
+    // kept at or after it.
+    let dropped = |n: u64| (n * n + n) % 13 == 4;
+    let vfr = (
+        shot(3, 1.0, 0.2, 3.0),
+        vec![
+            (Join::Cut, shot(0, 1.3, 1.2, 3.0)),
+            (Join::Similar, shot(0, 1.0, 2.2, 2.5)),
+            (Join::Cut, shot(2, 1.2, 3.2, 2.5)),
+        ],
+    );
+    let mut vfr_codec = HARDWARE_STYLE.to_vec();
+    vfr_codec.extend(["-fps_mode", "vfr"]);
+    if let Some(g) = vfr_codec.iter().position(|&a| a == "-g") {
+        vfr_codec[g + 1] = "60";
+    }
+    let (upright, cuts, similar, gradual) = phone_clip(
+        dir,
+        &stills,
+        "phone_vfr_upright.mp4",
+        vfr,
+        ",select='not(eq(mod(n*n+n\\,13)\\,4))'",
+        &vfr_codec,
+    );
+    let kept_at = |t: f64| {
+        let mut n = (t * 30.0).round() as u64;
+        while dropped(n) {
+            n += 1;
+        }
+        n as f64 / 30.0
+    };
+    let rotated = dir.join("phone_vfr_rotated.mp4");
+    common::ffmpeg(&[
+        "-i",
+        upright.to_str().unwrap(),
+        "-c",
+        "copy",
+        "-metadata:s:v",
+        "rotate=90",
+        rotated.to_str().unwrap(),
+    ]);
+    add(
+        "phone: VFR, rotated, 2 s GOP",
+        (
+            rotated,
+            cuts.into_iter().map(kept_at).collect(),
+            similar.into_iter().map(kept_at).collect(),
+            gradual,
+        ),
+    );
+
+    // One handheld take over the busiest picture, with the exposure rising over a second
+    // (a camera adapting) and a quick swing of the camera: no cut, no transition.
+    let take = Shot {
+        swing: 160,
+        ..shot(2, 1.2, 0.7, 8.0)
+    };
+    let control = (take, Vec::new());
+    add(
+        "phone: handheld take, exposure ramp, swing",
+        phone_clip(
+            dir,
+            &stills,
+            "phone_take.mp4",
+            control,
+            ",eq=brightness='0.12*clip((t-3)\\,0\\,1)':eval=frame",
+            HARDWARE_STYLE,
+        ),
+    );
     cases
 }
 
@@ -535,7 +887,15 @@ fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
         let dir = common::temp_dir();
+        // `VIDEO_FIXTURE_DIR=<dir>` keeps a copy of the generated clips there, to look at.
         let cases = make_cases(dir.path());
+        if let Ok(keep) = std::env::var("VIDEO_FIXTURE_DIR") {
+            std::fs::create_dir_all(&keep).unwrap();
+            for case in &cases {
+                let name = case.path.file_name().unwrap();
+                std::fs::copy(&case.path, Path::new(&keep).join(name)).unwrap();
+            }
+        }
         let paths: Vec<PathBuf> = cases.iter().map(|c| c.path.clone()).collect();
         let run = |mode| {
             let params = ClipParams {
@@ -578,29 +938,44 @@ fn match_cuts(expected: &[f64], found: &[f64], fps: f64) -> (usize, usize, usize
     (tp, found.len() - tp, expected.len() - tp)
 }
 
-/// Expected spans overlapped by a found span (by at least a third of the expected length).
+/// Whether a found span covers at least a third of an expected one.
+fn overlaps(expected: (f64, f64), found: (f64, f64)) -> bool {
+    expected.1.min(found.1) - expected.0.max(found.0) >= (expected.1 - expected.0) / 3.0
+}
+
+/// Expected spans overlapped by a found span, and found spans that overlap none.
 fn match_spans(expected: &[(f64, f64)], found: &[(f64, f64)]) -> (usize, usize) {
-    let overlaps =
-        |e: &(f64, f64), f: &(f64, f64)| (e.1.min(f.1) - e.0.max(f.0)) >= (e.1 - e.0) / 3.0;
     let hit = expected
         .iter()
-        .filter(|e| found.iter().any(|f| overlaps(e, f)))
+        .filter(|&&e| found.iter().any(|&f| overlaps(e, f)))
         .count();
     let spurious = found
         .iter()
-        .filter(|f| !expected.iter().any(|e| overlaps(e, f)))
+        .filter(|&&f| !expected.iter().any(|&e| overlaps(e, f)))
         .count();
     (hit, spurious)
 }
 
+/// Cut times and transition spans in seconds. A fade through black comes as a fade-out
+/// and a fade-in that touch: they count as one span.
 fn secs(a: &ClipAnalysis) -> (Vec<f64>, Vec<(f64, f64)>) {
-    (
-        a.cuts.iter().map(|&t| secs_from_ticks(t)).collect(),
-        a.gradual
-            .iter()
-            .map(|&(s, e)| (secs_from_ticks(s), secs_from_ticks(e)))
-            .collect(),
-    )
+    let mut spans: Vec<(f64, f64)> = Vec::new();
+    let mut previous: Option<&beatcut::analysis::video::Transition> = None;
+    for t in &a.transitions {
+        let span = (secs_from_ticks(t.start), secs_from_ticks(t.end));
+        match (previous, spans.last_mut()) {
+            (Some(p), Some(last))
+                if p.kind == TransitionKind::FadeOut
+                    && t.kind == TransitionKind::FadeIn
+                    && p.end == t.start =>
+            {
+                last.1 = span.1;
+            }
+            _ => spans.push(span),
+        }
+        previous = Some(t);
+    }
+    (a.cuts.iter().map(|&t| secs_from_ticks(t)).collect(), spans)
 }
 
 fn fmt_list(v: &[f64]) -> String {
@@ -610,84 +985,176 @@ fn fmt_list(v: &[f64]) -> String {
         .join(" ")
 }
 
-/// Prints the table and returns (tp, fp, fn) over all clips for the given mode.
-fn table(mode: &str, analyses: &[ClipAnalysis]) -> (usize, usize, usize) {
+/// Per-category counts over the generated clips for one mode.
+#[derive(Debug, Default, Clone, Copy)]
+struct Tally {
+    /// Hard cuts between different-looking shots: found, expected.
+    hard: (usize, usize),
+    /// Cuts between look-alike shots: found, expected.
+    similar: (usize, usize),
+    /// Found cuts that match no cut of the truth.
+    false_cuts: usize,
+    /// Found cuts in the clips that hold no cut (flashes, lighting, a handheld take).
+    control_cuts: usize,
+    /// Transitions overlapped by a found span, expected.
+    transitions: (usize, usize),
+    /// Of the overlapped transitions, those reported as the right kind.
+    right_kind: usize,
+    /// Found spans that overlap no transition of the truth.
+    spurious_spans: usize,
+}
+
+fn ratio((hit, all): (usize, usize)) -> f64 {
+    if all == 0 {
+        1.0
+    } else {
+        hit as f64 / all as f64
+    }
+}
+
+/// Whether a found transition kind is the expected one ("fade" takes either half).
+fn kind_matches(expected: &str, found: TransitionKind) -> bool {
+    match expected {
+        "fade" => matches!(found, TransitionKind::FadeOut | TransitionKind::FadeIn),
+        other => other == found.as_str(),
+    }
+}
+
+/// Prints the per-clip table for one mode and returns the per-category tally.
+fn table(mode: &str, analyses: &[ClipAnalysis]) -> Tally {
     let fx = fixture();
     println!("\n== {mode} ==");
     println!(
-        "{:<28} {:>3} {:>3} {:>3}  {:<34} {:<34} gradual(exp/hit/spurious)",
+        "{:<44} {:>3} {:>3} {:>3}  {:<30} {:<30} transitions (expected/hit/spurious)",
         "clip", "TP", "FP", "FN", "expected cuts", "found cuts"
     );
-    let mut sum = (0, 0, 0);
+    let mut tally = Tally::default();
     for (case, a) in fx.cases.iter().zip(analyses) {
-        let (cuts, gradual) = secs(a);
-        let (tp, fp, fneg) = match_cuts(&case.cuts, &cuts, case.fps);
-        let (hit, spurious) = match_spans(&case.gradual, &gradual);
-        sum = (sum.0 + tp, sum.1 + fp, sum.2 + fneg);
+        let (cuts, spans) = secs(a);
+        let truth = case.all_cuts();
+        let (tp, fp, fneg) = match_cuts(&truth, &cuts, case.fps);
+        let (hard, _, _) = match_cuts(&case.cuts, &cuts, case.fps);
+        let (similar, _, _) = match_cuts(&case.similar, &cuts, case.fps);
+        tally.hard = (tally.hard.0 + hard, tally.hard.1 + case.cuts.len());
+        tally.similar = (
+            tally.similar.0 + similar,
+            tally.similar.1 + case.similar.len(),
+        );
+        tally.false_cuts += fp;
+        if truth.is_empty() {
+            tally.control_cuts += cuts.len();
+        }
+        let (hit, spurious) = match_spans(&case.spans(), &spans);
+        tally.transitions = (
+            tally.transitions.0 + hit,
+            tally.transitions.1 + case.gradual.len(),
+        );
+        tally.spurious_spans += spurious;
+        tally.right_kind += case
+            .gradual
+            .iter()
+            .filter(|&&(s, e, kind)| {
+                a.transitions.iter().any(|t| {
+                    let (ts, te) = (secs_from_ticks(t.start), secs_from_ticks(t.end));
+                    overlaps((s, e), (ts, te)) && kind_matches(kind, t.kind)
+                })
+            })
+            .count();
         println!(
-            "{:<28} {tp:>3} {fp:>3} {fneg:>3}  {:<34} {:<34} {}/{hit}/{spurious} {:?} ({} frames scored)",
+            "{:<44} {tp:>3} {fp:>3} {fneg:>3}  {:<30} {:<30} {}/{hit}/{spurious} {:?} ({} frames scored)",
             case.name,
-            fmt_list(&case.cuts),
+            fmt_list(&truth),
             fmt_list(&cuts),
             case.gradual.len(),
-            gradual
+            a.transitions
                 .iter()
-                .map(|(s, e)| format!("{s:.2}-{e:.2}"))
+                .map(|t| format!(
+                    "{} {:.2}-{:.2}",
+                    t.kind.as_str(),
+                    secs_from_ticks(t.start),
+                    secs_from_ticks(t.end)
+                ))
                 .collect::<Vec<_>>(),
             a.frame_scores.len(),
         );
     }
-    let (tp, fp, fneg) = sum;
-    let p = tp as f64 / (tp + fp).max(1) as f64;
-    let r = tp as f64 / (tp + fneg).max(1) as f64;
     println!(
-        "{mode}: TP {tp} FP {fp} FN {fneg}  precision {p:.3} recall {r:.3} F1 {:.3}",
-        2.0 * p * r / (p + r).max(1e-9)
+        "{mode}: hard cuts {}/{} ({:.3}), similar-shot cuts {}/{} ({:.3}), false cuts {} \
+         (in no-cut clips {}), transitions {}/{} ({:.3}, right kind {}), spurious spans {}",
+        tally.hard.0,
+        tally.hard.1,
+        ratio(tally.hard),
+        tally.similar.0,
+        tally.similar.1,
+        ratio(tally.similar),
+        tally.false_cuts,
+        tally.control_cuts,
+        tally.transitions.0,
+        tally.transitions.1,
+        ratio(tally.transitions),
+        tally.right_kind,
+        tally.spurious_spans,
     );
-    sum
+    tally
 }
 
-fn f1((tp, fp, fneg): (usize, usize, usize)) -> f64 {
-    2.0 * tp as f64 / (2 * tp + fp + fneg).max(1) as f64
-}
-
+/// The accuracy goals, per category and per mode: hard cuts recall >= 0.98, cuts between
+/// look-alike shots >= 0.6, transitions >= 0.75 as spans overlapping the truth (and mostly
+/// of the right kind), no false cut anywhere (flashes, lighting, a handheld take included),
+/// and at most one spurious span in ten.
 #[test]
-fn cuts_f1_and_fast_recall() {
+fn per_category_accuracy() {
     let fx = fixture();
-    let acc = table("accurate", &fx.accurate);
-    let fast = table("fast", &fx.fast);
-    assert!(f1(acc) >= 0.95, "accurate F1 {:.3}", f1(acc));
-    assert!(f1(fast) >= 0.95, "fast F1 {:.3}", f1(fast));
-    let recall = |(tp, _, fneg): (usize, usize, usize)| tp as f64 / (tp + fneg).max(1) as f64;
-    assert!(
-        recall(fast) >= recall(acc) - 0.02,
-        "fast recall {:.3} vs accurate {:.3}",
-        recall(fast),
-        recall(acc)
-    );
+    for (mode, analyses) in [("accurate", &fx.accurate), ("fast", &fx.fast)] {
+        let t = table(mode, analyses);
+        assert!(
+            ratio(t.hard) >= 0.98,
+            "{mode}: hard-cut recall {:?}",
+            t.hard
+        );
+        assert!(
+            ratio(t.similar) >= 0.6,
+            "{mode}: similar-shot cut recall {:?}",
+            t.similar
+        );
+        assert_eq!(t.control_cuts, 0, "{mode}: cuts in clips that hold none");
+        assert_eq!(t.false_cuts, 0, "{mode}: false cuts");
+        assert!(
+            ratio(t.transitions) >= 0.75,
+            "{mode}: transition recall {:?}",
+            t.transitions
+        );
+        assert!(
+            t.right_kind as f64 >= 0.75 * t.transitions.0 as f64,
+            "{mode}: {} of {} transitions of the right kind",
+            t.right_kind,
+            t.transitions.0
+        );
+        assert!(
+            t.spurious_spans * 10 <= t.transitions.1,
+            "{mode}: {} spurious transition spans",
+            t.spurious_spans
+        );
+    }
 }
 
-/// Clips whose keyframes sit next to, on or far from the cuts: fast mode must find exactly
-/// what accurate mode finds, and both the truth.
+/// Fast mode finds exactly the cuts accurate mode finds, and the same transitions, on
+/// every generated clip (keyframes next to, on and far from the cuts, phone-style GOPs
+/// without encoder settings, VFR).
 #[test]
-fn fast_equals_accurate_around_keyframes() {
+fn fast_equals_accurate_on_every_clip() {
     let fx = fixture();
     for (i, case) in fx.cases.iter().enumerate() {
-        if !(case.name.starts_with("cut ") || case.name.starts_with("scenecut")) {
-            continue;
-        }
-        let (acc, _) = secs(&fx.accurate[i]);
-        let (fast, _) = secs(&fx.fast[i]);
-        let (tp, fp, fneg) = match_cuts(&case.cuts, &fast, case.fps);
+        let (acc, acc_spans) = secs(&fx.accurate[i]);
+        let (fast, fast_spans) = secs(&fx.fast[i]);
+        assert_eq!(fast, acc, "{}: fast vs accurate cuts", case.name);
+        let (acc_hit, _) = match_spans(&case.spans(), &acc_spans);
+        let (fast_hit, _) = match_spans(&case.spans(), &fast_spans);
         assert_eq!(
-            (fp, fneg),
-            (0, 0),
-            "{}: fast {fast:?} truth {:?}",
-            case.name,
-            case.cuts
+            fast_hit, acc_hit,
+            "{}: fast {fast_spans:?} vs accurate {acc_spans:?}",
+            case.name
         );
-        assert_eq!(tp, case.cuts.len());
-        assert_eq!(fast, acc, "{}: fast vs accurate", case.name);
     }
 }
 
@@ -760,7 +1227,7 @@ fn fades_and_dissolves_are_spans() {
         .flat_map(|&i| [(i, &fx.accurate[i]), (i, &fx.fast[i])])
     {
         let (cuts, gradual) = secs(a);
-        let (hit, _) = match_spans(&fx.cases[i].gradual, &gradual);
+        let (hit, _) = match_spans(&fx.cases[i].spans(), &gradual);
         assert_eq!(
             hit,
             fx.cases[i].gradual.len(),
@@ -956,7 +1423,14 @@ fn keyframes_first_look_scenes_never_hide_a_cut() {
                 "{}: scene {start}-{end}",
                 case.name
             );
-            for &cut in &case.cuts {
+            // Every hard cut, and every cut between look-alike shots a full pass finds.
+            let found: Vec<f64> = secs(accurate).0;
+            let cuts = case.cuts.iter().chain(
+                case.similar
+                    .iter()
+                    .filter(|&&c| found.iter().any(|&f| (f - c).abs() < frame)),
+            );
+            for &cut in cuts {
                 assert!(
                     !(cut > start + frame / 2.0 && cut < end - frame / 2.0),
                     "{}: cut at {cut} inside first-look scene {start:.3}-{end:.3} (unresolved {:?})",
@@ -964,7 +1438,7 @@ fn keyframes_first_look_scenes_never_hide_a_cut() {
                     secs_spans(&look.unresolved)
                 );
             }
-            for &(a, b) in &case.gradual {
+            for &(a, b, _) in &case.gradual {
                 assert!(
                     b <= start + frame / 2.0 || a >= end - frame / 2.0,
                     "{}: transition {a}-{b} inside first-look scene {start:.3}-{end:.3}",

@@ -8,6 +8,10 @@ use super::{ClipParams, FrameScore};
 /// A cut must be at least this many times the local change level (busy clips need a
 /// clearly bigger jump than their usual frame-to-frame change).
 pub(crate) const MIN_RATIO: f32 = 1.8;
+/// Between steady shots a change of this share of the threshold is a cut when it is at
+/// least `QUIET_RATIO` times the local change level.
+pub(crate) const QUIET_SHARE: f32 = 0.5;
+const QUIET_RATIO: f32 = 5.0;
 /// Share of the next frame's change counted against a cut candidate.
 const NEXT_WEIGHT: f32 = 0.5;
 /// After a flash the frame matches the one before the flash: its skip-one change stays
@@ -23,7 +27,8 @@ struct Candidate {
 
 /// Indices of the entries that start a new shot, in time order.
 ///
-/// `inside_gradual` spans (entry indices, inclusive) never hold a cut.
+/// `inside_gradual` spans (entry indices, inclusive) and the frames next to them never
+/// hold a cut.
 pub(crate) fn find_cuts(
     scores: &[FrameScore],
     params: &ClipParams,
@@ -33,7 +38,7 @@ pub(crate) fn find_cuts(
     let mut candidates = Vec::new();
     for (i, s) in scores.iter().enumerate().skip(1) {
         // A cut can only be placed exactly between two consecutive frames.
-        if !s.adjacent || s.diff < params.threshold {
+        if !s.adjacent || s.diff < QUIET_SHARE * params.threshold {
             continue;
         }
         let diff_of = |j: usize| scores.get(j).filter(|n| n.adjacent).map_or(0.0, |n| n.diff);
@@ -45,7 +50,11 @@ pub(crate) fn find_cuts(
             .max(NEXT_WEIGHT * next)
             .max(window_median(scores, i, window));
         let prominence = s.diff - local;
-        if prominence < params.threshold || s.diff < MIN_RATIO * local {
+        // Between steady shots (a camera on a tripod, or handheld once its shake is lined
+        // up) a cut between look-alike shots changes less, but stands far above the rest.
+        let clear = prominence >= params.threshold && s.diff >= MIN_RATIO * local;
+        let quiet = prominence >= QUIET_SHARE * params.threshold && s.diff >= QUIET_RATIO * local;
+        if !(clear || quiet) {
             continue;
         }
         // A flash: the next frame looks like the one before this one again.
@@ -55,7 +64,12 @@ pub(crate) fn find_cuts(
         if after_flash {
             continue;
         }
-        if inside_gradual.iter().any(|&(a, b)| a <= i && i <= b) {
+        // The frame on either side of a transition counts as inside it (its first frame
+        // can jump when the incoming picture has more structure than the outgoing one).
+        if inside_gradual
+            .iter()
+            .any(|&(a, b)| a.saturating_sub(1) <= i && i <= b + 1)
+        {
             continue;
         }
         candidates.push(Candidate {

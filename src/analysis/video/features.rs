@@ -13,11 +13,16 @@ use super::{FrameScore, Thumbnail};
 
 /// Hue histogram bins (plus one bin for grey pixels).
 pub(crate) const HUE_BINS: usize = 12;
+/// The luma layout kept per frame is `LAYOUT`×`LAYOUT` cells.
+pub(crate) const LAYOUT: usize = 12;
 /// Colour layout grid is `GRID`×`GRID` cells.
 pub(crate) const GRID: usize = 4;
 const CELLS: usize = GRID * GRID;
 /// Box size of the coarse luma scale.
 const COARSE_BOX: usize = 4;
+/// Largest global shift searched between two frames, as a share of the picture's width and
+/// height: a handheld camera or a pan moves the picture a few percent a frame.
+const MAX_SHIFT_SHARE: f32 = 0.08;
 /// Chroma magnitude below which a pixel counts as grey for the hue histogram.
 const GREY_CHROMA: f32 = 8.0;
 
@@ -38,6 +43,8 @@ pub(crate) struct FrameFeatures {
     pub luma_std: f32,
     /// Zero-mean unit-norm luma at full, coarse scale and gradient magnitude (empty: flat).
     fine: Vec<f32>,
+    /// Zero-mean luma at half size (2×2 box means), for the global shift search.
+    half: Vec<f32>,
     coarse: Vec<f32>,
     grad: Vec<f32>,
     /// Saturation-weighted hue histogram, last bin grey, sums to 1.
@@ -46,6 +53,8 @@ pub(crate) struct FrameFeatures {
     pub grid_y: [f32; CELLS],
     pub grid_u: [f32; CELLS],
     pub grid_v: [f32; CELLS],
+    /// `LAYOUT`×`LAYOUT` luma means, 0..=255.
+    pub layout: Vec<f32>,
     pub colorfulness: f32,
     pub sharpness: f32,
 }
@@ -80,6 +89,9 @@ impl FrameFeatures {
         let luma_std = var.sqrt() / 219.0;
         let fine = normalized(y.iter().map(|&p| f32::from(p)).collect());
         let coarse = normalized(box_down(&y, w, h, COARSE_BOX));
+        let mut half = box_down(&y, w, h, 2);
+        let half_mean = half.iter().sum::<f32>() / half.len().max(1) as f32;
+        half.iter_mut().for_each(|v| *v -= half_mean);
         let (grad, sharpness) = gradients(&y, w, h);
         let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
         let (hue, colorfulness) = chroma_stats(&u, &v);
@@ -88,6 +100,7 @@ impl FrameFeatures {
             width: w,
             height: h,
             grid_y: grid_means(&y, w, h),
+            layout: grid_means_n(&y, w, h, LAYOUT),
             grid_u: grid_means(&u, cw, ch),
             grid_v: grid_means(&v, cw, ch),
             y,
@@ -96,6 +109,7 @@ impl FrameFeatures {
             luma_mean,
             luma_std,
             fine,
+            half,
             coarse,
             grad: normalized(grad),
             hue,
@@ -106,37 +120,115 @@ impl FrameFeatures {
 
     /// The change score from `prev` to `self`, 0..=1.
     pub fn diff(&self, prev: &Self) -> f32 {
+        self.diff_with(prev, false).0
+    }
+
+    /// The change score from `prev` to `self` and the camera's global shift between them
+    /// (pixels of the analysis picture, see [`Self::global_shift`]).
+    pub fn diff_and_shift(&self, prev: &Self) -> (f32, (i32, i32)) {
         self.diff_with(prev, false)
+    }
+
+    /// A shift in pixels as thousandths of the picture's width and height.
+    pub fn shift_per_mille(&self, (dx, dy): (i32, i32)) -> [i16; 2] {
+        let scale = |d: i32, size: usize| {
+            (f64::from(d) * 1000.0 / size.max(1) as f64)
+                .round()
+                .clamp(-1000.0, 1000.0) as i16
+        };
+        [scale(dx, self.width), scale(dy, self.height)]
     }
 
     /// A motion-tolerant change score (coarse structure and colour only), for comparing
     /// keyframes seconds apart.
     pub fn coarse_diff(&self, prev: &Self) -> f32 {
-        self.diff_with(prev, true)
+        self.diff_with(prev, true).0
     }
 
-    fn diff_with(&self, prev: &Self, coarse_only: bool) -> f32 {
+    fn diff_with(&self, prev: &Self, coarse_only: bool) -> (f32, (i32, i32)) {
         if self.width != prev.width || self.height != prev.height {
-            return 1.0;
+            return (1.0, (0, 0));
         }
-        // How much structure both frames have: below ~0.5 % luma deviation correlation is noise.
-        let w_struct = ((self.luma_std.min(prev.luma_std) - 0.004) / 0.012).clamp(0.0, 1.0);
+        // How much structure both frames have: below ~0.3 % luma deviation correlation is
+        // noise, and so it is in near-black frames (sensor noise, the bottom of a fade).
+        let deviation = ((self.luma_std.min(prev.luma_std) - 0.002) / 0.006).clamp(0.0, 1.0);
+        let lit = ((self.luma_mean.min(prev.luma_mean) - 0.02) / 0.06).clamp(0.0, 1.0);
+        let w_struct = deviation * lit;
         let d_color = self.color_diff(prev);
         let d_mean = ((self.luma_mean - prev.luma_mean).abs() * 3.0).min(1.0);
         let flat = d_mean.max(d_color);
         if w_struct <= 0.0 {
-            return flat;
+            return (flat, (0, 0));
         }
+        // Handheld shake and pans move the whole picture between frames: structure is
+        // compared at the global shift that best lines the two pictures up as well as in
+        // place, so a moving camera changes little and a cut (no shift lines up two shots)
+        // still changes everything.
+        let (dx, dy) = self.global_shift(prev);
+        let aligned = |a: &[f32], b: &[f32], scale: usize, border: usize| {
+            let (w, h) = (
+                (self.width / scale).saturating_sub(border),
+                (self.height / scale).saturating_sub(border),
+            );
+            let shift = (
+                (dx as f32 / scale as f32).round() as i32,
+                (dy as f32 / scale as f32).round() as i32,
+            );
+            corr_dist(a, b).min(shifted_corr_dist(a, b, w, h, shift))
+        };
+        let d_coarse = aligned(&self.coarse, &prev.coarse, COARSE_BOX, 0);
         let d_struct = if coarse_only {
-            corr_dist(&self.coarse, &prev.coarse)
+            d_coarse
         } else {
-            (corr_dist(&self.fine, &prev.fine)
-                + corr_dist(&self.coarse, &prev.coarse)
-                + corr_dist(&self.grad, &prev.grad))
+            (aligned(&self.fine, &prev.fine, 1, 0)
+                + d_coarse
+                + aligned(&self.grad, &prev.grad, 1, 2))
                 / 3.0
         };
         let structured = 0.65 * d_struct + 0.35 * d_color;
-        (w_struct * structured + (1.0 - w_struct) * flat).clamp(0.0, 1.0)
+        let score = (w_struct * structured + (1.0 - w_struct) * flat).clamp(0.0, 1.0);
+        (score, (dx, dy))
+    }
+
+    /// The global translation `(dx, dy)` in pixels that best maps `prev` onto `self`
+    /// (`self(x, y) ≈ prev(x − dx, y − dy)`): a search on the half-size luma for the least
+    /// mean absolute difference over the overlap, refined by one pixel at full size.
+    pub(crate) fn global_shift(&self, prev: &Self) -> (i32, i32) {
+        let (hw, hh) = (self.width / 2, self.height / 2);
+        if self.half.len() != hw * hh || prev.half.len() != hw * hh || hw < 8 || hh < 8 {
+            return (0, 0);
+        }
+        let reach = ((hw as f32 * MAX_SHIFT_SHARE).ceil() as i32).max(1);
+        let mut best = (
+            (0, 0),
+            mean_abs_shifted(&self.half, &prev.half, hw, hh, (0, 0)),
+        );
+        for dy in -reach..=reach {
+            for dx in -reach..=reach {
+                let cost = mean_abs_shifted(&self.half, &prev.half, hw, hh, (dx, dy));
+                if cost < best.1 {
+                    best = ((dx, dy), cost);
+                }
+            }
+        }
+        if best.0 == (0, 0) {
+            return (0, 0);
+        }
+        // One pixel either way at full size, on the mean-free luma.
+        let (w, h) = (self.width, self.height);
+        let (cx, cy) = (2 * best.0.0, 2 * best.0.1);
+        let mut fine_best = ((cx, cy), f32::INFINITY);
+        if self.fine.len() == w * h && prev.fine.len() == w * h {
+            for dy in cy - 1..=cy + 1 {
+                for dx in cx - 1..=cx + 1 {
+                    let cost = mean_abs_shifted(&self.fine, &prev.fine, w, h, (dx, dy));
+                    if cost < fine_best.1 {
+                        fine_best = ((dx, dy), cost);
+                    }
+                }
+            }
+        }
+        fine_best.0
     }
 
     pub(crate) fn color_diff(&self, prev: &Self) -> f32 {
@@ -180,8 +272,15 @@ impl FrameFeatures {
         for (out, &h) in hue.iter_mut().zip(&self.hue) {
             *out = q(h * 255.0);
         }
+        let mut layout = [[0u8; LAYOUT]; LAYOUT];
+        for (row, values) in layout.iter_mut().zip(self.layout.chunks_exact(LAYOUT)) {
+            for (cell, &v) in row.iter_mut().zip(values) {
+                *cell = q(v);
+            }
+        }
         FrameScore {
             time: self.time,
+            layout,
             diff: 0.0,
             luma: self.luma_mean,
             skip_diff: 0.0,
@@ -189,6 +288,7 @@ impl FrameFeatures {
             colorfulness: self.colorfulness,
             sharpness: self.sharpness,
             motion: 0.0,
+            shift: [0, 0],
             adjacent: false,
             grid_y: self.grid_y.map(q),
             grid_u: self.grid_u.map(q),
@@ -229,6 +329,67 @@ impl FrameFeatures {
             rgb,
         }
     }
+}
+
+/// Mean absolute difference of two `w`×`h` planes over their overlap when `b` is moved by
+/// `shift` (`a(x, y)` against `b(x − dx, y − dy)`).
+fn mean_abs_shifted(a: &[f32], b: &[f32], w: usize, h: usize, (dx, dy): (i32, i32)) -> f32 {
+    let (x0, x1) = (dx.max(0) as usize, (w as i32 + dx.min(0)).max(0) as usize);
+    let (y0, y1) = (dy.max(0) as usize, (h as i32 + dy.min(0)).max(0) as usize);
+    if x1 <= x0 || y1 <= y0 {
+        return f32::INFINITY;
+    }
+    let mut sum = 0.0f32;
+    for y in y0..y1 {
+        let by = (y as i32 - dy) as usize;
+        let (Some(ra), Some(rb)) = (
+            a.get(y * w + x0..y * w + x1),
+            b.get(by * w + (x0 as i32 - dx) as usize..by * w + (x1 as i32 - dx) as usize),
+        ) else {
+            return f32::INFINITY;
+        };
+        sum += ra.iter().zip(rb).map(|(p, q)| (p - q).abs()).sum::<f32>();
+    }
+    sum / ((x1 - x0) * (y1 - y0)) as f32
+}
+
+/// 1 − Pearson correlation (clamped to 0..=1) of two `w`×`h` planes over their overlap when
+/// `b` is moved by `shift`; 1 when either is flat there or the planes do not fit `w`×`h`.
+fn shifted_corr_dist(a: &[f32], b: &[f32], w: usize, h: usize, (dx, dy): (i32, i32)) -> f32 {
+    if a.len() != w * h || b.len() != w * h || (dx, dy) == (0, 0) {
+        return 1.0;
+    }
+    let (x0, x1) = (dx.max(0) as usize, (w as i32 + dx.min(0)).max(0) as usize);
+    let (y0, y1) = (dy.max(0) as usize, (h as i32 + dy.min(0)).max(0) as usize);
+    if x1 <= x0 || y1 <= y0 {
+        return 1.0;
+    }
+    let (mut sa, mut sb, mut saa, mut sbb, mut sab) = (0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64);
+    for y in y0..y1 {
+        let by = (y as i32 - dy) as usize;
+        let (Some(ra), Some(rb)) = (
+            a.get(y * w + x0..y * w + x1),
+            b.get(by * w + (x0 as i32 - dx) as usize..by * w + (x1 as i32 - dx) as usize),
+        ) else {
+            return 1.0;
+        };
+        for (&p, &q) in ra.iter().zip(rb) {
+            let (p, q) = (f64::from(p), f64::from(q));
+            sa += p;
+            sb += q;
+            saa += p * p;
+            sbb += q * q;
+            sab += p * q;
+        }
+    }
+    let n = ((x1 - x0) * (y1 - y0)) as f64;
+    let va = saa - sa * sa / n;
+    let vb = sbb - sb * sb / n;
+    if va <= 1e-12 || vb <= 1e-12 {
+        return 1.0;
+    }
+    let r = (sab - sa * sb / n) / (va * vb).sqrt();
+    (1.0 - r as f32).clamp(0.0, 1.0)
 }
 
 /// 1 − Pearson correlation (clamped to 0..=1) of two zero-mean unit-norm vectors;
@@ -316,15 +477,22 @@ fn gradients(plane: &[u8], w: usize, h: usize) -> (Vec<f32>, f32) {
 
 /// Means over a `GRID`×`GRID` grid of cells.
 fn grid_means(plane: &[u8], w: usize, h: usize) -> [f32; CELLS] {
-    let mut sums = [0.0f32; CELLS];
-    let mut counts = [0u32; CELLS];
+    let mut out = [0.0f32; CELLS];
+    out.copy_from_slice(&grid_means_n(plane, w, h, GRID));
+    out
+}
+
+/// Means over an `n`×`n` grid of cells, row by row.
+fn grid_means_n(plane: &[u8], w: usize, h: usize, n: usize) -> Vec<f32> {
+    let mut sums = vec![0.0f32; n * n];
+    let mut counts = vec![0u32; n * n];
     if w == 0 || h == 0 {
         return sums;
     }
     for (row, line) in plane.chunks_exact(w).enumerate().take(h) {
-        let gy = (row * GRID / h).min(GRID - 1);
+        let gy = (row * n / h).min(n - 1);
         for (x, &p) in line.iter().enumerate() {
-            let cell = gy * GRID + (x * GRID / w).min(GRID - 1);
+            let cell = gy * n + (x * n / w).min(n - 1);
             if let (Some(s), Some(c)) = (sums.get_mut(cell), counts.get_mut(cell)) {
                 *s += f32::from(p);
                 *c += 1;

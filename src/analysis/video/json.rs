@@ -9,7 +9,7 @@ use crate::time::secs_from_ticks;
 use super::ClipAnalysis;
 
 impl ClipAnalysis {
-    /// Summary as JSON: path, duration, fps, cut times, gradual spans, unresolved spans (keyframes
+    /// Summary as JSON: path, duration, fps, cut times, transitions (start, end, kind), unresolved spans (keyframes
     /// mode), scenes with their
     /// features (thumbnails left out), mode, wall time and warnings. Times in seconds.
     pub fn to_json(&self, path: &Path, wall_secs: f64) -> Value {
@@ -39,10 +39,14 @@ impl ClipAnalysis {
             "width": self.width,
             "height": self.height,
             "cuts": self.cuts.iter().map(|&t| secs_from_ticks(t)).collect::<Vec<_>>(),
-            "gradual": self
-                .gradual
+            "transitions": self
+                .transitions
                 .iter()
-                .map(|&(s, e)| [secs_from_ticks(s), secs_from_ticks(e)])
+                .map(|t| json!({
+                    "start": secs_from_ticks(t.start),
+                    "end": secs_from_ticks(t.end),
+                    "kind": t.kind.as_str(),
+                }))
                 .collect::<Vec<_>>(),
             "unresolved": self
                 .unresolved

@@ -78,23 +78,48 @@ pub fn redetect(analysis: &ClipAnalysis, params: &ClipParams) -> ClipAnalysis {
     if analysis.mode.is_first_look() {
         return first_look_scenes(analysis, &params);
     }
-    let gradual = if params.gradual {
+    let mut gradual = if params.gradual {
         gradual::find_gradual(scores, analysis.fps)
     } else {
         Vec::new()
     };
-    let cuts = detect::find_cuts(scores, &params, &gradual);
+    // A short shot between two hard cuts can sit between its neighbours in colour and
+    // look like a blend of them: a span holding two cuts is that shot, not a transition.
+    if !gradual.is_empty() {
+        let every_cut = ClipParams {
+            min_scene_secs: 0.0,
+            ..params.clone()
+        };
+        let cuts = detect::find_cuts(scores, &every_cut, &[]);
+        gradual.retain(|g| {
+            let inside = cuts
+                .iter()
+                .filter(|&&c| c + 1 >= g.start && c <= g.end + 1)
+                .count();
+            inside < 2
+        });
+    }
+    let spans: Vec<(usize, usize)> = gradual.iter().map(|g| (g.start, g.end)).collect();
+    let cuts = detect::find_cuts(scores, &params, &spans);
     let scenes = scenes::build_scenes(
         scores,
         &cuts,
-        &gradual,
+        &spans,
         analysis.duration,
         &analysis.thumbnail_pool,
     );
-    let time = |i: usize| scores.get(i).map_or(0, |s| s.time);
+    // An index past the last entry is the clip's end (a fade-out that runs to it).
+    let time = |i: usize| scores.get(i).map_or(analysis.duration, |s| s.time);
     ClipAnalysis {
         cuts: cuts.iter().map(|&i| time(i)).collect(),
-        gradual: gradual.iter().map(|&(s, e)| (time(s), time(e))).collect(),
+        transitions: gradual
+            .iter()
+            .map(|g| Transition {
+                start: time(g.start),
+                end: time(g.end),
+                kind: g.kind,
+            })
+            .collect(),
         scenes,
         ..analysis.clone()
     }
@@ -119,8 +144,8 @@ fn fades_between(a: &FrameScore, b: &FrameScore) -> bool {
         || hi < BLANK_CONTRAST
 }
 
-/// Scenes of a keyframes-only scan: consecutive keyframes whose change reaches the cut
-/// threshold, or whose brightness moved as in a fade, bound an unresolved stretch, which
+/// Scenes of a keyframes-only scan: consecutive keyframes whose change reaches what a cut
+/// between look-alike shots needs, or whose brightness moved as in a fade, bound an unresolved stretch, which
 /// no scene covers.
 fn first_look_scenes(analysis: &ClipAnalysis, params: &ClipParams) -> ClipAnalysis {
     let scores = &analysis.frame_scores;
@@ -130,7 +155,10 @@ fn first_look_scenes(analysis: &ClipAnalysis, params: &ClipParams) -> ClipAnalys
         .enumerate()
         .skip(1)
         .filter(|&(i, s)| {
-            s.diff >= params.threshold || scores.get(i - 1).is_some_and(|p| fades_between(p, s))
+            // A cut between look-alike shots changes as little as the detector's quiet
+            // path allows.
+            s.diff >= detect::QUIET_SHARE * params.threshold
+                || scores.get(i - 1).is_some_and(|p| fades_between(p, s))
         })
         .map(|(i, _)| (time(i - 1), time(i)))
         .chain(analysis.packet_hints.iter().copied())
@@ -159,7 +187,7 @@ fn first_look_scenes(analysis: &ClipAnalysis, params: &ClipParams) -> ClipAnalys
     }
     ClipAnalysis {
         cuts: Vec::new(),
-        gradual: Vec::new(),
+        transitions: Vec::new(),
         unresolved,
         scenes,
         ..analysis.clone()

@@ -16,7 +16,8 @@ pub(crate) fn build_scenes(
     duration: Ticks,
     pool: &[TimedThumbnail],
 ) -> Vec<Scene> {
-    let time = |i: usize| scores.get(i).map_or(0, |s| s.time);
+    // An index past the last entry is the clip's end (a fade-out that runs to it).
+    let time = |i: usize| scores.get(i).map_or(duration, |s| s.time);
     // (end of the current scene, start of the next one)
     let mut breaks: Vec<(Ticks, Ticks)> = cuts.iter().map(|&c| (time(c), time(c))).collect();
     breaks.extend(gradual.iter().map(|&(s, e)| (time(s), time(e))));

@@ -27,10 +27,12 @@ impl Scorer {
     pub fn push(&mut self, frame: FrameFeatures, adjacent: bool) {
         let mut score = frame.score();
         if let Some((prev, prev_pooled)) = &self.prev {
-            score.diff = frame.diff(prev);
+            let (diff, shift) = frame.diff_and_shift(prev);
+            score.diff = diff;
             score.adjacent = adjacent;
             if adjacent {
                 score.motion = frame.motion(prev);
+                score.shift = frame.shift_per_mille(shift);
             }
             score.skip_diff = match &self.prev2 {
                 Some(p2) => frame.diff(p2),

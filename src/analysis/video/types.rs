@@ -61,8 +61,10 @@ pub struct ClipAnalysis {
     pub frame_scores: Vec<FrameScore>,
     /// Hard cuts: the presentation time of the first frame of each new shot.
     pub cuts: Vec<Ticks>,
-    /// Gradual transitions (fades, dissolves) as spans.
-    pub gradual: Vec<(Ticks, Ticks)>,
+    /// Gradual transitions (fades, dissolves, wipes) as spans with their kind; no scene
+    /// starts or ends inside one.
+    #[serde(default)]
+    pub transitions: Vec<Transition>,
     /// The shots between cuts, with features.
     pub scenes: Vec<Scene>,
     /// Problems met while reading the clip that did not stop analysis.
@@ -79,6 +81,44 @@ pub struct ClipAnalysis {
     /// decoded) hint at a change; always part of [`Self::unresolved`].
     #[serde(default)]
     pub packet_hints: Vec<(Ticks, Ticks)>,
+}
+
+/// How one picture gives way to the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TransitionKind {
+    /// The picture fades to black or white.
+    FadeOut,
+    /// The picture fades in from black or white.
+    FadeIn,
+    /// Two pictures blend into each other (a cross-dissolve).
+    Dissolve,
+    /// The new picture sweeps across the old one.
+    Wipe,
+}
+
+impl TransitionKind {
+    /// Kebab-case name, as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::FadeOut => "fade-out",
+            Self::FadeIn => "fade-in",
+            Self::Dissolve => "dissolve",
+            Self::Wipe => "wipe",
+        }
+    }
+}
+
+/// A gradual transition: the frames from `start` (the first that changed) up to `end` (the
+/// first of the new picture, or the clip's end for a final fade-out) belong to no scene.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transition {
+    /// Presentation time of the first frame that changed.
+    pub start: Ticks,
+    /// Presentation time of the first frame of the new picture (exclusive end).
+    pub end: Ticks,
+    /// Fade-out, fade-in, dissolve or wipe.
+    pub kind: TransitionKind,
 }
 
 /// A thumbnail and the presentation time of its frame.
@@ -115,6 +155,10 @@ pub struct FrameScore {
     /// Mean absolute luma difference to the previous frame, 0..=1 (0 when not adjacent).
     #[serde(default)]
     pub motion: f32,
+    /// The camera's global shift from the previous frame (0 when not adjacent), thousandths
+    /// of the picture's width and height: tells a pan or a swing from a transition.
+    #[serde(default)]
+    pub shift: [i16; 2],
     /// True when the previous entry is the previous frame of the stream (fast mode leaves
     /// gaps between keyframes where nothing changed).
     #[serde(default)]
@@ -128,6 +172,11 @@ pub struct FrameScore {
     /// 4×4 grid means of Cr.
     #[serde(default)]
     pub grid_v: [u8; 16],
+    /// 12×12 grid means of luma (limited range, as decoded), row by row: with [`Self::shift`]
+    /// it tells a camera that moved to another view of the same scene from a transition
+    /// to another picture.
+    #[serde(default)]
+    pub layout: [[u8; 12]; 12],
     /// Saturation-weighted hue histogram, 12 bins, 0..=255 (the grey share is the rest).
     #[serde(default)]
     pub hue: [u8; 12],
