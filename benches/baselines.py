@@ -315,7 +315,9 @@ def stage_ffmpeg_decode_clip(a):
     frames = count_frames(a.clip)
     cmd = ["ffmpeg", "-nostdin", "-v", "error", "-i", a.clip, "-an", "-f", "null", "-"]
     times, _ = time_slow(a.runs, lambda: run_cmd(cmd))
-    emit("ffmpeg_decode_clip", times, {"frames": frames, "cmd": " ".join(cmd)})
+    emit(a.name or "ffmpeg_decode_clip", times, {"frames": frames, "cmd": " ".join(cmd)})
+    if a.name:
+        return
     cmd = ["ffmpeg", "-nostdin", "-v", "error", "-i", a.clip, "-an", "-vf",
            "select='gt(scene,0.3)'", "-f", "null", "-"]
     times, _ = time_slow(a.runs, lambda: run_cmd(cmd))

@@ -186,10 +186,17 @@ pub fn media_bin_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
                                         );
                                     }
                                     ClipStatus::Ready { cached } => {
-                                        let scenes =
-                                            clip.analysis.as_ref().map_or(0, |a| a.scenes.len());
+                                        let (scenes, transitions) =
+                                            clip.analysis.as_ref().map_or((0, 0), |a| {
+                                                (a.scenes.len(), a.transitions.len())
+                                            });
+                                        let transitions = match transitions {
+                                            0 => String::new(),
+                                            1 => ", 1 transition".to_string(),
+                                            n => format!(", {n} transitions"),
+                                        };
                                         ui.small(format!(
-                                            "{scenes} scenes{}",
+                                            "{scenes} scenes{transitions}{}",
                                             if *cached { " (cached)" } else { "" }
                                         ));
                                     }
@@ -234,6 +241,82 @@ pub fn media_bin_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
                 ui.label("Or run `beatcut demo` for generated demo material.");
             }
         });
+}
+
+/// The segment's source clip as a strip: its scenes, hard cuts (white lines), gradual
+/// transitions (amber, kind and span on hover: no shot starts or ends inside one) and the
+/// stretch the segment uses (blue outline).
+fn source_strip_ui(
+    ui: &mut egui::Ui,
+    analysis: &crate::analysis::video::ClipAnalysis,
+    (used_in, used_out): (crate::time::Ticks, crate::time::Ticks),
+) {
+    let duration = analysis.duration.max(1) as f32;
+    let (rect, response) = ui.allocate_exact_size(
+        egui::vec2(ui.available_width().min(360.0), 16.0),
+        egui::Sense::hover(),
+    );
+    response.widget_info(|| {
+        egui::WidgetInfo::labeled(
+            egui::Role::Canvas,
+            true,
+            format!(
+                "Source clip: {} scenes, {} cuts, {} transitions",
+                analysis.scenes.len(),
+                analysis.cuts.len(),
+                analysis.transitions.len()
+            ),
+        )
+    });
+    let x =
+        |t: crate::time::Ticks| rect.left() + rect.width() * (t as f32 / duration).clamp(0.0, 1.0);
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 2.0, egui::Color32::from_gray(30));
+    for (i, scene) in analysis.scenes.iter().enumerate() {
+        let shade = if i % 2 == 0 { 70 } else { 90 };
+        let r = egui::Rect::from_x_y_ranges(x(scene.start)..=x(scene.end), rect.y_range());
+        painter.rect_filled(
+            r.shrink2(egui::vec2(0.0, 2.0)),
+            1.0,
+            egui::Color32::from_gray(shade),
+        );
+    }
+    let mut hover = None;
+    for t in &analysis.transitions {
+        let r = egui::Rect::from_x_y_ranges(
+            x(t.start)..=x(t.end).max(x(t.start) + 2.0),
+            rect.y_range(),
+        );
+        painter.rect_filled(r, 1.0, egui::Color32::from_rgb(220, 160, 40));
+        if response
+            .hover_pos()
+            .is_some_and(|p| r.expand2(egui::vec2(3.0, 0.0)).contains(p))
+        {
+            hover = Some(format!(
+                "{} {:.2}–{:.2} s",
+                t.kind.as_str(),
+                secs_from_ticks(t.start),
+                secs_from_ticks(t.end)
+            ));
+        }
+    }
+    for &cut in &analysis.cuts {
+        painter.vline(
+            x(cut),
+            rect.y_range(),
+            egui::Stroke::new(1.5, egui::Color32::WHITE),
+        );
+    }
+    let used = egui::Rect::from_x_y_ranges(x(used_in)..=x(used_out), rect.y_range());
+    painter.rect_stroke(
+        used,
+        1.0,
+        egui::Stroke::new(2.0, egui::Color32::from_rgb(80, 160, 255)),
+        egui::StrokeKind::Inside,
+    );
+    if let Some(text) = hover {
+        response.on_hover_text(text);
+    }
 }
 
 /// Height of one clip's row in the media bin (thumbnail, name, summary, status).
@@ -373,6 +456,13 @@ fn segment_inspector_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
         secs_from_ticks(segment.src_in),
         secs_from_ticks(segment.src_out)
     ));
+    if let Some(analysis) = app
+        .clips
+        .get(segment.clip)
+        .and_then(|c| c.analysis.as_ref())
+    {
+        source_strip_ui(ui, analysis, (segment.src_in, segment.src_out));
+    }
     ui.label(egui::RichText::new(&segment.reason).italics());
     let locked = app
         .project

@@ -204,7 +204,8 @@ impl Run<'_> {
 
     /// How far the shots on either side wander: the largest distance from anchor picture
     /// `from` of the frames up to `window` before anchor `a`, and from `to` of the frames up
-    /// to `window` after anchor `b` (both sides need half a window of frames). A handheld
+    /// to `window` after anchor `b` (both sides need half a window of frames, but for a
+    /// side that a decoded run, not the clip, cuts short). A handheld
     /// camera swings back and forth, so every frame of the window counts, not one lag.
     fn shot_change(&self, a: usize, b: usize, window: usize, from: &Sig, to: &Sig) -> Option<f32> {
         let gap = window;
@@ -215,13 +216,20 @@ impl Run<'_> {
         };
         let before = wander(a.saturating_sub(gap).max(self.start)..=a, from);
         let after = wander(b..=(b + gap).min(self.end.saturating_sub(1)), to);
-        // Both shots must be seen for a while: a run's first frames (a decoder settling,
-        // a camera starting) are no shot to compare with.
+        // Both shots must be seen for a while: the clip's first frames (a decoder settling,
+        // a camera starting) are no shot to compare with. A run that fast mode decoded
+        // around a change may begin or end close to it; there the other side must be seen.
         let has_room = |x: usize| x >= gap / 2;
-        if !has_room(a.saturating_sub(self.start)) || !has_room(self.end.saturating_sub(b + 1)) {
-            return None;
+        let room_before = has_room(a.saturating_sub(self.start));
+        let room_after = has_room(self.end.saturating_sub(b + 1));
+        let clip_start = self.start == 0;
+        let clip_end = self.end >= self.scores.len();
+        match (room_before, room_after) {
+            (true, true) => Some(before?.max(after?)),
+            (false, true) if !clip_start => Some(before.unwrap_or(0.0).max(after?)),
+            (true, false) if !clip_end => Some(before?.max(after.unwrap_or(0.0))),
+            _ => None,
         }
-        Some(before?.max(after?))
     }
 
     /// Fits the frames strictly between anchors `a` and `b` to a blend or a wipe from
