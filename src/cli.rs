@@ -655,9 +655,10 @@ fn print_analysis_human(out: &mut impl Write, v: &serde_json::Value) -> Result<(
     } else {
         writeln!(
             out,
-            "{path}: {} cuts, {} transitions{}, {} scenes, {:.1} s at {:.2} fps ({} mode, {:.2} s)",
+            "{path}: {} cuts, {} transition{}{}, {} scenes, {:.1} s at {:.2} fps ({} mode, {:.2} s)",
             count("cuts"),
             count("transitions"),
+            if count("transitions") == 1 { "" } else { "s" },
             transition_list(v),
             count("scenes"),
             v["duration_s"].as_f64().unwrap_or(0.0),

@@ -533,3 +533,46 @@ fn beat_grid_repairs_from_the_command_line() {
         "{stderr}"
     );
 }
+
+/// `analyze` reports a gradual transition as a span with its kind, in JSON and in text.
+#[test]
+fn analyze_reports_transitions_with_their_kind() {
+    let dir = common::temp_dir();
+    let cache = dir.path().join("cache");
+    let clip = dir.path().join("dissolve.mp4");
+    common::ffmpeg(&[
+        "-filter_complex",
+        "testsrc2=s=320x180:r=30,trim=duration=3,setpts=PTS-STARTPTS[a];\
+         mandelbrot=s=320x180:r=30,trim=duration=3,setpts=PTS-STARTPTS[b];\
+         [a][b]xfade=transition=fade:duration=1:offset=2,format=yuv420p[v]",
+        "-map",
+        "[v]",
+        "-c:v",
+        "libx264",
+        clip.to_str().unwrap(),
+    ]);
+    let out = beatcut(&cache, &["analyze", "--json", clip.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out);
+    let transitions = lines[0]["transitions"].as_array().unwrap();
+    assert_eq!(transitions.len(), 1, "{transitions:?}");
+    let t = &transitions[0];
+    assert_eq!(t["kind"], "dissolve");
+    let (start, end) = (t["start"].as_f64().unwrap(), t["end"].as_f64().unwrap());
+    assert!(
+        (start - 2.0).abs() < 0.25 && (end - 3.0).abs() < 0.25,
+        "{t}"
+    );
+    assert!(
+        lines[0]["cuts"].as_array().unwrap().is_empty(),
+        "{}",
+        lines[0]
+    );
+    let text = beatcut(&cache, &["analyze", clip.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("1 transition (dissolve "), "{text}");
+}

@@ -703,3 +703,58 @@ fn timing_report() {
         t.elapsed().as_secs_f64() * 1e3 / 20.0
     );
 }
+
+/// Clips whose shots are joined by one-second dissolves (`transitions`, no scene covering
+/// them): no segment of any style's plan starts, ends or runs inside a transition.
+#[test]
+fn no_shot_starts_or_ends_inside_a_transition() {
+    use beatcut::analysis::video::{Transition, TransitionKind};
+    let music = song(128.0, 60.0, 0.2);
+    let gap = ticks_from_secs(1.0);
+    let clips: Vec<ClipAnalysis> = library(4, 8)
+        .into_iter()
+        .map(|mut a| {
+            // Open a one-second dissolve at every cut: the shot before it ends a second early.
+            let mut transitions = Vec::new();
+            for i in 1..a.scenes.len() {
+                let start = a.scenes[i].start;
+                a.scenes[i - 1].end = start - gap;
+                transitions.push(Transition {
+                    start: start - gap,
+                    end: start,
+                    kind: TransitionKind::Dissolve,
+                });
+            }
+            a.cuts.clear();
+            a.transitions = transitions;
+            a
+        })
+        .collect();
+    let input = inputs(&clips);
+    for name in Style::builtin_names() {
+        for seed in 1..4 {
+            let tl = plan(
+                &music,
+                &input,
+                &settings(name, seed),
+                &Constraints::default(),
+            )
+            .unwrap();
+            for s in &tl.segments {
+                let clip = &clips[s.clip];
+                for t in &clip.transitions {
+                    assert!(
+                        s.src_out <= t.start || s.src_in >= t.end,
+                        "{name} seed {seed}: segment {:.3}-{:.3} s of clip {} overlaps the \
+                         transition {:.3}-{:.3} s",
+                        secs(s.src_in),
+                        secs(s.src_out),
+                        s.clip,
+                        secs(t.start),
+                        secs(t.end)
+                    );
+                }
+            }
+        }
+    }
+}
