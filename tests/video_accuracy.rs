@@ -351,6 +351,26 @@ fn make_cases(dir: &Path) -> Vec<Case> {
     );
     add("scenecut=0 -g 250", p, 30, c, vec![]);
 
+    // MPEG-TS (as broadcast recorders and some cameras write): timestamps that do not start
+    // at zero, no index, B-frames.
+    let (p, c) = concat_clip(
+        dir,
+        "h264_30.ts",
+        &[
+            Seg("mandelbrot", 50),
+            Seg("testsrc2", 47),
+            Seg("life=mold=10:ratio=0.5", 55),
+            Seg("smptebars", 40),
+        ],
+        land(30),
+        "",
+        &[
+            "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-g", "60", "-f",
+            "mpegts",
+        ],
+    );
+    add("h264 30fps MPEG-TS", p, 30, c, vec![]);
+
     // Two framings of one scene: a wide shot cut to a closer one of the same picture.
     let (p, c) = concat_clip(
         dir,

@@ -478,6 +478,32 @@ impl VideoDecoder {
         })
     }
 
+    /// Whether a seek by time lands on the keyframe asked for. Formats whose timestamps may
+    /// jump (MPEG-TS: no index, seeking guesses from the timestamps it reads) do not: a seek
+    /// there can land after the keyframe, so the frames before it are never decoded.
+    pub fn seeks_exactly(&self) -> bool {
+        // SAFETY: the input format pointer lives as long as the open context.
+        let flags = unsafe { (*self.input.format().as_ptr()).flags };
+        flags & ffmpeg::ffi::AVFMT_TS_DISCONT == 0
+    }
+
+    /// Seeks to the first byte of the file; false when the format cannot seek by bytes.
+    fn seek_to_first_byte(&mut self) -> bool {
+        // SAFETY: the context pointer is valid for the life of `self.input`; seeking by
+        // bytes to position 0 only moves the demuxer.
+        let result = unsafe {
+            ffmpeg::ffi::avformat_seek_file(
+                self.input.as_mut_ptr(),
+                -1,
+                i64::MIN,
+                0,
+                0,
+                ffmpeg::ffi::AVSEEK_FLAG_BYTE,
+            )
+        };
+        result >= 0
+    }
+
     /// Seeks the demuxer to the keyframe at or before `target` and resets the decoder.
     pub fn seek_to_keyframe_before(&mut self, target: Ticks) -> Result<(), MediaError> {
         let stream_ts = self.origin_pts
@@ -492,6 +518,15 @@ impl VideoDecoder {
             self.time_base.denominator(),
         );
         let micros = timebase_from_ticks(abs_ticks, 1, ffmpeg::ffi::AV_TIME_BASE);
+        // Formats without an index (MPEG-TS) seek by guessing from timestamps and may land
+        // past the first keyframe: the start is byte 0.
+        if target <= 0 && !self.seeks_exactly() && self.seek_to_first_byte() {
+            self.decoder.flush();
+            self.pending = None;
+            self.draining = false;
+            self.finished = false;
+            return Ok(());
+        }
         self.input
             .seek(micros, ..micros + 1)
             .or_else(|_| self.input.seek(micros, ..))

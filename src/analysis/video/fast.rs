@@ -89,6 +89,12 @@ pub(crate) fn scan_fast(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<RawScan, ClipError> {
     let mut decoder = open_decoder(path, params, false)?;
+    // Without exact seeking (MPEG-TS) a refined stretch could start late and lose a cut:
+    // one straight pass is the only exact one.
+    if !decoder.seeks_exactly() {
+        tracing::debug!("one full pass: the format cannot seek to a keyframe exactly");
+        return score_all(path, decoder, cancel, progress);
+    }
     let packets = read_packets(&mut decoder)?;
     let gops = split_gops(&packets);
     let total_frames = packets.len().max(1);
