@@ -455,3 +455,40 @@ fn beat_grid_repair_in_the_editor() {
         eprintln!("editor screenshot: {}", shot.display());
     }
 }
+
+/// A clip with a dissolve: the bin counts its transition, and the segment inspector's source
+/// strip shows the clip's scenes, cuts and transitions around the selected segment.
+#[test]
+fn transitions_show_in_the_bin_and_the_source_strip() {
+    let dir = common::temp_dir();
+    let (song, _) = make_media(dir.path());
+    let clip = dir.path().join("dissolve.mp4");
+    common::ffmpeg(&[
+        "-filter_complex",
+        "testsrc2=s=320x180:r=25,trim=duration=4,setpts=PTS-STARTPTS[a];\
+         mandelbrot=s=320x180:r=25,trim=duration=5,setpts=PTS-STARTPTS[b];\
+         [a][b]xfade=transition=fade:duration=1:offset=3,format=yuv420p[v]",
+        "-map",
+        "[v]",
+        "-c:v",
+        "libx264",
+        clip.to_str().unwrap(),
+    ]);
+    let mut harness = harness(new_app(&dir.path().join("cache")));
+    drop_and_plan(&mut harness, &song, std::slice::from_ref(&clip));
+    let transitions = harness.state().clips[0]
+        .analysis
+        .as_ref()
+        .expect("analysis")
+        .transitions
+        .clone();
+    assert_eq!(transitions.len(), 1, "{transitions:?}");
+    harness.get_by_label_contains("1 transition");
+    harness.state_mut().selected = Some(0);
+    harness.step();
+    harness.get_by_label("Source clip: scenes 2, cuts 0, transitions 1");
+    if let Ok(out) = std::env::var("EDITOR_SHOT") {
+        let image = harness.render().expect("render");
+        image.save(out).expect("save");
+    }
+}

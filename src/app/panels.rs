@@ -261,7 +261,7 @@ fn source_strip_ui(
             egui::Role::Canvas,
             true,
             format!(
-                "Source clip: {} scenes, {} cuts, {} transitions",
+                "Source clip: scenes {}, cuts {}, transitions {}",
                 analysis.scenes.len(),
                 analysis.cuts.len(),
                 analysis.transitions.len()

@@ -47,6 +47,9 @@ const MIN_WIPE_SPREAD: f32 = 0.35;
 const MIN_WIPE_CELLS_SHARE: f32 = 0.7;
 /// Layout correlation above which two pictures are one view, moved.
 const SAME_VIEW: f32 = 0.8;
+/// A transition's span runs from the first frame this far along the blend to the first
+/// that is this close to its end: wide, so no shot keeps a trace of the blend.
+const SPAN_EDGE: f32 = 0.04;
 /// Frames brighter or darker than this, with little contrast, are a fade's black or white.
 const FLAT_CONTRAST: f32 = 0.03;
 const DARK: f32 = 0.1;
@@ -295,11 +298,11 @@ impl Run<'_> {
         };
         // The span: from the first frame that left A to the first that reached B.
         let start = (a + 1..b)
-            .find(|&i| self.progress(i, from, &delta, norm2) > 0.08)
+            .find(|&i| self.progress(i, from, &delta, norm2) > SPAN_EDGE)
             .unwrap_or(a + 1);
         let end = (a + 1..b)
             .rev()
-            .find(|&i| self.progress(i, from, &delta, norm2) < 0.92)
+            .find(|&i| self.progress(i, from, &delta, norm2) < 1.0 - SPAN_EDGE)
             .map_or(b, |i| i + 1);
         // Inside the anchors, and clear of them: a transition has room on both sides.
         (end > start + 1 && start > a && end <= b).then_some(Span { start, end, kind })
