@@ -539,18 +539,7 @@ fn beat_grid_repairs_from_the_command_line() {
 fn analyze_reports_transitions_with_their_kind() {
     let dir = common::temp_dir();
     let cache = dir.path().join("cache");
-    let clip = dir.path().join("dissolve.mp4");
-    common::ffmpeg(&[
-        "-filter_complex",
-        "testsrc2=s=320x180:r=30,trim=duration=3,setpts=PTS-STARTPTS[a];\
-         mandelbrot=s=320x180:r=30,trim=duration=3,setpts=PTS-STARTPTS[b];\
-         [a][b]xfade=transition=fade:duration=1:offset=2,format=yuv420p[v]",
-        "-map",
-        "[v]",
-        "-c:v",
-        "libx264",
-        clip.to_str().unwrap(),
-    ]);
+    let clip = common::dissolve_clip(dir.path(), "dissolve.mp4", 30, (3, 3), 2);
     let out = beatcut(&cache, &["analyze", "--json", clip.to_str().unwrap()]);
     assert!(
         out.status.success(),

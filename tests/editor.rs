@@ -462,18 +462,7 @@ fn beat_grid_repair_in_the_editor() {
 fn transitions_show_in_the_bin_and_the_source_strip() {
     let dir = common::temp_dir();
     let (song, _) = make_media(dir.path());
-    let clip = dir.path().join("dissolve.mp4");
-    common::ffmpeg(&[
-        "-filter_complex",
-        "testsrc2=s=320x180:r=25,trim=duration=4,setpts=PTS-STARTPTS[a];\
-         mandelbrot=s=320x180:r=25,trim=duration=5,setpts=PTS-STARTPTS[b];\
-         [a][b]xfade=transition=fade:duration=1:offset=3,format=yuv420p[v]",
-        "-map",
-        "[v]",
-        "-c:v",
-        "libx264",
-        clip.to_str().unwrap(),
-    ]);
+    let clip = common::dissolve_clip(dir.path(), "dissolve.mp4", 25, (4, 5), 3);
     let mut harness = harness(new_app(&dir.path().join("cache")));
     drop_and_plan(&mut harness, &song, std::slice::from_ref(&clip));
     let transitions = harness.state().clips[0]

@@ -128,6 +128,18 @@ fn concat_clip(
         graph.push_str(post);
     }
     graph.push_str("[out]");
+    (encode_graph(dir, name, args, graph, codec), cuts)
+}
+
+/// Runs ffmpeg on `inputs` with the filter graph `graph` (its output `[out]`), encodes with
+/// `codec` into `dir/name`. One filter thread, so the same clip comes out every run.
+fn encode_graph(
+    dir: &Path,
+    name: &str,
+    mut args: Vec<String>,
+    graph: String,
+    codec: &[&str],
+) -> PathBuf {
     args.extend([
         "-filter_complex_threads".into(),
         "1".into(),
@@ -141,7 +153,7 @@ fn concat_clip(
     args.push(path.to_string_lossy().into());
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     common::ffmpeg(&refs);
-    (path, cuts)
+    path
 }
 
 const X264: &[&str] = &[
@@ -469,16 +481,7 @@ fn make_cases(dir: &Path) -> Vec<Case> {
         X264,
     );
     let rotated = dir.join("rotated.mp4");
-    // FFmpeg 5.1 writes the display matrix from the rotate tag (6.0+ has -display_rotation).
-    common::ffmpeg(&[
-        "-i",
-        upright.to_str().unwrap(),
-        "-c",
-        "copy",
-        "-metadata:s:v",
-        "rotate=90",
-        rotated.to_str().unwrap(),
-    ]);
+    common::rotated_90(&upright, &rotated);
     add("h264 rotated 90", rotated, 30, c, vec![]);
 
     let (p, c) = concat_clip(
@@ -758,20 +761,12 @@ fn phone_clip(
     graph.push_str(&format!(
         "[{current}]noise=alls=5:allf=t,format=yuv420p{post}[out]"
     ));
-    args.extend([
-        "-filter_complex_threads".into(),
-        "1".into(),
-        "-filter_complex".into(),
-        graph,
-        "-map".into(),
-        "[out]".into(),
-    ]);
-    args.extend(codec.iter().map(|s| s.to_string()));
-    let path = dir.join(name);
-    args.push(path.to_string_lossy().into());
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    common::ffmpeg(&refs);
-    (path, cuts, similar, spans)
+    (
+        encode_graph(dir, name, args, graph, codec),
+        cuts,
+        similar,
+        spans,
+    )
 }
 
 /// Footage that looks like a phone's: handheld shots with motion blur and grain, a
@@ -871,15 +866,7 @@ fn phone_cases(dir: &Path) -> Vec<Case> {
         n as f64 / 30.0
     };
     let rotated = dir.join("phone_vfr_rotated.mp4");
-    common::ffmpeg(&[
-        "-i",
-        upright.to_str().unwrap(),
-        "-c",
-        "copy",
-        "-metadata:s:v",
-        "rotate=90",
-        rotated.to_str().unwrap(),
-    ]);
+    common::rotated_90(&upright, &rotated);
     add(
         "phone: VFR, rotated, 2 s GOP",
         (

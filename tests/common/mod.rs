@@ -94,3 +94,39 @@ pub fn pattern_clip(
     ffmpeg(&args);
     path
 }
+
+/// A 320x180 H.264 clip: a test card dissolving (1 s cross-fade from `offset` seconds) into
+/// a fractal, `secs` seconds of each source before the blend shortens them.
+pub fn dissolve_clip(dir: &Path, name: &str, fps: u32, secs: (u32, u32), offset: u32) -> PathBuf {
+    let path = dir.join(name);
+    let graph = format!(
+        "testsrc2=s=320x180:r={fps},trim=duration={},setpts=PTS-STARTPTS[a];\
+         mandelbrot=s=320x180:r={fps},trim=duration={},setpts=PTS-STARTPTS[b];\
+         [a][b]xfade=transition=fade:duration=1:offset={offset},format=yuv420p[v]",
+        secs.0, secs.1
+    );
+    ffmpeg(&[
+        "-filter_complex",
+        &graph,
+        "-map",
+        "[v]",
+        "-c:v",
+        "libx264",
+        path.to_str().expect("utf-8 path"),
+    ]);
+    path
+}
+
+/// `dst`: `src` stream-copied with a 90° display rotation (FFmpeg 5.1 writes the display
+/// matrix from the rotate tag; 6.0+ has -display_rotation).
+pub fn rotated_90(src: &Path, dst: &Path) {
+    ffmpeg(&[
+        "-i",
+        src.to_str().expect("utf-8 path"),
+        "-c",
+        "copy",
+        "-metadata:s:v",
+        "rotate=90",
+        dst.to_str().expect("utf-8 path"),
+    ]);
+}

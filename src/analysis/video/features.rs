@@ -331,48 +331,61 @@ impl FrameFeatures {
     }
 }
 
-/// Mean absolute difference of two `w`×`h` planes over their overlap when `b` is moved by
-/// `shift` (`a(x, y)` against `b(x − dx, y − dy)`).
-fn mean_abs_shifted(a: &[f32], b: &[f32], w: usize, h: usize, (dx, dy): (i32, i32)) -> f32 {
+/// A row of one plane and the row of another it lines up with.
+type RowPair<'p> = (&'p [f32], &'p [f32]);
+
+/// The row pairs of two `w`×`h` planes that overlap when `b` is moved by `shift`
+/// (`a(x, y)` against `b(x − dx, y − dy)`), and the number of pixels they hold; `None` when
+/// nothing overlaps or the planes are shorter than `w`×`h`.
+fn overlapping_rows<'p>(
+    a: &'p [f32],
+    b: &'p [f32],
+    w: usize,
+    h: usize,
+    (dx, dy): (i32, i32),
+) -> Option<(Vec<RowPair<'p>>, usize)> {
     let (x0, x1) = (dx.max(0) as usize, (w as i32 + dx.min(0)).max(0) as usize);
     let (y0, y1) = (dy.max(0) as usize, (h as i32 + dy.min(0)).max(0) as usize);
     if x1 <= x0 || y1 <= y0 {
+        return None;
+    }
+    let bx = (x0 as i32 - dx) as usize;
+    let rows = (y0..y1)
+        .map(|y| {
+            let by = (y as i32 - dy) as usize;
+            Some((
+                a.get(y * w + x0..y * w + x1)?,
+                b.get(by * w + bx..by * w + bx + (x1 - x0))?,
+            ))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some((rows, (x1 - x0) * (y1 - y0)))
+}
+
+/// Mean absolute difference of two `w`×`h` planes over their overlap when `b` is moved by
+/// `shift`; infinite when nothing overlaps.
+fn mean_abs_shifted(a: &[f32], b: &[f32], w: usize, h: usize, shift: (i32, i32)) -> f32 {
+    let Some((rows, n)) = overlapping_rows(a, b, w, h, shift) else {
         return f32::INFINITY;
-    }
-    let mut sum = 0.0f32;
-    for y in y0..y1 {
-        let by = (y as i32 - dy) as usize;
-        let (Some(ra), Some(rb)) = (
-            a.get(y * w + x0..y * w + x1),
-            b.get(by * w + (x0 as i32 - dx) as usize..by * w + (x1 as i32 - dx) as usize),
-        ) else {
-            return f32::INFINITY;
-        };
-        sum += ra.iter().zip(rb).map(|(p, q)| (p - q).abs()).sum::<f32>();
-    }
-    sum / ((x1 - x0) * (y1 - y0)) as f32
+    };
+    let sum: f32 = rows
+        .iter()
+        .map(|(ra, rb)| ra.iter().zip(*rb).map(|(p, q)| (p - q).abs()).sum::<f32>())
+        .sum();
+    sum / n as f32
 }
 
 /// 1 − Pearson correlation (clamped to 0..=1) of two `w`×`h` planes over their overlap when
 /// `b` is moved by `shift`; 1 when either is flat there or the planes do not fit `w`×`h`.
-fn shifted_corr_dist(a: &[f32], b: &[f32], w: usize, h: usize, (dx, dy): (i32, i32)) -> f32 {
-    if a.len() != w * h || b.len() != w * h || (dx, dy) == (0, 0) {
+fn shifted_corr_dist(a: &[f32], b: &[f32], w: usize, h: usize, shift: (i32, i32)) -> f32 {
+    if a.len() != w * h || b.len() != w * h || shift == (0, 0) {
         return 1.0;
     }
-    let (x0, x1) = (dx.max(0) as usize, (w as i32 + dx.min(0)).max(0) as usize);
-    let (y0, y1) = (dy.max(0) as usize, (h as i32 + dy.min(0)).max(0) as usize);
-    if x1 <= x0 || y1 <= y0 {
+    let Some((rows, n)) = overlapping_rows(a, b, w, h, shift) else {
         return 1.0;
-    }
+    };
     let (mut sa, mut sb, mut saa, mut sbb, mut sab) = (0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64);
-    for y in y0..y1 {
-        let by = (y as i32 - dy) as usize;
-        let (Some(ra), Some(rb)) = (
-            a.get(y * w + x0..y * w + x1),
-            b.get(by * w + (x0 as i32 - dx) as usize..by * w + (x1 as i32 - dx) as usize),
-        ) else {
-            return 1.0;
-        };
+    for (ra, rb) in rows {
         for (&p, &q) in ra.iter().zip(rb) {
             let (p, q) = (f64::from(p), f64::from(q));
             sa += p;
@@ -382,7 +395,7 @@ fn shifted_corr_dist(a: &[f32], b: &[f32], w: usize, h: usize, (dx, dy): (i32, i
             sab += p * q;
         }
     }
-    let n = ((x1 - x0) * (y1 - y0)) as f64;
+    let n = n as f64;
     let va = saa - sa * sa / n;
     let vb = sbb - sb * sb / n;
     if va <= 1e-12 || vb <= 1e-12 {
