@@ -145,8 +145,8 @@ fn fades_between(a: &FrameScore, b: &FrameScore) -> bool {
 }
 
 /// Scenes of a keyframes-only scan: consecutive keyframes whose change reaches what a cut
-/// between look-alike shots needs, or whose brightness moved as in a fade, bound an unresolved stretch, which
-/// no scene covers.
+/// between look-alike shots needs, or whose brightness moved as in a fade, bound an
+/// unresolved stretch, which no scene covers.
 fn first_look_scenes(analysis: &ClipAnalysis, params: &ClipParams) -> ClipAnalysis {
     let scores = &analysis.frame_scores;
     let time = |i: usize| scores.get(i).map_or(0, |s| s.time);
