@@ -43,6 +43,8 @@ struct Shot {
     hue_v: u8,
     frames: u32,
     speed: f32,
+    /// Frames at the start of the shot that dissolve from the shot before (0: a hard cut).
+    dissolve: u32,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -74,7 +76,15 @@ pub fn generate(dir: &Path) -> Result<DemoMaterial, MediaError> {
             shot(Pattern::Checker, 180, 160, 80, 1.0),
             shot(Pattern::Gradient, 140, 100, 90, 0.5),
         ],
-        &[shot(Pattern::Circles, 100, 150, 240, 1.5)],
+        // A one-second dissolve at 4 s between two calm shots, so the demo shows a
+        // gradual transition too.
+        &[
+            shot(Pattern::Circles, 100, 150, 120, 0.4),
+            Shot {
+                dissolve: 30,
+                ..shot(Pattern::Stripes, 200, 110, 120, 0.3)
+            },
+        ],
         &[
             shot(Pattern::Checker, 80, 110, 75, 2.5),
             shot(Pattern::Stripes, 170, 200, 105, 0.7),
@@ -107,6 +117,7 @@ const fn shot(pattern: Pattern, hue_u: u8, hue_v: u8, frames: u32, speed: f32) -
         hue_v,
         frames,
         speed,
+        dissolve: 0,
     }
 }
 
@@ -155,12 +166,24 @@ fn write_clip(path: &Path, shots: &[Shot], seed: u32) -> Result<(), MediaError> 
         None,
     )?;
     let mut frame = vec![0u8; w * h + 2 * (w / 2) * (h / 2)];
+    let mut outgoing = frame.clone();
+    let time = |shot: &Shot, f: u32| f as f32 / CLIP_FPS as f32 * shot.speed + seed as f32;
+    let mut previous: Option<&Shot> = None;
     for shot in shots {
         for f in 0..shot.frames {
-            let t = f as f32 / CLIP_FPS as f32 * shot.speed + seed as f32;
-            draw(&mut frame, w, h, shot, t);
+            draw(&mut frame, w, h, shot, time(shot, f));
+            // A dissolve: the shot before goes on moving while this one blends in.
+            if let Some(before) = previous.filter(|_| f < shot.dissolve) {
+                draw(&mut outgoing, w, h, before, time(before, before.frames + f));
+                let alpha = (f + 1) as f32 / (shot.dissolve + 1) as f32;
+                for (new, old) in frame.iter_mut().zip(&outgoing) {
+                    let mixed = alpha * f32::from(*new) + (1.0 - alpha) * f32::from(*old);
+                    *new = mixed.round() as u8;
+                }
+            }
             writer.push_video_yuv420p(&frame)?;
         }
+        previous = Some(shot);
     }
     writer.finish()?;
     Ok(())
