@@ -1,15 +1,17 @@
-//! Music analysis benchmarks: the energy profile of 3 min of mono 22.05 kHz audio (anchor: the
-//! NumPy loop, 33 ms on this class of machine, target at least 30 times faster), the whole
+//! Music analysis benchmarks: the energy profile of 3 min of mono 22.05 kHz audio (the NumPy
+//! loop it is held against runs beside it in `make bench`, section audio), the whole
 //! analysis of a 3-min synthesised song (target well under 100 ms, decode excluded), and its
 //! two halves as `montage::analyze_music` runs them: the streaming part fed in the decoder
 //! thread's batches (hidden behind decoding on a second core) and the tail left after the
-//! last sample (`finish`, which adds to the decode time).
+//! last sample (`finish`, which adds to the decode time). And the waveform lane's query: the
+//! buckets of a 1,920-pixel view of a 10-minute song (target well under 1 ms per call).
 
 use std::hint::black_box;
 
 use beatcut::analysis::music::synth::demo_song;
 use beatcut::analysis::music::{MusicAnalyzer, MusicParams, analyze_samples, energy_curve};
 use beatcut::jobs::CancelToken;
+use beatcut::time::ticks_from_secs;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
 const RATE: u32 = 22_050;
@@ -61,5 +63,22 @@ fn analysis(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, energy, analysis);
+fn waveform_view(c: &mut Criterion) {
+    let mut analyzer = MusicAnalyzer::new(MusicParams::default());
+    for batch in demo_song(RATE, 600.0, 124.0).chunks(BATCH) {
+        analyzer.push(batch);
+    }
+    let waveform = analyzer.waveform_so_far();
+    let mut k = 0u32;
+    c.bench_function("waveform buckets of a 1920 px view, 10 min song", |b| {
+        b.iter(|| {
+            // A different one-minute-or-longer view each call, as scrolling and zooming ask.
+            k = (k + 1) % 100;
+            let start = ticks_from_secs(f64::from(k) * 5.0);
+            waveform.buckets(start, start + ticks_from_secs(60.0 + f64::from(k)), 1920)
+        })
+    });
+}
+
+criterion_group!(benches, energy, analysis, waveform_view);
 criterion_main!(benches);

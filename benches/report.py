@@ -75,11 +75,35 @@ ROWS = [
     ("end to end", "warm cache: finished 1080p export", None, None, "e2e_warm.export_ms", "abs", None),
 ]
 
+ROWS += [
+    ("UI", "UI thread frame, 200 clips in the bin, 10-min song, idle: 95th percentile of every frame",
+     None, None, "ui_idle.p95_ms", "abs", ("<", 8, "ms")),
+    ("UI", "UI thread frame while replanning: the frame that asks, those while the plan runs, and "
+     "the one on which the new timeline lands; 95th percentile",
+     None, None, "ui_replan.p95_ms", "abs", ("<", 8, "ms")),
+    ("UI", "UI thread frame while replanning: slowest frame (the landing frame included)",
+     None, None, "ui_replan.max_ms", "abs", None),
+]
+
 PEAK_ROWS = [("end to end", "cold cache: peak memory (VmHWM)", "e2e_cold"),
              ("end to end", "warm cache: peak memory (VmHWM)", "e2e_warm")]
 
 
-SECTIONS = ["audio", "io", "cache", "select", "scenes", "render", "e2e"]
+SECTIONS = ["audio", "io", "cache", "select", "scenes", "render", "e2e", "ui", "criterion"]
+
+# The section of benches/run.sh that measures each category's rows.
+CATEGORY_SECTION = {"audio analysis": "audio", "file I/O": "io", "caching": "cache",
+                    "selection": "select", "scene detection": "scenes", "rendering": "render",
+                    "end to end": "e2e", "UI": "ui", "micro-benchmarks (criterion)": "criterion"}
+
+
+def provenance(config, sec):
+    """The commit a section was measured on, and whether its tree had uncommitted changes."""
+    c = config.get(sec) or {}
+    commit = c.get("commit")
+    if not commit:
+        return "unknown (run before commits were recorded)"
+    return commit + (" + uncommitted changes" if c.get("tree") != "clean" else "")
 
 
 def load(path, out=None):
@@ -222,6 +246,21 @@ def build_rows(rust, base):
     return rows
 
 
+def criterion_rows(rust):
+    """One row per criterion benchmark of the last criterion section (median of its samples)."""
+    rows = []
+    for name in sorted(n for n in rust if n.startswith("criterion:")):
+        runs, extra, err = series(rust, name)
+        what = name.split(":", 1)[1]
+        if extra.get("mean_ms") is not None:
+            what += (f" (mean {fmt_ms(extra['mean_ms'])}, 95% CI {fmt_ms(extra['ci_low_ms'])}–"
+                     f"{fmt_ms(extra['ci_high_ms'])})")
+        rows.append({"category": "micro-benchmarks (criterion)", "what": what, "baseline": None,
+                     "kind": "abs", "beatcut_ms": stats(runs), "beatcut_error": err, "target": "—",
+                     "verdict": "—", "ratio": None})
+    return rows
+
+
 def cell_time(row, side):
     err = row.get(f"{side}_error")
     if side == "baseline" and not row.get("baseline"):
@@ -317,6 +356,9 @@ def main():
     versions = (base.get("versions") or [{}])[-1].get("extra", {})
     info = machine(versions)
     rows = build_rows(rust, base)
+    rows += criterion_rows(rust)
+    for row in rows:
+        row["commit"] = provenance(config, CATEGORY_SECTION[row["category"]])
     # The render plan is a helper that writes the segment list; once the ffmpeg baseline has
     # rendered from it, an error recorded for it is not a failure worth listing.
     if any("error" not in r for r in base.get("ffmpeg_render", [])):
@@ -329,22 +371,26 @@ def main():
           "## Machine", ""]
     tools = ", ".join(f"{k} {v}" for k, v in versions.items()) or "unavailable"
     md += [f"- {info['cpu']}, {info['nproc']} cores, {info['ram']} RAM; {info['os']} (kernel {info['kernel']})",
-           f"- {info['date']}; commit {info['git_commit']}; {info['rustc']}",
+           f"- written {info['date']} at commit {info['git_commit']}; each section and each row below "
+           f"names the commit it was measured on; {info['rustc']}",
            f"- {info['ffmpeg']}; Python tools: {tools}",
            f"- load average {info['load_average_end']} when the report was written; at the start of each "
            "section below. The machine is shared: other work ran at the same time, so spreads are wide "
            "and ratios of two tools run one after the other carry that noise.", "",
-           "| section | run at | load average (1 min) at its start | sizes and runs |", "|---|---|---|---|"]
+           "| section | commit measured | run at | load average (1 min) at its start | sizes and runs |",
+           "|---|---|---|---|---|"]
     for sec in SECTIONS:
         c = dict(config.get(sec, {}))
         if not c:
-            md.append(f"| {sec} | not run | | |")
+            md.append(f"| {sec} | not run | | | |")
             continue
         date, load1 = c.pop("date", "?"), c.pop("load_start", "?")
         keys = {"audio": ["song_secs", "runs_fast", "runs_slow"], "io": ["runs_fast"], "cache": ["runs_fast"],
                 "select": ["runs_fast"], "scenes": ["runs_slow"], "render": ["render_segments", "runs_slow"],
-                "e2e": ["e2e_clips", "e2e_clip_secs", "e2e_song_secs", "e2e_runs"]}[sec]
-        md.append(f"| {sec} | {date} | {load1} | {', '.join(f'{k}={c.get(k)}' for k in keys)} |")
+                "e2e": ["e2e_clips", "e2e_clip_secs", "e2e_song_secs", "e2e_runs"], "ui": [],
+                "criterion": []}[sec]
+        md.append(f"| {sec} | {provenance(config, sec)} | {date} | {load1} | "
+                  f"{', '.join(f'{k}={c.get(k)}' for k in keys) or '—'} |")
     md.append("")
     md += ["## Results", "",
            "Each cell: median (min–max of the runs), number of runs. Ratios are of the medians. "
@@ -355,10 +401,11 @@ def main():
         if row["category"] != cat:
             cat = row["category"]
             md += [f"### {cat[0].upper() + cat[1:]}", "",
-                   "| work | baseline | baseline figure | Beatcut | ratio | target | |",
-                   "|---|---|---|---|---|---|---|"]
+                   "| work | baseline | baseline figure | Beatcut | ratio | target | | commit |",
+                   "|---|---|---|---|---|---|---|---|"]
         md.append(f"| {row['what']} | {row.get('baseline') or '—'} | {cell_time(row, 'baseline')} | "
-                  f"{cell_time(row, 'beatcut')} | {cell_ratio(row)} | {row['target']} | {row['verdict']} |")
+                  f"{cell_time(row, 'beatcut')} | {cell_ratio(row)} | {row['target']} | {row['verdict']} | "
+                  f"{row['commit']} |")
         nxt = rows.index(row) + 1
         if nxt == len(rows) or rows[nxt]["category"] != cat:
             md.append("")

@@ -13,16 +13,29 @@
 # Environment (defaults in brackets):
 #   BENCH_E2E_CLIPS [10]  BENCH_E2E_CLIP_SECS [60]  BENCH_E2E_RUNS [1]  BENCH_SONG_SECS [180]
 #   BENCH_E2E=0           skip the end-to-end stage (slow: about 10 minutes on 2 busy cores)
-#   BENCH_CRITERION=0     skip the criterion benches (benches/*.rs other than stages)
+#   BENCH_CRITERION=0     skip the criterion benches (benches/*.rs other than stages and ui;
+#                         section criterion)
 #   BENCH_RENDER_SEGMENTS [16]  BENCH_RUNS_SLOW [3]  BENCH_RUNS_FAST [5]
 #   BENCH_E2E_SONG_SECS [BENCH_SONG_SECS]: song length of the end-to-end run (= export length)
-#   BENCH_SECTIONS [audio,io,cache,select,scenes,render,e2e]: run only these sections; the
+#   BENCH_SECTIONS [audio,io,cache,select,scenes,render,e2e,ui,criterion]: run only these sections; the
 #     others keep their results from the last run (raw results live per section in
-#     target/bench-raw) and the report is rebuilt from all of them
+#     target/bench-raw) and the report is rebuilt from all of them. Each section records the
+#     commit it was measured on and whether the tree was clean; every report row names it.
+#   BENCH_ALLOW_DIRTY=1   measure uncommitted changes (refused otherwise; the rows say so)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+TREE=clean
+if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+    TREE=dirty
+    if [ "${BENCH_ALLOW_DIRTY:-0}" != 1 ]; then
+        echo "make bench: the tree has uncommitted changes, so no row could name the commit it was" >&2
+        echo "measured on. Commit first, or run with BENCH_ALLOW_DIRTY=1 (rows then say \"$COMMIT + uncommitted changes\")." >&2
+        exit 1
+    fi
+fi
 CARGO=${CARGO:-cargo}
 E2E=${BENCH_E2E:-1}
 E2E_CLIPS=${BENCH_E2E_CLIPS:-10}
@@ -30,7 +43,7 @@ E2E_CLIP_SECS=${BENCH_E2E_CLIP_SECS:-60}
 E2E_RUNS=${BENCH_E2E_RUNS:-1}
 SONG_SECS=${BENCH_SONG_SECS:-180}
 E2E_SONG_SECS=${BENCH_E2E_SONG_SECS:-$SONG_SECS}
-SECTIONS=${BENCH_SECTIONS:-audio,io,cache,select,scenes,render,e2e}
+SECTIONS=${BENCH_SECTIONS:-audio,io,cache,select,scenes,render,e2e,ui,criterion}
 SEGMENTS=${BENCH_RENDER_SEGMENTS:-16}
 SLOW=${BENCH_RUNS_SLOW:-3}
 FAST=${BENCH_RUNS_FAST:-5}
@@ -54,7 +67,7 @@ section() { # name -> 0 when the section runs
         PY_OUT=$RAW/$1.baselines.jsonl
         : >"$RUST_OUT"
         : >"$PY_OUT"
-        echo "$CONFIG,date=$(date '+%Y-%m-%d %H:%M'),load_start=$(cut -d' ' -f1 /proc/loadavg)" >"$RAW/$1.config"
+        echo "$CONFIG,date=$(date '+%Y-%m-%d %H:%M'),load_start=$(cut -d' ' -f1 /proc/loadavg),commit=$COMMIT,tree=$TREE" >"$RAW/$1.config"
         return 0
         ;;
     esac
@@ -331,15 +344,48 @@ else
     json_error e2e_warm "skipped (BENCH_E2E=0)" >>"$RUST_OUT"
 fi
 
+# ---------------------------------------------------------------- UI frame times
+if section ui; then
+say "UI thread frame times (benches/ui.rs: 200 clips, 10-minute song, replans landing)"
+if ! "$CARGO" bench --bench ui -- --json >>"$RUST_OUT" 2>>"$LOG"; then
+    json_error ui_idle "benches/ui.rs failed; see target/bench-raw/run.log" >>"$RUST_OUT"
+    json_error ui_replan "benches/ui.rs failed; see target/bench-raw/run.log" >>"$RUST_OUT"
+fi
+fi
+
 # ---------------------------------------------------------------- criterion benches
-if [ "$CRITERION" = 1 ]; then
+# Section "criterion": benches/*.rs other than stages and ui, each under criterion; the
+# estimates of this run (target/criterion is emptied first) become report rows.
+if [ "$CRITERION" = 1 ] && section criterion; then
     say "criterion benches (their own output: target/bench-raw/criterion.log)"
-    for b in $(ls benches/*.rs | xargs -n1 basename | sed 's/\.rs$//' | grep -v '^stages$'); do
+    rm -rf "$ROOT/target/criterion"
+    : >"$RAW/criterion.log"
+    for b in $(ls benches/*.rs | xargs -n1 basename | sed 's/\.rs$//' | grep -v '^stages$' | grep -v '^ui$'); do
         if grep -q "name = \"$b\"" Cargo.toml; then
             echo "  cargo bench --bench $b" >&2
-            "$CARGO" bench --bench "$b" >>"$RAW/criterion.log" 2>&1 || echo "  criterion bench $b failed (see criterion.log)" >&2
+            if ! "$CARGO" bench --bench "$b" >>"$RAW/criterion.log" 2>&1; then
+                echo "  criterion bench $b failed (see criterion.log)" >&2
+                json_error "criterion:$b" "cargo bench --bench $b failed; see target/bench-raw/criterion.log" >>"$RUST_OUT"
+            fi
         fi
     done
+    python3 - "$ROOT/target/criterion" >>"$RUST_OUT" <<'EOF'
+import json, os, sys
+for dirpath, _, files in sorted(os.walk(sys.argv[1])):
+    if os.path.basename(dirpath) != "new" or "estimates.json" not in files:
+        continue
+    with open(os.path.join(dirpath, "benchmark.json")) as f:
+        bench = json.load(f)
+    with open(os.path.join(dirpath, "estimates.json")) as f:
+        est = json.load(f)
+    ms = lambda ns: ns / 1e6
+    mean = est["mean"]
+    print(json.dumps({"stage": "criterion:" + bench["full_id"],
+                      "runs_ms": [ms(est["median"]["point_estimate"])],
+                      "extra": {"mean_ms": ms(mean["point_estimate"]),
+                                "ci_low_ms": ms(mean["confidence_interval"]["lower_bound"]),
+                                "ci_high_ms": ms(mean["confidence_interval"]["upper_bound"])}}))
+EOF
 fi
 
 # ---------------------------------------------------------------- report

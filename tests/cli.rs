@@ -161,12 +161,19 @@ fn second_run_is_served_from_the_cache_and_edits_miss() {
     beatcut(&cache, &["analyze", "--json", moved.to_str().unwrap()]);
     let stats = String::from_utf8_lossy(&beatcut(&cache, &["cache", "stats"]).stdout).to_string();
     assert!(stats.contains("entries: 2"), "{stats}");
-    // --no-cache neither reads nor writes.
+    // --no-cache neither reads nor writes: the cache's counters and entries stay as they were.
+    let stats_before = beatcut(&cache, &["cache", "stats"]).stdout;
     let out = beatcut(
         &cache,
         &["analyze", "--no-cache", "--json", moved.to_str().unwrap()],
     );
     assert!(out.status.success());
+    let stats_after = beatcut(&cache, &["cache", "stats"]).stdout;
+    assert_eq!(
+        String::from_utf8_lossy(&stats_after),
+        String::from_utf8_lossy(&stats_before),
+        "--no-cache touched the cache"
+    );
     let cleared = beatcut(&cache, &["cache", "clear"]);
     assert!(cleared.status.success());
     let stats = String::from_utf8_lossy(&beatcut(&cache, &["cache", "stats"]).stdout).to_string();

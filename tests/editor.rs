@@ -66,9 +66,15 @@ fn make_media(dir: &Path) -> (PathBuf, Vec<PathBuf>) {
     (song, clips)
 }
 
+/// An editor on the cache in `cache_dir`, keeping its recent list and autosave in the sibling
+/// `data` directory (never the user's).
 fn new_app(cache_dir: &Path) -> BeatcutApp {
     let cache = Cache::open(cache_dir, CacheLimits::default()).expect("cache");
-    BeatcutApp::new(Arc::new(cache), Arc::new(|| {}))
+    BeatcutApp::new(Arc::new(cache), Arc::new(|| {})).with_data_dir(data_dir(cache_dir))
+}
+
+fn data_dir(cache_dir: &Path) -> PathBuf {
+    cache_dir.with_file_name("data")
 }
 
 fn harness(app: BeatcutApp) -> Harness<'static, BeatcutApp> {
@@ -263,18 +269,22 @@ fn editor_end_to_end() {
     reopened.get_by_label("Start export").click();
     reopened.step();
     reopened.step();
+    assert!(reopened.state().is_exporting(), "the export did not start");
     assert!(
         reopened
             .state()
             .notices
             .iter()
             .all(|n| !n.text.contains("export")),
-        "export still running"
+        "export ended before the cancel"
     );
     reopened.get_by_label("Cancel export").click();
     step_until(&mut reopened, "the export to stop", |app| {
         app.notices.iter().any(|n| n.text.contains("export"))
     });
+    assert!(!reopened.state().is_exporting());
+    let ended = &reopened.state().notices.last().expect("a notice").text;
+    assert!(ended.contains("cancelled"), "{ended}");
     assert!(!output.exists(), "a cancelled export leaves no file");
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .expect("dir")
@@ -282,13 +292,6 @@ fn editor_end_to_end() {
         .filter(|e| e.file_name().to_string_lossy().contains("partial"))
         .collect();
     assert!(leftovers.is_empty(), "no partial files: {leftovers:?}");
-
-    // A snapshot of the populated window, for looking at.
-    if let Ok(image) = reopened.render() {
-        let shot = std::env::temp_dir().join("beatcut-editor.png");
-        let _ = image.save(&shot);
-        eprintln!("editor screenshot: {}", shot.display());
-    }
 }
 
 /// Saves the project as `name` in `dir`, opens it in a fresh editor and steps until it is
@@ -300,6 +303,10 @@ fn save_and_reopen(
 ) -> (beatcut::plan::Timeline, Harness<'static, BeatcutApp>) {
     let project_path = dir.join(name);
     harness.state_mut().save_project(&project_path);
+    // Remembered in the editor's own data directory (a test's), not the user's.
+    let recent = std::fs::read_to_string(data_dir(&dir.join("cache")).join("recent.json"))
+        .expect("the recent list in the editor's data directory");
+    assert!(recent.contains(name), "{recent}");
     let saved_plan = harness.state().timeline.clone().expect("plan");
     let mut reopened = harness_for_project(&dir.join("cache"), &project_path);
     step_until(&mut reopened, "the reopened plan", |app| {
@@ -449,11 +456,6 @@ fn beat_grid_repair_in_the_editor() {
     step_until(&mut harness, "the replan", |app| !app.is_busy());
     let doubled = harness.state_mut().grid().expect("grid").beats.len();
     assert_eq!(doubled, 2 * tracked.len() - 1);
-    if let Ok(image) = harness.render() {
-        let shot = std::env::temp_dir().join("beatcut-grid-repair.png");
-        let _ = image.save(&shot);
-        eprintln!("editor screenshot: {}", shot.display());
-    }
 }
 
 /// A clip with a dissolve: the bin counts its transition, and the segment inspector's source
@@ -476,8 +478,94 @@ fn transitions_show_in_the_bin_and_the_source_strip() {
     harness.state_mut().selected = Some(0);
     harness.step();
     harness.get_by_label("Source clip: scenes 2, cuts 0, transitions 1");
-    if let Ok(out) = std::env::var("EDITOR_SHOT") {
-        let image = harness.render().expect("render");
-        image.save(out).expect("save");
+}
+
+/// A synthetic analysed clip (six 5 s scenes in flat colours): what the bin, the planner and
+/// the timeline draw, without decoding anything, so the window is the same on every run.
+fn synthetic_clip(seed: usize) -> beatcut::analysis::video::ClipAnalysis {
+    use beatcut::analysis::video::{ClipAnalysis, Scene, SceneFeatures, Thumbnail};
+    use beatcut::time::ticks_from_secs;
+    let scenes: Vec<Scene> = (0..6)
+        .map(|k| {
+            let x = ((seed * 7 + k * 13) % 97) as f32 / 97.0;
+            Scene {
+                start: ticks_from_secs(k as f64 * 5.0),
+                end: ticks_from_secs(k as f64 * 5.0 + 5.0),
+                features: SceneFeatures {
+                    brightness: 0.3 + 0.4 * x,
+                    contrast: 0.2 + 0.3 * x,
+                    colorfulness: x,
+                    dominant_rgb: [(x * 255.0) as u8, 100, 150],
+                    sharpness: 0.5,
+                    motion: x,
+                    vector: (0..16)
+                        .map(|i| ((i * seed + k) % 11) as f32 / 11.0)
+                        .collect(),
+                    thumbnails: vec![Thumbnail {
+                        width: 96,
+                        height: 54,
+                        rgb: [(x * 255.0) as u8, 90, 160].repeat(96 * 54),
+                    }],
+                },
+            }
+        })
+        .collect();
+    ClipAnalysis {
+        duration: ticks_from_secs(30.0),
+        fps: 30.0,
+        width: 1920,
+        height: 1080,
+        cuts: scenes.iter().skip(1).map(|s| s.start).collect(),
+        scenes,
+        ..Default::default()
     }
+}
+
+/// Compares the window with the committed image `tests/snapshots/{name}.png` (egui_kittest;
+/// `UPDATE_SNAPSHOTS=1` rewrites it). Without a wgpu adapter to render on, the check is
+/// skipped outside CI and fails under it.
+fn check_snapshot(harness: &mut Harness<'static, BeatcutApp>, name: &str) {
+    match harness.try_snapshot(name) {
+        Ok(()) => {}
+        Err(egui_kittest::SnapshotError::RenderError { err }) => common::skip_or_fail(
+            &format!("snapshot {name}"),
+            &format!("a wgpu adapter to render on ({err})"),
+            "make deps installs mesa-vulkan-drivers: lavapipe",
+        ),
+        Err(other) => panic!("{other}"),
+    }
+}
+
+/// The planned editor looks as committed: bin, music lane with beats and sections, timeline,
+/// and with a segment selected its inspector. Fails when any of them draws differently.
+#[test]
+fn planned_editor_matches_its_snapshots() {
+    use beatcut::analysis::music::{MusicParams, analyze_samples, synth};
+    let dir = common::temp_dir();
+    let params = MusicParams::default();
+    let song = synth::demo_song(params.analysis_rate, 40.0, 120.0);
+    let music = analyze_samples(&song, &params, &beatcut::jobs::CancelToken::new())
+        .expect("music analysis");
+    let app = BeatcutApp::new(Arc::new(Cache::disabled()), Arc::new(|| {}))
+        .with_data_dir(dir.path().join("data"));
+    let mut harness = harness(app);
+    harness
+        .state_mut()
+        .set_analysed_music(PathBuf::from("/media/music/song.wav"), Arc::new(music));
+    for i in 0..6 {
+        harness.state_mut().add_analysed_clip(
+            PathBuf::from(format!("/media/trip/clip-{i}.mp4")),
+            Arc::new(synthetic_clip(i)),
+        );
+    }
+    // The clips' files do not exist: the preview settles on saying so.
+    step_until(&mut harness, "the plan and the preview", |app| {
+        !app.is_busy() && app.timeline.is_some() && app.preview_settled()
+    });
+    check_snapshot(&mut harness, "editor_planned");
+    harness.state_mut().selected = Some(2);
+    step_until(&mut harness, "the preview of the selection", |app| {
+        app.preview_settled()
+    });
+    check_snapshot(&mut harness, "editor_segment_selected");
 }

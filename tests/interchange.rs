@@ -1,14 +1,15 @@
 //! Interchange writers checked against the real readers: OpenTimelineIO (with its CMX3600
 //! and FCPXML adapter plug-ins) in a cached venv under `target/py-otio`, and Python's
-//! `xml.etree`. Each check that needs Python prints a notice and falls back to Rust-side
-//! checks when Python or PyPI is unavailable.
+//! `xml.etree`. `make deps` makes the venv; without it a check that needs it fails under CI
+//! and is recorded as skipped elsewhere (`make test` lists the skips at the end).
 
 // In a test a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 
 use beatcut::render::interchange::{
     InterchangeClip, InterchangeError, InterchangeEvent, InterchangeTimeline, write_edl,
@@ -164,12 +165,28 @@ fn crossfade_without_handles_moves_off_centre() {
     assert_eq!(transition["out_offset"]["value"], 10.0);
 }
 
+/// Exporting the same edit again gives the same bytes (timelines can be diffed and kept in
+/// version control): each write builds the edit and the writers' maps afresh on its own thread,
+/// with new random hash keys, so output that followed a map's order would differ.
 #[test]
 fn output_is_deterministic() {
-    let t = standard(NTSC);
-    assert_eq!(write_edl(&t), write_edl(&t));
-    assert_eq!(write_fcpxml(&t), write_fcpxml(&t));
-    assert_eq!(write_otio(&t), write_otio(&t));
+    let dir = tempfile::tempdir().unwrap();
+    for ext in ["edl", "fcpxml", "otio"] {
+        let written: Vec<Vec<u8>> = (0..8)
+            .map(|k| {
+                let path = dir.path().join(format!("montage-{k}.{ext}"));
+                let target = path.clone();
+                std::thread::spawn(move || write_timeline_file(&standard(NTSC), &target).unwrap())
+                    .join()
+                    .unwrap();
+                std::fs::read(&path).unwrap()
+            })
+            .collect();
+        assert!(
+            written.windows(2).all(|w| w[0] == w[1]),
+            "{ext}: two writes of the same edit differ"
+        );
+    }
 }
 
 #[test]
@@ -196,7 +213,11 @@ fn fcpxml_parses_and_spine_is_contiguous() {
         let path = dir.path().join("montage.fcpxml");
         write_timeline_file(&standard(fps), &path).unwrap();
         let Some(python) = system_python() else {
-            println!("python3 unavailable: xml.etree check skipped");
+            common::skip_or_fail(
+                "fcpxml_parses_and_spine_is_contiguous",
+                "python3 with xml.etree",
+                "make deps installs python3",
+            );
             return;
         };
         let out = run_python(&python, FCPXML_CHECK, &[path.to_str().unwrap(), "4", "1"]);
@@ -244,8 +265,7 @@ fn otio_json_has_the_schema_shape() {
 
 #[test]
 fn otio_loads_in_opentimelineio() {
-    let Some(python) = otio_python() else {
-        println!("opentimelineio unavailable: skipped");
+    let Some(python) = otio_python("otio_loads_in_opentimelineio") else {
         return;
     };
     for fps in [FrameRate::whole(30), NTSC, FrameRate::whole(24)] {
@@ -260,17 +280,9 @@ fn otio_loads_in_opentimelineio() {
 
 #[test]
 fn edl_and_fcpxml_load_through_otio_adapters() {
-    let Some(python) = otio_python() else {
-        println!("opentimelineio unavailable: skipped");
+    let Some(python) = otio_python("edl_and_fcpxml_load_through_otio_adapters") else {
         return;
     };
-    if !python_ok(
-        &python,
-        "import otio_cmx3600_adapter, otio_fcpx_xml_adapter",
-    ) {
-        println!("otio adapter plug-ins unavailable: skipped");
-        return;
-    }
     for fps in [FrameRate::whole(30), NTSC, FrameRate::whole(24)] {
         let dir = tempfile::tempdir().unwrap();
         let edl = dir.path().join("montage.edl");
@@ -367,60 +379,27 @@ fn run_python(python: &Path, code: &str, args: &[&str]) -> String {
     stdout
 }
 
-/// The venv's Python with `opentimelineio` importable, made once under `target/py-otio`.
-fn otio_python() -> Option<PathBuf> {
-    static PYTHON: OnceLock<Option<PathBuf>> = OnceLock::new();
-    PYTHON
-        .get_or_init(|| {
-            let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
-                .parent()?
-                .to_path_buf();
-            let venv = target.join("py-otio");
-            let python = venv.join("bin").join("python");
-            if python_ok(
-                &python,
-                "import opentimelineio, otio_cmx3600_adapter, otio_fcpx_xml_adapter",
-            ) {
-                return Some(python);
-            }
-            if !python.exists() {
-                let made = Command::new("python3")
-                    .args(["-m", "venv"])
-                    .arg(&venv)
-                    .status()
-                    .is_ok_and(|s| s.success());
-                if !made {
-                    println!("could not create a venv at {}", venv.display());
-                    return None;
-                }
-            }
-            let pip = |pkgs: &[&str]| {
-                Command::new(&python)
-                    .args([
-                        "-m",
-                        "pip",
-                        "install",
-                        "--quiet",
-                        "--disable-pip-version-check",
-                        // Offline, give up in about a minute rather than five.
-                        "--retries",
-                        "1",
-                        "--timeout",
-                        "30",
-                    ])
-                    .args(pkgs)
-                    .status()
-                    .is_ok_and(|s| s.success())
-            };
-            if !pip(&["opentimelineio"]) {
-                return None;
-            }
-            if !pip(&["otio-cmx3600-adapter", "otio-fcpx-xml-adapter"]) {
-                println!("otio adapter plug-ins failed to install");
-            }
-            python_ok(&python, "import opentimelineio").then_some(python)
-        })
-        .clone()
+/// The Python of the venv `make deps` makes under `target/py-otio`, with `opentimelineio` and
+/// its CMX3600 and FCPXML adapter plug-ins importable; `None` (after `common::skip_or_fail`,
+/// which fails under CI) when it is missing.
+fn otio_python(test: &str) -> Option<PathBuf> {
+    let python = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()?
+        .join("py-otio")
+        .join("bin")
+        .join("python");
+    let ready = python_ok(
+        &python,
+        "import opentimelineio, otio_cmx3600_adapter, otio_fcpx_xml_adapter",
+    );
+    if !ready {
+        common::skip_or_fail(
+            test,
+            "OpenTimelineIO with the cmx_3600 and fcpx_xml adapters in target/py-otio",
+            "make deps installs them",
+        );
+    }
+    ready.then_some(python)
 }
 
 const FCPXML_CHECK: &str = r#"

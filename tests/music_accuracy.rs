@@ -158,6 +158,8 @@ fn beat_tracking_accuracy_on_the_synthetic_set() {
             );
         }
         assert!(r.f >= 0.85, "{}: F {:.3}", r.name, r.f);
+        // Downbeats per item too: one style's bars must not hide under the mean.
+        assert!(r.down_f >= 0.9, "{}: downbeat F {:.3}", r.name, r.down_f);
         assert_eq!(r.meter.0, r.meter.1, "{}: meter", r.name);
     }
     // Tempo changes are followed without losing the beat.
@@ -168,10 +170,6 @@ fn beat_tracking_accuracy_on_the_synthetic_set() {
     // Off-beat heavy music: the grid sits on the kick and bass, not on the loud stabs.
     let offbeat = rows.iter().find(|r| r.name == "offbeat_150").unwrap();
     assert!(offbeat.f >= 0.9, "offbeat_150: F {:.3}", offbeat.f);
-    for name in ["rock_128", "house_128", "waltz_90", "rock_100"] {
-        let r = rows.iter().find(|r| r.name == name).unwrap();
-        assert!(r.down_f >= 0.9, "{name}: downbeat F {:.3}", r.down_f);
-    }
     assert!(mean_down >= 0.85, "mean downbeat F {mean_down:.3}");
 }
 
@@ -230,8 +228,9 @@ fn streaming_equals_whole_buffer_and_redetect_reuses_curves() {
             assert!(x.min == y.min && x.max == y.max && (x.rms - y.rms).abs() < 1e-5);
         }
     }
+    // Within 1 % (DESIGN.md's tempo goal).
     assert!(
-        (whole.tempo_bpm - 126.0).abs() < 1.3,
+        (whole.tempo_bpm / 126.0 - 1.0).abs() <= 0.01,
         "tempo {}",
         whole.tempo_bpm
     );
@@ -248,7 +247,7 @@ fn streaming_equals_whole_buffer_and_redetect_reuses_curves() {
         },
     );
     assert!(
-        (slow.tempo_bpm - 63.0).abs() < 1.0,
+        (slow.tempo_bpm / 63.0 - 1.0).abs() <= 0.01,
         "tempo {}",
         slow.tempo_bpm
     );
@@ -271,7 +270,7 @@ fn streaming_equals_whole_buffer_and_redetect_reuses_curves() {
 }
 
 #[test]
-fn waveform_buckets_are_fast_for_ten_minutes() {
+fn waveform_buckets_cover_any_view_of_ten_minutes() {
     let x: Vec<f32> = (0..RATE as usize * 60)
         .map(|i| ((i as f32) * 0.05).sin() * 0.5)
         .collect();
@@ -288,10 +287,13 @@ fn waveform_buckets_are_fast_for_ten_minutes() {
             .buckets(a, a + ticks_from_secs(60.0 + k as f64), 1920)
             .len();
     }
-    let per_call = start.elapsed().as_secs_f64() / 100.0;
-    println!("waveform buckets: {:.1} us per call", per_call * 1e6);
+    // Speed is `make bench`'s business (benches/music.rs, "waveform buckets"); this checks
+    // the answers.
+    println!(
+        "waveform buckets: {:.1} us per call",
+        start.elapsed().as_secs_f64() / 100.0 * 1e6
+    );
     assert!(total > 0);
-    assert!(per_call < 1e-3);
     let all = w.buckets(0, ticks_from_secs(600.0), 1000);
     assert!(!all.is_empty() && all.len() <= 1000);
 }
@@ -299,7 +301,7 @@ fn waveform_buckets_are_fast_for_ten_minutes() {
 #[test]
 #[ignore]
 fn debug_one_item() {
-    let want = std::env::var("ITEM").unwrap_or_default();
+    let want = std::env::var("ITEM").expect("ITEM=name[,name] of the test set items to show");
     for sig in test_set(RATE, SECS)
         .iter()
         .filter(|s| want.split(',').any(|w| w == s.name))

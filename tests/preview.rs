@@ -150,7 +150,11 @@ fn shader_matches_the_cpu_reference() {
     })) {
         Ok(adapter) => adapter,
         Err(e) => {
-            eprintln!("SKIPPED shader_matches_the_cpu_reference: no wgpu adapter ({e})");
+            common::skip_or_fail(
+                "shader_matches_the_cpu_reference",
+                &format!("a wgpu adapter ({e})"),
+                "make deps installs mesa-vulkan-drivers: lavapipe, Vulkan on the CPU",
+            );
             return;
         }
     };
@@ -238,7 +242,10 @@ fn shader_matches_the_cpu_reference() {
 
         let cpu = yuv420p_to_rgba(&data, w, h, matrix).expect("reference");
         let (cw, luma, chroma) = ((w / 2) as usize, (w * h) as usize, (w * h / 4) as usize);
-        let mut max_error = 0u8;
+        // Nearest sampling reads the texel the CPU reads; the shader's float arithmetic may
+        // round a channel the other way than the exact conversion (at most 1/255), and the
+        // CPU's fixed-point reference, which rounds too, by as much.
+        let (mut off_exact, mut off_cpu) = (0u8, 0u8);
         for y in 0..h as usize {
             for x in 0..w as usize {
                 let c = (y / 2) * cw + x / 2;
@@ -250,17 +257,22 @@ fn shader_matches_the_cpu_reference() {
                 );
                 let i = (y * w as usize + x) * 4;
                 for ch in 0..3 {
-                    max_error = max_error
-                        .max(gpu[i + ch].abs_diff(exact[ch]))
-                        .max(gpu[i + ch].abs_diff(cpu[i + ch]));
+                    off_exact = off_exact.max(gpu[i + ch].abs_diff(exact[ch]));
+                    off_cpu = off_cpu.max(gpu[i + ch].abs_diff(cpu[i + ch]));
                 }
                 assert_eq!(gpu[i + 3], 255);
             }
         }
-        eprintln!("{matrix:?}: max abs error GPU vs CPU reference {max_error}/255");
+        eprintln!(
+            "{matrix:?}: GPU vs exact conversion {off_exact}/255, vs CPU reference {off_cpu}/255"
+        );
         assert!(
-            max_error <= 2,
-            "{matrix:?}: GPU differs from the CPU reference by {max_error}/255"
+            off_exact <= 1,
+            "{matrix:?}: GPU differs from the exact conversion by {off_exact}/255"
+        );
+        assert!(
+            off_cpu <= 1,
+            "{matrix:?}: GPU differs from the CPU reference by {off_cpu}/255"
         );
     }
 }

@@ -26,7 +26,7 @@ pub use worker::{MediaKind, Worker, WorkerEvent};
 
 use crate::cache::Cache;
 use crate::plan::{ClipInput, PlanIndex, Style, Timeline};
-use crate::project::{History, Project, recovery_path};
+use crate::project::{History, Project, recovery_path, user_data_dir};
 use crate::time::Ticks;
 
 /// How often unsaved changes are written to the recovery file.
@@ -79,6 +79,8 @@ pub struct BeatcutApp {
     show_help: bool,
     show_performance: bool,
     recovery_offer: Option<PathBuf>,
+    /// Where the recent-projects list and the unsaved session's autosave live.
+    data_dir: PathBuf,
     frame_times_ms: VecDeque<f32>,
     dirty: bool,
     last_autosave: Instant,
@@ -123,7 +125,8 @@ impl BeatcutApp {
     /// (the GUI passes `ctx.request_repaint`).
     pub fn new(cache: Arc<Cache>, waker: Arc<dyn Fn() + Send + Sync>) -> Self {
         let (dialog_tx, dialogs) = crossbeam_channel::bounded(8);
-        let recovery = recovery_path(None);
+        let data_dir = user_data_dir();
+        let recovery = recovery_path(&data_dir, None);
         Self {
             project: Project::default(),
             project_path: None,
@@ -153,6 +156,7 @@ impl BeatcutApp {
             show_help: false,
             show_performance: false,
             recovery_offer: recovery.exists().then_some(recovery),
+            data_dir,
             frame_times_ms: VecDeque::new(),
             dirty: false,
             last_autosave: Instant::now(),
@@ -249,7 +253,7 @@ impl BeatcutApp {
         let music = project.music.clone();
         self.project = project;
         if let Some(p) = &path {
-            recent::remember(p);
+            recent::remember(&self.data_dir, p);
         }
         self.project_path = path;
         for clip in clips {
@@ -329,10 +333,10 @@ impl BeatcutApp {
     pub fn save_project(&mut self, path: &Path) {
         match self.project.save(path) {
             Ok(()) => {
-                recent::remember(path);
+                recent::remember(&self.data_dir, path);
                 self.project_path = Some(path.to_path_buf());
                 self.dirty = false;
-                let _ = std::fs::remove_file(recovery_path(None));
+                let _ = std::fs::remove_file(recovery_path(&self.data_dir, None));
                 self.notify(format!("saved {}", path.display()), false);
             }
             Err(e) => self.notify(e.to_string(), true),
@@ -385,9 +389,28 @@ impl BeatcutApp {
         self.needs_replan = true;
     }
 
+    /// The same editor keeping its recent-projects list and unsaved-session autosave in `dir`
+    /// instead of the user's data directory (tests and benchmarks never touch the user's).
+    pub fn with_data_dir(mut self, dir: PathBuf) -> Self {
+        let recovery = recovery_path(&dir, None);
+        self.recovery_offer = recovery.exists().then_some(recovery);
+        self.data_dir = dir;
+        self
+    }
+
     /// True when background analysis or planning is still running.
     pub fn is_busy(&self) -> bool {
         self.worker.is_busy() || self.plan_pending()
+    }
+
+    /// True when the preview shows the frame (or the error) for the playhead's last request.
+    pub fn preview_settled(&self) -> bool {
+        self.preview.is_settled()
+    }
+
+    /// True while an export runs on its thread (the dialog shows its progress).
+    pub fn is_exporting(&self) -> bool {
+        self.export.is_running()
     }
 
     /// Re-applies the detection thresholds to the analyses already in memory (no decode).
@@ -665,7 +688,7 @@ impl BeatcutApp {
     fn autosave(&mut self) {
         if self.dirty && self.last_autosave.elapsed() >= AUTOSAVE_EVERY {
             self.last_autosave = Instant::now();
-            let path = recovery_path(self.project_path.as_deref().filter(|_| false));
+            let path = recovery_path(&self.data_dir, None);
             if let Err(e) = self.project.save(&path) {
                 self.notify(format!("autosave failed: {e}"), true);
             }

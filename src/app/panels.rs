@@ -20,7 +20,7 @@ pub fn menu_bar_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
                     app.open_dialog("open");
                 }
                 ui.menu_button("Open recent", |ui| {
-                    let recent = super::recent::list();
+                    let recent = super::recent::list(&app.data_dir);
                     if recent.is_empty() {
                         ui.label("No recent projects");
                     }
@@ -94,9 +94,8 @@ pub fn status_bar_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
                 stats.entries
             ));
             ui.separator();
-            let (p50, p95, _) = app.frame_time_percentiles();
-            ui.label(format!("UI {p50:.1}/{p95:.1} ms"));
-            ui.separator();
+            // Frame times are in the performance window (Help > Performance), not here:
+            // a number that changes every frame distracts, and would make snapshots unstable.
             ui.label(&app.plan_status);
             if let Some(notice) = app.notices.last() {
                 ui.separator();

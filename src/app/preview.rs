@@ -139,6 +139,11 @@ impl Preview {
         }
     }
 
+    /// True when the last frame asked for has been answered (shown, or its error).
+    pub fn is_settled(&self) -> bool {
+        self.shown == self.last_request
+    }
+
     fn request(&mut self, path: PathBuf, time: Ticks, playing: bool) {
         let request = Request {
             path,

@@ -1,20 +1,18 @@
-//! Recently opened projects, kept in a small file in the user's data directory.
+//! Recently opened projects, kept in a small file in the editor's data directory (the user's,
+//! or a test's own).
 
 use std::path::{Path, PathBuf};
 
 /// How many recent projects are remembered.
 const MAX_RECENT: usize = 8;
 
-fn store() -> Option<PathBuf> {
-    directories::ProjectDirs::from("org", "beatcut", "beatcut")
-        .map(|d| d.data_dir().join("recent.json"))
+fn store(data_dir: &Path) -> PathBuf {
+    data_dir.join("recent.json")
 }
 
 /// Recent projects, most recent first, that still exist.
-pub fn list() -> Vec<PathBuf> {
-    let Some(path) = store() else {
-        return Vec::new();
-    };
+pub fn list(data_dir: &Path) -> Vec<PathBuf> {
+    let path = store(data_dir);
     let list: Vec<PathBuf> = std::fs::read_to_string(path)
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
@@ -23,12 +21,10 @@ pub fn list() -> Vec<PathBuf> {
 }
 
 /// Puts `project` at the top of the list.
-pub fn remember(project: &Path) {
-    let Some(path) = store() else {
-        return;
-    };
+pub fn remember(data_dir: &Path, project: &Path) {
+    let path = store(data_dir);
     let project = std::fs::canonicalize(project).unwrap_or_else(|_| project.to_path_buf());
-    let mut list = list();
+    let mut list = list(data_dir);
     list.retain(|p| *p != project);
     list.insert(0, project);
     list.truncate(MAX_RECENT);

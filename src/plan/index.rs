@@ -557,10 +557,18 @@ mod tests {
         for ms in [10i64, 400, 600, 1000, 3000, 9000, 20_000, 100_000] {
             let t = ms * TICKS_PER_SECOND / 1000;
             let c = duration_class(t);
-            if let Some(max) = duration_class_max(c) {
-                assert!(t < max, "{ms} ms in class {c}");
+            match duration_class_max(c) {
+                Some(max) => assert!(t < max, "{ms} ms in class {c}"),
+                None => assert_eq!(c, DUR_CLASSES - 1, "{ms} ms: only the top class is open"),
+            }
+            if c > 0 {
+                let floor = duration_class_max(c - 1).unwrap();
+                assert!(t >= floor, "{ms} ms in class {c} (from {floor} ticks)");
             }
         }
+        // Classes double: under 0.5 s, 0.5-1 s, 1-2 s, 2-4 s, ...
+        let class_of = |ms: i64| duration_class(ms * TICKS_PER_SECOND / 1000);
+        assert_eq!([400, 600, 1000, 3000, 9000].map(class_of), [0, 1, 2, 3, 5]);
     }
 
     #[test]

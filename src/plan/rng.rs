@@ -32,11 +32,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn unit_is_deterministic_and_in_range() {
+    fn unit_is_pinned_and_in_range() {
+        // SplitMix64's published sequence from state 0: a seed gives the same plan on every
+        // build and machine, and a change to the mixer (every saved seed re-rolled) fails here.
+        assert_eq!(mix(0), 0xE220_A839_7B1D_CDAF);
+        assert_eq!(mix(0x9E37_79B9_7F4A_7C15), 0x6E78_9E6A_A1B9_65F4);
+        assert_eq!(unit(7, 0, 3), 7_826_084.0 / 16_777_216.0);
+        assert_eq!(unit(7, 999, 3), 4_821_058.0 / 16_777_216.0);
         for i in 0..1000u64 {
-            let u = unit(7, i, 3);
-            assert!((0.0..1.0).contains(&u));
-            assert_eq!(u, unit(7, i, 3));
+            assert!((0.0..1.0).contains(&unit(7, i, 3)));
         }
         assert_ne!(unit(1, 2, 3), unit(2, 2, 3));
         assert_eq!(unit(5, 6, 7), unit_mixed(5, 6, mix(7)));

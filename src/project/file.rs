@@ -195,8 +195,17 @@ impl Project {
     }
 }
 
-/// The autosave/recovery file for a project (or for an unsaved session).
-pub fn recovery_path(project: Option<&Path>) -> PathBuf {
+/// The user's data directory for Beatcut (recent projects, the unsaved session's autosave):
+/// the platform's (`~/.local/share/beatcut` on Linux), or a temporary one when there is no home.
+pub fn user_data_dir() -> PathBuf {
+    directories::ProjectDirs::from("org", "beatcut", "beatcut")
+        .map(|d| d.data_dir().to_path_buf())
+        .unwrap_or_else(|| std::env::temp_dir().join("beatcut-data"))
+}
+
+/// The autosave/recovery file for a project (beside it), or for an unsaved session (in
+/// `data_dir`, normally [`user_data_dir`]; tests pass their own).
+pub fn recovery_path(data_dir: &Path, project: Option<&Path>) -> PathBuf {
     match project {
         Some(p) => {
             let name = p
@@ -205,9 +214,7 @@ pub fn recovery_path(project: Option<&Path>) -> PathBuf {
                 .unwrap_or_else(|| "project".into());
             p.with_file_name(format!(".{name}.autosave"))
         }
-        None => directories::ProjectDirs::from("org", "beatcut", "beatcut")
-            .map(|d| d.data_dir().join("unsaved.beatcut.autosave"))
-            .unwrap_or_else(|| std::env::temp_dir().join("beatcut-unsaved.autosave")),
+        None => data_dir.join("unsaved.beatcut.autosave"),
     }
 }
 

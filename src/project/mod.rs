@@ -6,6 +6,6 @@ mod history;
 
 pub use file::{
     ExportOptions, PROJECT_EXTENSION, PROJECT_VERSION, Project, ProjectError, recovery_path,
-    write_atomically,
+    user_data_dir, write_atomically,
 };
 pub use history::History;

@@ -1,8 +1,41 @@
 //! Test media made at test time with the ffmpeg CLI (lavfi sources, synthesised tones).
 #![allow(dead_code)]
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// True under CI (`CI` set, and not to `false` or `0`): there, a check that cannot run because
+/// a tool is missing fails instead of being skipped.
+pub fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// The list of checks skipped in this build's test runs: `target/test-skips.txt`, emptied and
+/// printed by `make test` at the end (libtest's capture would swallow a message on stdout).
+pub fn skip_log() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("CARGO_TARGET_TMPDIR has a parent")
+        .join("test-skips.txt")
+}
+
+/// A check of `test` cannot run because `missing` is not on this machine (`install` says how
+/// to get it). Under CI this fails the test, naming the tool; elsewhere the skip is recorded in
+/// `skip_log()` and on stderr, and the caller returns.
+pub fn skip_or_fail(test: &str, missing: &str, install: &str) {
+    let line = format!("{test}: {missing} is missing ({install})");
+    assert!(!under_ci(), "CI=true and a check cannot run: {line}");
+    eprintln!("SKIPPED {line}");
+    let appended = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(skip_log())
+        .and_then(|mut file| writeln!(file, "{line}"));
+    if let Err(e) = appended {
+        eprintln!("could not record the skip in {}: {e}", skip_log().display());
+    }
+}
 
 /// Runs ffmpeg with `args` (quiet, overwrite) and panics with its stderr on failure.
 pub fn ffmpeg(args: &[&str]) {
