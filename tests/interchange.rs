@@ -1,7 +1,7 @@
 //! Interchange writers checked against the real readers: OpenTimelineIO (with its CMX3600
 //! and FCPXML adapter plug-ins) in a cached venv under `target/py-otio`, and Python's
 //! `xml.etree`. `make deps` makes the venv; without it a check that needs it fails under CI
-//! and is recorded as skipped elsewhere (`make test` lists the skips at the end).
+//! and elsewhere is listed as not run at the end of `make test`.
 
 // In a test a panic is the failure report.
 #![allow(clippy::unwrap_used)]

@@ -2,7 +2,7 @@
 //! and run. `make test` builds that .deb first (`make test-package`: the debug build, into
 //! target/debian-test); `make package` builds the release one into target/debian, and the
 //! newest of the two is checked. Under CI a missing .deb or validator fails the test; elsewhere
-//! it is recorded as skipped. The whole `make package` is an `#[ignore]`d test, for manual use.
+//! it is listed at the end of `make test` as not run. The whole `make package` is an `#[ignore]`d test, for manual use.
 
 #![allow(clippy::unwrap_used)]
 

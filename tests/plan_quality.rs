@@ -212,7 +212,7 @@ fn every_builtin_style_makes_a_valid_plan() {
         assert_fills(&tl, &music);
         assert_cuts_on_beats(&tl, &music);
         // Shot lengths within the style; the last shot may be cut short or held long by the
-        // end of the music (documented exception), hence skipped.
+        // end of the music (documented exception), hence left out.
         // Snapping both ends to frames moves a length by at most one frame.
         let tol = FPS.frame_ticks() as f64 / TICKS_PER_SECOND as f64 / beat;
         for s in &tl.segments[..tl.segments.len() - 1] {

@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// True under CI (`CI` set, and not to `false` or `0`): there, a check that cannot run because
-/// a tool is missing fails instead of being skipped.
+/// a tool is missing fails instead of passing unchecked.
 pub fn under_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
-/// The list of checks skipped in this build's test runs: `target/test-skips.txt`, emptied and
+/// The list of checks not run in this build's test runs (a tool missing): `target/test-skips.txt`, emptied and
 /// printed by `make test` at the end (libtest's capture would swallow a message on stdout).
 pub fn skip_log() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR"))
