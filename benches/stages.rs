@@ -346,6 +346,7 @@ fn thousand_scenes() -> Vec<Scene> {
                     motion: (f * 0.71).fract(),
                     vector: (0..16).map(|k| ((f + k as f32) * 0.013).fract()).collect(),
                     thumbnails: Vec::new(),
+                    action: None,
                 },
             }
         })

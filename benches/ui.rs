@@ -38,6 +38,7 @@ fn clip_analysis(seed: usize) -> ClipAnalysis {
                         height: 54,
                         rgb: vec![(seed % 255) as u8; 96 * 54 * 3],
                     }],
+                    action: None,
                 },
             }
         })

@@ -187,6 +187,10 @@ pub struct MontageArgs {
     /// Clip scan mode.
     #[arg(long, value_parser = ["fast", "accurate"])]
     pub mode: Option<String>,
+    /// Put each shot's strongest moment (an impact, a flash, a sudden move) on a beat inside
+    /// it: 0 (off) to 1 (as strongly as possible); the style's own setting otherwise.
+    #[arg(long)]
+    pub action_sync: Option<f32>,
     #[command(flatten)]
     pub grid: GridRepairArgs,
 }
@@ -735,6 +739,12 @@ fn load_inputs(input: &MontageArgs) -> Result<Project> {
     if let Some(mode) = &input.mode {
         project.clip_params.mode = DetectMode::parse(mode).unwrap_or_default();
     }
+    if let Some(sync) = input.action_sync {
+        if !(0.0..=1.0).contains(&sync) {
+            anyhow::bail!("--action-sync {sync}: give a value from 0 (off) to 1");
+        }
+        project.plan.action_sync = Some(sync);
+    }
     input.grid.apply_to(&mut project.constraints.beat_grid)?;
     Ok(project)
 }
@@ -763,7 +773,7 @@ fn plan_montage(
             &mut |_| {},
         )
     })?;
-    let clip_params = project.clip_params.clone();
+    let clip_params = project.analysis_params();
     let results: Vec<Result<(Arc<beatcut::analysis::video::ClipAnalysis>, bool), String>> = timings
         .time("clip analysis", || {
             analyze_clips_scheduled(&project.clips, &clip_params, &cache)
@@ -1099,6 +1109,7 @@ fn demo(dir: Option<PathBuf>, headless: bool) -> Result<ExitCode> {
         seed: None,
         fps: None,
         mode: None,
+        action_sync: None,
         grid: GridRepairArgs::default(),
     };
     let common = CommonArgs {

@@ -506,6 +506,7 @@ fn synthetic_clip(seed: usize) -> beatcut::analysis::video::ClipAnalysis {
                         height: 54,
                         rgb: [(x * 255.0) as u8, 90, 160].repeat(96 * 54),
                     }],
+                    action: None,
                 },
             }
         })

@@ -358,10 +358,33 @@ impl BeatcutApp {
         let before = self.project.clone();
         change(&mut self.project);
         if self.project != before {
+            let scan_before = before.analysis_params().mode;
             self.history.record(before);
             self.dirty = true;
             self.needs_replan = true;
+            self.rescan_if_needed(scan_before);
         }
+    }
+
+    /// Analyses every clip again when the scan the plan needs changed (action on the beat
+    /// turned on asks for every frame's motion); results replace the old ones as they land.
+    fn rescan_if_needed(&mut self, scan_before: crate::analysis::video::DetectMode) {
+        let params = self.scan_params();
+        if params.mode == scan_before {
+            return;
+        }
+        for clip in &self.clips {
+            self.worker
+                .analyze_clip(clip.path.clone(), params.clone(), self.cache.clone());
+        }
+    }
+
+    /// The parameters clips are analysed with: the base threshold (the editor's is applied on
+    /// top, without decoding) and the scan the plan needs.
+    fn scan_params(&self) -> crate::analysis::video::ClipParams {
+        let mut params = self.project.analysis_params();
+        params.threshold = crate::analysis::video::ClipParams::default().threshold;
+        params
     }
 
     /// Steps back one change.
@@ -381,7 +404,9 @@ impl BeatcutApp {
     fn restore(&mut self, project: Project) {
         let thresholds_changed = project.clip_params != self.project.clip_params
             || project.music_params != self.project.music_params;
+        let scan_before = self.project.analysis_params().mode;
         self.project = project;
+        self.rescan_if_needed(scan_before);
         if thresholds_changed {
             self.apply_thresholds();
         }
@@ -560,8 +585,7 @@ impl BeatcutApp {
             self.change_project(|p| p.clips.push(path.clone()));
         }
         // Analyse with the base parameters; the editor's threshold is applied on top.
-        let mut params = self.project.clip_params.clone();
-        params.threshold = crate::analysis::video::ClipParams::default().threshold;
+        let params = self.scan_params();
         self.worker
             .first_look_clip(path.clone(), params.clone(), self.cache.clone());
         self.worker.analyze_clip(path, params, self.cache.clone());

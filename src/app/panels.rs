@@ -389,6 +389,17 @@ pub fn inspector_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
                     egui::Slider::new(&mut plan.energy_influence, 0.0..=2.0)
                         .text("Energy influence"),
                 );
+                let mut action_sync = plan.action_sync.unwrap_or(style.action_sync);
+                if ui
+                    .add(egui::Slider::new(&mut action_sync, 0.0..=1.0).text("Action on beat"))
+                    .on_hover_text(
+                        "Slide each shot so its strongest moment (an impact, a flash, a \
+                         sudden move) lands on a beat: 0 is off",
+                    )
+                    .changed()
+                {
+                    plan.action_sync = Some(action_sync);
+                }
                 ui.separator();
                 ui.heading("Detection");
                 ui.add(
@@ -407,6 +418,7 @@ pub fn inspector_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
                     plan.energy_influence = 1.0;
                     plan.transition = None;
                     plan.match_cuts = None;
+                    plan.action_sync = None;
                 }
                 let thresholds = music_params != app.project.music_params
                     || clip_params != app.project.clip_params;

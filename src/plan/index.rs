@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use kiddo::{ImmutableKdTree, SquaredEuclidean};
 
 use super::ClipInput;
-use crate::analysis::video::{Scene, SceneFeatures};
+use crate::analysis::video::{ActionPeak, Scene, SceneFeatures};
 use crate::time::{FrameRate, TICKS_PER_SECOND, Ticks};
 
 /// Dimensions of the reduced look vector in the k-d tree.
@@ -111,6 +111,8 @@ pub struct PlanIndex {
     /// Squared look distance under which two scenes count as similar.
     pub(crate) similar_radius2: f32,
     pub(crate) longest_scene: Ticks,
+    /// Per scene: its action peak (source time, strength), when it has one.
+    pub(crate) action: Vec<Option<ActionPeak>>,
     /// Frame score times, all clips concatenated.
     pub(crate) fs_time: Vec<Ticks>,
     /// Running sum of frame differences, one longer per clip than its frames.
@@ -238,6 +240,7 @@ impl PlanIndex {
             tree: None,
             similar_radius2: 0.0,
             longest_scene: 0,
+            action: Vec::new(),
             fs_time: Vec::new(),
             fs_cum: Vec::new(),
             neighbours: Mutex::new(HashMap::new()),
@@ -284,6 +287,11 @@ impl PlanIndex {
                 motion_raw.push(finite01(s.features.motion));
                 index.quality.push(quality_of(&s.features));
                 index.look.push(look_of(&s.features));
+                index.action.push(
+                    s.features
+                        .action
+                        .filter(|a| a.time >= start && a.time < end && a.strength.is_finite()),
+                );
                 index.longest_scene = index.longest_scene.max(end - start);
             }
             let first_frame = index.fs_time.len();

@@ -34,7 +34,7 @@ pub use settings::{Constraints, CutMove, PlanSettings};
 pub use style::Style;
 pub use timeline::{Segment, Timeline, Transition};
 
-use crate::analysis::music::MusicAnalysis;
+use crate::analysis::music::{MusicAnalysis, SectionLabel};
 use crate::analysis::video::ClipAnalysis;
 use crate::time::Ticks;
 use grid::BeatGrid;
@@ -64,6 +64,39 @@ pub fn plan(
     let style = Style::resolve(&settings.style)?;
     let index = PlanIndex::new(clips);
     plan_with_index(&index, music, &style, settings, constraints)
+}
+
+/// The beats a shot's action may be put on when the style asks for it (none otherwise):
+/// every beat of the grid, marked as a downbeat, or as the drop when a climax starts there.
+fn action_hits(music: &MusicAnalysis, grid: &BeatGrid, style: &Style) -> Vec<select::Hit> {
+    if style.action_sync <= 0.0 {
+        return Vec::new();
+    }
+    let half_beat = grid
+        .beats
+        .windows(2)
+        .map(|w| (w[1].time - w[0].time) / 2)
+        .min()
+        .unwrap_or(0);
+    let climaxes: Vec<Ticks> = music
+        .sections
+        .iter()
+        .filter(|s| s.label == SectionLabel::Climax)
+        .map(|s| s.start)
+        .collect();
+    grid.beats
+        .iter()
+        .map(|b| {
+            let kind = if climaxes.iter().any(|&c| (b.time - c).abs() <= half_beat) {
+                select::HitKind::Drop
+            } else if b.downbeat {
+                select::HitKind::Downbeat
+            } else {
+                select::HitKind::Beat
+            };
+            select::Hit { time: b.time, kind }
+        })
+        .collect()
 }
 
 /// Plans with a prebuilt index and an explicit style (its overrides in `settings` applied);
@@ -100,6 +133,10 @@ pub fn plan_with_index(
         &constraints.excluded,
         &locked,
         grid.end,
+    )
+    .with_hits(
+        action_hits(music, &grid, &style),
+        settings.fps.frame_ticks() / 2,
     );
     let frame = settings.fps.frame_ticks();
     let mut segments: Vec<Segment> = Vec::with_capacity(slots.len());
@@ -216,6 +253,10 @@ pub fn candidates_with_index(
         &timeline.segments,
         segment_index,
         timeline.duration,
+    )
+    .with_hits(
+        action_hits(music, &grid, &style),
+        timeline.fps.frame_ticks() / 2,
     );
     let slot = Slot {
         start: target.start,

@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::pacing::CutKind;
+use super::select::ActionHit;
 use crate::analysis::music::SectionLabel;
 use crate::time::{Ticks, secs_from_ticks};
 
@@ -47,6 +48,8 @@ pub(crate) struct Facts {
     pub score: f32,
     /// Why the usual choice was overridden, if it was.
     pub note: Option<Note>,
+    /// The beat the shot's action was put on, if it was.
+    pub action: Option<ActionHit>,
 }
 
 /// A remark appended to a reason.
@@ -119,6 +122,15 @@ fn render(f: &Facts) -> String {
             );
         }
         Some(Note::Alternative) => r.push_str("; alternative"),
+    }
+    if let Some(a) = f.action {
+        let _ = write!(
+            r,
+            "; action ({:.0}x the shot's motion) hits {} at {:.2} s",
+            a.strength,
+            a.hit.kind.as_str(),
+            secs_from_ticks(a.hit.time)
+        );
     }
     r
 }
@@ -222,6 +234,7 @@ mod tests {
                 longest: crate::time::TICKS_PER_SECOND,
                 slot: 2 * crate::time::TICKS_PER_SECOND,
             }),
+            action: None,
         }
     }
 

@@ -73,6 +73,8 @@ impl Weights {
 /// What selection knows about the slot being filled.
 #[derive(Debug, Clone)]
 pub(crate) struct SlotView {
+    /// Where the slot starts on the timeline (where the shot's in-point plays).
+    pub start: Ticks,
     pub len: Ticks,
     pub energy: f32,
     pub wanted: f32,
@@ -161,7 +163,73 @@ pub(crate) struct Selector<'a> {
     cell_tops: Vec<CellTop>,
     /// Duration classes holding a scene shortened without being used (see `CellTop::loose`).
     loose_classes: [bool; DUR_CLASSES],
+    /// The beats a shot's action may land on, in time order (empty: action sync off).
+    hits: Vec<Hit>,
+    /// How close to a beat a landed action must be (half an output frame).
+    hit_tolerance: Ticks,
 }
+
+/// A beat a shot's strongest moment can be put on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Hit {
+    /// Timeline time of the beat.
+    pub time: Ticks,
+    /// What the beat is.
+    pub kind: HitKind,
+}
+
+/// The kinds of beat an action can land on, in rising preference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HitKind {
+    /// Any beat.
+    Beat,
+    /// The first beat of a bar.
+    Downbeat,
+    /// The first beat of a climax: the drop.
+    Drop,
+}
+
+impl HitKind {
+    /// How much a landing on this kind of beat is worth, relative to a drop.
+    fn weight(self) -> f64 {
+        match self {
+            Self::Beat => 0.5,
+            Self::Downbeat => 0.75,
+            Self::Drop => 1.0,
+        }
+    }
+
+    /// The beat's name in a reason.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Beat => "a beat",
+            Self::Downbeat => "the downbeat",
+            Self::Drop => "the drop",
+        }
+    }
+}
+
+/// A shot's source range, and the beat its action lands on (when it was put on one).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Window {
+    pub src_in: Ticks,
+    pub src_out: Ticks,
+    pub action: Option<ActionHit>,
+}
+
+/// A shot's action put on a beat: which beat, and how strongly the action stands out.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct ActionHit {
+    pub hit: Hit,
+    pub strength: f32,
+}
+
+/// What an action landing on a drop is worth at full `Style::action_sync`, against motion
+/// terms of 0..=1: enough to choose the in-point that lands it over any other.
+const ACTION_WEIGHT: f64 = 2.0;
+/// Action strength (times the scene's typical change) at which a landing counts in full;
+/// weaker peaks count less, down to a quarter.
+const ACTION_FULL_STRENGTH: f32 = 9.0;
 
 /// One use of a scene: in which slot, and which source range.
 #[derive(Debug, Clone, Copy)]
@@ -222,6 +290,8 @@ impl<'a> Selector<'a> {
                 })
                 .collect(),
             loose_classes: [false; DUR_CLASSES],
+            hits: Vec::new(),
+            hit_tolerance: 0,
         };
         // a used scene's reuse penalty must outweigh any duration fit for the cell bounds
         if sel.w.scene_reuse < sel.w.dur {
@@ -490,6 +560,7 @@ impl<'a> Selector<'a> {
         max_adj: f32,
     ) -> SlotView {
         SlotView {
+            start: slot.start,
             len: slot.end - slot.start,
             energy: slot.energy,
             wanted: self.wanted(slot),
@@ -911,9 +982,19 @@ impl<'a> Selector<'a> {
         Err(PlanError::NoUsableFootage)
     }
 
+    /// Beats a shot's action may land on (`hits`, in time order), each within `tolerance`;
+    /// set only when the style asks for action on the beat.
+    pub fn with_hits(mut self, hits: Vec<Hit>, tolerance: Ticks) -> Self {
+        self.hits = hits;
+        self.hit_tolerance = tolerance;
+        self
+    }
+
     /// The source window of scene `n` for the slot: inside one gap, on the clip's frame grid,
     /// busiest part for energetic slots and steadiest for calm ones, clear of the scene edges.
-    pub fn window(&self, n: usize, v: &SlotView, reuse: bool) -> (Ticks, Ticks) {
+    /// With action sync on and an action peak in the scene, the in-points that put the peak
+    /// on a beat inside the slot are tried too, and a landing counts for them.
+    pub fn window(&self, n: usize, v: &SlotView, reuse: bool) -> Window {
         let full = [self.full(n)];
         let map = if reuse { &self.hard_gaps } else { &self.gaps };
         let gaps: &[(Ticks, Ticks)] = map.get(n).unwrap_or(&full);
@@ -923,14 +1004,31 @@ impl<'a> Selector<'a> {
         // without frame scores every start measures 0 and the first one wins
         let scored = entry.is_some_and(|c| !c.frames.is_empty());
         let len = v.len;
-        let mut best: Option<(f64, Ticks)> = None;
+        let peak = self.action_peak(n);
+        // the beats inside the slot (not its first frame: that is the cut itself)
+        let hits: &[Hit] = match peak {
+            Some(_) => {
+                let lo = self.hits.partition_point(|h| h.time <= v.start);
+                let hi = self.hits.partition_point(|h| h.time < v.start + len);
+                self.hits.get(lo..hi).unwrap_or(&[])
+            }
+            None => &[],
+        };
+        let mut best: Option<(f64, Ticks, Option<ActionHit>)> = None;
         'gaps: for &(g0, g1) in gaps {
             let slack = g1 - g0 - len;
             if slack < 0 {
                 continue;
             }
             let margin = (TICKS_PER_SECOND / 4).min(slack / 2);
-            let starts = std::iter::once(g0 + margin).chain((0..=8).map(|k| g0 + slack * k / 8));
+            let landings = peak.into_iter().flat_map(|(at, _)| {
+                hits.iter()
+                    .map(move |h| at - (h.time - v.start))
+                    .filter(move |&s| s >= g0 && s + len <= g1)
+            });
+            let starts = std::iter::once(g0 + margin)
+                .chain((0..=8).map(|k| g0 + slack * k / 8))
+                .chain(landings);
             for s in starts {
                 let s = match grid {
                     Some(fr) => {
@@ -946,9 +1044,15 @@ impl<'a> Selector<'a> {
                     }
                     None => s,
                 };
-                if !scored && !reuse {
-                    best = Some((0.0, s));
-                    break 'gaps;
+                let landed = self.landing(peak, hits, v.start, s, len);
+                if !scored && !reuse && landed.is_none() {
+                    if best.is_none() {
+                        best = Some((0.0, s, None));
+                    }
+                    if peak.is_none() {
+                        break 'gaps;
+                    }
+                    continue;
                 }
                 let motion = self.index.window_motion(clip, s, s + len).unwrap_or(0.0);
                 let mut value = if v.wanted >= 0.5 { motion } else { -motion };
@@ -958,13 +1062,24 @@ impl<'a> Selector<'a> {
                     // breaks ties.
                     value -= 4.0 * self.recency(n, s, s + len);
                 }
-                if best.is_none_or(|(bv, _)| value > bv + 1e-9) {
-                    best = Some((value, s));
+                if let Some(a) = landed {
+                    let strength = (a.strength / ACTION_FULL_STRENGTH).clamp(0.25, 1.0);
+                    value += ACTION_WEIGHT
+                        * f64::from(self.style.action_sync)
+                        * a.hit.kind.weight()
+                        * f64::from(strength);
+                }
+                if best.is_none_or(|(bv, _, _)| value > bv + 1e-9) {
+                    best = Some((value, s, landed));
                 }
             }
         }
         match best {
-            Some((_, s)) => (s, s + len),
+            Some((_, s, action)) => Window {
+                src_in: s,
+                src_out: s + len,
+                action,
+            },
             None => {
                 // nothing fits: the longest gap, held (reason says so)
                 let (g0, g1) = gaps
@@ -972,9 +1087,49 @@ impl<'a> Selector<'a> {
                     .copied()
                     .max_by_key(|(a, b)| (b - a, std::cmp::Reverse(*a)))
                     .unwrap_or_else(|| self.full(n));
-                (g0, g1.min(g0 + len))
+                Window {
+                    src_in: g0,
+                    src_out: g1.min(g0 + len),
+                    action: None,
+                }
             }
         }
+    }
+
+    /// Scene `n`'s action peak (source time, strength) when the style seeks action on the
+    /// beat and the scene has one.
+    fn action_peak(&self, n: usize) -> Option<(Ticks, f32)> {
+        if self.hits.is_empty() || self.style.action_sync <= 0.0 {
+            return None;
+        }
+        self.index
+            .action
+            .get(n)
+            .copied()
+            .flatten()
+            .map(|a| (a.time, a.strength))
+    }
+
+    /// The beat of `hits` that the peak lands on when the shot starts at source time `s`
+    /// and plays from `start` (within half an output frame), the most wanted kind first.
+    fn landing(
+        &self,
+        peak: Option<(Ticks, f32)>,
+        hits: &[Hit],
+        start: Ticks,
+        s: Ticks,
+        len: Ticks,
+    ) -> Option<ActionHit> {
+        let (at, strength) = peak?;
+        let offset = at - s;
+        if offset <= 0 || offset >= len {
+            return None;
+        }
+        let plays = start + offset;
+        hits.iter()
+            .filter(|h| (h.time - plays).abs() <= self.hit_tolerance)
+            .max_by(|a, b| a.kind.weight().total_cmp(&b.kind.weight()))
+            .map(|&hit| ActionHit { hit, strength })
     }
 
     /// How recently `[lo, hi)` of scene `n` was shown: the latest slot that showed part of
@@ -992,7 +1147,7 @@ impl<'a> Selector<'a> {
     }
 
     /// Why a pick was made: the facts, formatted only when the reason is read.
-    pub fn reason(&self, pick: &Pick, v: &SlotView) -> Reason {
+    pub fn reason(&self, pick: &Pick, v: &SlotView, action: Option<ActionHit>) -> Reason {
         let ix = self.index;
         let n = pick.scene;
         let clip = ix.clip.get(n).map(|&c| c as usize).unwrap_or(0);
@@ -1014,6 +1169,7 @@ impl<'a> Selector<'a> {
             cut: v.cut,
             score: pick.score,
             note: pick.note,
+            action,
         })
     }
 
@@ -1021,16 +1177,16 @@ impl<'a> Selector<'a> {
     pub fn segment(&self, pick: &Pick, v: &SlotView, slot: &Slot) -> Segment {
         let n = pick.scene;
         let clip = self.index.clip.get(n).map(|&c| c as usize).unwrap_or(0);
-        let (src_in, src_out) = self.window(n, v, pick.reuse);
+        let window = self.window(n, v, pick.reuse);
         Segment {
             clip: self.index.clips.get(clip).map(|c| c.id).unwrap_or(0),
-            src_in,
-            src_out,
+            src_in: window.src_in,
+            src_out: window.src_out,
             start: slot.start,
             end: slot.end,
             locked: false,
             transition: Transition::Cut,
-            reason: self.reason(pick, v),
+            reason: self.reason(pick, v, window.action),
         }
     }
 

@@ -26,6 +26,8 @@ pub struct PlanSettings {
     pub transition: Option<Transition>,
     /// Overrides whether the style makes match cuts.
     pub match_cuts: Option<bool>,
+    /// Overrides how strongly shots put their action on a beat (`Style::action_sync`, 0..=1).
+    pub action_sync: Option<f32>,
 }
 
 impl Default for PlanSettings {
@@ -39,6 +41,7 @@ impl Default for PlanSettings {
             energy_influence: 1.0,
             transition: None,
             match_cuts: None,
+            action_sync: None,
         }
     }
 }

@@ -53,6 +53,10 @@ pub struct Style {
     pub transition: Transition,
     /// Transition where the song changes section.
     pub section_transition: Transition,
+    /// How strongly a shot is slid inside its scene so that its strongest moment (an impact,
+    /// a flash, a sudden move) lands on a beat of the shot, the downbeat or the climax's
+    /// first beat preferred, 0 (off: in-points as before) to 1.
+    pub action_sync: f32,
 }
 
 impl Default for Style {
@@ -77,6 +81,7 @@ impl Default for Style {
             match_cuts: true,
             transition: Transition::Cut,
             section_transition: Transition::Cut,
+            action_sync: 0.0,
         }
     }
 }
@@ -171,6 +176,7 @@ impl Style {
                 variety: 0.6,
                 quality: 0.4,
                 match_cuts: true,
+                action_sync: 0.8,
                 ..named(
                     "action",
                     "Short shots with the most motion, hardest on climaxes",
@@ -324,6 +330,7 @@ impl Style {
             ("quality", self.quality),
             ("chronology", self.chronology),
             ("downbeat_preference", self.downbeat_preference),
+            ("action_sync", self.action_sync),
         ];
         for (field, value) in numbers {
             if !value.is_finite() {
@@ -344,6 +351,9 @@ impl Style {
                 "max_shot_beats {} is below min_shot_beats {}",
                 self.max_shot_beats, self.min_shot_beats
             ));
+        }
+        if !(0.0..=1.0).contains(&self.action_sync) {
+            return bad(format!("action_sync {} is outside 0..=1", self.action_sync));
         }
         if self.max_shot_beats > 256.0 || self.beats_per_shot <= 0.0 || self.intro_beats < 0.0 {
             return bad("shot lengths out of range".to_owned());
@@ -375,6 +385,13 @@ impl Style {
         }
         if let Some(match_cuts) = settings.match_cuts {
             style.match_cuts = match_cuts;
+        }
+        if let Some(sync) = settings.action_sync {
+            style.action_sync = if sync.is_finite() {
+                sync.clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
         }
         style.validate()?;
         Ok(style)

@@ -117,6 +117,20 @@ impl Default for Project {
 }
 
 impl Project {
+    /// The clip analysis this project's plan needs: its detection settings, scanning every
+    /// frame (accurate mode) when the style puts each shot's action on a beat, which needs
+    /// the motion of every frame (fast mode sees only the stretches it decodes).
+    pub fn analysis_params(&self) -> ClipParams {
+        let mut params = self.clip_params.clone();
+        let action_sync = crate::plan::Style::resolve(&self.plan.style)
+            .and_then(|style| style.with_settings(&self.plan))
+            .map_or(0.0, |style| style.action_sync);
+        if action_sync > 0.0 && params.mode == crate::analysis::video::DetectMode::Fast {
+            params.mode = crate::analysis::video::DetectMode::Accurate;
+        }
+        params
+    }
+
     /// Reads a project, resolving relative media paths against the file's folder.
     pub fn load(path: &Path) -> Result<Self, ProjectError> {
         let text = std::fs::read_to_string(path).map_err(|source| ProjectError::Io {

@@ -29,6 +29,10 @@ impl ClipAnalysis {
                     "sharpness": f.sharpness,
                     "motion": f.motion,
                     "vector": f.vector,
+                    "action": f.action.map(|a| json!({
+                        "time_s": secs_from_ticks(a.time),
+                        "strength": a.strength,
+                    })),
                 })
             })
             .collect();

@@ -1,8 +1,8 @@
 //! Scenes between cuts and gradual transitions, with their look and quality features.
 
-use crate::time::Ticks;
+use crate::time::{TICKS_PER_SECOND, Ticks};
 
-use super::{FrameScore, Scene, SceneFeatures, Thumbnail, TimedThumbnail};
+use super::{ActionPeak, FrameScore, Scene, SceneFeatures, Thumbnail, TimedThumbnail};
 
 /// Length of the scene look vector: 16 luma layout cells, 12 hue bins, 4 colour stats.
 pub const VECTOR_LEN: usize = 32;
@@ -74,7 +74,58 @@ fn describe(
         motion,
         vector: look_vector(&frames),
         thumbnails: thumbnails(pool, start, end),
+        action: action_peak(&frames, start, end),
     }
+}
+
+/// Frames this close to a scene's start or end are left out of its action peak: the change
+/// there is the cut or the transition, not something happening in the shot.
+const ACTION_EDGE: Ticks = TICKS_PER_SECOND / 4;
+/// Fewest adjacent frames (frame-to-frame changes) a peak is looked for among.
+const ACTION_MIN_FRAMES: usize = 8;
+/// A peak must stand this many times above the scene's median change to count.
+const ACTION_MIN_STRENGTH: f32 = 3.0;
+/// Floor of the median change (luma 0..=1): a still shot's grain is not its typical change.
+const ACTION_NOISE_FLOOR: f32 = 0.004;
+/// Changes this close before the strongest one that come near it (`ACTION_NEAR`) belong to
+/// one event, which starts at the earliest: a flash or an object is as strong going as
+/// coming, and the coming is the moment.
+const ACTION_EVENT: Ticks = TICKS_PER_SECOND / 2;
+const ACTION_NEAR: f32 = 0.7;
+
+/// The strongest frame-to-frame change inside `[start, end)` away from its edges, when it
+/// stands out of the scene's typical change: where the action is. Only adjacent frames
+/// count (fast mode's skipped stretches show no motion to place).
+fn action_peak(frames: &[&FrameScore], start: Ticks, end: Ticks) -> Option<ActionPeak> {
+    let inner: Vec<&FrameScore> = frames
+        .iter()
+        .skip(1)
+        .filter(|s| s.adjacent && s.time >= start + ACTION_EDGE && s.time < end - ACTION_EDGE)
+        .copied()
+        .collect();
+    if inner.len() < ACTION_MIN_FRAMES {
+        return None;
+    }
+    let mut sorted: Vec<f32> = inner.iter().map(|s| s.motion).collect();
+    sorted.sort_by(f32::total_cmp);
+    let median = sorted[sorted.len() / 2].max(ACTION_NOISE_FLOOR);
+    let (peak_at, peak) = inner
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.motion.total_cmp(&b.1.motion))
+        .map(|(i, s)| (i, s.motion))?;
+    let strength = peak / median;
+    if strength < ACTION_MIN_STRENGTH {
+        return None;
+    }
+    let event_start = inner[peak_at].time - ACTION_EVENT;
+    let first = (0..peak_at)
+        .find(|&i| inner[i].time >= event_start && inner[i].motion >= ACTION_NEAR * peak)
+        .unwrap_or(peak_at);
+    Some(ActionPeak {
+        time: inner[first].time,
+        strength,
+    })
 }
 
 fn rgb_of(y: u8, u: u8, v: u8) -> [f32; 3] {

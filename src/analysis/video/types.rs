@@ -213,6 +213,20 @@ pub struct SceneFeatures {
     pub vector: Vec<f32>,
     /// Small RGB thumbnails of the first, middle and last frame.
     pub thumbnails: Vec<Thumbnail>,
+    /// The scene's strongest moment (an impact, a flash, a sudden move), when one stands out
+    /// of its steady motion: the planner can slide the shot so that it lands on a beat.
+    #[serde(default)]
+    pub action: Option<ActionPeak>,
+}
+
+/// The frame where a scene changes most within itself, and by how much that stands out.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ActionPeak {
+    /// Presentation time of the frame the change starts on.
+    pub time: Ticks,
+    /// The change there over the scene's typical frame-to-frame change (1 = nothing stands
+    /// out; a flash in a calm shot is tens).
+    pub strength: f32,
 }
 
 /// A small RGB image.
