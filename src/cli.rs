@@ -1,7 +1,7 @@
 //! Command-line interface: every engine feature, headless, for batch use and tests.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -122,8 +122,29 @@ pub enum Command {
         /// Also write OpenTimelineIO.
         #[arg(long)]
         otio: Option<PathBuf>,
+        /// After writing, decode the file again and report every cut against its planned frame
+        /// and the beat, and the sound against the picture (exit code 3 when any is off by
+        /// more than a frame).
+        #[arg(long)]
+        verify: bool,
+        /// With --verify: the report as JSON on stdout.
+        #[arg(long, requires = "verify")]
+        json: bool,
         #[command(flatten)]
         common: CommonArgs,
+    },
+    /// Check an exported file against the timeline it was rendered from (`render --timeline`):
+    /// every cut against its planned frame and the beat, and the sound against the picture.
+    /// Exit code 3 when any is off by more than a frame.
+    Verify {
+        /// The exported MP4.
+        export: PathBuf,
+        /// The timeline JSON written with it (`render --timeline`).
+        #[arg(long)]
+        timeline: PathBuf,
+        /// The report as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Inspect or clear the analysis cache.
     Cache {
@@ -343,6 +364,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             edl,
             fcpxml,
             otio,
+            verify,
+            json,
             common,
         }) => render_command(
             &input,
@@ -355,9 +378,17 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 fade_out,
                 crop: fit == "crop",
             },
-            [timeline, edl, fcpxml, otio],
+            RenderExtras {
+                sidecars: [timeline, edl, fcpxml, otio],
+                verify: verify.then_some(ReportFormat::from_json_flag(json)),
+            },
             &common,
         ),
+        Some(Command::Verify {
+            export,
+            timeline,
+            json,
+        }) => verify_command(&export, &timeline, ReportFormat::from_json_flag(json)),
         Some(Command::Cache { action }) => cache_command(&action),
         Some(Command::Man { dir }) => {
             use clap::CommandFactory;
@@ -923,15 +954,36 @@ impl Default for SoundAndFit {
     }
 }
 
+/// What `render` does besides the MP4: timeline files (JSON, EDL, FCPXML, OTIO) and the
+/// sync report.
+struct RenderExtras {
+    sidecars: [Option<PathBuf>; 4],
+    verify: Option<ReportFormat>,
+}
+
+/// How a sync report is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReportFormat {
+    Text,
+    Json,
+}
+
+impl ReportFormat {
+    fn from_json_flag(json: bool) -> Self {
+        if json { Self::Json } else { Self::Text }
+    }
+}
+
 fn render_command(
     input: &MontageArgs,
     output: &std::path::Path,
     preset: &str,
     aspect: &str,
     options: &SoundAndFit,
-    sidecars: [Option<PathBuf>; 4],
+    extras: RenderExtras,
     common: &CommonArgs,
 ) -> Result<ExitCode> {
+    let RenderExtras { sidecars, verify } = extras;
     let mut timings = Timings::default();
     let planned = plan_montage(input, common, &mut timings)?;
     let preset = beatcut::render::Preset::parse(preset).unwrap_or_default();
@@ -994,8 +1046,130 @@ fn render_command(
         report.encoder,
         report.wall_secs
     );
+    let code = match verify {
+        Some(format) => {
+            let plan = beatcut::render::VerifyPlan::from_timeline(
+                &planned.timeline,
+                planned.music.beats.iter().map(|b| b.time).collect(),
+                &music_path,
+            );
+            let report = timings.time("verify", || {
+                beatcut::render::verify_export(&report.path, &plan, &cancel, &mut |_| {})
+            })?;
+            print_sync_report(&report, format)
+        }
+        None => ExitCode::SUCCESS,
+    };
     timings.print(common.timings);
-    Ok(ExitCode::SUCCESS)
+    Ok(code)
+}
+
+/// `beatcut verify`: the sync report of an export against its timeline JSON.
+fn verify_command(export: &Path, timeline: &Path, format: ReportFormat) -> Result<ExitCode> {
+    let text = std::fs::read_to_string(timeline)
+        .with_context(|| format!("cannot read the timeline {}", timeline.display()))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("not a timeline JSON file: {}", timeline.display()))?;
+    let plan = verify_plan_from_json(&value)
+        .with_context(|| format!("not a Beatcut timeline: {}", timeline.display()))?;
+    let report = beatcut::render::verify_export(export, &plan, &CancelToken::new(), &mut |_| {})?;
+    Ok(print_sync_report(&report, format))
+}
+
+/// The plan a timeline JSON (`render --timeline`, `plan --json`) describes.
+fn verify_plan_from_json(value: &serde_json::Value) -> Result<beatcut::render::VerifyPlan> {
+    use beatcut::render::{CutKind, PlannedCut};
+    let fps = value["fps"]
+        .as_f64()
+        .filter(|f| f.is_finite() && *f > 0.0)
+        .context("no frame rate (\"fps\")")?;
+    let fps = beatcut::time::FrameRate::from_f64(fps);
+    let segments = value["segments"].as_array().context("no \"segments\"")?;
+    let secs = |v: &serde_json::Value, key: &str| -> Result<beatcut::time::Ticks> {
+        v[key]
+            .as_f64()
+            .map(beatcut::time::ticks_from_secs)
+            .with_context(|| format!("a segment without \"{key}\""))
+    };
+    let mut cuts = Vec::new();
+    for pair in segments.windows(2) {
+        let (prev, next) = (&pair[0], &pair[1]);
+        let same_footage = prev["clip"] == next["clip"]
+            && (secs(prev, "src_out_s")? - secs(next, "src_in_s")?).abs()
+                < beatcut::time::TICKS_PER_SECOND / 1000;
+        let kind = if same_footage {
+            CutKind::Continuous
+        } else if next["transition"]["kind"] == "crossfade"
+            && next["transition"]["frames"].as_u64().unwrap_or(0) > 0
+        {
+            CutKind::Crossfade
+        } else {
+            CutKind::Hard
+        };
+        cuts.push(PlannedCut {
+            time: fps.ticks_of_frame(fps.nearest_frame(secs(next, "start_s")?)),
+            kind,
+        });
+    }
+    let beats = value["beats"]
+        .as_array()
+        .context("no \"beats\"")?
+        .iter()
+        .filter_map(serde_json::Value::as_f64)
+        .map(beatcut::time::ticks_from_secs)
+        .collect();
+    let music = value["music"].as_str().context("no \"music\" path")?.into();
+    Ok(beatcut::render::VerifyPlan {
+        fps,
+        cuts,
+        beats,
+        music,
+    })
+}
+
+/// Prints a sync report; exit code 3 when the file is off anywhere by more than a frame.
+fn print_sync_report(report: &beatcut::render::SyncReport, format: ReportFormat) -> ExitCode {
+    let problems = report.problems();
+    match format {
+        ReportFormat::Json => {
+            let mut value = serde_json::to_value(report).unwrap_or_default();
+            value["problems"] = serde_json::json!(problems);
+            value["cuts_on_frame"] = serde_json::json!(report.cuts_on_frame());
+            println!("{value}");
+        }
+        ReportFormat::Text => {
+            println!("verify {}: {}", report.path.display(), report.summary());
+            for c in &report.cuts {
+                let found = c
+                    .found_frame
+                    .map_or("not seen".to_owned(), |f| format!("frame {f}"));
+                println!(
+                    "  cut at frame {:>6}: {found:<14} beat {:+6.1} ms",
+                    c.planned_frame, c.beat_offset_ms
+                );
+            }
+            if report.crossfades + report.continuous > 0 {
+                println!(
+                    "  not measured to the frame: {} crossfades, {} shots continuing the same footage",
+                    report.crossfades, report.continuous
+                );
+            }
+            if !report.unplanned_changes.is_empty() {
+                println!(
+                    "  picture changes at no planned cut: frames {:?}",
+                    report.unplanned_changes
+                );
+            }
+        }
+    }
+    for problem in &problems {
+        eprintln!("warning: {problem}");
+    }
+    if problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(3)
+    }
 }
 
 fn cache_command(action: &str) -> Result<ExitCode> {
@@ -1123,12 +1297,15 @@ fn demo(dir: Option<PathBuf>, headless: bool) -> Result<ExitCode> {
         "draft",
         "16:9",
         &SoundAndFit::default(),
-        [
-            Some(dir.join("demo-montage.json")),
-            Some(dir.join("demo-montage.edl")),
-            Some(dir.join("demo-montage.fcpxml")),
-            Some(dir.join("demo-montage.otio")),
-        ],
+        RenderExtras {
+            sidecars: [
+                Some(dir.join("demo-montage.json")),
+                Some(dir.join("demo-montage.edl")),
+                Some(dir.join("demo-montage.fcpxml")),
+                Some(dir.join("demo-montage.otio")),
+            ],
+            verify: Some(ReportFormat::Text),
+        },
         &common,
     )?;
     println!("demo montage: {}", output.display());

@@ -9,11 +9,13 @@ use super::{ClipEntry, DialogResult, MusicEntry, Notice};
 use crate::jobs::CancelToken;
 use crate::plan::Timeline;
 use crate::project::Project;
-use crate::render::{Aspect, Preset, RenderProgress};
+use crate::render::{Aspect, Preset, RenderProgress, SyncReport, VerifyPlan};
 
 enum ExportEvent {
     Progress(RenderProgress),
     Done(Result<String, String>),
+    /// The written file checked again (after `Done`): cuts and sound as they really are.
+    Verified(Result<SyncReport, String>),
 }
 
 /// Export dialog state.
@@ -30,6 +32,10 @@ pub struct ExportPanel {
     running: Option<(CancelToken, Receiver<ExportEvent>)>,
     progress: Option<RenderProgress>,
     last_result: Option<Result<String, String>>,
+    /// The export thread checking the file it wrote (after the export itself finished).
+    verifying: Option<(CancelToken, Receiver<ExportEvent>)>,
+    /// The last export's sync report, or why it could not be made.
+    verification: Option<Result<SyncReport, String>>,
     project_output: Option<PathBuf>,
     waker: Arc<dyn Fn() + Send + Sync>,
 }
@@ -53,6 +59,8 @@ impl ExportPanel {
             running: None,
             progress: None,
             last_result: None,
+            verifying: None,
+            verification: None,
             project_output: None,
             waker,
         }
@@ -84,8 +92,38 @@ impl ExportPanel {
         self.output = path.display().to_string();
     }
 
-    /// Drains progress and completion events.
+    /// True while the export thread checks the file it wrote.
+    pub fn is_verifying(&self) -> bool {
+        self.verifying.is_some()
+    }
+
+    /// The last export's sync report (or why there is none).
+    pub fn verification(&self) -> Option<&Result<SyncReport, String>> {
+        self.verification.as_ref()
+    }
+
+    /// Drains progress, completion and verification events.
     pub fn poll(&mut self, notices: &mut Vec<Notice>) {
+        if let Some((_, rx)) = &self.verifying {
+            let mut verified = None;
+            while let Ok(event) = rx.try_recv() {
+                if let ExportEvent::Verified(result) = event {
+                    verified = Some(result);
+                }
+            }
+            if let Some(result) = verified {
+                let (text, is_problem) = match &result {
+                    Ok(report) => (
+                        format!("export checked: {}", report.summary()),
+                        !report.problems().is_empty(),
+                    ),
+                    Err(e) => (format!("export not checked: {e}"), true),
+                };
+                notices.push(Notice { is_problem, text });
+                self.verification = Some(result);
+                self.verifying = None;
+            }
+        }
         let Some((_, rx)) = &self.running else {
             return;
         };
@@ -93,7 +131,11 @@ impl ExportPanel {
         while let Ok(event) = rx.try_recv() {
             match event {
                 ExportEvent::Progress(p) => self.progress = Some(p),
-                ExportEvent::Done(result) => finished = Some(result),
+                ExportEvent::Done(result) => {
+                    finished = Some(result);
+                    break;
+                }
+                ExportEvent::Verified(_) => {}
             }
         }
         if let Some(result) = finished {
@@ -105,8 +147,14 @@ impl ExportPanel {
                 is_problem: result.is_err(),
                 text,
             });
+            let written = result.is_ok();
             self.last_result = Some(result);
-            self.running = None;
+            if let Some(running) = self.running.take()
+                && written
+            {
+                // The same thread goes on to check the file; its report comes on this channel.
+                self.verifying = Some(running);
+            }
         }
     }
 
@@ -119,6 +167,22 @@ impl ExportPanel {
             crate::render::RenderSettings::new(self.preset, self.aspect, timeline.fps);
         settings.clip_audio_level = self.clip_audio;
         let job = crate::montage::render_job(timeline, &project.clips, &music.path);
+        // The beats the plan cut to: the song's, with the user's grid repairs.
+        let beats = music
+            .analysis
+            .as_ref()
+            .map(|a| {
+                project
+                    .constraints
+                    .beat_grid
+                    .apply(a)
+                    .beats
+                    .iter()
+                    .map(|b| b.time)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let verify_plan = VerifyPlan::from_timeline(timeline, beats, &music.path);
         let write_interchange = self.interchange;
         let interchange_input = (timeline.clone(), project.clips.clone(), music.path.clone());
         let cancel = CancelToken::new();
@@ -153,14 +217,30 @@ impl ExportPanel {
                     }
                     Ok(path)
                 });
+                let written = result.is_ok();
                 let _ = tx.send(ExportEvent::Done(result));
                 waker();
+                if written {
+                    let verified = crate::render::verify_export(
+                        &output,
+                        &verify_plan,
+                        &thread_cancel,
+                        &mut |_| {},
+                    )
+                    .map_err(|e| e.to_string());
+                    let _ = tx.send(ExportEvent::Verified(verified));
+                    waker();
+                }
             });
         match spawned {
             Ok(_) => {
                 self.running = Some((cancel, rx));
                 self.progress = None;
                 self.last_result = None;
+                self.verification = None;
+                if let Some((previous, _)) = self.verifying.take() {
+                    previous.cancel();
+                }
             }
             Err(e) => self.last_result = Some(Err(format!("cannot start the export thread: {e}"))),
         }
@@ -309,7 +389,41 @@ impl ExportPanel {
                     }
                     None => {}
                 }
+                sync_report_ui(ui, self.verifying.is_some(), self.verification.as_ref());
             });
         self.open = open;
+    }
+}
+
+/// The sync report in the export dialog: all cuts on the beat, or which are off and by how
+/// much, and the sound against the picture.
+fn sync_report_ui(ui: &mut egui::Ui, verifying: bool, report: Option<&Result<SyncReport, String>>) {
+    let warn = egui::Color32::from_rgb(230, 120, 60);
+    if verifying {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label("Checking the written file: cuts and sound…");
+        });
+        return;
+    }
+    match report {
+        Some(Ok(report)) => {
+            let problems = report.problems();
+            if problems.is_empty() {
+                ui.label(format!("Checked: {}", report.summary()));
+            } else {
+                ui.colored_label(warn, format!("Checked: {}", report.summary()));
+                for problem in problems.iter().take(8) {
+                    ui.colored_label(warn, format!("• {problem}"));
+                }
+                if problems.len() > 8 {
+                    ui.colored_label(warn, format!("… and {} more", problems.len() - 8));
+                }
+            }
+        }
+        Some(Err(e)) => {
+            ui.colored_label(warn, format!("Not checked: {e}"));
+        }
+        None => {}
     }
 }

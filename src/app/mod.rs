@@ -438,6 +438,16 @@ impl BeatcutApp {
         self.export.is_running()
     }
 
+    /// True while the export thread checks the file it wrote.
+    pub fn is_verifying_export(&self) -> bool {
+        self.export.is_verifying()
+    }
+
+    /// The last export's sync report (shown in the export dialog), or why there is none.
+    pub fn export_verification(&self) -> Option<&Result<crate::render::SyncReport, String>> {
+        self.export.verification()
+    }
+
     /// Re-applies the detection thresholds to the analyses already in memory (no decode).
     fn apply_thresholds(&mut self) {
         let clip_params = self.project.clip_params.clone();

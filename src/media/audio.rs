@@ -12,6 +12,7 @@ use rubato::{FftFixedInOut, Resampler};
 use super::MediaError;
 use super::probe::{describe_ffmpeg_error, open_input};
 use crate::jobs::CancelToken;
+use crate::time::Ticks;
 
 /// Input frames per resampler call.
 const RESAMPLE_CHUNK: usize = 2048;
@@ -31,6 +32,10 @@ pub struct DecodedAudio {
     pub decoder: &'static str,
     /// Problems that did not stop decoding (corrupt packets, early end).
     pub warnings: Vec<String>,
+    /// Presentation time of the first decoded sample in the stream's timeline, after the
+    /// encoder's priming is trimmed (FFmpeg path; `None` from symphonia): where the sound
+    /// starts against the container's other streams, which a sync check needs.
+    pub first_pts: Option<Ticks>,
 }
 
 impl DecodedAudio {
@@ -434,6 +439,7 @@ fn decode_with_symphonia(
         source_rate,
         decoder: "symphonia",
         warnings,
+        first_pts: None,
     })
 }
 
@@ -456,6 +462,7 @@ fn decode_with_ffmpeg(
             kind: "audio",
         })?;
     let index = stream.index();
+    let time_base = stream.time_base();
     let context =
         ffmpeg::codec::context::Context::from_parameters(stream.parameters()).map_err(|e| {
             MediaError::Malformed {
@@ -486,11 +493,18 @@ fn decode_with_ffmpeg(
     let mut decoded = ffmpeg::frame::Audio::empty();
     let mut converted = ffmpeg::frame::Audio::empty();
     let mut scratch: Vec<f32> = Vec::new();
+    let mut first_pts: Option<Ticks> = None;
     let mut handle_frames = |decoder: &mut ffmpeg::decoder::Audio,
                              converter: &mut Converter,
                              on_chunk: &mut dyn FnMut(&[f32])|
      -> Result<(), MediaError> {
         while decoder.receive_frame(&mut decoded).is_ok() {
+            if first_pts.is_none() && decoded.samples() > 0 {
+                first_pts = decoded
+                    .timestamp()
+                    .or(decoded.pts())
+                    .map(|pts| ticks_in(pts, time_base));
+            }
             if resampler.is_none() {
                 let mut layout = decoded.channel_layout();
                 if layout.channels() == 0 {
@@ -567,5 +581,18 @@ fn decode_with_ffmpeg(
         source_rate,
         decoder: "ffmpeg",
         warnings,
+        first_pts,
     })
+}
+
+/// `pts` in `time_base` units as ticks.
+fn ticks_in(pts: i64, time_base: ffmpeg::Rational) -> Ticks {
+    let (num, den) = (
+        i128::from(time_base.numerator()),
+        i128::from(time_base.denominator()),
+    );
+    if den == 0 {
+        return 0;
+    }
+    (i128::from(pts) * i128::from(crate::time::TICKS_PER_SECOND) * num / den) as Ticks
 }
