@@ -73,6 +73,10 @@ ROWS = [
      "e2e_warm.first_waveform_ms|music_done_ms", "abs", None),
     ("end to end", "warm cache: playable plan", None, None, "e2e_warm.plan_ms", "abs", None),
     ("end to end", "warm cache: finished 1080p export", None, None, "e2e_warm.export_ms", "abs", None),
+    ("end to end", "sync report of the 3-min 1080p export (decode it again: cuts against the plan "
+     "and the beats, sound against picture), against the export's render time",
+     "the export's render (render() wall time)", "e2e_cold.render_wall_ms", "e2e_cold.verify_ms",
+     "time_ratio", ("<=", 0.25, "x")),
 ]
 
 ROWS += [

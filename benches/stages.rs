@@ -896,11 +896,26 @@ fn stage_e2e(args: &Args) -> StageResult {
     let report = beatcut::render::render(&job, &render_settings, &out, &cancel, &mut |_| {})
         .map_err(|e| e.to_string())?;
     let export_ms = ms(started.elapsed());
+    // The sync report of the written file, timed against the export itself.
+    let verify_plan = beatcut::render::VerifyPlan::from_timeline(
+        &timeline,
+        music_analysis.beats.iter().map(|b| b.time).collect(),
+        &music,
+    );
+    let verify_started = Instant::now();
+    let sync = beatcut::render::verify_export(&out, &verify_plan, &cancel, &mut |_| {})
+        .map_err(|e| e.to_string())?;
+    let verify_ms = ms(verify_started.elapsed());
     let stats = cache.stats();
     emit(
         &label,
         &[export_ms],
         json!({
+            "verify_ms": verify_ms,
+            "verify_cuts": sync.cuts.len(),
+            "verify_cuts_on_frame": sync.cuts_on_frame(),
+            "verify_av_offset_ms": sync.av_offset_ms,
+            "verify_problems": sync.problems().len(),
             "first_waveform_ms": *first_waveform.lock().unwrap(),
             "music_done_ms": *music_done.lock().unwrap(),
             "analyses_ms": analyses_ms,

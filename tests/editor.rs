@@ -570,3 +570,32 @@ fn planned_editor_matches_its_snapshots() {
     });
     check_snapshot(&mut harness, "editor_segment_selected");
 }
+
+/// A finished export is checked on the written file, and the export dialog says what it
+/// found: every cut on its frame and the sound on the picture, or what is off.
+#[test]
+fn export_dialog_shows_the_sync_report() {
+    let dir = common::temp_dir();
+    let (song, clips) = make_media(dir.path());
+    let mut harness = harness(new_app(&dir.path().join("cache")));
+    drop_and_plan(&mut harness, &song, &clips);
+    let output = dir.path().join("checked.mp4");
+    harness.state_mut().project.export.output = Some(output.clone());
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::E);
+    harness.step();
+    harness.get_by_label("Start export").click();
+    step_until(&mut harness, "the export and its check", |app| {
+        !app.is_exporting() && !app.is_verifying_export() && app.export_verification().is_some()
+    });
+    assert!(output.exists(), "the export was written");
+    let report = match harness.state().export_verification() {
+        Some(Ok(report)) => report.clone(),
+        other => panic!("no sync report: {other:?}"),
+    };
+    assert!(report.cuts.len() >= 3, "{report:?}");
+    assert_eq!(report.cuts_on_frame(), report.cuts.len(), "{report:?}");
+    assert!(report.problems().is_empty(), "{:?}", report.problems());
+    let av = report.av_offset_ms.expect("the export has sound");
+    assert!(av.abs() <= report.frame_ms, "A/V {av} ms");
+    harness.get_by_label_contains("Checked: all");
+}

@@ -391,7 +391,11 @@ pub fn inspector_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
                 );
                 let mut action_sync = plan.action_sync.unwrap_or(style.action_sync);
                 if ui
-                    .add(egui::Slider::new(&mut action_sync, 0.0..=1.0).text("Action on beat"))
+                    .add(
+                        egui::Slider::new(&mut action_sync, 0.0..=1.0)
+                            .fixed_decimals(2)
+                            .text("Action on beat"),
+                    )
                     .on_hover_text(
                         "Slide each shot so its strongest moment (an impact, a flash, a \
                          sudden move) lands on a beat: 0 is off",
