@@ -59,8 +59,16 @@ LOG=$RAW/run.log
 : >"$LOG"
 RUST_OUT=/dev/null
 PY_OUT=/dev/null
+# The tree as the run started: every section's rows name this commit, so the run stops if the
+# commit or the working tree changes under it (later sections would measure other code).
+TREE_STATE=$(git rev-parse HEAD 2>/dev/null; git status --porcelain --untracked-files=no 2>/dev/null)
 # Starts a section if it was asked for: its raw result files are emptied and used from now on.
 section() { # name -> 0 when the section runs
+    if [ "$(git rev-parse HEAD 2>/dev/null; git status --porcelain --untracked-files=no 2>/dev/null)" != "$TREE_STATE" ]; then
+        echo "make bench: the commit or the working tree changed during the run; stopping before section $1" >&2
+        echo "(sections already run keep their results; rerun the rest with BENCH_SECTIONS=...)" >&2
+        exit 1
+    fi
     case ",$SECTIONS," in
     *",$1,"*)
         RUST_OUT=$RAW/$1.rust.jsonl

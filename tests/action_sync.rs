@@ -1,8 +1,8 @@
 //! Action on the beat (`Style::action_sync`). The clips are made with the ffmpeg CLI: each is
 //! one calm shot with a single bright flash at a known frame. The song is synthesised at
 //! 120 BPM. With the setting on, every flash the montage shows lands on a beat (to within one
-//! frame), the cuts stay on beats, and the segment's reason names the beat. With the setting
-//! off, the plan is the one made without any action peaks.
+//! frame), the cuts stay on beats, the segment's reason names the beat, and a locked segment
+//! keeps its in-point. With the setting off, the plan is the one made without any action peaks.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -177,4 +177,26 @@ fn flashes_land_on_beats_and_the_setting_off_changes_nothing() {
     // The style's own setting ("dynamic": off) too.
     assert_eq!(edit(&plan_with(&music, &analyses, None)), reference);
     assert_ne!(edit(&synced), reference, "action sync changed nothing");
+
+    // A locked segment keeps its in-point with the setting on.
+    let unsynced = plan_with(&music, &analyses, Some(0.0));
+    let locked = unsynced.segments[1].clone();
+    let constraints = Constraints {
+        locked: vec![locked.clone()],
+        ..Constraints::default()
+    };
+    let settings = PlanSettings {
+        action_sync: Some(1.0),
+        ..PlanSettings::new("dynamic", 1, FPS)
+    };
+    let relocked = plan(&music, &inputs(&analyses), &settings, &constraints).expect("plan");
+    let kept = relocked
+        .segments
+        .iter()
+        .find(|s| s.start == locked.start)
+        .expect("the locked segment");
+    assert_eq!(
+        (kept.clip, kept.src_in, kept.src_out, kept.end),
+        (locked.clip, locked.src_in, locked.src_out, locked.end)
+    );
 }

@@ -5,15 +5,9 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn beatcut(cache: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_beatcut"))
-        .env("BEATCUT_CACHE_DIR", cache)
-        .args(args)
-        .output()
-        .expect("run beatcut")
-}
+use common::beatcut;
 
 fn json_lines(output: &Output) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(&output.stdout)
@@ -24,17 +18,7 @@ fn json_lines(output: &Output) -> Vec<serde_json::Value> {
 
 /// A 16 s song: kick-like clicks every 0.5 s (120 BPM) over a low tone.
 fn song(dir: &Path) -> std::path::PathBuf {
-    let path = dir.join("song.mp3");
-    common::ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "aevalsrc='0.9*sin(2*PI*60*t)*exp(-25*mod(t\\,0.5))+0.6*sin(2*PI*1500*t)*exp(-80*mod(t\\,0.5))+0.05*sin(2*PI*220*t)':s=44100:d=16",
-        "-b:a",
-        "192k",
-        path.to_str().unwrap(),
-    ]);
-    path
+    common::click_song(dir, "song.mp3", 16, &["-b:a", "192k"])
 }
 
 /// A clip with hard cuts at 2 s and 4 s (25 fps).

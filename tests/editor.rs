@@ -480,48 +480,6 @@ fn transitions_show_in_the_bin_and_the_source_strip() {
     harness.get_by_label("Source clip: scenes 2, cuts 0, transitions 1");
 }
 
-/// A synthetic analysed clip (six 5 s scenes in flat colours): what the bin, the planner and
-/// the timeline draw, without decoding anything, so the window is the same on every run.
-fn synthetic_clip(seed: usize) -> beatcut::analysis::video::ClipAnalysis {
-    use beatcut::analysis::video::{ClipAnalysis, Scene, SceneFeatures, Thumbnail};
-    use beatcut::time::ticks_from_secs;
-    let scenes: Vec<Scene> = (0..6)
-        .map(|k| {
-            let x = ((seed * 7 + k * 13) % 97) as f32 / 97.0;
-            Scene {
-                start: ticks_from_secs(k as f64 * 5.0),
-                end: ticks_from_secs(k as f64 * 5.0 + 5.0),
-                features: SceneFeatures {
-                    brightness: 0.3 + 0.4 * x,
-                    contrast: 0.2 + 0.3 * x,
-                    colorfulness: x,
-                    dominant_rgb: [(x * 255.0) as u8, 100, 150],
-                    sharpness: 0.5,
-                    motion: x,
-                    vector: (0..16)
-                        .map(|i| ((i * seed + k) % 11) as f32 / 11.0)
-                        .collect(),
-                    thumbnails: vec![Thumbnail {
-                        width: 96,
-                        height: 54,
-                        rgb: [(x * 255.0) as u8, 90, 160].repeat(96 * 54),
-                    }],
-                    action: None,
-                },
-            }
-        })
-        .collect();
-    ClipAnalysis {
-        duration: ticks_from_secs(30.0),
-        fps: 30.0,
-        width: 1920,
-        height: 1080,
-        cuts: scenes.iter().skip(1).map(|s| s.start).collect(),
-        scenes,
-        ..Default::default()
-    }
-}
-
 /// Compares the window with the committed image `tests/snapshots/{name}.png` (egui_kittest;
 /// `UPDATE_SNAPSHOTS=1` rewrites it). Without a wgpu adapter to render on, the check is
 /// listed as not run outside CI and fails under it.
@@ -556,7 +514,7 @@ fn planned_editor_matches_its_snapshots() {
     for i in 0..6 {
         harness.state_mut().add_analysed_clip(
             PathBuf::from(format!("/media/trip/clip-{i}.mp4")),
-            Arc::new(synthetic_clip(i)),
+            Arc::new(beatcut::analysis::video::synth::clip_analysis(i)),
         );
     }
     // The clips' files do not exist: the preview settles on saying so.

@@ -8,27 +8,13 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn beatcut(cache: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_beatcut"))
-        .env("BEATCUT_CACHE_DIR", cache)
-        .args(args)
-        .output()
-        .expect("run beatcut")
-}
+use common::beatcut;
 
 /// A 12 s song: kick-like clicks every 0.5 s (120 BPM) over a low tone.
 fn song(dir: &Path) -> PathBuf {
-    let path = dir.join("song.wav");
-    common::ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "aevalsrc='0.9*sin(2*PI*60*t)*exp(-25*mod(t\\,0.5))+0.6*sin(2*PI*1500*t)*exp(-80*mod(t\\,0.5))+0.05*sin(2*PI*220*t)':s=44100:d=12",
-        path.to_str().unwrap(),
-    ]);
-    path
+    common::click_song(dir, "song.wav", 12, &[])
 }
 
 /// Three clips, each 6 s of one distinct lavfi source (no cuts inside).

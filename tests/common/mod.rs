@@ -52,6 +52,31 @@ pub fn ffmpeg(args: &[&str]) {
     );
 }
 
+/// Runs the `beatcut` binary with `args`, its analysis cache in `cache` (never the user's).
+pub fn beatcut(cache: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_beatcut"))
+        .env("BEATCUT_CACHE_DIR", cache)
+        .args(args)
+        .output()
+        .expect("run beatcut")
+}
+
+/// A song of `secs` seconds at 120 BPM: kick-like clicks every 0.5 s with a high tick on
+/// top, over a low tone; the container and codec follow `name`'s extension (`extra` adds
+/// encoder options).
+pub fn click_song(dir: &Path, name: &str, secs: u32, extra: &[&str]) -> PathBuf {
+    let path = dir.join(name);
+    let source = format!(
+        "aevalsrc='0.9*sin(2*PI*60*t)*exp(-25*mod(t\\,0.5))+0.6*sin(2*PI*1500*t)*exp(-80*mod(t\\,0.5))+0.05*sin(2*PI*220*t)':s=44100:d={secs}"
+    );
+    let mut args = vec!["-f", "lavfi", "-i", &source];
+    args.extend_from_slice(extra);
+    let out = path.to_string_lossy().to_string();
+    args.push(&out);
+    ffmpeg(&args);
+    path
+}
+
 /// A temp dir that lives for the test.
 pub fn temp_dir() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")

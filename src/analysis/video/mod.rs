@@ -15,6 +15,7 @@ mod params;
 mod scan;
 mod scenes;
 mod scorer;
+pub mod synth;
 mod types;
 
 use std::path::{Path, PathBuf};
