@@ -151,22 +151,32 @@ impl SyncReport {
         self.cuts.iter().filter(|c| c.off_frames == Some(0)).count()
     }
 
-    /// What is wrong with the file, one line each: cuts more than one frame off, A/V off by
-    /// more than a frame, cuts whose picture change was not found. Empty when all is well.
+    /// Hard cuts with no picture change near them: the shots either side look alike (the same
+    /// footage at another moment, say), so where the cut falls cannot be measured.
+    pub fn cuts_not_seen(&self) -> usize {
+        self.cuts.iter().filter(|c| c.found_frame.is_none()).count()
+    }
+
+    /// What is wrong with the file, one line each: cuts more than one frame off (or off the
+    /// beat), A/V off by more than a frame, and most cuts showing no change near their frame
+    /// (the picture shifted further than the search). Empty when all is well.
     pub fn problems(&self) -> Vec<String> {
         let mut out = Vec::new();
+        let not_seen = self.cuts_not_seen();
+        if not_seen * 2 > self.cuts.len() {
+            out.push(format!(
+                "{not_seen} of {} cuts show no picture change within {SEARCH_FRAMES} frames of \
+                 their plan: the picture may be shifted further than that",
+                self.cuts.len()
+            ));
+        }
         for c in &self.cuts {
-            match c.off_frames {
-                Some(off) if off.abs() > 1 => out.push(format!(
+            if let Some(off) = c.off_frames.filter(|off| off.abs() > 1) {
+                out.push(format!(
                     "cut at frame {} lands on frame {} ({off:+} frames)",
                     c.planned_frame,
-                    c.found_frame.unwrap_or(c.planned_frame)
-                )),
-                None => out.push(format!(
-                    "cut at frame {}: no picture change within {SEARCH_FRAMES} frames",
-                    c.planned_frame
-                )),
-                _ => {}
+                    c.planned_frame + off
+                ));
             }
             if c.beat_offset_ms.abs() > self.frame_ms {
                 out.push(format!(
@@ -193,14 +203,20 @@ impl SyncReport {
             .av_offset_ms
             .map_or("no sound".to_owned(), |ms| format!("A/V {ms:+.0} ms"));
         let problems = self.problems();
+        let not_seen = self.cuts_not_seen();
+        let unmeasured = if not_seen > 0 {
+            format!(" ({not_seen} between look-alike shots, not measurable)")
+        } else {
+            String::new()
+        };
         if problems.is_empty() {
             format!(
-                "all {} cuts on their frame and on the beat; {av}",
-                self.cuts.len()
+                "all {} measurable cuts on their frame and on the beat{unmeasured}; {av}",
+                self.cuts.len() - not_seen
             )
         } else {
             format!(
-                "{on} of {} cuts on their frame; {av}; {} problem(s)",
+                "{on} of {} cuts on their frame{unmeasured}; {av}; {} problem(s)",
                 self.cuts.len(),
                 problems.len()
             )
@@ -406,6 +422,50 @@ fn best_lag(reference: &[f32], probe: &[f32], max_lag: isize) -> Option<(isize, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn report(found: &[Option<i64>], av: f64) -> SyncReport {
+        SyncReport {
+            path: PathBuf::from("x.mp4"),
+            frame_ms: 1000.0 / 30.0,
+            cuts: found
+                .iter()
+                .enumerate()
+                .map(|(k, f)| {
+                    let planned_frame = 30 * (k as i64 + 1);
+                    CutCheck {
+                        planned_frame,
+                        found_frame: f.map(|off| planned_frame + off),
+                        off_frames: *f,
+                        beat_offset_ms: 0.0,
+                    }
+                })
+                .collect(),
+            crossfades: 0,
+            continuous: 0,
+            unplanned_changes: Vec::new(),
+            av_offset_ms: Some(av),
+            av_match: Some(1.0),
+        }
+    }
+
+    #[test]
+    fn problems_are_cuts_off_sound_off_or_a_picture_lost() {
+        // On frame, one a frame off, one between look-alike shots: all is well.
+        assert!(
+            report(&[Some(0), Some(1), None, Some(0)], 10.0)
+                .problems()
+                .is_empty()
+        );
+        // Two frames off, and sound 40 ms late: two problems.
+        let off = report(&[Some(0), Some(2), Some(0)], 40.0).problems();
+        assert_eq!(off.len(), 2, "{off:?}");
+        assert!(off[0].contains("+2 frames"), "{off:?}");
+        assert!(off[1].contains("40 ms late"), "{off:?}");
+        // Most cuts nowhere near their frame: the picture moved further than the search.
+        let lost = report(&[None, None, Some(0)], 0.0).problems();
+        assert_eq!(lost.len(), 1, "{lost:?}");
+        assert!(lost[0].contains("2 of 3 cuts"), "{lost:?}");
+    }
 
     #[test]
     fn best_lag_finds_a_shift_either_way() {
