@@ -891,7 +891,9 @@ fn stage_e2e(args: &Args) -> StageResult {
         "  [{label}] playable plan at {:.1} s; exporting",
         plan_ms / 1000.0
     );
-    let job = beatcut::montage::render_job(&timeline, &clips, &music);
+    let project_clips = beatcut::project::Project::with_media(&clips, None).clips;
+    let job = beatcut::montage::render_job(&timeline, &project_clips, &music)
+        .map_err(|e| e.to_string())?;
     let render_settings = RenderSettings::new(Preset::Final, Aspect::Landscape, timeline.fps);
     let report = beatcut::render::render(&job, &render_settings, &out, &cancel, &mut |_| {})
         .map_err(|e| e.to_string())?;

@@ -22,9 +22,10 @@ fn main() {
     let data = tempfile::tempdir().expect("temp dir");
     let mut app = BeatcutApp::new(Arc::new(Cache::disabled()), Arc::new(|| {}))
         .with_data_dir(data.path().to_path_buf());
-    app.set_analysed_music(PathBuf::from("/bench/song.wav"), Arc::new(music));
+    app.session_mut()
+        .set_analysed_music(PathBuf::from("/bench/song.wav"), Arc::new(music));
     for i in 0..200 {
-        app.add_analysed_clip(
+        app.session_mut().add_analysed_clip(
             PathBuf::from(format!("/bench/clip-{i:03}.mp4")),
             Arc::new(clip_analysis(i)),
         );
@@ -46,11 +47,14 @@ fn main() {
         if round % 2 == 1 {
             harness
                 .state_mut()
+                .session_mut()
                 .change_project(|p| p.plan.seed = p.plan.seed.wrapping_add(1));
-            let plans_before = harness.state().plans_made();
+            let plans_before = harness.state().session().plans_made();
             // The frame that starts the replan, those while it runs, and the landing frame.
             replanning.push(timed_step(&mut harness));
-            while harness.state().plans_made() == plans_before || harness.state().is_busy() {
+            while harness.state().session().plans_made() == plans_before
+                || harness.state().is_busy()
+            {
                 std::thread::sleep(std::time::Duration::from_millis(1));
                 replanning.push(timed_step(&mut harness));
             }
@@ -61,8 +65,8 @@ fn main() {
     let json = std::env::args().any(|a| a == "--json");
     let segments = harness
         .state()
-        .timeline
-        .as_ref()
+        .session()
+        .timeline()
         .map_or(0, |t| t.segments.len());
     if json {
         for (stage, frames) in [("ui_idle", &idle), ("ui_replan", &replanning)] {

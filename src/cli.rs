@@ -12,7 +12,6 @@ use beatcut::analysis::video::DetectMode;
 use beatcut::cache::Cache;
 use beatcut::jobs::CancelToken;
 use beatcut::media;
-use beatcut::plan::ClipInput;
 use beatcut::project::Project;
 use beatcut::time::secs_from_ticks;
 use std::sync::Arc;
@@ -603,6 +602,7 @@ fn music_json(path: &std::path::Path, a: &MusicAnalysis, wall: f64) -> serde_jso
         "sections": a.sections.iter().map(|s| serde_json::json!({
             "start_s": secs_from_ticks(s.start), "end_s": secs_from_ticks(s.end), "label": s.label.as_str(),
         })).collect::<Vec<_>>(),
+        "warnings": a.warnings,
         "wall_s": wall,
     })
 }
@@ -673,6 +673,9 @@ fn analyze(
 
 fn print_analysis_human(out: &mut impl Write, v: &serde_json::Value) -> Result<()> {
     let path = v["path"].as_str().unwrap_or("");
+    for warning in v["warnings"].as_array().into_iter().flatten() {
+        eprintln!("warning: {path}: {}", warning.as_str().unwrap_or(""));
+    }
     let count = |key: &str| v[key].as_array().map_or(0, Vec::len);
     if v["kind"] == "music" {
         writeln!(
@@ -756,7 +759,23 @@ fn load_inputs(input: &MontageArgs) -> Result<Project> {
         project.music = Some(music.clone());
     }
     if !input.clips.is_empty() {
-        project.clips = input.clips.clone();
+        // The command line's clips replace the project's: files already in the project
+        // keep their ids (and locks); the others are removed with their edits.
+        let keep: Vec<_> = project
+            .clips
+            .iter()
+            .filter(|c| !input.clips.contains(&c.path))
+            .map(|c| c.id)
+            .collect();
+        for id in keep {
+            project.remove_clip(id);
+        }
+        for clip in &input.clips {
+            project.add_clip(clip.clone());
+        }
+        let order =
+            |c: &beatcut::project::ProjectClip| input.clips.iter().position(|p| *p == c.path);
+        project.clips.sort_by_key(order);
     }
     if let Some(style) = &input.style {
         project.plan.style = style.clone();
@@ -805,39 +824,29 @@ fn plan_montage(
         )
     })?;
     let clip_params = project.analysis_params();
+    let clip_paths = project.clip_paths();
     let results: Vec<Result<(Arc<beatcut::analysis::video::ClipAnalysis>, bool), String>> = timings
         .time("clip analysis", || {
-            analyze_clips_scheduled(&project.clips, &clip_params, &cache)
+            analyze_clips_scheduled(&clip_paths, &clip_params, &cache)
         });
     cache.flush_stats();
-    let mut analyses = Vec::new();
-    for (path, result) in project.clips.iter().zip(results) {
+    let mut analyses = std::collections::HashMap::new();
+    for warning in &music.0.warnings {
+        eprintln!("warning: {}: {warning}", music_path.display());
+    }
+    for (clip, result) in project.clips.iter().zip(results) {
         match result {
-            Ok((a, _)) => analyses.push((analyses.len(), path, a)),
+            Ok((a, _)) => {
+                for warning in &a.warnings {
+                    eprintln!("warning: {}: {warning}", clip.path.display());
+                }
+                analyses.insert(clip.id, a);
+            }
             Err(e) => eprintln!("warning: skipping clip: {e}"),
         }
     }
-    // Keep clip ids as indices into project.clips.
-    let names: Vec<String> = project
-        .clips
-        .iter()
-        .map(|p| {
-            p.file_name()
-                .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_default()
-        })
-        .collect();
-    let inputs: Vec<ClipInput> = analyses
-        .iter()
-        .map(|(_, path, a)| {
-            let id = project.clips.iter().position(|p| p == *path).unwrap_or(0);
-            ClipInput {
-                id,
-                name: names.get(id).map_or("", String::as_str),
-                analysis: a,
-            }
-        })
-        .collect();
+    let plan_clips = beatcut::editor::PlanClips::new(&project, |c| analyses.get(&c.id).cloned());
+    let inputs = plan_clips.inputs();
     if inputs.is_empty() {
         anyhow::bail!("none of the clips could be analysed");
     }
@@ -863,9 +872,9 @@ fn timeline_json(planned: &Planned) -> serde_json::Value {
         for seg in segments {
             if let Some(clip) = seg["clip"]
                 .as_u64()
-                .and_then(|i| planned.project.clips.get(i as usize))
+                .and_then(|key| planned.project.clip_by_key(key as usize))
             {
-                seg["clip_path"] = serde_json::json!(clip.display().to_string());
+                seg["clip_path"] = serde_json::json!(clip.path.display().to_string());
             }
         }
     }
@@ -910,10 +919,8 @@ fn plan_command(
         for (i, s) in planned.timeline.segments.iter().enumerate() {
             let name = planned
                 .project
-                .clips
-                .get(s.clip)
-                .and_then(|p| p.file_name())
-                .map(|n| n.to_string_lossy().to_string())
+                .clip_by_key(s.clip)
+                .map(|c| c.name())
                 .unwrap_or_default();
             println!(
                 "{:>3}  {:>7.3}-{:<7.3}  {}  {:.3}-{:.3}{}",
@@ -996,7 +1003,7 @@ fn render_command(
         settings.fit = beatcut::render::Fit::Crop;
     }
     let music_path = planned.project.music.clone().unwrap_or_default();
-    let job = beatcut::montage::render_job(&planned.timeline, &planned.project.clips, &music_path);
+    let job = beatcut::montage::render_job(&planned.timeline, &planned.project.clips, &music_path)?;
     let cancel = CancelToken::new();
     let ctrlc_cancel = cancel.clone();
     let _ = ctrlc::set_handler(move || ctrlc_cancel.cancel());
@@ -1033,7 +1040,7 @@ fn render_command(
         &planned.project.clips,
         Some(&music_path),
         &settings,
-    );
+    )?;
     for path in [edl, fcpxml, otio].into_iter().flatten() {
         beatcut::render::interchange::write_timeline_file(&interchange, &path)?;
     }

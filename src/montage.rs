@@ -12,6 +12,7 @@ use crate::cache::{Cache, CacheKey};
 use crate::jobs::CancelToken;
 use crate::media::{self, MediaError};
 use crate::plan::{Timeline, Transition};
+use crate::project::ProjectClip;
 use crate::render::interchange::{InterchangeClip, InterchangeEvent, InterchangeTimeline};
 use crate::render::{RenderJob, RenderSegment, RenderSettings};
 
@@ -49,6 +50,9 @@ pub enum MontageError {
     /// The work was cancelled.
     #[error("cancelled")]
     Cancelled,
+    /// A planned segment refers to a clip the project no longer has.
+    #[error("the plan uses clip {0}, which is not in the project (replan first)")]
+    UnknownClip(usize),
 }
 
 /// The parameters that shape the expensive part of music analysis; detection knobs the
@@ -153,7 +157,7 @@ fn decode_and_analyze(
         drop(chunk_tx);
         (decoded, worker.join())
     });
-    decoded.map_err(|e| match e {
+    let decoded = decoded.map_err(|e| match e {
         MediaError::Cancelled => MontageError::Cancelled,
         other => MontageError::Media(other),
     })?;
@@ -164,13 +168,15 @@ fn decode_and_analyze(
         ))
     })?;
     on_waveform(&analyzer.waveform_so_far());
-    analyzer.finish(cancel).map_err(|source| match source {
+    let mut analysis = analyzer.finish(cancel).map_err(|source| match source {
         MusicError::Cancelled => MontageError::Cancelled,
         source => MontageError::Music {
             path: path.to_path_buf(),
             source,
         },
-    })
+    })?;
+    analysis.warnings = decoded.warnings;
+    Ok(analysis)
 }
 
 /// The clip parameters that shape decoding and scoring; the threshold knobs act after
@@ -246,16 +252,37 @@ fn crossfade_frames(transition: Transition) -> u32 {
     }
 }
 
+/// Positions in `clips` of each segment's clip (segments know clips by their persistent
+/// id; the render job and timeline files by their place in a file list).
+fn clip_positions(timeline: &Timeline, clips: &[ProjectClip]) -> Result<Vec<usize>, MontageError> {
+    timeline
+        .segments
+        .iter()
+        .map(|s| {
+            clips
+                .iter()
+                .position(|c| c.id.key() == s.clip)
+                .ok_or(MontageError::UnknownClip(s.clip))
+        })
+        .collect()
+}
+
 /// The render job for a planned timeline over the project's clips and song.
-pub fn render_job(timeline: &Timeline, clips: &[PathBuf], music: &Path) -> RenderJob {
-    RenderJob {
-        clips: clips.to_vec(),
+pub fn render_job(
+    timeline: &Timeline,
+    clips: &[ProjectClip],
+    music: &Path,
+) -> Result<RenderJob, MontageError> {
+    let positions = clip_positions(timeline, clips)?;
+    Ok(RenderJob {
+        clips: clips.iter().map(|c| c.path.clone()).collect(),
         music: music.to_path_buf(),
         segments: timeline
             .segments
             .iter()
-            .map(|s| RenderSegment {
-                clip: s.clip,
+            .zip(positions)
+            .map(|(s, clip)| RenderSegment {
+                clip,
                 src_in: s.src_in,
                 src_out: s.src_out,
                 start: s.start,
@@ -264,17 +291,18 @@ pub fn render_job(timeline: &Timeline, clips: &[PathBuf], music: &Path) -> Rende
             })
             .collect(),
         duration: timeline.duration,
-    }
+    })
 }
 
 /// The timeline in the form the EDL / FCPXML / OTIO writers take (probing the clips for
 /// their frame rates and sizes; unreadable ones get the timeline's).
 pub fn interchange_timeline(
     timeline: &Timeline,
-    clips: &[PathBuf],
+    clips: &[ProjectClip],
     music: Option<&Path>,
     settings: &RenderSettings,
-) -> InterchangeTimeline {
+) -> Result<InterchangeTimeline, MontageError> {
+    let positions = clip_positions(timeline, clips)?;
     let describe = |path: &Path| -> InterchangeClip {
         let info = media::probe(path).ok();
         let video = info.as_ref().and_then(|i| i.video().cloned());
@@ -291,18 +319,19 @@ pub fn interchange_timeline(
             has_audio: info.as_ref().is_some_and(|i| i.audio().is_some()),
         }
     };
-    InterchangeTimeline {
+    Ok(InterchangeTimeline {
         name: "Beatcut montage".into(),
         fps: timeline.fps,
         width: settings.width,
         height: settings.height,
         duration: timeline.duration,
-        clips: clips.iter().map(|c| describe(c)).collect(),
+        clips: clips.iter().map(|c| describe(&c.path)).collect(),
         events: timeline
             .segments
             .iter()
-            .map(|s| InterchangeEvent {
-                clip: s.clip,
+            .zip(positions)
+            .map(|(s, clip)| InterchangeEvent {
+                clip,
                 src_in: s.src_in,
                 src_out: s.src_out,
                 start: s.start,
@@ -311,5 +340,5 @@ pub fn interchange_timeline(
             })
             .collect(),
         music: music.map(describe),
-    }
+    })
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use beatcut::app::BeatcutApp;
 use beatcut::cache::{Cache, CacheLimits};
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 
 #[derive(Debug)]
 struct DroppedPath(PathBuf);
@@ -107,6 +107,7 @@ fn step_until(
 fn grid_times(harness: &mut Harness<'static, BeatcutApp>) -> Vec<i64> {
     harness
         .state_mut()
+        .session_mut()
         .grid()
         .expect("grid")
         .beats
@@ -125,7 +126,9 @@ fn drop_and_plan(harness: &mut Harness<'static, BeatcutApp>, song: &Path, clips:
             .map(|p| Arc::new(DroppedPath(p)) as egui::DroppedFileHandle),
     );
     step_until(harness, "analysis and a plan", |app| {
-        app.timeline.is_some() && !app.is_busy() && app.clips.len() == clips.len()
+        app.session().timeline().is_some()
+            && !app.is_busy()
+            && app.session().clips().len() == clips.len()
     });
 }
 
@@ -144,7 +147,7 @@ fn editor_end_to_end() {
     );
 
     drop_and_plan(&mut harness, &song, &clips);
-    let first_plan = harness.state().timeline.clone().expect("plan");
+    let first_plan = harness.state().session().timeline().cloned().expect("plan");
     assert!(
         first_plan.segments.len() >= 4,
         "a real plan: {} segments",
@@ -154,8 +157,8 @@ fn editor_end_to_end() {
         first_plan.duration,
         harness
             .state()
-            .music
-            .as_ref()
+            .session()
+            .music()
             .and_then(|m| m.analysis.as_ref())
             .map(|a| a.duration)
             .map(|d| first_plan
@@ -165,7 +168,8 @@ fn editor_end_to_end() {
     );
     let scenes_before: usize = harness
         .state()
-        .clips
+        .session()
+        .clips()
         .iter()
         .filter_map(|c| c.analysis.as_ref())
         .map(|a| a.scenes.len())
@@ -181,11 +185,12 @@ fn editor_end_to_end() {
     harness
         .get_by_role_and_label(egui::accesskit::Role::Slider, "Scene threshold")
         .set_value_accesskit(1.0);
-    let plans_before = harness.state().plans_made();
+    let plans_before = harness.state().session().plans_made();
     step_until(&mut harness, "the replan", |app| !app.is_busy());
     let scenes_after: usize = harness
         .state()
-        .clips
+        .session()
+        .clips()
         .iter()
         .filter_map(|c| c.analysis.as_ref())
         .map(|a| a.scenes.len())
@@ -195,17 +200,15 @@ fn editor_end_to_end() {
         "threshold 1.0 merges scenes: {scenes_before} -> {scenes_after}"
     );
     assert!(
-        harness.state().plans_made() > plans_before,
+        harness.state().session().plans_made() > plans_before,
         "the timeline is replanned when the threshold moves"
     );
     // Every segment now lies inside one scene of the re-detected analysis.
     let app = harness.state();
-    for seg in &app.timeline.as_ref().expect("plan").segments {
-        let path = &app.project.clips[seg.clip];
+    for seg in &app.session().timeline().expect("plan").segments {
         let analysis = app
-            .clips
-            .iter()
-            .find(|c| &c.path == path)
+            .session()
+            .clip_of(seg)
             .and_then(|c| c.analysis.as_ref())
             .expect("analysed");
         assert!(
@@ -222,7 +225,8 @@ fn editor_end_to_end() {
     step_until(&mut harness, "the replan", |app| !app.is_busy());
     let scenes_undone: usize = harness
         .state()
-        .clips
+        .session()
+        .clips()
         .iter()
         .filter_map(|c| c.analysis.as_ref())
         .map(|a| a.scenes.len())
@@ -230,18 +234,21 @@ fn editor_end_to_end() {
     assert_eq!(scenes_undone, scenes_before, "undo restores the threshold");
 
     // Select the second segment on the timeline, lock it, re-roll: it stays.
-    let locked = {
-        let app = harness.state_mut();
-        app.selected = Some(1);
-        app.timeline.as_ref().expect("plan").segments[1].clone()
-    };
+    // Selected by clicking its painted block on the timeline (an accessibility node).
+    let locked = harness.state().session().timeline().expect("plan").segments[1].clone();
+    harness.get_by_label_contains("Segment 2:").click();
     harness.step();
+    assert_eq!(
+        harness.state().session().selected(),
+        Some(1),
+        "the click selects it"
+    );
     harness.get_by_label("Lock segment").click();
     step_until(&mut harness, "the replan", |app| !app.is_busy());
     harness.get_by_label("Re-roll").click();
     harness.step();
     step_until(&mut harness, "the re-rolled plan", |app| !app.is_busy());
-    let rerolled = harness.state().timeline.clone().expect("plan");
+    let rerolled = harness.state().session().timeline().cloned().expect("plan");
     let kept = rerolled
         .segments
         .iter()
@@ -256,14 +263,17 @@ fn editor_end_to_end() {
     // Save, reopen in a fresh editor, same plan.
     let (saved_plan, mut reopened) = save_and_reopen(&mut harness, dir.path(), "montage.beatcut");
     assert_eq!(
-        reopened.state().timeline.as_ref().expect("plan"),
+        reopened.state().session().timeline().expect("plan"),
         &saved_plan,
         "reopened project gives the same plan"
     );
 
     // Export: start from the dialog, then cancel; no partial file is left.
     let output = dir.path().join("out.mp4");
-    reopened.state_mut().project.export.output = Some(output.clone());
+    reopened
+        .state_mut()
+        .session_mut()
+        .change_project(|p| p.export.output = Some(output.clone()));
     reopened.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::E);
     reopened.step();
     reopened.get_by_label("Start export").click();
@@ -273,17 +283,27 @@ fn editor_end_to_end() {
     assert!(
         reopened
             .state()
-            .notices
+            .session()
+            .notices()
             .iter()
             .all(|n| !n.text.contains("export")),
         "export ended before the cancel"
     );
     reopened.get_by_label("Cancel export").click();
     step_until(&mut reopened, "the export to stop", |app| {
-        app.notices.iter().any(|n| n.text.contains("export"))
+        app.session()
+            .notices()
+            .iter()
+            .any(|n| n.text.contains("export"))
     });
     assert!(!reopened.state().is_exporting());
-    let ended = &reopened.state().notices.last().expect("a notice").text;
+    let ended = &reopened
+        .state()
+        .session()
+        .notices()
+        .last()
+        .expect("a notice")
+        .text;
     assert!(ended.contains("cancelled"), "{ended}");
     assert!(!output.exists(), "a cancelled export leaves no file");
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
@@ -302,15 +322,18 @@ fn save_and_reopen(
     name: &str,
 ) -> (beatcut::plan::Timeline, Harness<'static, BeatcutApp>) {
     let project_path = dir.join(name);
-    harness.state_mut().save_project(&project_path);
+    harness
+        .state_mut()
+        .session_mut()
+        .save_project(&project_path);
     // Remembered in the editor's own data directory (a test's), not the user's.
     let recent = std::fs::read_to_string(data_dir(&dir.join("cache")).join("recent.json"))
         .expect("the recent list in the editor's data directory");
     assert!(recent.contains(name), "{recent}");
-    let saved_plan = harness.state().timeline.clone().expect("plan");
+    let saved_plan = harness.state().session().timeline().cloned().expect("plan");
     let mut reopened = harness_for_project(&dir.join("cache"), &project_path);
     step_until(&mut reopened, "the reopened plan", |app| {
-        app.timeline.is_some() && !app.is_busy() && app.clips.len() == 3
+        app.session().timeline().is_some() && !app.is_busy() && app.session().clips().len() == 3
     });
     (saved_plan, reopened)
 }
@@ -328,14 +351,16 @@ fn broken_files_are_listed_with_a_reason() {
     std::fs::write(&bad, b"definitely not a video").expect("write");
     let mut harness = harness(new_app(&dir.path().join("cache")));
     harness.state_mut().add_paths(std::slice::from_ref(&bad));
-    step_until(&mut harness, "the probe", |app| !app.notices.is_empty());
-    let notice = &harness.state().notices[0];
+    step_until(&mut harness, "the probe", |app| {
+        !app.session().notices().is_empty()
+    });
+    let notice = &harness.state().session().notices()[0];
     assert!(
         notice.is_problem && notice.text.contains("broken.mp4"),
         "{}",
         notice.text
     );
-    assert!(harness.state().clips.is_empty());
+    assert!(harness.state().session().clips().is_empty());
 }
 
 /// A grid on the off-beat repaired with one click: the plan follows, undo brings the tracked
@@ -355,7 +380,7 @@ fn beat_grid_repair_in_the_editor() {
             .any(|&b| (b - t).abs() <= fps.frame_ticks() / 2 + 1)
     };
     let cuts = |app: &BeatcutApp| -> (Vec<i64>, beatcut::time::FrameRate) {
-        let t = app.timeline.as_ref().expect("plan");
+        let t = app.session().timeline().expect("plan");
         (t.segments.iter().skip(1).map(|s| s.start).collect(), t.fps)
     };
     let (before, fps) = cuts(harness.state());
@@ -364,15 +389,16 @@ fn beat_grid_repair_in_the_editor() {
 
     // One click: the grid moves half a beat and every cut goes with it.
     assert!(harness.query_all_by_label_contains("Beat grid:").count() >= 1);
-    let plans = harness.state().plans_made();
+    let plans = harness.state().session().plans_made();
     harness.get_by_label("Half beat").click();
     step_until(&mut harness, "the replan", |app| {
-        !app.is_busy() && app.plans_made() > plans
+        !app.is_busy() && app.session().plans_made() > plans
     });
     assert!(
         harness
             .state()
-            .project
+            .session()
+            .project()
             .constraints
             .beat_grid
             .half_beat_shift
@@ -394,21 +420,22 @@ fn beat_grid_repair_in_the_editor() {
     assert!(
         reopened
             .state()
-            .project
+            .session()
+            .project()
             .constraints
             .beat_grid
             .half_beat_shift
     );
-    assert_eq!(reopened.state().timeline.as_ref(), Some(&saved_plan));
+    assert_eq!(reopened.state().session().timeline(), Some(&saved_plan));
 
     // Undo: the tracked grid and cuts on it again.
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
     step_until(&mut harness, "the replan", |app| {
-        !app.is_busy() && app.project.constraints.beat_grid.is_empty()
+        !app.is_busy() && app.session().project().constraints.beat_grid.is_empty()
     });
     step_until(&mut harness, "the plan on the tracked grid", |app| {
         !app.is_busy()
-            && app.timeline.as_ref().is_some_and(|t| {
+            && app.session().timeline().is_some_and(|t| {
                 t.segments
                     .iter()
                     .skip(1)
@@ -418,7 +445,7 @@ fn beat_grid_repair_in_the_editor() {
 
     // Drag one beat along the top of the music lane: that beat moves, the others stay.
     let lane = harness.get_by_label("Music lane").rect();
-    let duration = harness.state().timeline.as_ref().expect("plan").duration;
+    let duration = harness.state().session().timeline().expect("plan").duration;
     let x_of = |t: i64| lane.left() + lane.width() * (t as f32 / duration as f32);
     let grabbed = tracked[6];
     let target = grabbed + (tracked[7] - grabbed) / 3;
@@ -434,7 +461,14 @@ fn beat_grid_repair_in_the_editor() {
     }
     harness.drop_at(egui::pos2(x_of(target), y));
     step_until(&mut harness, "the replan", |app| {
-        !app.is_busy() && !app.project.constraints.beat_grid.moved.is_empty()
+        !app.is_busy()
+            && !app
+                .session()
+                .project()
+                .constraints
+                .beat_grid
+                .moved
+                .is_empty()
     });
     let moved = grid_times(&mut harness);
     assert_eq!(moved.len(), tracked.len());
@@ -448,13 +482,19 @@ fn beat_grid_repair_in_the_editor() {
     assert_eq!(moved[7], tracked[7]);
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
     step_until(&mut harness, "the undo", |app| {
-        !app.is_busy() && app.project.constraints.beat_grid.is_empty()
+        !app.is_busy() && app.session().project().constraints.beat_grid.is_empty()
     });
 
     // x2 from the buttons: twice the beats (less one).
     harness.get_by_label("x2").click();
     step_until(&mut harness, "the replan", |app| !app.is_busy());
-    let doubled = harness.state_mut().grid().expect("grid").beats.len();
+    let doubled = harness
+        .state_mut()
+        .session_mut()
+        .grid()
+        .expect("grid")
+        .beats
+        .len();
     assert_eq!(doubled, 2 * tracked.len() - 1);
 }
 
@@ -467,7 +507,7 @@ fn transitions_show_in_the_bin_and_the_source_strip() {
     let clip = common::dissolve_clip(dir.path(), "dissolve.mp4", 25, (4, 5), 3);
     let mut harness = harness(new_app(&dir.path().join("cache")));
     drop_and_plan(&mut harness, &song, std::slice::from_ref(&clip));
-    let transitions = harness.state().clips[0]
+    let transitions = harness.state().session().clips()[0]
         .analysis
         .as_ref()
         .expect("analysis")
@@ -475,7 +515,7 @@ fn transitions_show_in_the_bin_and_the_source_strip() {
         .clone();
     assert_eq!(transitions.len(), 1, "{transitions:?}");
     harness.get_by_label_contains("1 transition");
-    harness.state_mut().selected = Some(0);
+    harness.state_mut().session_mut().select(Some(0));
     harness.step();
     harness.get_by_label("Source clip: scenes 2, cuts 0, transitions 1");
 }
@@ -495,38 +535,114 @@ fn check_snapshot(harness: &mut Harness<'static, BeatcutApp>, name: &str) {
     }
 }
 
-/// The planned editor looks as committed: bin, music lane with beats and sections, timeline,
-/// and with a segment selected its inspector. Fails when any of them draws differently.
-#[test]
-fn planned_editor_matches_its_snapshots() {
+/// An editor planned over a generated 40 s song and six clips whose analyses are known
+/// (their files do not exist: the preview settles on saying so).
+fn synthetic_planned_editor(dir: &Path) -> Harness<'static, BeatcutApp> {
     use beatcut::analysis::music::{MusicParams, analyze_samples, synth};
-    let dir = common::temp_dir();
     let params = MusicParams::default();
     let song = synth::demo_song(params.analysis_rate, 40.0, 120.0);
     let music = analyze_samples(&song, &params, &beatcut::jobs::CancelToken::new())
         .expect("music analysis");
     let app = BeatcutApp::new(Arc::new(Cache::disabled()), Arc::new(|| {}))
-        .with_data_dir(dir.path().join("data"));
+        .with_data_dir(dir.join("data"));
     let mut harness = harness(app);
     harness
         .state_mut()
+        .session_mut()
         .set_analysed_music(PathBuf::from("/media/music/song.wav"), Arc::new(music));
     for i in 0..6 {
-        harness.state_mut().add_analysed_clip(
+        harness.state_mut().session_mut().add_analysed_clip(
             PathBuf::from(format!("/media/trip/clip-{i}.mp4")),
             Arc::new(beatcut::analysis::video::synth::clip_analysis(i)),
         );
     }
-    // The clips' files do not exist: the preview settles on saying so.
     step_until(&mut harness, "the plan and the preview", |app| {
-        !app.is_busy() && app.timeline.is_some() && app.preview_settled()
+        !app.is_busy() && app.session().timeline().is_some() && app.preview_settled()
     });
+    harness
+}
+
+/// The planned editor looks as committed: bin, music lane with beats and sections, timeline,
+/// and with a segment selected its inspector. Fails when any of them draws differently.
+#[test]
+fn planned_editor_matches_its_snapshots() {
+    let dir = common::temp_dir();
+    let mut harness = synthetic_planned_editor(dir.path());
     check_snapshot(&mut harness, "editor_planned");
-    harness.state_mut().selected = Some(2);
+    harness.state_mut().session_mut().select(Some(2));
     step_until(&mut harness, "the preview of the selection", |app| {
         app.preview_settled()
     });
     check_snapshot(&mut harness, "editor_segment_selected");
+}
+
+/// Ctrl+wheel over the lanes zooms around the pointer, the slider zooms down to single
+/// beats, segments in view stay clickable by their own nodes, and Fit shows it all again.
+#[test]
+fn timeline_zooms_to_single_beats_and_its_segments_stay_clickable() {
+    let dir = common::temp_dir();
+    let mut harness = synthetic_planned_editor(dir.path());
+    let duration = harness.state().session().timeline().expect("plan").duration;
+    let width = |h: &Harness<'static, BeatcutApp>| {
+        let (start, end) = h.state().view().visible(duration);
+        end - start
+    };
+    assert_eq!(width(&harness), duration, "everything in view at first");
+
+    // Ctrl+wheel (a zoom gesture) with the pointer a quarter into the music lane.
+    let lane = harness.get_by_label("Music lane").rect();
+    let pointer = egui::pos2(lane.left() + lane.width() / 4.0, lane.center().y);
+    let under_pointer = |h: &Harness<'static, BeatcutApp>| {
+        h.state()
+            .view()
+            .time_at(pointer.x, lane.left(), lane.width(), duration)
+    };
+    let anchor = under_pointer(&harness);
+    harness
+        .input_mut()
+        .events
+        .extend([egui::Event::PointerMoved(pointer), egui::Event::Zoom(4.0)]);
+    harness.step();
+    harness.step();
+    let zoomed = width(&harness);
+    assert!(
+        (zoomed - duration / 4).abs() <= duration / 100,
+        "x4 zoom shows a quarter: {zoomed} of {duration}"
+    );
+    let drift = (under_pointer(&harness) - anchor).abs();
+    assert!(
+        drift < beatcut::time::TICKS_PER_SECOND / 20,
+        "the instant under the pointer stays put ({drift} ticks)"
+    );
+
+    // The slider down to one second: beats half a second apart are far apart on screen.
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Slider, "in view")
+        .set_value_accesskit(1.0);
+    harness.step();
+    harness.step();
+    assert_eq!(width(&harness), beatcut::time::TICKS_PER_SECOND);
+
+    // A segment in view, clicked by its node, is selected.
+    let label = harness
+        .query_all_by_label_contains("Segment ")
+        .find_map(|node| node.accesskit_node().label())
+        .expect("a segment in view has a node");
+    let number: usize = label
+        .trim_start_matches("Segment ")
+        .split(':')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("numbered");
+    harness.get_by_label(&label).click();
+    harness.step();
+    assert_eq!(harness.state().session().selected(), Some(number - 1));
+    step_until(&mut harness, "the preview", |app| app.preview_settled());
+    check_snapshot(&mut harness, "editor_zoomed");
+
+    harness.get_by_label("Fit").click();
+    harness.step();
+    assert_eq!(width(&harness), duration, "Fit shows everything again");
 }
 
 /// A finished export is checked on the written file, and the export dialog says what it
@@ -538,7 +654,10 @@ fn export_dialog_shows_the_sync_report() {
     let mut harness = harness(new_app(&dir.path().join("cache")));
     drop_and_plan(&mut harness, &song, &clips);
     let output = dir.path().join("checked.mp4");
-    harness.state_mut().project.export.output = Some(output.clone());
+    harness
+        .state_mut()
+        .session_mut()
+        .change_project(|p| p.export.output = Some(output.clone()));
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::E);
     harness.step();
     harness.get_by_label("Start export").click();

@@ -22,11 +22,10 @@ impl Rng {
 }
 
 fn sample_project() -> Project {
-    let mut project = Project {
-        clips: vec!["/media/a.mp4".into(), "/media/b b.mov".into()],
-        music: Some("/media/song.mp3".into()),
-        ..Project::default()
-    };
+    let mut project = Project::with_media(
+        &["/media/a.mp4".into(), "/media/b b.mov".into()],
+        Some("/media/song.mp3".into()),
+    );
     project.plan.seed = 42;
     project.plan.style = "mtv".into();
     project.constraints.excluded.push((1, 100, 200));

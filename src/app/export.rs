@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 
-use super::{ClipEntry, DialogResult, MusicEntry, Notice};
+use super::{DialogResult, MusicEntry, Notice};
 use crate::jobs::CancelToken;
 use crate::plan::Timeline;
 use crate::project::Project;
@@ -166,7 +166,13 @@ impl ExportPanel {
         let mut settings =
             crate::render::RenderSettings::new(self.preset, self.aspect, timeline.fps);
         settings.clip_audio_level = self.clip_audio;
-        let job = crate::montage::render_job(timeline, &project.clips, &music.path);
+        let job = match crate::montage::render_job(timeline, &project.clips, &music.path) {
+            Ok(job) => job,
+            Err(e) => {
+                self.last_result = Some(Err(e.to_string()));
+                return;
+            }
+        };
         // The beats the plan cut to: the song's, with the user's grid repairs.
         let beats = music
             .analysis
@@ -208,7 +214,8 @@ impl ExportPanel {
                             clips,
                             Some(music),
                             &settings,
-                        );
+                        )
+                        .map_err(|e| e.to_string())?;
                         for ext in ["edl", "fcpxml", "otio"] {
                             let side = output.with_extension(ext);
                             crate::render::interchange::write_timeline_file(&timeline, &side)
@@ -259,7 +266,6 @@ impl ExportPanel {
         ctx: &egui::Context,
         project: &Project,
         timeline: Option<&Timeline>,
-        _clips: &[ClipEntry],
         music: Option<&MusicEntry>,
         dialogs: &Sender<DialogResult>,
     ) {

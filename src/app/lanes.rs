@@ -2,7 +2,39 @@
 //! (segments by clip, cuts on the beat grid, playhead).
 
 use super::BeatcutApp;
+use crate::editor::TimelineView;
 use crate::time::{Ticks, secs_from_ticks};
+
+/// The time axis of one lane: the shared view over its rectangle.
+#[derive(Clone, Copy)]
+struct Axis {
+    rect: egui::Rect,
+    view: TimelineView,
+    duration: Ticks,
+}
+
+impl Axis {
+    fn x(&self, t: Ticks) -> f32 {
+        self.view
+            .x_of(t, self.rect.left(), self.rect.width(), self.duration)
+    }
+
+    fn time_at(&self, x: f32) -> Ticks {
+        self.view
+            .time_at(x, self.rect.left(), self.rect.width(), self.duration)
+    }
+
+    fn visible(&self) -> (Ticks, Ticks) {
+        self.view.visible(self.duration)
+    }
+
+    /// The rectangle over `start..end`, clipped to the lane.
+    fn span_rect(&self, start: Ticks, end: Ticks) -> egui::Rect {
+        let left = self.x(start).max(self.rect.left());
+        let right = self.x(end).min(self.rect.right());
+        egui::Rect::from_x_y_ranges(left..=right.max(left), self.rect.y_range())
+    }
+}
 
 const MUSIC_LANE_HEIGHT: f32 = 90.0;
 const TIMELINE_HEIGHT: f32 = 64.0;
@@ -20,17 +52,18 @@ pub fn timeline_area_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
         .default_size(MUSIC_LANE_HEIGHT + TIMELINE_HEIGHT + 40.0)
         .show(ui, |ui| {
             let duration = app
-                .timeline
-                .as_ref()
+                .session
+                .timeline()
                 .map(|t| t.duration)
-                .or_else(|| app.music.as_ref().map(|m| m.duration))
+                .or_else(|| app.session.music().map(|m| m.duration))
                 .unwrap_or(0)
                 .max(1);
+            let fps = app.session.project().plan.fps;
             ui.horizontal(|ui| {
                 ui.label(format!(
                     "{} / {}",
-                    timecode(app.playhead, app.project.plan.fps),
-                    timecode(duration, app.project.plan.fps)
+                    timecode(app.playhead, fps),
+                    timecode(duration, fps)
                 ));
                 if ui
                     .button(if app.playing.is_some() {
@@ -45,25 +78,95 @@ pub fn timeline_area_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
                 if !app.playback.available() {
                     ui.small("(no audio device: silent playback on the system clock)");
                 }
+                ui.separator();
+                zoom_controls_ui(app, ui, duration);
             });
             beat_grid_bar_ui(app, ui);
+            if app.playing.is_some() && app.view.follow {
+                app.view.reveal(app.playhead, duration);
+            }
+            let lanes_top = ui.cursor().top();
             music_lane_ui(app, ui, duration);
             timeline_ui(app, ui, duration);
+            let lanes =
+                egui::Rect::from_x_y_ranges(ui.max_rect().x_range(), lanes_top..=ui.cursor().top());
+            zoom_and_scroll_with_pointer(app, ui, lanes, duration);
         });
+}
+
+/// The zoom slider (seconds in view, logarithmic), "Fit" and "Follow playhead".
+fn zoom_controls_ui(app: &mut BeatcutApp, ui: &mut egui::Ui, duration: Ticks) {
+    let (start, end) = app.view.visible(duration);
+    let longest = secs_from_ticks(duration).max(secs_from_ticks(crate::editor::MIN_SPAN));
+    let mut seconds = secs_from_ticks(end - start);
+    let slider = egui::Slider::new(
+        &mut seconds,
+        secs_from_ticks(crate::editor::MIN_SPAN)..=longest,
+    )
+    .logarithmic(true)
+    .suffix(" s")
+    .fixed_decimals(2)
+    .text("in view");
+    if ui
+        .add(slider)
+        .on_hover_text("Zoom the timeline and music lane (Ctrl+wheel over them zooms around the pointer; Shift+wheel scrolls)")
+        .changed()
+    {
+        app.view
+            .set_span(crate::time::ticks_from_secs(seconds), duration);
+    }
+    if ui
+        .add_enabled(!app.view.is_fit(), egui::Button::new("Fit"))
+        .on_hover_text("Show the whole montage")
+        .clicked()
+    {
+        app.view.fit();
+    }
+    ui.checkbox(&mut app.view.follow, "Follow playhead");
+}
+
+/// Ctrl+wheel (or a pinch) over the lanes zooms around the pointer; a horizontal wheel or
+/// Shift+wheel scrolls.
+fn zoom_and_scroll_with_pointer(
+    app: &mut BeatcutApp,
+    ui: &egui::Ui,
+    lanes: egui::Rect,
+    duration: Ticks,
+) {
+    let Some(pointer) = ui
+        .input(|i| i.pointer.hover_pos())
+        .filter(|p| lanes.contains(*p))
+    else {
+        return;
+    };
+    let (zoom, scroll) = ui.input(|i| (i.zoom_delta(), i.smooth_scroll_delta));
+    if (zoom - 1.0).abs() > f32::EPSILON {
+        let anchor = app
+            .view
+            .time_at(pointer.x, lanes.left(), lanes.width(), duration);
+        app.view.zoom_around(f64::from(zoom), anchor, duration);
+    } else if scroll.x.abs() > 0.0 {
+        let (start, end) = app.view.visible(duration);
+        let per_pixel = (end - start) as f64 / f64::from(lanes.width().max(1.0));
+        app.view.scroll_by(
+            (-f64::from(scroll.x) * per_pixel).round() as Ticks,
+            duration,
+        );
+    }
 }
 
 /// The beat grid's tempo and its repairs: x2, /2, half a beat, nudges, tap tempo, reset.
 fn beat_grid_bar_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
     use crate::editor::GridCommand;
-    let Some(grid) = app.grid() else {
+    let Some(grid) = app.session.grid() else {
         return;
     };
     let alternative = app
-        .music
-        .as_ref()
+        .session
+        .music()
         .and_then(|m| m.analysis.as_ref())
         .map_or(0.0, |a| a.tempo_alternative_bpm);
-    let repaired = !app.project.constraints.beat_grid.is_empty();
+    let repaired = !app.session.project().constraints.beat_grid.is_empty();
     let mut command = None;
     ui.horizontal(|ui| {
         ui.label(format!(
@@ -121,7 +224,7 @@ fn beat_grid_bar_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
         {
             command = Some(GridCommand::Nudge { millis: 10.0 });
         }
-        let taps = app.taps();
+        let taps = app.session.taps();
         let tap_label = if taps == 0 {
             "Tap".to_string()
         } else {
@@ -132,7 +235,7 @@ fn beat_grid_bar_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
             .on_hover_text("Tap along four times or more: the grid follows your tempo")
             .clicked()
         {
-            app.tap_tempo();
+            app.session.tap_tempo();
         }
         if ui
             .add_enabled(repaired, egui::Button::new("Reset grid").small())
@@ -143,7 +246,7 @@ fn beat_grid_bar_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
         }
     });
     if let Some(command) = command {
-        app.grid_command(command);
+        app.session.grid_command(command);
     }
 }
 
@@ -158,10 +261,6 @@ fn timecode(t: Ticks, fps: crate::time::FrameRate) -> String {
     )
 }
 
-fn x_of(rect: egui::Rect, t: Ticks, duration: Ticks) -> f32 {
-    rect.left() + rect.width() * (t as f32 / duration as f32)
-}
-
 fn music_lane_ui(app: &mut BeatcutApp, ui: &mut egui::Ui, duration: Ticks) {
     let (rect, response) = ui.allocate_exact_size(
         egui::vec2(ui.available_width(), MUSIC_LANE_HEIGHT),
@@ -169,9 +268,15 @@ fn music_lane_ui(app: &mut BeatcutApp, ui: &mut egui::Ui, duration: Ticks) {
     );
     // An accessibility node, so the lane can be found (and dragged on) by its label.
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Canvas, true, "Music lane"));
+    let axis = Axis {
+        rect,
+        view: app.view,
+        duration,
+    };
+    let (view_start, view_end) = axis.visible();
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 2.0, egui::Color32::from_gray(24));
-    let Some(music) = &app.music else {
+    let Some(music) = app.session.music() else {
         painter.text(
             rect.center(),
             egui::Align2::CENTER_CENTER,
@@ -181,12 +286,13 @@ fn music_lane_ui(app: &mut BeatcutApp, ui: &mut egui::Ui, duration: Ticks) {
         );
         return;
     };
-    if let Some(analysis) = &music.analysis {
+    let analysis = music.analysis.clone();
+    if let Some(analysis) = &analysis {
         for section in &analysis.sections {
-            let r = egui::Rect::from_x_y_ranges(
-                x_of(rect, section.start, duration)..=x_of(rect, section.end, duration),
-                rect.y_range(),
-            );
+            if section.end < view_start || section.start > view_end {
+                continue;
+            }
+            let r = axis.span_rect(section.start, section.end);
             let tint = match section.label {
                 crate::analysis::music::SectionLabel::Climax => {
                     egui::Color32::from_rgba_unmultiplied(200, 60, 60, 40)
@@ -214,28 +320,15 @@ fn music_lane_ui(app: &mut BeatcutApp, ui: &mut egui::Ui, duration: Ticks) {
         }
     }
     if let Some(waveform) = &music.waveform {
-        let buckets = waveform.buckets(0, duration, rect.width() as usize);
-        let mid = rect.center().y;
-        let half = rect.height() * 0.45;
-        let step = rect.width() / buckets.len().max(1) as f32;
-        for (i, b) in buckets.iter().enumerate() {
-            let x = rect.left() + i as f32 * step;
-            painter.line_segment(
-                [
-                    egui::pos2(x, mid - b.max.clamp(-1.0, 1.0) * half),
-                    egui::pos2(x, mid - b.min.clamp(-1.0, 1.0) * half),
-                ],
-                egui::Stroke::new(1.0, egui::Color32::from_rgb(90, 150, 200)),
-            );
-        }
+        draw_waveform(&painter, &axis, waveform);
     }
-    if let Some(analysis) = &music.analysis {
+    if let Some(analysis) = &analysis {
         let energy = &analysis.energy.smoothed;
         if energy.hop > 0 && !energy.values.is_empty() {
             let n = (rect.width() as usize).max(2);
             let points: Vec<egui::Pos2> = (0..n)
                 .map(|i| {
-                    let t = duration * i as i64 / n as i64;
+                    let t = axis.time_at(rect.left() + i as f32);
                     egui::pos2(
                         rect.left() + i as f32,
                         rect.bottom() - energy.at(t).clamp(0.0, 1.0) * rect.height(),
@@ -248,30 +341,29 @@ fn music_lane_ui(app: &mut BeatcutApp, ui: &mut egui::Ui, duration: Ticks) {
             ));
         }
     }
-    let grid = app.grid();
-    let beats: &[crate::analysis::music::Beat] = grid.as_ref().map_or(&[], |g| g.beats.as_slice());
+    let grid = app.session.grid();
+    let all_beats: &[crate::analysis::music::Beat] =
+        grid.as_ref().map_or(&[], |g| g.beats.as_slice());
+    // Only the beats in view (and one either side, for the shading between them).
+    let first = all_beats
+        .partition_point(|b| b.time < view_start)
+        .saturating_sub(1);
+    let last = (all_beats.partition_point(|b| b.time <= view_end) + 1).min(all_beats.len());
+    let beats = &all_beats[first..last.max(first)];
     // Shade where the tracker is unsure (beats under 0.3 confidence) and where the user said
     // there is no beat.
     for pair in beats.windows(2) {
         if pair[0].confidence < 0.3 && pair[1].confidence < 0.3 {
-            let r = egui::Rect::from_x_y_ranges(
-                x_of(rect, pair[0].time, duration)..=x_of(rect, pair[1].time, duration),
-                rect.y_range(),
-            );
+            let r = axis.span_rect(pair[0].time, pair[1].time);
             painter.rect_filled(r, 0.0, egui::Color32::from_rgba_unmultiplied(0, 0, 0, 90));
         }
     }
-    let found_beatless: Vec<(Ticks, Ticks)> = app
-        .music
+    let found_beatless: Vec<(Ticks, Ticks)> = analysis
         .as_ref()
-        .and_then(|m| m.analysis.as_ref())
         .map(|a| a.beatless.clone())
         .unwrap_or_default();
     for (start, end) in found_beatless {
-        let r = egui::Rect::from_x_y_ranges(
-            x_of(rect, start, duration)..=x_of(rect, end, duration),
-            rect.y_range(),
-        );
+        let r = axis.span_rect(start, end);
         painter.rect_filled(r, 0.0, egui::Color32::from_rgba_unmultiplied(0, 0, 0, 110));
         painter.text(
             r.center(),
@@ -281,11 +373,8 @@ fn music_lane_ui(app: &mut BeatcutApp, ui: &mut egui::Ui, duration: Ticks) {
             egui::Color32::from_gray(200),
         );
     }
-    for &(start, end) in &app.project.constraints.beat_grid.no_beats {
-        let r = egui::Rect::from_x_y_ranges(
-            x_of(rect, start, duration)..=x_of(rect, end, duration),
-            rect.y_range(),
-        );
+    for &(start, end) in &app.session.project().constraints.beat_grid.no_beats {
+        let r = axis.span_rect(start, end);
         painter.rect_filled(
             r,
             0.0,
@@ -299,40 +388,81 @@ fn music_lane_ui(app: &mut BeatcutApp, ui: &mut egui::Ui, duration: Ticks) {
             egui::Color32::from_gray(200),
         );
     }
-    {
-        for beat in beats {
-            let x = x_of(rect, beat.time, duration);
-            let (h, c) = if beat.beat_in_bar == 0 {
-                (1.0, egui::Color32::WHITE)
-            } else {
-                (0.3, egui::Color32::from_gray(150))
-            };
-            painter.line_segment(
-                [
-                    egui::pos2(x, rect.top()),
-                    egui::pos2(x, rect.top() + rect.height() * h * 0.35),
-                ],
-                egui::Stroke::new(1.0, c),
-            );
-        }
-        // Flash the beat under the playhead.
-        if let Some(beat) = beats.iter().rev().find(|b| b.time <= app.playhead)
-            && app.playhead - beat.time < crate::time::TICKS_PER_SECOND / 10
-        {
-            painter.rect_filled(
-                egui::Rect::from_center_size(
-                    egui::pos2(x_of(rect, beat.time, duration), rect.top() + 6.0),
-                    egui::vec2(10.0, 10.0),
-                ),
-                5.0,
-                egui::Color32::YELLOW,
-            );
-        }
+    for beat in beats {
+        let x = axis.x(beat.time);
+        let (h, c) = if beat.beat_in_bar == 0 {
+            (1.0, egui::Color32::WHITE)
+        } else {
+            (0.3, egui::Color32::from_gray(150))
+        };
+        painter.line_segment(
+            [
+                egui::pos2(x, rect.top()),
+                egui::pos2(x, rect.top() + rect.height() * h * 0.35),
+            ],
+            egui::Stroke::new(1.0, c),
+        );
     }
-    draw_playhead(&painter, rect, app.playhead, duration);
-    lane_menu(app, &response, rect, duration, beats);
-    if !drag_beat(app, &response, &painter, rect, duration, beats) {
-        scrub(app, &response, rect, duration);
+    // Flash the beat under the playhead.
+    if let Some(beat) = beats.iter().rev().find(|b| b.time <= app.playhead)
+        && app.playhead - beat.time < crate::time::TICKS_PER_SECOND / 10
+    {
+        painter.rect_filled(
+            egui::Rect::from_center_size(
+                egui::pos2(axis.x(beat.time), rect.top() + 6.0),
+                egui::vec2(10.0, 10.0),
+            ),
+            5.0,
+            egui::Color32::YELLOW,
+        );
+    }
+    draw_playhead(&painter, &axis, app.playhead);
+    lane_menu(app, &response, &axis, all_beats);
+    if !drag_beat(app, &response, &painter, &axis, beats) {
+        scrub(app, &response, &axis);
+    }
+}
+
+/// The waveform of the stretch in view, from the pyramid level with about one bucket per
+/// pixel (so any zoom costs what a lane's width of buckets does), each bucket at its time.
+fn draw_waveform(
+    painter: &egui::Painter,
+    axis: &Axis,
+    waveform: &crate::analysis::music::WaveformPyramid,
+) {
+    let (start, end) = axis.visible();
+    let rect = axis.rect;
+    let Some((level, first, stop)) = waveform.level_for(start, end, rect.width() as usize) else {
+        return;
+    };
+    let Some(buckets) = waveform.levels.get(level).and_then(|l| l.get(first..stop)) else {
+        return;
+    };
+    let bucket = waveform.bucket_ticks(level).max(1);
+    let mid = rect.center().y;
+    let half = rect.height() * 0.45;
+    let color = egui::Color32::from_rgb(90, 150, 200);
+    for (i, b) in buckets.iter().enumerate() {
+        let t0 = (first + i) as Ticks * bucket;
+        let x0 = axis.x(t0).max(rect.left());
+        let x1 = axis.x(t0 + bucket).min(rect.right());
+        let top = mid - b.max.clamp(-1.0, 1.0) * half;
+        let bottom = mid - b.min.clamp(-1.0, 1.0) * half;
+        if x1 - x0 > 1.5 {
+            painter.rect_filled(
+                egui::Rect::from_min_max(
+                    egui::pos2(x0, top),
+                    egui::pos2(x1, bottom.max(top + 1.0)),
+                ),
+                0.0,
+                color,
+            );
+        } else {
+            painter.line_segment(
+                [egui::pos2(x0, top), egui::pos2(x0, bottom)],
+                egui::Stroke::new(1.0, color),
+            );
+        }
     }
 }
 
@@ -342,14 +472,11 @@ fn drag_beat(
     app: &mut BeatcutApp,
     response: &egui::Response,
     painter: &egui::Painter,
-    rect: egui::Rect,
-    duration: Ticks,
+    axis: &Axis,
     beats: &[crate::analysis::music::Beat],
 ) -> bool {
     const GRAB_PX: f32 = 4.0;
-    let time_at = |x: f32| -> Ticks {
-        ((x - rect.left()).clamp(0.0, rect.width()) / rect.width() * duration as f32) as Ticks
-    };
+    let rect = axis.rect;
     // Where the button went down, not where the drag was recognised a few pixels later.
     if response.drag_started()
         && let Some(pos) = response
@@ -360,7 +487,7 @@ fn drag_beat(
     {
         app.beat_drag = beats
             .iter()
-            .map(|b| (b.time, (x_of(rect, b.time, duration) - pos.x).abs()))
+            .map(|b| (b.time, (axis.x(b.time) - pos.x).abs()))
             .filter(|(_, d)| *d <= GRAB_PX)
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(t, _)| t);
@@ -376,9 +503,10 @@ fn drag_beat(
         );
         if response.drag_stopped() {
             app.beat_drag = None;
-            let to = time_at(x);
+            let to = axis.time_at(x);
             if to != from {
-                app.grid_command(crate::editor::GridCommand::MoveBeat { from, to });
+                app.session
+                    .grid_command(crate::editor::GridCommand::MoveBeat { from, to });
             }
         }
     } else if response.drag_stopped() {
@@ -391,16 +519,14 @@ fn drag_beat(
 fn lane_menu(
     app: &mut BeatcutApp,
     response: &egui::Response,
-    rect: egui::Rect,
-    duration: Ticks,
+    axis: &Axis,
     beats: &[crate::analysis::music::Beat],
 ) {
     use crate::editor::GridCommand;
     if response.secondary_clicked()
         && let Some(pos) = response.interact_pointer_pos()
     {
-        let frac = ((pos.x - rect.left()) / rect.width()).clamp(0.0, 1.0) as f64;
-        app.lane_menu_at = Some((duration as f64 * frac).round() as Ticks);
+        app.lane_menu_at = Some(axis.time_at(pos.x));
     }
     let Some(at) = app.lane_menu_at else {
         return;
@@ -414,10 +540,10 @@ fn lane_menu(
     let bar_end = beats
         .iter()
         .find(|b| b.beat_in_bar == 0 && b.time > at)
-        .map_or(duration, |b| b.time);
+        .map_or(axis.duration, |b| b.time);
     let section = app
-        .music
-        .as_ref()
+        .session
+        .music()
         .and_then(|m| m.analysis.as_ref())
         .and_then(|a| a.sections.iter().find(|s| s.start <= at && at < s.end))
         .map(|s| (s.start, s.end));
@@ -425,6 +551,13 @@ fn lane_menu(
         .iter()
         .min_by_key(|b| (b.time - at).abs())
         .map(|b| b.time);
+    let has_no_beats = !app
+        .session
+        .project()
+        .constraints
+        .beat_grid
+        .no_beats
+        .is_empty();
     let mut command = None;
     response.context_menu(|ui| {
         ui.label(format!("At {:.2} s", secs_from_ticks(at)));
@@ -447,14 +580,12 @@ fn lane_menu(
         {
             command = Some(GridCommand::NoBeats { start, end });
         }
-        if !app.project.constraints.beat_grid.no_beats.is_empty()
-            && ui.button("Beats everywhere again").clicked()
-        {
+        if has_no_beats && ui.button("Beats everywhere again").clicked() {
             command = Some(GridCommand::ClearNoBeats);
         }
     });
     if let Some(command) = command {
-        app.grid_command(command);
+        app.session.grid_command(command);
         app.lane_menu_at = None;
     }
 }
@@ -464,37 +595,51 @@ fn timeline_ui(app: &mut BeatcutApp, ui: &mut egui::Ui, duration: Ticks) {
         egui::vec2(ui.available_width(), TIMELINE_HEIGHT),
         egui::Sense::click_and_drag(),
     );
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Canvas, true, "Timeline"));
+    let axis = Axis {
+        rect,
+        view: app.view,
+        duration,
+    };
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 2.0, egui::Color32::from_gray(18));
-    let Some(timeline) = &app.timeline else {
+    let Some(timeline) = app.session.timeline() else {
         painter.text(
             rect.center(),
             egui::Align2::CENTER_CENTER,
-            &app.plan_status,
+            app.session.plan_status(),
             egui::FontId::proportional(14.0),
             egui::Color32::GRAY,
         );
         return;
     };
+    let (view_start, view_end) = axis.visible();
     let current = timeline.segment_at(app.playhead);
-    for (i, seg) in timeline.segments.iter().enumerate() {
-        let r = egui::Rect::from_x_y_ranges(
-            x_of(rect, seg.start, duration)..=x_of(rect, seg.end, duration) - 1.0,
-            rect.y_range(),
-        );
+    let selected = app.session.selected();
+    let project = app.session.project();
+    let first = timeline.segments.partition_point(|s| s.end <= view_start);
+    let mut clicked = None;
+    for (i, seg) in timeline
+        .segments
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take_while(|(_, s)| s.start < view_end)
+    {
+        let r = axis.span_rect(seg.start, seg.end);
+        let r = r.with_max_x((r.max.x - 1.0).max(r.min.x));
         let mut color = clip_color(seg.clip);
         if current == Some(i) {
             color = color.gamma_multiply(1.3);
         }
         painter.rect_filled(r, 2.0, color);
-        if seg.locked
-            || app
-                .project
+        let locked = seg.locked
+            || project
                 .constraints
                 .locked
                 .iter()
-                .any(|l| l.start == seg.start)
-        {
+                .any(|l| l.start == seg.start);
+        if locked && r.width() > 12.0 {
             painter.text(
                 r.right_top() + egui::vec2(-10.0, 2.0),
                 egui::Align2::CENTER_TOP,
@@ -503,7 +648,7 @@ fn timeline_ui(app: &mut BeatcutApp, ui: &mut egui::Ui, duration: Ticks) {
                 egui::Color32::WHITE,
             );
         }
-        if app.selected == Some(i) {
+        if selected == Some(i) {
             painter.rect_stroke(
                 r,
                 2.0,
@@ -511,26 +656,42 @@ fn timeline_ui(app: &mut BeatcutApp, ui: &mut egui::Ui, duration: Ticks) {
                 egui::StrokeKind::Inside,
             );
         }
+        let name = project
+            .clip_by_key(seg.clip)
+            .and_then(|c| c.path.file_stem())
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
         if r.width() > 30.0 {
-            let name = app
-                .project
-                .clips
-                .get(seg.clip)
-                .and_then(|p| p.file_stem())
-                .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_default();
             painter.text(
                 r.left_center() + egui::vec2(3.0, 0.0),
                 egui::Align2::LEFT_CENTER,
-                name,
+                &name,
                 egui::FontId::proportional(10.0),
                 egui::Color32::BLACK,
             );
         }
+        // Each segment in view is a clickable node of its own ("Segment 12: clip"), so it
+        // can be found and selected at any zoom, by a user or a test.
+        let segment_response = ui.interact(r, rect_id(&response, i), egui::Sense::click());
+        segment_response.widget_info(|| {
+            egui::WidgetInfo::labeled(
+                egui::Role::Button,
+                true,
+                format!("Segment {}: {name}", i + 1),
+            )
+        });
+        if segment_response.clicked() {
+            let at = segment_response
+                .interact_pointer_pos()
+                .map_or(seg.start, |p| axis.time_at(p.x));
+            clicked = Some((i, at));
+        }
     }
     // Mark the next cut after the playhead.
-    if let Some(next) = timeline.segments.iter().find(|s| s.start > app.playhead) {
-        let x = x_of(rect, next.start, duration);
+    if let Some(next) = timeline.segments.iter().find(|s| s.start > app.playhead)
+        && next.start < view_end
+    {
+        let x = axis.x(next.start);
         painter.line_segment(
             [
                 egui::pos2(x, rect.bottom() - 8.0),
@@ -539,31 +700,44 @@ fn timeline_ui(app: &mut BeatcutApp, ui: &mut egui::Ui, duration: Ticks) {
             egui::Stroke::new(3.0, egui::Color32::YELLOW),
         );
     }
-    draw_playhead(&painter, rect, app.playhead, duration);
-    if response.clicked()
+    draw_playhead(&painter, &axis, app.playhead);
+    if let Some((index, at)) = clicked {
+        app.session.select(Some(index));
+        app.seek(at);
+    } else if response.clicked()
         && let Some(pos) = response.interact_pointer_pos()
     {
-        let t = ((pos.x - rect.left()) / rect.width() * duration as f32) as Ticks;
-        app.selected = timeline.segment_at(t);
-        app.candidates.clear();
+        let t = axis.time_at(pos.x);
+        let index = app.session.timeline().and_then(|t2| t2.segment_at(t));
+        app.session.select(index);
     }
-    scrub(app, &response, rect, duration);
+    scrub(app, &response, &axis);
 }
 
-fn draw_playhead(painter: &egui::Painter, rect: egui::Rect, playhead: Ticks, duration: Ticks) {
-    let x = x_of(rect, playhead, duration);
+/// The id of segment `index`'s click area inside the timeline.
+fn rect_id(timeline: &egui::Response, index: usize) -> egui::Id {
+    timeline.id.with(("segment", index))
+}
+
+fn draw_playhead(painter: &egui::Painter, axis: &Axis, playhead: Ticks) {
+    let (start, end) = axis.visible();
+    if !(start..=end).contains(&playhead) {
+        return;
+    }
+    let x = axis.x(playhead);
     painter.line_segment(
-        [egui::pos2(x, rect.top()), egui::pos2(x, rect.bottom())],
+        [
+            egui::pos2(x, axis.rect.top()),
+            egui::pos2(x, axis.rect.bottom()),
+        ],
         egui::Stroke::new(2.0, egui::Color32::RED),
     );
 }
 
-fn scrub(app: &mut BeatcutApp, response: &egui::Response, rect: egui::Rect, duration: Ticks) {
+fn scrub(app: &mut BeatcutApp, response: &egui::Response, axis: &Axis) {
     if (response.dragged() || response.clicked())
         && let Some(pos) = response.interact_pointer_pos()
     {
-        let t = ((pos.x - rect.left()).clamp(0.0, rect.width()) / rect.width() * duration as f32)
-            as Ticks;
-        app.seek(t);
+        app.seek(axis.time_at(pos.x));
     }
 }

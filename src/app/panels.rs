@@ -20,7 +20,7 @@ pub fn menu_bar_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
                     app.open_dialog("open");
                 }
                 ui.menu_button("Open recent", |ui| {
-                    let recent = super::recent::list(&app.data_dir);
+                    let recent = app.session.recent_projects();
                     if recent.is_empty() {
                         ui.label("No recent projects");
                     }
@@ -43,16 +43,16 @@ pub fn menu_bar_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
             });
             ui.menu_button("Edit", |ui| {
                 if ui
-                    .add_enabled(app.history.can_undo(), egui::Button::new("Undo"))
+                    .add_enabled(app.session.can_undo(), egui::Button::new("Undo"))
                     .clicked()
                 {
-                    app.undo();
+                    app.session.undo();
                 }
                 if ui
-                    .add_enabled(app.history.can_redo(), egui::Button::new("Redo"))
+                    .add_enabled(app.session.can_redo(), egui::Button::new("Redo"))
                     .clicked()
                 {
-                    app.redo();
+                    app.session.redo();
                 }
             });
             ui.menu_button("Help", |ui| {
@@ -75,18 +75,14 @@ pub fn menu_bar_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
 pub fn status_bar_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
     egui::Panel::bottom("status").show(ui, |ui| {
         ui.horizontal(|ui| {
-            let running = app
-                .worker
-                .running
-                .load(std::sync::atomic::Ordering::Relaxed);
-            if running > 0 {
+            // What runs, per kind: probes, the song, clips, the planner.
+            let activity = app.session.activity();
+            if !activity.is_idle() {
                 ui.spinner();
-                ui.label(format!("{running} background job(s)"));
-            } else {
-                ui.label("idle");
             }
+            ui.label(activity.describe());
             ui.separator();
-            let stats = app.cache.stats();
+            let stats = app.session.cache().stats();
             ui.label(format!(
                 "cache: {} hits, {} misses, {} entries",
                 stats.session.hits(),
@@ -96,8 +92,8 @@ pub fn status_bar_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
             ui.separator();
             // Frame times are in the performance window (Help > Performance), not here:
             // a number that changes every frame distracts, and would make snapshots unstable.
-            ui.label(&app.plan_status);
-            if let Some(notice) = app.notices.last() {
+            ui.label(app.session.plan_status());
+            if let Some(notice) = app.session.notices().last() {
                 ui.separator();
                 let color = if notice.is_problem {
                     egui::Color32::from_rgb(230, 140, 60)
@@ -127,13 +123,14 @@ pub fn media_bin_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
             ui.separator();
             // The grid as repaired, what the plan cuts on.
             let tempo = app
+                .session
                 .grid()
                 .map(|g| match g.beats.len() {
                     0 => "no beat found · ".to_string(),
                     n => format!("{:.1} BPM · {n} beats · ", g.tempo_bpm),
                 })
                 .unwrap_or_default();
-            match &app.music {
+            match app.session.music() {
                 Some(music) => {
                     ui.label(egui::RichText::new(format!("Music: {}", music.name)).strong());
                     ui.small(format!(
@@ -141,6 +138,7 @@ pub fn media_bin_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
                         secs_from_ticks(music.duration),
                         music.status
                     ));
+                    warnings_badge(ui, music.warnings());
                 }
                 None => {
                     ui.small("No music yet: drop a song here.");
@@ -151,10 +149,10 @@ pub fn media_bin_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
             let mut relink = None;
             // Only the rows in view are laid out: a bin of hundreds of clips costs what a
             // screenful does.
-            let rows = app.clips.len();
+            let rows = app.session.clips().len();
             egui::ScrollArea::vertical().show_rows(ui, BIN_ROW_HEIGHT, rows, |ui, range| {
                 for index in range {
-                    let Some(clip) = app.clips.get(index) else {
+                    let Some(clip) = app.session.clips().get(index) else {
                         continue;
                     };
                     let size = egui::vec2(ui.available_width(), BIN_ROW_HEIGHT);
@@ -173,6 +171,7 @@ pub fn media_bin_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
                             ui.vertical(|ui| {
                                 ui.label(&clip.name);
                                 ui.small(clip.summary());
+                                warnings_badge(ui, clip.warnings());
                                 match &clip.status {
                                     ClipStatus::Pending => {
                                         ui.small("waiting");
@@ -217,7 +216,7 @@ pub fn media_bin_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
                                 .on_hover_text("Remove from the project")
                                 .clicked()
                             {
-                                remove = Some(index);
+                                remove = Some(clip.id);
                             }
                         });
                     });
@@ -226,20 +225,29 @@ pub fn media_bin_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
             if let Some(old) = relink {
                 app.relink_dialog(old);
             }
-            if let Some(index) = remove
-                && let Some(clip) = app.clips.get(index)
-            {
-                let path = clip.path.clone();
-                app.clips.remove(index);
-                app.change_project(|p| p.clips.retain(|c| *c != path));
-                app.needs_reindex = true;
+            if let Some(id) = remove {
+                app.session.remove_clip(id);
             }
-            if app.clips.is_empty() && app.music.is_none() {
+            if app.session.clips().is_empty() && app.session.music().is_none() {
                 ui.add_space(20.0);
                 ui.label("Drop video clips and a song onto this window to start.");
                 ui.label("Or run `beatcut demo` for generated demo material.");
             }
         });
+}
+
+/// "⚠ N problems reading this file" with the reasons on hover; nothing when there are none.
+/// The analysis stands on what could be read, but the user should know it is partial.
+fn warnings_badge(ui: &mut egui::Ui, warnings: &[String]) {
+    if warnings.is_empty() {
+        return;
+    }
+    let text = match warnings.len() {
+        1 => "⚠ 1 problem reading this file".to_string(),
+        n => format!("⚠ {n} problems reading this file"),
+    };
+    ui.colored_label(egui::Color32::from_rgb(230, 160, 60), text)
+        .on_hover_text(warnings.join("\n"));
 }
 
 /// The segment's source clip as a strip: its scenes, hard cuts (white lines), gradual
@@ -350,9 +358,10 @@ pub fn inspector_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
         .show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 ui.heading("Plan");
-                let mut plan = app.project.plan.clone();
-                let mut music_params = app.project.music_params.clone();
-                let mut clip_params = app.project.clip_params.clone();
+                let project = app.session.project();
+                let mut plan = project.plan.clone();
+                let mut music_params = project.music_params.clone();
+                let mut clip_params = project.clip_params.clone();
                 egui::ComboBox::from_label("Style")
                     .selected_text(plan.style.clone())
                     .show_ui(ui, |ui| {
@@ -424,17 +433,12 @@ pub fn inspector_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
                     plan.match_cuts = None;
                     plan.action_sync = None;
                 }
-                let thresholds = music_params != app.project.music_params
-                    || clip_params != app.project.clip_params;
-                if plan != app.project.plan || thresholds {
-                    app.change_project(|p| {
-                        p.plan = plan;
-                        p.music_params = music_params;
-                        p.clip_params = clip_params;
-                    });
-                    if thresholds {
-                        app.apply_thresholds();
-                    }
+                let project = app.session.project();
+                if plan != project.plan
+                    || music_params != project.music_params
+                    || clip_params != project.clip_params
+                {
+                    app.session.set_settings(plan, music_params, clip_params);
                 }
                 ui.separator();
                 segment_inspector_ui(app, ui);
@@ -443,26 +447,22 @@ pub fn inspector_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
 }
 
 fn segment_inspector_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
+    use crate::editor::CutStep;
     ui.heading("Segment");
-    let Some(index) = app.selected else {
+    let Some(index) = app.session.selected() else {
         ui.label("Click a segment on the timeline to see why it was chosen.");
         return;
     };
     let Some(segment) = app
-        .timeline
-        .as_ref()
+        .session
+        .timeline()
         .and_then(|t| t.segments.get(index))
         .cloned()
     else {
         return;
     };
-    let name = app
-        .project
-        .clips
-        .get(segment.clip)
-        .and_then(|p| p.file_name())
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
+    let clip = app.session.clip_of(&segment);
+    let name = clip.map(|c| c.name.clone()).unwrap_or_default();
     ui.label(format!("#{} {}", index + 1, name));
     ui.small(format!(
         "timeline {:.2}–{:.2} s · source {:.2}–{:.2} s",
@@ -471,75 +471,20 @@ fn segment_inspector_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
         secs_from_ticks(segment.src_in),
         secs_from_ticks(segment.src_out)
     ));
-    if let Some(analysis) = app
-        .clips
-        .get(segment.clip)
-        .and_then(|c| c.analysis.as_ref())
-    {
-        source_strip_ui(ui, analysis, (segment.src_in, segment.src_out));
+    if let Some(analysis) = clip.and_then(|c| c.analysis.clone()) {
+        source_strip_ui(ui, &analysis, (segment.src_in, segment.src_out));
     }
     ui.label(egui::RichText::new(&segment.reason).italics());
-    let locked = app
-        .project
-        .constraints
-        .locked
-        .iter()
-        .any(|l| l.start == segment.start && l.end == segment.end);
-    let mut lock = locked;
+    let mut lock = app.session.is_locked(index);
     if ui.checkbox(&mut lock, "Lock segment").changed() {
-        app.change_project(|p| {
-            if lock {
-                let mut seg = segment.clone();
-                seg.locked = true;
-                p.constraints.locked.push(seg);
-            } else {
-                p.constraints
-                    .locked
-                    .retain(|l| !(l.start == segment.start && l.end == segment.end));
-            }
-        });
+        app.session.lock_segment(index, lock);
     }
     ui.horizontal(|ui| {
-        // The neighbouring beats of the (repaired) grid, not a beat period away: the grid
-        // follows tempo changes and the user's repairs.
-        let half_frame = app
-            .timeline
-            .as_ref()
-            .map_or(0, |t| t.fps.frame_ticks() / 2 + 1);
-        let (earlier, later) = app.grid().map_or((None, None), |g| {
-            (
-                g.beats
-                    .iter()
-                    .rev()
-                    .find(|b| b.time < segment.start - half_frame)
-                    .map(|b| b.time),
-                g.beats
-                    .iter()
-                    .find(|b| b.time > segment.start + half_frame)
-                    .map(|b| b.time),
-            )
-        });
-        if ui.button("< Cut a beat earlier").clicked()
-            && index > 0
-            && let Some(to) = earlier
-        {
-            app.change_project(|p| {
-                p.constraints.cut_moves.push(crate::plan::CutMove {
-                    from: segment.start,
-                    to,
-                })
-            });
+        if ui.button("< Cut a beat earlier").clicked() {
+            app.session.move_cut(index, CutStep::EarlierBeat);
         }
-        if ui.button("Cut a beat later >").clicked()
-            && index > 0
-            && let Some(to) = later
-        {
-            app.change_project(|p| {
-                p.constraints.cut_moves.push(crate::plan::CutMove {
-                    from: segment.start,
-                    to,
-                })
-            });
+        if ui.button("Cut a beat later >").clicked() {
+            app.session.move_cut(index, CutStep::LaterBeat);
         }
     });
     if ui
@@ -547,71 +492,23 @@ fn segment_inspector_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
         .on_hover_text("Show the next-best shots for this slot")
         .clicked()
     {
-        app.load_candidates(index);
+        app.session.load_candidates(index);
     }
-    let candidates = app.candidates.clone();
-    for (k, candidate) in candidates.iter().enumerate() {
+    let mut chosen = None;
+    for (k, candidate) in app.session.candidates().iter().enumerate() {
         let cname = app
-            .project
-            .clips
-            .get(candidate.clip)
-            .and_then(|p| p.file_name())
-            .map(|n| n.to_string_lossy().to_string())
+            .session
+            .project()
+            .clip_by_key(candidate.clip)
+            .map(|c| c.name())
             .unwrap_or_default();
         let label = format!("{} @ {:.1} s", cname, secs_from_ticks(candidate.src_in));
         if ui.button(label).on_hover_text(&*candidate.reason).clicked() {
-            let chosen = candidate.clone();
-            app.change_project(|p| {
-                p.constraints
-                    .excluded
-                    .push((segment.clip, segment.src_in, segment.src_out));
-                let mut seg = chosen;
-                seg.locked = true;
-                p.constraints
-                    .locked
-                    .retain(|l| !(l.start == segment.start && l.end == segment.end));
-                p.constraints.locked.push(seg);
-            });
-            app.candidates.clear();
-            let _ = k;
-            break;
+            chosen = Some(k);
         }
     }
-}
-
-impl BeatcutApp {
-    fn load_candidates(&mut self, index: usize) {
-        let (Some(timeline), Some(music)) = (
-            self.timeline.as_ref(),
-            self.music.as_ref().and_then(|m| m.analysis.clone()),
-        ) else {
-            return;
-        };
-        let analyses: Vec<(usize, std::sync::Arc<crate::analysis::video::ClipAnalysis>)> = self
-            .project
-            .clips
-            .iter()
-            .enumerate()
-            .filter_map(|(i, p)| {
-                self.clips
-                    .iter()
-                    .find(|c| &c.path == p)
-                    .and_then(|c| c.analysis.clone())
-                    .map(|a| (i, a))
-            })
-            .collect();
-        let inputs: Vec<crate::plan::ClipInput> = analyses
-            .iter()
-            .map(|(i, a)| crate::plan::ClipInput {
-                id: *i,
-                name: "",
-                analysis: a,
-            })
-            .collect();
-        // On the grid the plan was made on: the song with the user's grid repairs.
-        let music = self.project.constraints.beat_grid.apply(&music);
-        self.candidates =
-            crate::plan::candidates_for(&music, &inputs, &self.project.plan, timeline, index, 5);
+    if let Some(choice) = chosen {
+        app.session.replace_segment(index, choice);
     }
 }
 
@@ -646,24 +543,19 @@ pub fn help_window_ui(app: &mut BeatcutApp, ctx: &egui::Context) {
 
 /// Offers to recover an autosaved session after a crash.
 pub fn recovery_window_ui(app: &mut BeatcutApp, ctx: &egui::Context) {
-    let Some(path) = app.recovery_offer.clone() else {
+    if app.session.recovery_offer().is_none() {
         return;
-    };
+    }
     egui::Window::new("Recover unsaved work?")
         .collapsible(false)
         .show(ctx, |ui| {
             ui.label("Beatcut found work that was not saved when it last closed.");
             ui.horizontal(|ui| {
                 if ui.button("Recover").clicked() {
-                    match crate::project::Project::load(&path) {
-                        Ok(project) => app.load_project(project, None),
-                        Err(e) => app.notify(e.to_string(), true),
-                    }
-                    app.recovery_offer = None;
+                    app.session.recover();
                 }
                 if ui.button("Discard").clicked() {
-                    let _ = std::fs::remove_file(&path);
-                    app.recovery_offer = None;
+                    app.session.discard_recovery();
                 }
             });
         });
@@ -676,7 +568,7 @@ pub fn performance_window_ui(app: &mut BeatcutApp, ctx: &egui::Context) {
         .open(&mut open)
         .show(ctx, |ui| {
             let (p50, p95, max) = app.frame_time_percentiles();
-            let stats = app.cache.stats();
+            let stats = app.session.cache().stats();
             let lookups = stats.session.hits() + stats.session.misses;
             egui::Grid::new("perf").striped(true).show(ui, |ui| {
                 ui.label("UI frame time p50 / p95 / max");
@@ -701,12 +593,16 @@ pub fn performance_window_ui(app: &mut BeatcutApp, ctx: &egui::Context) {
                 ui.label("Clips analysed / total");
                 ui.label(format!(
                     "{} / {}",
-                    app.clips.iter().filter(|c| c.analysis.is_some()).count(),
-                    app.clips.len()
+                    app.session
+                        .clips()
+                        .iter()
+                        .filter(|c| c.analysis.is_some())
+                        .count(),
+                    app.session.clips().len()
                 ));
                 ui.end_row();
                 ui.label("Last plan");
-                ui.label(&app.plan_status);
+                ui.label(app.session.plan_status());
                 ui.end_row();
             });
         });

@@ -191,14 +191,18 @@ impl BeatcutApp {
         if !self.preview.loop_segment {
             return None;
         }
-        let segment = self.timeline.as_ref()?.segments.get(self.selected?)?;
+        let segment = self
+            .session
+            .timeline()?
+            .segments
+            .get(self.session.selected()?)?;
         if t >= segment.start && t < segment.end {
             return None;
         }
         if speed >= 0.0 {
             Some(segment.start)
         } else {
-            let frame = self.project.plan.fps.frame_ticks().max(1);
+            let frame = self.session.project().plan.fps.frame_ticks().max(1);
             Some((segment.end - frame).max(segment.start))
         }
     }

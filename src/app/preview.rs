@@ -354,23 +354,23 @@ impl BeatcutApp {
 pub fn preview_panel_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
     app.preview.receive(ui.ctx());
     // Frames are shown on the output frame grid: during playback that is the output rate.
-    let fps = app.project.plan.fps;
+    let fps = app.session.project().plan.fps;
     let at = fps.ticks_of_frame(fps.frame_at(app.playhead));
-    if let Some(timeline) = &app.timeline
+    if let Some(timeline) = app.session.timeline()
         && let Some(index) = timeline.segment_at(at)
         && let Some(seg) = timeline.segments.get(index)
-        && let Some(path) = app.project.clips.get(seg.clip)
+        && let Some(clip) = app.session.project().clip_by_key(seg.clip)
     {
-        let path = path.clone();
+        let path = clip.path.clone();
+        let source_time = seg.src_in + (at - seg.start);
         let playing = app.playing.is_some();
-        app.preview.proxies.want(&path, &app.cache);
-        app.preview
-            .request(path, seg.src_in + (at - seg.start), playing);
+        app.preview.proxies.want(&path, app.session.cache());
+        app.preview.request(path, source_time, playing);
     }
     scrub_audio(app, ui.ctx());
     egui::CentralPanel::default().show(ui, |ui| {
         ui.horizontal(|ui| {
-            let can_loop = app.selected.is_some();
+            let can_loop = app.session.selected().is_some();
             ui.add_enabled(
                 can_loop,
                 egui::Checkbox::new(&mut app.preview.loop_segment, "Loop segment"),
@@ -389,7 +389,8 @@ pub fn preview_panel_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
         let available = ui.available_rect_before_wrap();
         let painter = ui.painter_at(available);
         painter.rect_filled(available, 0.0, egui::Color32::BLACK);
-        let (out_w, out_h) = match app.project.export.aspect {
+        let aspect = app.session.project().export.aspect;
+        let (out_w, out_h) = match aspect {
             crate::render::Aspect::Landscape => (16.0, 9.0),
             crate::render::Aspect::Portrait => (9.0, 16.0),
             crate::render::Aspect::Square => (1.0, 1.0),
@@ -405,7 +406,7 @@ pub fn preview_panel_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
             egui::Stroke::new(1.0, egui::Color32::from_gray(60)),
             egui::StrokeKind::Outside,
         );
-        let size = match (&app.preview.current, &app.timeline) {
+        let size = match (&app.preview.current, app.session.timeline()) {
             (Some(current), Some(_)) => Some(egui::vec2(
                 current.frame.width as f32,
                 current.frame.height as f32,
@@ -438,7 +439,7 @@ pub fn preview_panel_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
                     _ => {}
                 }
                 // Safe-area guide (90 %) for social formats.
-                if app.project.export.aspect != crate::render::Aspect::Landscape {
+                if aspect != crate::render::Aspect::Landscape {
                     painter.rect_stroke(
                         frame_rect.shrink2(frame_rect.size() * 0.05),
                         0.0,

@@ -1,6 +1,20 @@
-//! Editing without a GUI: the commands the editor sends, applied to the project, so the
-//! CLI, the tests and the app drive the same logic (`src/app` only draws and sends them).
+//! Editing without a GUI: the session (project, history, media bin, plan, background work)
+//! and the commands the editor sends it, so the CLI, the tests and the app drive the same
+//! logic (`src/app` only draws and sends commands).
 
 pub mod beat_grid;
+mod bin;
+mod inputs;
+mod planner;
+mod recent;
+mod session;
+mod view;
+mod worker;
 
 pub use beat_grid::{GridCommand, TapTempo};
+pub use bin::{ClipEntry, ClipStatus, MusicEntry};
+pub use inputs::PlanClips;
+pub use planner::{PlanOutcome, PlanRequest, Planner};
+pub use session::{Activity, CutStep, GridView, Notice, Session, SessionEvent};
+pub use view::{MIN_SPAN, TimelineView};
+pub use worker::{MediaKind, WorkFailure, Worker, WorkerEvent, expand_paths};

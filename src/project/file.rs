@@ -9,8 +9,9 @@ use crate::analysis::video::ClipParams;
 use crate::plan::{Constraints, PlanSettings};
 use crate::render::{Aspect, Preset};
 
-/// Schema version written by this build; files with a higher one are refused.
-pub const PROJECT_VERSION: u32 = 1;
+/// Schema version written by this build; files with a higher one are refused. Version 2
+/// gave every clip a persistent [`ClipId`] (version 1 listed paths, known by position).
+pub const PROJECT_VERSION: u32 = 2;
 /// File extension of project files.
 pub const PROJECT_EXTENSION: &str = "beatcut";
 /// Marker so a random JSON file is not taken for a project.
@@ -76,6 +77,50 @@ impl Default for ExportOptions {
     }
 }
 
+/// A clip's identity in its project: given when the clip is added, never reused, kept by
+/// saves, undo and relinking. Segments, locks and exclusions refer to clips by it (as
+/// [`ClipId::key`], the planner's clip key), so removing one clip moves no edit onto another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ClipId(pub u32);
+
+impl ClipId {
+    /// The key the planner, segments and constraints use for this clip.
+    pub fn key(self) -> usize {
+        self.0 as usize
+    }
+
+    /// The clip with planner key `key` (as found in a segment or constraint).
+    pub fn from_key(key: usize) -> Self {
+        Self(u32::try_from(key).unwrap_or(u32::MAX))
+    }
+}
+
+impl std::fmt::Display for ClipId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "clip {}", self.0)
+    }
+}
+
+/// One video clip of the project: its identity and file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectClip {
+    /// Persistent identity.
+    pub id: ClipId,
+    /// The file (absolute in memory; relative to the project file on disk where possible).
+    pub path: PathBuf,
+}
+
+impl ProjectClip {
+    /// The file name for display.
+    pub fn name(&self) -> String {
+        self.path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| self.path.display().to_string())
+    }
+}
+
 /// Everything the user decided; analyses are not stored (they are cached by content).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -84,8 +129,11 @@ pub struct Project {
     pub format: String,
     /// Schema version.
     pub version: u32,
-    /// Video clips in bin order.
-    pub clips: Vec<PathBuf>,
+    /// Video clips in bin order, each with its persistent id.
+    pub clips: Vec<ProjectClip>,
+    /// The id the next added clip gets (ids are never reused, so a stale reference to a
+    /// removed clip can never land on a new one).
+    pub next_clip_id: u32,
     /// The song.
     pub music: Option<PathBuf>,
     /// Style, seed, frame rate and pacing overrides.
@@ -106,6 +154,7 @@ impl Default for Project {
             format: FORMAT_TAG.into(),
             version: PROJECT_VERSION,
             clips: Vec::new(),
+            next_clip_id: 0,
             music: None,
             plan: PlanSettings::default(),
             constraints: Constraints::default(),
@@ -117,6 +166,76 @@ impl Default for Project {
 }
 
 impl Project {
+    /// A project over `clips` (ids 0, 1, … in order) and `music`.
+    pub fn with_media(clips: &[PathBuf], music: Option<PathBuf>) -> Self {
+        let mut project = Self {
+            music,
+            ..Self::default()
+        };
+        for clip in clips {
+            project.add_clip(clip.clone());
+        }
+        project
+    }
+
+    /// Adds a clip (or returns the id it already has when the file is in the project).
+    pub fn add_clip(&mut self, path: PathBuf) -> ClipId {
+        if let Some(clip) = self.clips.iter().find(|c| c.path == path) {
+            return clip.id;
+        }
+        let floor = self.clips.iter().map(|c| c.id.0 + 1).max().unwrap_or(0);
+        let id = ClipId(self.next_clip_id.max(floor));
+        self.next_clip_id = id.0.saturating_add(1);
+        self.clips.push(ProjectClip { id, path });
+        id
+    }
+
+    /// Removes a clip with the edits that only meant something for it (its locked segments
+    /// and rejected ranges); every other clip keeps its id and edits. Returns false when
+    /// there was no such clip.
+    pub fn remove_clip(&mut self, id: ClipId) -> bool {
+        let before = self.clips.len();
+        self.clips.retain(|c| c.id != id);
+        if self.clips.len() == before {
+            return false;
+        }
+        let key = id.key();
+        self.constraints.locked.retain(|s| s.clip != key);
+        self.constraints.excluded.retain(|e| e.0 != key);
+        true
+    }
+
+    /// The clip with this id.
+    pub fn clip(&self, id: ClipId) -> Option<&ProjectClip> {
+        self.clips.iter().find(|c| c.id == id)
+    }
+
+    /// The clip a segment or constraint refers to by its planner key.
+    pub fn clip_by_key(&self, key: usize) -> Option<&ProjectClip> {
+        self.clip(ClipId::from_key(key))
+    }
+
+    /// The clip whose file is `path`.
+    pub fn clip_at_path(&self, path: &Path) -> Option<&ProjectClip> {
+        self.clips.iter().find(|c| c.path == path)
+    }
+
+    /// Points every reference to `old` (a clip or the song) at `new`, keeping the clip's id
+    /// (so its locks, exclusions and segments stay on it).
+    pub fn relink(&mut self, old: &Path, new: &Path) {
+        for clip in self.clips.iter_mut().filter(|c| c.path == old) {
+            clip.path = new.to_path_buf();
+        }
+        if self.music.as_deref() == Some(old) {
+            self.music = Some(new.to_path_buf());
+        }
+    }
+
+    /// The clip files in bin order.
+    pub fn clip_paths(&self) -> Vec<PathBuf> {
+        self.clips.iter().map(|c| c.path.clone()).collect()
+    }
+
     /// The clip analysis this project's plan needs: its detection settings, scanning every
     /// frame (accurate mode) when the style puts each shot's action on a beat, which needs
     /// the motion of every frame (fast mode sees only the stretches it decodes).
@@ -165,12 +284,22 @@ impl Project {
                 supported: PROJECT_VERSION,
             });
         }
+        let mut value = value;
+        if version < 2 {
+            migrate_clip_paths_to_ids(&mut value).map_err(malformed)?;
+        }
         let mut project: Project =
             serde_json::from_value(value).map_err(|e| malformed(e.to_string()))?;
         project.version = PROJECT_VERSION;
+        let mut seen = std::collections::HashSet::new();
+        if let Some(clip) = project.clips.iter().find(|c| !seen.insert(c.id)) {
+            return Err(malformed(format!("two clips have id {}", clip.id.0)));
+        }
+        let floor = project.clips.iter().map(|c| c.id.0 + 1).max().unwrap_or(0);
+        project.next_clip_id = project.next_clip_id.max(floor);
         let base = path.parent().unwrap_or(Path::new("."));
         for clip in &mut project.clips {
-            *clip = absolutise(base, clip);
+            clip.path = absolutise(base, &clip.path);
         }
         if let Some(music) = project.music.as_mut() {
             *music = absolutise(base, music);
@@ -183,7 +312,7 @@ impl Project {
     pub fn to_json(&self, base: &Path) -> String {
         let mut copy = self.clone();
         for clip in &mut copy.clips {
-            *clip = relativise(base, clip);
+            clip.path = relativise(base, &clip.path);
         }
         if let Some(music) = copy.music.as_mut() {
             *music = relativise(base, music);
@@ -202,6 +331,7 @@ impl Project {
     pub fn missing_media(&self) -> Vec<PathBuf> {
         self.clips
             .iter()
+            .map(|c| &c.path)
             .chain(self.music.iter())
             .filter(|p| !p.exists())
             .cloned()
@@ -255,6 +385,28 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ProjectError> {
     result.map_err(io)
 }
 
+/// Version 1 listed clips as paths, known by position (segments, locks and exclusions held
+/// that position): each becomes `{"id": position, "path": …}`, so every reference keeps
+/// pointing at the same file.
+fn migrate_clip_paths_to_ids(value: &mut serde_json::Value) -> Result<(), String> {
+    let Some(clips) = value.get_mut("clips") else {
+        return Ok(());
+    };
+    let paths = clips
+        .as_array()
+        .ok_or_else(|| "\"clips\" is not a list".to_string())?
+        .clone();
+    let mut migrated = Vec::with_capacity(paths.len());
+    for (position, path) in paths.into_iter().enumerate() {
+        if !path.is_string() {
+            return Err(format!("clip {position} is not a file path"));
+        }
+        migrated.push(serde_json::json!({ "id": position, "path": path }));
+    }
+    *clips = serde_json::Value::Array(migrated);
+    Ok(())
+}
+
 fn absolutise(base: &Path, path: &Path) -> PathBuf {
     if path.is_absolute() {
         path.to_path_buf()
@@ -282,17 +434,14 @@ mod tests {
         let clip = dir.path().join("media/a.mp4");
         std::fs::create_dir_all(clip.parent().expect("parent")).expect("mkdir");
         std::fs::write(&clip, b"x").expect("write");
-        let project = Project {
-            clips: vec![clip.clone()],
-            ..Project::default()
-        };
+        let project = Project::with_media(std::slice::from_ref(&clip), None);
         let path = dir.path().join("p.beatcut");
         project.save(&path).expect("save");
         let text = std::fs::read_to_string(&path).expect("read");
         assert!(text.contains("\"media/a.mp4\""), "{text}");
         let back = Project::load(&path).expect("load");
         assert_eq!(
-            std::fs::canonicalize(&back.clips[0]).expect("canon"),
+            std::fs::canonicalize(&back.clips[0].path).expect("canon"),
             std::fs::canonicalize(&clip).expect("canon")
         );
     }
@@ -320,6 +469,49 @@ mod tests {
         let old = r#"{"format":"beatcut-project","version":1,"constraints":{"locked":[],"excluded":[],"cut_moves":[]}}"#;
         let loaded = Project::from_json(old, Path::new("old.beatcut")).expect("old file");
         assert!(loaded.constraints.beat_grid.is_empty());
+    }
+
+    #[test]
+    fn version_1_files_keep_every_reference_on_its_clip() {
+        // Version 1 knew clips by position: the lock is on c.mp4, the exclusion on b.mp4.
+        let old = r#"{"format":"beatcut-project","version":1,
+            "clips":["a.mp4","b.mp4","c.mp4"],
+            "constraints":{"locked":[{"clip":2,"src_in":0,"src_out":10,"start":0,"end":10}],
+                           "excluded":[[1,0,5]],"cut_moves":[]}}"#;
+        let mut project = Project::from_json(old, Path::new("/x/old.beatcut")).expect("v1");
+        let ids: Vec<u32> = project.clips.iter().map(|c| c.id.0).collect();
+        assert_eq!(ids, [0, 1, 2]);
+        let file_of = |p: &Project, key: usize| p.clip_by_key(key).expect("clip").name();
+        assert_eq!(
+            file_of(&project, project.constraints.locked[0].clip),
+            "c.mp4"
+        );
+        assert_eq!(
+            file_of(&project, project.constraints.excluded[0].0),
+            "b.mp4"
+        );
+        // Removing the first clip moves nothing onto its neighbours; a new clip gets a new id.
+        assert!(project.remove_clip(ClipId(0)));
+        assert_eq!(
+            file_of(&project, project.constraints.locked[0].clip),
+            "c.mp4"
+        );
+        assert_eq!(
+            file_of(&project, project.constraints.excluded[0].0),
+            "b.mp4"
+        );
+        assert_eq!(project.add_clip(PathBuf::from("/x/d.mp4")), ClipId(3));
+        // Removing the locked clip drops its lock, and its id is never given again.
+        assert!(project.remove_clip(ClipId(2)));
+        assert!(project.constraints.locked.is_empty());
+        assert_eq!(project.add_clip(PathBuf::from("/x/e.mp4")), ClipId(4));
+        // Saved as version 2 and read back, ids and the counter survive.
+        let text = project.to_json(Path::new("/x"));
+        let back = Project::from_json(&text, Path::new("/x/new.beatcut")).expect("v2");
+        assert_eq!(back.clips, project.clips);
+        assert_eq!(back.next_clip_id, 5);
+        let duplicate = text.replace("\"id\": 4", "\"id\": 1");
+        assert!(Project::from_json(&duplicate, Path::new("/x/dup.beatcut")).is_err());
     }
 
     #[test]

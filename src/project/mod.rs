@@ -5,7 +5,7 @@ mod file;
 mod history;
 
 pub use file::{
-    ExportOptions, PROJECT_EXTENSION, PROJECT_VERSION, Project, ProjectError, recovery_path,
-    user_data_dir, write_atomically,
+    ClipId, ExportOptions, PROJECT_EXTENSION, PROJECT_VERSION, Project, ProjectClip, ProjectError,
+    recovery_path, user_data_dir, write_atomically,
 };
 pub use history::History;

@@ -34,7 +34,7 @@ pub struct MusicParams {
 
 impl MusicParams {
     /// Version of the analysis results; bump when results change (used in cache keys).
-    pub const VERSION: u32 = 6;
+    pub const VERSION: u32 = 7;
 
     /// A copy with every value forced into a workable range (zero hops, odd windows,
     /// swapped tempo bounds and the like never reach the analysis).

@@ -56,6 +56,10 @@ pub struct MusicAnalysis {
     /// no beats are placed there. `(start, end)`.
     #[serde(default)]
     pub beatless: Vec<(Ticks, Ticks)>,
+    /// What went partly wrong decoding the song (corrupt packets skipped, stopped early);
+    /// the analysis covers what could be read.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 impl MusicAnalysis {

@@ -1,5 +1,6 @@
-//! Background work for the editor: probing dropped files, analysing music and clips (with
-//! the cache) on a rayon pool, results streamed back over a bounded channel.
+//! Background work for the editing session: probing dropped files, analysing music and
+//! clips (with the cache) through the job scheduler, results streamed back as typed events
+//! over a bounded channel. Dropping the worker cancels everything it started.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -26,6 +27,34 @@ pub enum MediaKind {
     Project,
 }
 
+/// Why background work produced no result: the session cancelled it (a removed clip, a
+/// replaced song: not worth telling the user), or it failed (the reason names the file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorkFailure {
+    /// Cancelled on purpose; not an error.
+    Cancelled,
+    /// Failed; the reason names the file.
+    Failed(String),
+}
+
+impl WorkFailure {
+    fn from_montage(error: crate::montage::MontageError) -> Self {
+        match error {
+            crate::montage::MontageError::Cancelled => Self::Cancelled,
+            other => Self::Failed(other.to_string()),
+        }
+    }
+}
+
+impl std::fmt::Display for WorkFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Cancelled => f.write_str("cancelled"),
+            Self::Failed(reason) => f.write_str(reason),
+        }
+    }
+}
+
 /// Something that happened in the background.
 #[derive(Debug)]
 pub enum WorkerEvent {
@@ -40,12 +69,12 @@ pub enum WorkerEvent {
     },
     /// More of the song's waveform is known.
     Waveform(PathBuf, WaveformPyramid),
-    /// Music analysis finished.
-    MusicDone(PathBuf, Result<Arc<MusicAnalysis>, String>, bool),
+    /// Music analysis finished (with whether it came from the cache).
+    MusicDone(PathBuf, Result<Arc<MusicAnalysis>, WorkFailure>, bool),
     /// A clip's analysis advanced.
     ClipProgress(PathBuf, f32),
-    /// A clip's analysis finished.
-    ClipDone(PathBuf, Result<Arc<ClipAnalysis>, String>, bool),
+    /// A clip's analysis finished (with whether it came from the cache).
+    ClipDone(PathBuf, Result<Arc<ClipAnalysis>, WorkFailure>, bool),
 }
 
 /// Clips near the top of the bin (visible without scrolling) are analysed first.
@@ -61,8 +90,8 @@ pub struct Worker {
     clips_submitted: usize,
     cancel: CancelToken,
     waker: Arc<dyn Fn() + Send + Sync>,
-    /// Jobs submitted and not finished.
-    pub running: Arc<std::sync::atomic::AtomicUsize>,
+    /// Probes submitted and not finished.
+    probing: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Worker {
@@ -90,21 +119,36 @@ impl Worker {
             clips_submitted: 0,
             cancel: CancelToken::new(),
             waker,
-            running: Arc::default(),
+            probing: Arc::default(),
         }
     }
 
     /// True while jobs run or their results wait to be drained.
     pub fn is_busy(&self) -> bool {
-        self.running.load(std::sync::atomic::Ordering::SeqCst) > 0
+        self.probes_running() > 0
             || self.scheduler.as_ref().is_some_and(|s| s.active() > 0)
             || !self.rx.is_empty()
     }
 
-    /// Background jobs queued or running.
-    pub fn active_jobs(&self) -> usize {
-        self.running.load(std::sync::atomic::Ordering::SeqCst)
-            + self.scheduler.as_ref().map_or(0, JobScheduler::active)
+    /// Files being probed.
+    pub fn probes_running(&self) -> usize {
+        self.probing.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Stops the analyses of `path` (a clip removed from the project): dropped if queued,
+    /// asked to stop if running. Their results, if any still land, are ignored.
+    pub fn cancel_clip(&self, path: &Path) {
+        if let Some(scheduler) = &self.scheduler {
+            scheduler.cancel(&format!("clip:{}", path.display()));
+            scheduler.cancel(&format!("clip-first-look:{}", path.display()));
+        }
+    }
+
+    /// Stops the analysis of the song at `path` (replaced or removed).
+    pub fn cancel_music(&self, path: &Path) {
+        if let Some(scheduler) = &self.scheduler {
+            scheduler.cancel(&format!("music:{}", path.display()));
+        }
     }
 
     /// Runs an analysis job through the scheduler (keyed, so the same file is never
@@ -137,7 +181,7 @@ impl Worker {
         let tx = self.tx.clone();
         let cancel = self.cancel.clone();
         let waker = self.waker.clone();
-        let running = self.running.clone();
+        let running = self.probing.clone();
         running.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let run = move || {
             job(&tx, &cancel);
@@ -179,7 +223,7 @@ impl Worker {
                 crate::montage::analyze_music(&path, &params, &cache, cancel, &mut on_waveform);
             let (result, cached) = match result {
                 Ok((analysis, cached)) => (Ok(analysis), cached),
-                Err(e) => (Err(e.to_string()), false),
+                Err(e) => (Err(WorkFailure::from_montage(e)), false),
             };
             let _ = tx.send(WorkerEvent::MusicDone(path, result, cached));
         });
@@ -231,7 +275,7 @@ impl Worker {
                 crate::montage::analyze_clip(&path, &params, &cache, cancel, &mut on_progress);
             let (result, cached) = match result {
                 Ok((analysis, cached)) => (Ok(analysis), cached),
-                Err(e) => (Err(e.to_string()), false),
+                Err(e) => (Err(WorkFailure::from_montage(e)), false),
             };
             let _ = tx.send(WorkerEvent::ClipDone(path, result, cached));
         });

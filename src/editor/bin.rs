@@ -1,4 +1,5 @@
-//! What the editor knows about each piece of media while analysis streams in.
+//! The media bin: what the session knows about each clip and the song while analysis
+//! streams in (a view of the project's media, kept in step with it by the session).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -6,6 +7,7 @@ use std::sync::Arc;
 use crate::analysis::music::{MusicAnalysis, WaveformPyramid};
 use crate::analysis::video::ClipAnalysis;
 use crate::media::MediaInfo;
+use crate::project::ClipId;
 use crate::time::Ticks;
 
 /// Where a clip's analysis stands.
@@ -27,6 +29,8 @@ pub enum ClipStatus {
 /// A clip in the media bin.
 #[derive(Debug, Clone)]
 pub struct ClipEntry {
+    /// The clip's persistent id in the project.
+    pub id: ClipId,
     /// The file.
     pub path: PathBuf,
     /// File name for display.
@@ -43,12 +47,13 @@ pub struct ClipEntry {
 
 impl ClipEntry {
     /// A freshly added clip.
-    pub fn new(path: PathBuf, info: Option<MediaInfo>) -> Self {
+    pub fn new(id: ClipId, path: PathBuf, info: Option<MediaInfo>) -> Self {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_else(|| path.display().to_string());
         Self {
+            id,
             path,
             name,
             info,
@@ -56,6 +61,19 @@ impl ClipEntry {
             base_analysis: None,
             analysis: None,
         }
+    }
+
+    /// What went partly wrong reading the clip (skipped corrupt packets, a truncated end):
+    /// the analysis stands, but the user should know. Empty when all went well.
+    pub fn warnings(&self) -> &[String] {
+        self.base_analysis
+            .as_ref()
+            .map_or(&[][..], |a| a.warnings.as_slice())
+    }
+
+    /// True while the clip waits for or runs its analysis.
+    pub fn is_analysing(&self) -> bool {
+        matches!(self.status, ClipStatus::Pending | ClipStatus::Analysing(_))
     }
 
     /// A one-line description: duration, size, frame rate.
@@ -71,6 +89,20 @@ impl ClipEntry {
             ),
             None => String::new(),
         }
+    }
+}
+
+impl MusicEntry {
+    /// What went partly wrong decoding the song (corrupt packets skipped, stopped early).
+    pub fn warnings(&self) -> &[String] {
+        self.base_analysis
+            .as_ref()
+            .map_or(&[][..], |a| a.warnings.as_slice())
+    }
+
+    /// True while the song waits for or runs its analysis.
+    pub fn is_analysing(&self) -> bool {
+        self.analysis.is_none() && !self.failed
     }
 }
 
