@@ -314,50 +314,67 @@ fn moving_a_cut_goes_to_the_next_beat_of_the_repaired_grid() {
 fn a_removed_clips_analysis_stops_without_a_failure_and_undo_brings_it_back() {
     let dir = common::temp_dir();
     let song = common::click_song(dir.path(), "song.wav", 10, &[]);
-    // Long enough that it is still being analysed when it is removed.
-    let long = common::pattern_clip(
-        dir.path(),
-        "long.mp4",
-        "1280x720",
-        30,
-        40.0,
-        &["-c:v", "libx264", "-preset", "ultrafast"],
-    );
+    // Long enough that they are still being analysed when they are removed.
+    // (Different lengths: the cache knows files by content.)
+    let long = |name: &str, secs: f32| {
+        common::pattern_clip(
+            dir.path(),
+            name,
+            "1280x720",
+            30,
+            secs,
+            &["-c:v", "libx264", "-preset", "ultrafast"],
+        )
+    };
+    let (first, second) = (long("first.mp4", 40.0), long("second.mp4", 90.0));
     let mut session = new_session(dir.path());
-    session.add_paths(&[song, long.clone()]);
-    assert!(session.poll_until(
-        PATIENCE,
-        |s| s.clips().first().is_some_and(|c| c.is_analysing()) && s.music().is_some()
-    ));
-    let id = session.clips()[0].id;
-    session.remove_clip(id);
+    session.add_paths(&[song, first.clone(), second.clone()]);
+    // The first clip's analysis is running (it reports progress).
+    assert!(session.poll_until(PATIENCE, |s| {
+        s.clips().len() == 2
+            && s.clips().iter().all(|c| c.is_analysing())
+            && s.clips()
+                .iter()
+                .any(|c| c.path == first && matches!(c.status, ClipStatus::Analysing(_)))
+            && s.music().is_some()
+    }));
+
+    // Removed and put back at once: the stopped run's "cancelled" lands on the restored
+    // clip, and must not mark it failed.
+    let first_id = id_of(&session, &first);
+    session.remove_clip(first_id);
+    session.undo();
+    assert_eq!(session.clips().len(), 2, "undo puts the clip back at once");
+
+    // Removed for good: its analysis stops.
+    let second_id = id_of(&session, &second);
+    session.remove_clip(second_id);
     assert_eq!(
+        session.clips().iter().filter(|c| c.is_analysing()).count(),
         session.activity().clips,
-        0,
-        "nothing to analyse for removed clips"
+        "the status counts only clips in the project"
     );
     assert!(session.poll_until(PATIENCE, |s| !s.is_busy()));
-    assert!(session.clips().is_empty());
+    assert_eq!(session.clips().len(), 1);
     // Stopped, not finished: a finished analysis would be in the cache.
     let params = session.project().analysis_params();
     assert!(
-        !beatcut::montage::clip_is_cached(&long, &params, session.cache()),
+        !beatcut::montage::clip_is_cached(&second, &params, session.cache()),
         "the removed clip's analysis ran to the end"
     );
+    assert!(
+        beatcut::montage::clip_is_cached(&first, &params, session.cache()),
+        "the restored clip was analysed"
+    );
+
+    session.undo();
+    settle(&mut session, 2);
+    assert!(session.clip(second_id).is_some() && session.clip(first_id).is_some());
     let problems: Vec<_> = session.notices().iter().filter(|n| n.is_problem).collect();
     assert!(
         problems.is_empty(),
         "a cancel is not a failure: {problems:?}"
     );
-
-    session.undo();
-    assert_eq!(
-        session.clips().len(),
-        1,
-        "undo puts the clip back in the bin at once"
-    );
-    settle(&mut session, 1);
-    assert_eq!(session.clips()[0].id, id);
 }
 
 #[test]
