@@ -1183,20 +1183,16 @@ fn cache_command(action: &str) -> Result<ExitCode> {
     let cache = Cache::open_default()?;
     match action {
         "clear" => {
+            let before = cache.stats();
             let freed = cache.clear()?;
-            let proxies = cache.dir().map(|d| d.join("proxies"));
-            let proxy_bytes = proxies.as_deref().map_or(0, dir_size);
-            if let Some(dir) = proxies.filter(|d| d.exists()) {
-                std::fs::remove_dir_all(&dir)?;
-            }
             println!(
-                "cleared {} ({} bytes of analyses and {} bytes of seek proxies freed)",
+                "cleared {} ({freed} bytes freed: analyses and {} seek proxies of {} bytes)",
                 cache
                     .dir()
                     .map(|d| d.display().to_string())
                     .unwrap_or_default(),
-                freed,
-                proxy_bytes
+                before.proxies,
+                before.proxy_bytes
             );
         }
         _ => {
@@ -1210,11 +1206,13 @@ fn cache_command(action: &str) -> Result<ExitCode> {
                     .unwrap_or_else(|| "(disabled)".into())
             );
             println!(
-                "entries: {}  bytes on disk: {}",
+                "entries: {}  bytes on disk: {} (within the size bound, seek proxies included)",
                 stats.entries, stats.bytes_on_disk
             );
-            let proxy_bytes = cache.dir().map_or(0, |d| dir_size(&d.join("proxies")));
-            println!("seek proxies: {proxy_bytes} bytes");
+            println!(
+                "seek proxies: {} ({} bytes)",
+                stats.proxies, stats.proxy_bytes
+            );
             let l = &stats.lifetime;
             println!(
                 "lifetime: {} hits ({} memory, {} disk), {} misses, {} writes, {} evictions, {} corrupt dropped, {:.1} s saved",
@@ -1230,19 +1228,6 @@ fn cache_command(action: &str) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Total size of the files in `dir` (0 when it does not exist).
-fn dir_size(dir: &std::path::Path) -> u64 {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok()?.metadata().ok())
-                .filter(|m| m.is_file())
-                .map(|m| m.len())
-                .sum()
-        })
-        .unwrap_or(0)
 }
 
 fn has_display() -> bool {

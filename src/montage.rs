@@ -179,8 +179,9 @@ fn decode_and_analyze(
     Ok(analysis)
 }
 
-/// The clip parameters that shape decoding and scoring; the threshold knobs act after
-/// decoding (see `analysis::video::redetect`), so they are left out of the cache key.
+/// The clip parameters that shape decoding and scoring: the threshold knobs act after
+/// decoding (see `analysis::video::redetect`) and the decoder's thread count changes only
+/// the speed, so they are left out of the cache key.
 fn clip_cache_params(params: &ClipParams) -> ClipParams {
     let defaults = ClipParams::default();
     ClipParams {
@@ -188,6 +189,7 @@ fn clip_cache_params(params: &ClipParams) -> ClipParams {
         min_scene_secs: defaults.min_scene_secs,
         window_secs: defaults.window_secs,
         gradual: defaults.gradual,
+        threads: defaults.threads,
         ..params.clone()
     }
 }

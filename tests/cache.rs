@@ -544,3 +544,45 @@ fn concurrent_processes_leave_one_valid_entry() {
     let values = assert_one_valid_entry(dir.path(), &key(9));
     assert_eq!(values.len(), 20_000);
 }
+
+/// Seek proxies live in the cache directory under its size bound: counted in the stats,
+/// evicted least recently used first (video and index together), and cleared with it.
+#[test]
+fn seek_proxies_count_against_the_size_bound() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let limits = CacheLimits {
+        disk_bytes: 100_000,
+        ..CacheLimits::default()
+    };
+    let cache = Cache::open(dir.path(), limits).expect("open");
+    let proxies = cache.proxy_dir().expect("a proxy dir");
+    fs::create_dir_all(&proxies).expect("mkdir");
+    let old = SystemTime::now() - Duration::from_secs(3600);
+    for (i, name) in ["a", "b", "c"].iter().enumerate() {
+        for (ext, len) in [("mp4", 40_000), ("idx", 1_000)] {
+            let path = proxies.join(format!("{name}.{ext}"));
+            fs::write(&path, vec![0u8; len]).expect("write");
+            // "a" least recently used, "c" most.
+            let used = old + Duration::from_secs(60 * i as u64);
+            fs::File::options()
+                .append(true)
+                .open(&path)
+                .and_then(|f| f.set_modified(used))
+                .expect("mtime");
+        }
+    }
+    let stats = cache.stats();
+    assert_eq!((stats.proxies, stats.proxy_bytes), (3, 123_000));
+    assert_eq!(stats.entries, 3);
+    assert_eq!(stats.bytes_on_disk, 123_000);
+    // Over the bound: the oldest proxy goes, both of its files.
+    cache.trim();
+    let stats = cache.stats();
+    assert!(stats.bytes_on_disk <= 100_000, "{}", stats.bytes_on_disk);
+    assert!(!proxies.join("a.mp4").exists() && !proxies.join("a.idx").exists());
+    assert!(proxies.join("c.mp4").exists() && proxies.join("c.idx").exists());
+    assert_eq!(stats.session.evictions, 1);
+    cache.clear().expect("clear");
+    assert_eq!(cache.stats().proxies, 0);
+    assert!(!proxies.join("c.mp4").exists());
+}

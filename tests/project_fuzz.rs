@@ -125,7 +125,7 @@ fn round_trips_and_refuses_newer_versions() {
     assert_eq!(Project::load(&path).unwrap(), project);
     let newer = std::fs::read_to_string(&path)
         .unwrap()
-        .replace("\"version\": 1", "\"version\": 7");
+        .replace("\"version\": 2", "\"version\": 7");
     std::fs::write(&path, newer).unwrap();
     let err = Project::load(&path).unwrap_err();
     assert!(

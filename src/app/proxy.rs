@@ -104,7 +104,7 @@ impl Drop for ProxyWorker {
 
 fn run(rx: &Receiver<Command>, ready: &ReadyProxies, current: &Mutex<Current>, busy: &AtomicBool) {
     while let Ok(Command::Make(path, cache)) = rx.recv() {
-        let Some(dir) = cache.dir().map(|d| d.join("proxies")) else {
+        let Some(dir) = cache.proxy_dir() else {
             continue;
         };
         let key = match cache.content_key(&path) {
@@ -127,6 +127,8 @@ fn run(rx: &Receiver<Command>, ready: &ReadyProxies, current: &Mutex<Current>, b
                 let started = std::time::Instant::now();
                 match store.generate(&path, &key, &ctx, Some(busy)) {
                     Ok(proxy) => {
+                        // The new files count against the cache's size bound.
+                        cache.trim();
                         tracing::info!(
                             "seek proxy made in {:.1} s ({} frames): {}",
                             started.elapsed().as_secs_f64(),

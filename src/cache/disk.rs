@@ -20,6 +20,14 @@ const STALE_TMP: Duration = Duration::from_secs(3600);
 /// rescanned after every single write.
 const EVICT_TO_PERCENT: u64 = 90;
 
+/// Subdirectory holding the preview's seek proxies (see `crate::media::ProxyStore`): two
+/// files per clip (`.mp4` and its `.idx`), counted, evicted and cleared with the entries so
+/// one size bound covers all the cache holds.
+pub const PROXY_DIR: &str = "proxies";
+/// Extension of a proxy's video; its index sits beside it with `PROXY_INDEX_EXT`.
+const PROXY_VIDEO_EXT: &str = "mp4";
+const PROXY_INDEX_EXT: &str = "idx";
+
 /// Distinguishes temp files of concurrent writers in one process.
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -37,9 +45,10 @@ pub enum DiskRead {
     Unreadable(CacheError),
 }
 
-/// One entry file as seen by a scan.
+/// One entry file (or seek proxy, with its index as `companion`) as seen by a scan.
 struct Listed {
     path: PathBuf,
+    companion: Option<PathBuf>,
     bytes: u64,
     used: SystemTime,
 }
@@ -47,10 +56,14 @@ struct Listed {
 /// Totals of a directory scan.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Usage {
-    /// Entry files.
+    /// Entry files and seek proxies.
     pub entries: u64,
     /// Their total size.
     pub bytes: u64,
+    /// Seek proxies among the entries.
+    pub proxies: u64,
+    /// Their size (video and index).
+    pub proxy_bytes: u64,
 }
 
 /// Entry files in one directory.
@@ -193,20 +206,55 @@ impl DiskStore {
             if meta.is_file() && path.extension().is_some_and(|e| e == ENTRY_EXT) {
                 out.push(Listed {
                     path,
+                    companion: None,
                     bytes: meta.len(),
                     used,
                 });
             }
         }
+        out.extend(self.list_proxies());
         Ok(out)
+    }
+
+    /// Seek proxies in the proxy subdirectory: each video with its index, sized together,
+    /// last used when either was last touched.
+    fn list_proxies(&self) -> Vec<Listed> {
+        let dir = self.dir.join(PROXY_DIR);
+        let Ok(read_dir) = fs::read_dir(&dir) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in read_dir.flatten() {
+            let path = item.path();
+            let Ok(meta) = item.metadata() else { continue };
+            if !meta.is_file() || path.extension().is_none_or(|e| e != PROXY_VIDEO_EXT) {
+                continue;
+            }
+            let index = path.with_extension(PROXY_INDEX_EXT);
+            let index_meta = fs::metadata(&index).ok();
+            let modified = |m: &fs::Metadata| m.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+            let used = index_meta
+                .as_ref()
+                .map_or(modified(&meta), |m| modified(m).max(modified(&meta)));
+            out.push(Listed {
+                path,
+                bytes: meta.len() + index_meta.as_ref().map_or(0, fs::Metadata::len),
+                companion: index_meta.map(|_| index),
+                used,
+            });
+        }
+        out
     }
 
     /// Counts entries and bytes on disk (what `beatcut cache stats` shows in a new process).
     pub fn usage(&self) -> Result<Usage, CacheError> {
         let listed = self.list()?;
+        let proxies: Vec<&Listed> = listed.iter().filter(|l| l.companion.is_some()).collect();
         let usage = Usage {
             entries: listed.len() as u64,
             bytes: listed.iter().map(|l| l.bytes).sum(),
+            proxies: proxies.len() as u64,
+            proxy_bytes: proxies.iter().map(|l| l.bytes).sum(),
         };
         if let Ok(mut known) = self.known_bytes.lock() {
             *known = Some(usage.bytes);
@@ -235,6 +283,9 @@ impl DiskStore {
             for entry in &listed {
                 if total <= target {
                     break;
+                }
+                if let Some(companion) = &entry.companion {
+                    let _ = fs::remove_file(companion);
                 }
                 match fs::remove_file(&entry.path) {
                     Ok(()) => {
@@ -274,6 +325,16 @@ impl DiskStore {
                 Ok(()) => freed += len,
                 Err(e) if e.kind() == ErrorKind::NotFound => {}
                 Err(e) => return Err(CacheError::io(e, path)),
+            }
+        }
+        for proxy in self.list_proxies() {
+            for path in std::iter::once(&proxy.path).chain(proxy.companion.as_ref()) {
+                let len = fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+                match fs::remove_file(path) {
+                    Ok(()) => freed += len,
+                    Err(e) if e.kind() == ErrorKind::NotFound => {}
+                    Err(e) => return Err(CacheError::io(e, path)),
+                }
             }
         }
         if let Ok(mut known) = self.known_bytes.lock() {

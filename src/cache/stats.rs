@@ -87,6 +87,10 @@ pub struct CacheStats {
     pub entries: u64,
     /// Their total size.
     pub bytes_on_disk: u64,
+    /// Seek proxies among the entries (counted in `entries` and `bytes_on_disk`).
+    pub proxies: u64,
+    /// Their size.
+    pub proxy_bytes: u64,
     /// Values held in memory.
     pub memory_entries: u64,
     /// Estimated bytes held in memory.

@@ -383,6 +383,27 @@ impl Cache {
         }
     }
 
+    /// Keeps the cache within its size bound after files were written into its directory
+    /// by something other than `put` (the preview's seek proxies): the least recently used
+    /// entries and proxies go first.
+    pub fn trim(&self) {
+        let Some(store) = &self.store else { return };
+        if let Err(e) = store.disk.usage() {
+            tracing::warn!("cannot scan the cache: {e}");
+            return;
+        }
+        match store.disk.evict_if_needed() {
+            Ok(n) => Counters::bump(&self.counters.evictions, n),
+            Err(e) => tracing::warn!("cannot evict old cache entries: {e}"),
+        }
+    }
+
+    /// Where the preview's seek proxies live (inside the cache directory, under its size
+    /// bound and in its stats); `None` for a disabled cache.
+    pub fn proxy_dir(&self) -> Option<PathBuf> {
+        self.dir().map(|d| d.join(super::disk::PROXY_DIR))
+    }
+
     /// Counters of this instance and of every run, and what is on disk now (scanned, so a
     /// new process sees the entries others wrote).
     pub fn stats(&self) -> CacheStats {
@@ -405,6 +426,8 @@ impl Cache {
             lifetime: stats::lifetime_with(store.disk.dir(), &session, &flushed),
             entries: usage.entries,
             bytes_on_disk: usage.bytes,
+            proxies: usage.proxies,
+            proxy_bytes: usage.proxy_bytes,
             memory_entries: memory.len() as u64,
             memory_bytes: memory.bytes(),
             dir: Some(store.disk.dir().to_path_buf()),

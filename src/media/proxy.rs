@@ -186,6 +186,10 @@ impl ProxyStore {
             return None;
         }
         let index = read_index(&index_path)?;
+        // Marks it used: the cache evicts the least recently used proxies first.
+        if let Ok(file) = std::fs::File::options().append(true).open(&index_path) {
+            let _ = file.set_modified(std::time::SystemTime::now());
+        }
         Some(Proxy {
             video,
             index: Arc::new(index),

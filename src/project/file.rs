@@ -140,9 +140,12 @@ pub struct Project {
     pub plan: PlanSettings,
     /// Locks, rejected ranges, moved cuts.
     pub constraints: Constraints,
-    /// Beat detection settings.
+    /// Beat detection settings (only the user-facing knobs are saved; see
+    /// [`user_settings`]).
+    #[serde(with = "user_settings::music")]
     pub music_params: MusicParams,
-    /// Scene detection settings.
+    /// Scene detection settings (only the user-facing knobs are saved).
+    #[serde(with = "user_settings::clips")]
     pub clip_params: ClipParams,
     /// Export choices.
     pub export: ExportOptions,
@@ -385,6 +388,107 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ProjectError> {
     result.map_err(io)
 }
 
+/// The analysis settings a project file keeps: only what the user sets in the editor or on
+/// the command line. Internal knobs (sample rates, window sizes, thread counts) are not
+/// saved, so a project opened by a newer Beatcut gets that version's tuning rather than
+/// pinning the old one; values saved by older files for them are ignored.
+mod user_settings {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::analysis::music::MusicParams;
+    use crate::analysis::video::{ClipParams, DetectMode};
+
+    /// Beat detection as saved.
+    #[derive(Serialize, Deserialize)]
+    #[serde(default)]
+    struct MusicSettings {
+        beat_sensitivity: f32,
+        min_bpm: f64,
+        max_bpm: f64,
+    }
+
+    impl Default for MusicSettings {
+        fn default() -> Self {
+            let p = MusicParams::default();
+            Self {
+                beat_sensitivity: p.beat_sensitivity,
+                min_bpm: p.min_bpm,
+                max_bpm: p.max_bpm,
+            }
+        }
+    }
+
+    /// Scene detection as saved.
+    #[derive(Serialize, Deserialize)]
+    #[serde(default)]
+    struct ClipSettings {
+        mode: DetectMode,
+        threshold: f32,
+        min_scene_secs: f64,
+        gradual: bool,
+    }
+
+    impl Default for ClipSettings {
+        fn default() -> Self {
+            let p = ClipParams::default();
+            Self {
+                mode: p.mode,
+                threshold: p.threshold,
+                min_scene_secs: p.min_scene_secs,
+                gradual: p.gradual,
+            }
+        }
+    }
+
+    pub mod music {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(p: &MusicParams, s: S) -> Result<S::Ok, S::Error> {
+            MusicSettings {
+                beat_sensitivity: p.beat_sensitivity,
+                min_bpm: p.min_bpm,
+                max_bpm: p.max_bpm,
+            }
+            .serialize(s)
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<MusicParams, D::Error> {
+            let saved = MusicSettings::deserialize(d)?;
+            Ok(MusicParams {
+                beat_sensitivity: saved.beat_sensitivity,
+                min_bpm: saved.min_bpm,
+                max_bpm: saved.max_bpm,
+                ..MusicParams::default()
+            })
+        }
+    }
+
+    pub mod clips {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(p: &ClipParams, s: S) -> Result<S::Ok, S::Error> {
+            ClipSettings {
+                mode: p.mode,
+                threshold: p.threshold,
+                min_scene_secs: p.min_scene_secs,
+                gradual: p.gradual,
+            }
+            .serialize(s)
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<ClipParams, D::Error> {
+            let saved = ClipSettings::deserialize(d)?;
+            Ok(ClipParams {
+                mode: saved.mode,
+                threshold: saved.threshold,
+                min_scene_secs: saved.min_scene_secs,
+                gradual: saved.gradual,
+                ..ClipParams::default()
+            })
+        }
+    }
+}
+
 /// Version 1 listed clips as paths, known by position (segments, locks and exclusions held
 /// that position): each becomes `{"id": position, "path": …}`, so every reference keeps
 /// pointing at the same file.
@@ -512,6 +616,40 @@ mod tests {
         assert_eq!(back.next_clip_id, 5);
         let duplicate = text.replace("\"id\": 4", "\"id\": 1");
         assert!(Project::from_json(&duplicate, Path::new("/x/dup.beatcut")).is_err());
+    }
+
+    #[test]
+    fn only_user_facing_analysis_settings_are_saved() {
+        let mut project = Project::default();
+        project.music_params.beat_sensitivity = 0.8;
+        project.music_params.fft_size = 4096;
+        project.clip_params.threshold = 0.6;
+        project.clip_params.threads = 3;
+        project.clip_params.analysis_size = 128;
+        let text = project.to_json(Path::new("/x"));
+        for internal in ["fft_size", "analysis_rate", "threads", "analysis_size"] {
+            assert!(!text.contains(internal), "{internal} saved:\n{text}");
+        }
+        let back = Project::from_json(&text, Path::new("/x/p.beatcut")).expect("load");
+        assert_eq!(back.music_params.beat_sensitivity, 0.8);
+        assert_eq!(back.clip_params.threshold, 0.6);
+        assert_eq!(back.music_params.fft_size, MusicParams::default().fft_size);
+        assert_eq!(back.clip_params.threads, 0);
+        // An older file's internal values are ignored; its user settings are kept.
+        let old = r#"{"format":"beatcut-project","version":1,
+            "music_params":{"min_bpm":70.0,"fft_size":512,"analysis_rate":8000},
+            "clip_params":{"mode":"accurate","threads":9}}"#;
+        let loaded = Project::from_json(old, Path::new("/x/old.beatcut")).expect("old");
+        assert_eq!(loaded.music_params.min_bpm, 70.0);
+        assert_eq!(
+            loaded.music_params.analysis_rate,
+            MusicParams::default().analysis_rate
+        );
+        assert_eq!(
+            loaded.clip_params.mode,
+            crate::analysis::video::DetectMode::Accurate
+        );
+        assert_eq!(loaded.clip_params.threads, 0);
     }
 
     #[test]
