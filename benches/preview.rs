@@ -19,10 +19,10 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use beatcut::app::frame_server::{FrameServer, FrameServerOptions};
 use beatcut::cache::ContentKey;
 use beatcut::jobs::{CancelToken, JobContext};
 use beatcut::media::{ProxySettings, ProxyStore};
+use beatcut::preview::frame_server::{FrameServer, FrameServerOptions};
 use beatcut::time::{FrameRate, TICKS_PER_SECOND, Ticks};
 
 const CLIP_SECS: i64 = 20;

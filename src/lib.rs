@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod media;
 pub mod montage;
 pub mod plan;
+pub mod preview;
 pub mod project;
 pub mod render;
 pub mod time;

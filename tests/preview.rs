@@ -11,14 +11,14 @@ use std::future::Future;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use beatcut::app::frame_server::{FrameServer, FrameServerOptions};
 use beatcut::app::preview_gpu::{YuvPipeline, YuvPlanes};
-use beatcut::app::yuv::{YuvMatrix, yuv_to_rgb, yuv420p_to_rgba};
 use beatcut::cache::ContentKey;
 use beatcut::jobs::{CancelToken, JobContext};
 use beatcut::media::{
     MediaError, PixelLayout, ProxySettings, ProxyStore, VideoDecodeOptions, VideoDecoder,
 };
+use beatcut::preview::frame_server::{FrameServer, FrameServerOptions};
+use beatcut::preview::yuv::{YuvMatrix, yuv_to_rgb, yuv420p_to_rgba};
 use beatcut::time::TICKS_PER_SECOND;
 
 #[test]

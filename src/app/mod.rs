@@ -3,14 +3,11 @@
 //! thread only drains results, replans (cheap) and draws.
 
 mod export;
-pub mod frame_server;
 mod lanes;
 mod panels;
 mod playback;
 mod preview;
 pub mod preview_gpu;
-mod proxy;
-pub mod yuv;
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};

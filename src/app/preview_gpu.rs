@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::media::VideoFrame;
 
-use super::yuv::YuvMatrix;
+use crate::preview::YuvMatrix;
 
 /// The WGSL source of the conversion shader.
 pub const YUV_TO_RGB_WGSL: &str = include_str!("../../shaders/yuv_to_rgb.wgsl");

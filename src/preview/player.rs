@@ -1,0 +1,297 @@
+//! The preview's decode thread, without a GUI: the frame under the playhead, served by a
+//! [`FrameServer`] (a newer request supersedes an older one; recent frames cached; a few
+//! frames decoded ahead while playing). Each clip shown gets a seek proxy made in the
+//! background ([`ProxyWorker`]); once it exists a seek shows the exact frame from the proxy
+//! at once, and the full-resolution frame replaces it when the playhead has rested for
+//! [`REFINE_AFTER`] (a newer request cancels that decode). The app draws what it returns.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, bounded};
+
+use super::frame_server::{FrameServer, FrameServerOptions, ServedFrame};
+use super::proxy::{ProxyWorker, ReadyProxies};
+use super::yuv::yuv420p_to_rgba;
+use crate::cache::Cache;
+use crate::jobs::CancelToken;
+use crate::media::MediaError;
+use crate::time::Ticks;
+
+/// Frames decoded ahead of the last request while no newer request waits, during playback
+/// (paused, the decoder stays idle so analysis and planning get the cores).
+const LOOK_AHEAD_FRAMES: usize = 8;
+
+/// A frame shown from a seek proxy is replaced by the full-resolution one once no newer
+/// request came for this long (decoding that costs up to a GOP; not worth starting while
+/// the playhead still moves).
+const REFINE_AFTER: Duration = Duration::from_millis(150);
+
+/// A frame asked of the decode thread.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreviewRequest {
+    /// The clip.
+    pub path: PathBuf,
+    /// Source time in the clip.
+    pub time: Ticks,
+    /// Also convert to RGBA on the decode thread (no GPU path).
+    pub rgba: bool,
+    /// Frames to decode ahead afterwards while idle.
+    pub look_ahead: usize,
+}
+
+enum Command {
+    Show(PreviewRequest),
+    Stop,
+}
+
+/// The answer to a request: the frame (as 4:2:0 planes, and RGBA when asked) or why not.
+pub struct PreviewFrame {
+    /// What was asked.
+    pub request: PreviewRequest,
+    /// The frame, with its colour matrix and whether it came from a seek proxy.
+    pub frame: Option<ServedFrame>,
+    /// The frame converted to RGBA (requests with `rgba`).
+    pub rgba: Option<Vec<u8>>,
+    /// Why there is no frame (the reason names the file).
+    pub error: Option<String>,
+}
+
+/// What the UI hands the decode thread.
+#[derive(Default)]
+struct Pending {
+    /// The newest command not yet taken.
+    command: Option<Command>,
+    /// Token of the full-resolution refine under way; a new command cancels it.
+    refine: CancelToken,
+}
+
+type Slot = Arc<(Mutex<Pending>, Condvar)>;
+
+/// The preview decode thread and its seek-proxy worker. Dropping it stops both without
+/// waiting for them.
+pub struct PreviewPlayer {
+    slot: Slot,
+    rx: Receiver<PreviewFrame>,
+    last_request: Option<PreviewRequest>,
+    shown: Option<PreviewRequest>,
+    proxies: ProxyWorker,
+}
+
+impl PreviewPlayer {
+    /// Starts the decode thread; `waker` is called when a frame is ready.
+    pub fn new(waker: Arc<dyn Fn() + Send + Sync>) -> Self {
+        let slot: Slot = Arc::new((Mutex::new(Pending::default()), Condvar::new()));
+        let (tx, rx) = bounded(2);
+        let thread_slot = slot.clone();
+        let busy = Arc::new(AtomicBool::new(false));
+        let proxies = ProxyWorker::new(busy.clone());
+        let ready = proxies.ready();
+        let spawned = std::thread::Builder::new()
+            .name("preview-decode".into())
+            .spawn(move || decode_loop(&thread_slot, &tx, &*waker, &ready, &busy));
+        if let Err(e) = spawned {
+            tracing::error!("cannot start the preview thread: {e}");
+        }
+        Self {
+            slot,
+            rx,
+            last_request: None,
+            shown: None,
+            proxies,
+        }
+    }
+
+    fn send(&self, command: Command) {
+        let (lock, cvar) = &*self.slot;
+        if let Ok(mut pending) = lock.lock() {
+            pending.command = Some(command);
+            pending.refine.cancel();
+            cvar.notify_one();
+        }
+    }
+
+    /// Asks for the frame of `path` at `time` (RGBA too when `rgba`; decoding ahead when
+    /// `playing`). Returns false when it is the request already made.
+    pub fn request(&mut self, path: PathBuf, time: Ticks, rgba: bool, playing: bool) -> bool {
+        let request = PreviewRequest {
+            path,
+            time,
+            rgba,
+            look_ahead: if playing { LOOK_AHEAD_FRAMES } else { 0 },
+        };
+        if self.last_request.as_ref() == Some(&request) {
+            return false;
+        }
+        self.last_request = Some(request.clone());
+        self.send(Command::Show(request));
+        true
+    }
+
+    /// Forgets the last request, so the next one is decoded even if it is the same (the
+    /// display path changed).
+    pub fn forget_request(&mut self) {
+        self.last_request = None;
+    }
+
+    /// Frames that arrived since the last call, oldest first.
+    pub fn drain(&mut self) -> Vec<PreviewFrame> {
+        let frames: Vec<PreviewFrame> = self.rx.try_iter().collect();
+        if let Some(last) = frames.last() {
+            self.shown = Some(last.request.clone());
+        }
+        frames
+    }
+
+    /// True when the last frame asked for has been answered (shown, or its error).
+    pub fn is_settled(&self) -> bool {
+        self.shown == self.last_request
+    }
+
+    /// Asks for a seek proxy of `path` (made in the background in `cache`'s directory).
+    pub fn want_proxy(&mut self, path: &Path, cache: &Arc<Cache>) {
+        self.proxies.want(path, cache);
+    }
+}
+
+impl Drop for PreviewPlayer {
+    fn drop(&mut self) {
+        self.send(Command::Stop);
+    }
+}
+
+/// What the decode thread does next.
+enum Work {
+    Command(Command),
+    /// Decode one frame ahead (playback, no newer request).
+    Prefetch,
+    /// Replace the proxy frame of this request by the full-resolution one.
+    Refine(PreviewRequest, CancelToken),
+}
+
+/// Waits for the next piece of work: a new command first, then look-ahead, then a due
+/// refine. `None` when the UI side is gone.
+fn next_work(
+    slot: &Slot,
+    prefetch: bool,
+    refine: &mut Option<(PreviewRequest, Instant)>,
+) -> Option<Work> {
+    let (lock, cvar) = &**slot;
+    let mut pending = lock.lock().ok()?;
+    loop {
+        if let Some(command) = pending.command.take() {
+            return Some(Work::Command(command));
+        }
+        if prefetch {
+            return Some(Work::Prefetch);
+        }
+        match refine.as_ref().map(|(_, due)| *due) {
+            Some(due) => {
+                let now = Instant::now();
+                if now >= due {
+                    let (request, _) = refine.take()?;
+                    // Installed under the lock: a command sent from now on cancels it.
+                    let token = CancelToken::new();
+                    pending.refine = token.clone();
+                    return Some(Work::Refine(request, token));
+                }
+                pending = cvar.wait_timeout(pending, due - now).ok()?.0;
+            }
+            None => pending = cvar.wait(pending).ok()?,
+        }
+    }
+}
+
+fn decode_loop(
+    slot: &Slot,
+    tx: &Sender<PreviewFrame>,
+    waker: &(dyn Fn() + Send + Sync),
+    ready: &ReadyProxies,
+    busy: &AtomicBool,
+) {
+    let mut server = FrameServer::new(FrameServerOptions::default());
+    let mut ahead: Option<(PathBuf, usize)> = None;
+    let mut refine: Option<(PreviewRequest, Instant)> = None;
+    loop {
+        let prefetch = ahead.as_ref().is_some_and(|(_, left)| *left > 0);
+        let Some(work) = next_work(slot, prefetch, &mut refine) else {
+            return;
+        };
+        let request = match work {
+            Work::Command(Command::Stop) => return,
+            Work::Command(Command::Show(request)) => request,
+            Work::Prefetch => {
+                // Idle: decode one frame ahead, then look for a newer request again.
+                if let Some((path, left)) = &mut ahead {
+                    busy.store(true, Ordering::Relaxed);
+                    *left = match server.prefetch(path) {
+                        Ok(true) => left.saturating_sub(1),
+                        _ => 0,
+                    };
+                    busy.store(false, Ordering::Relaxed);
+                }
+                continue;
+            }
+            Work::Refine(request, token) => {
+                busy.store(true, Ordering::Relaxed);
+                let result = server.frame_at_cancellable(&request.path, request.time, &token);
+                busy.store(false, Ordering::Relaxed);
+                let (frame, error) = match result {
+                    Ok(frame) => (frame, None),
+                    // Superseded: the newer request is already waiting.
+                    Err(MediaError::Cancelled) => continue,
+                    Err(e) => (None, Some(e.to_string())),
+                };
+                if !show(tx, request, frame, error) {
+                    return;
+                }
+                waker();
+                continue;
+            }
+        };
+        if let Ok(mut list) = ready.lock() {
+            for (path, proxy) in list.drain(..) {
+                server.set_proxy(&path, proxy);
+            }
+        }
+        busy.store(true, Ordering::Relaxed);
+        let result = server.quick_frame_at(&request.path, request.time);
+        busy.store(false, Ordering::Relaxed);
+        let (frame, error) = match result {
+            Ok(frame) => (frame, None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        let proxied = frame.as_ref().is_some_and(|f| f.proxy);
+        // Look-ahead extends the full-resolution decoder's position, which a proxy frame
+        // did not move: nothing useful to decode ahead then.
+        ahead = (!proxied).then(|| (request.path.clone(), request.look_ahead));
+        refine = proxied.then(|| (request.clone(), Instant::now() + REFINE_AFTER));
+        if !show(tx, request, frame, error) {
+            return;
+        }
+        waker();
+    }
+}
+
+/// Hands a frame (converted to RGBA when the request wants it) to the UI; false when the
+/// UI is gone.
+fn show(
+    tx: &Sender<PreviewFrame>,
+    request: PreviewRequest,
+    frame: Option<ServedFrame>,
+    error: Option<String>,
+) -> bool {
+    let rgba = frame
+        .as_ref()
+        .filter(|_| request.rgba)
+        .and_then(|f| yuv420p_to_rgba(&f.frame.data, f.frame.width, f.frame.height, f.matrix));
+    tx.send(PreviewFrame {
+        request,
+        frame,
+        rgba,
+        error,
+    })
+    .is_ok()
+}
