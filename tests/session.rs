@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use beatcut::analysis::video::DetectMode;
 use beatcut::cache::{Cache, CacheLimits};
-use beatcut::editor::{ClipStatus, CutStep, GridCommand, Session};
+use beatcut::editor::{ClipStatus, CutStep, ExportChoice, ExportPhase, GridCommand, Session};
 use beatcut::plan::{Segment, Timeline};
 use beatcut::project::ClipId;
 use beatcut::time::{TICKS_PER_SECOND, Ticks};
@@ -427,4 +427,70 @@ fn read_problems_reach_the_bin_the_notices_and_the_cli() {
         stderr.contains("warning:") && stderr.contains("corrupt.mp4"),
         "the CLI names the file and the problem: {stderr}"
     );
+}
+
+#[test]
+fn the_session_exports_checks_the_file_and_a_dropped_session_cancels_its_export() {
+    let dir = common::temp_dir();
+    let (mut session, _, _) = planned_session(dir.path());
+    session.change_project(|p| p.export.preset = beatcut::render::Preset::Draft);
+    let output = dir.path().join("montage.mp4");
+    session
+        .start_export(ExportChoice {
+            output: output.clone(),
+            clip_audio: 0.0,
+            interchange: true,
+        })
+        .expect("export starts");
+    assert!(session.poll_until(PATIENCE, |s| {
+        s.export_job()
+            .is_some_and(|j| j.phase() == ExportPhase::Ended)
+    }));
+    let job = session.export_job().expect("job");
+    assert_eq!(job.result(), Some(&Ok(output.clone())));
+    let report = job
+        .verification()
+        .expect("checked")
+        .as_ref()
+        .expect("the check ran");
+    assert!(report.problems().is_empty(), "{}", report.summary());
+    for ext in ["edl", "fcpxml", "otio"] {
+        assert!(
+            output.with_extension(ext).exists(),
+            "{ext} written beside it"
+        );
+    }
+    assert!(
+        session
+            .notices()
+            .iter()
+            .any(|n| n.text.starts_with("export checked")),
+        "the check is reported"
+    );
+
+    // Dropping the session mid-export stops it; the thread removes its partial file.
+    let second = dir.path().join("second.mp4");
+    session
+        .start_export(ExportChoice {
+            output: second.clone(),
+            clip_audio: 0.0,
+            interchange: false,
+        })
+        .expect("export starts");
+    assert!(session.poll_until(PATIENCE, |s| {
+        s.export_job().and_then(|j| j.progress()).is_some()
+    }));
+    drop(session);
+    let deadline = std::time::Instant::now() + PATIENCE;
+    let leftovers = || {
+        std::fs::read_dir(dir.path())
+            .expect("dir")
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().contains("second"))
+            .count()
+    };
+    while leftovers() > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(leftovers(), 0, "the cancelled export leaves no file");
 }

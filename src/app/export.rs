@@ -1,22 +1,14 @@
-//! The export dialog and its dedicated render thread (progress, ETA, cancel).
+//! The export dialog: size, shape, frame rate, clip sound, output and timeline files; the
+//! export itself runs in the session ([`crate::editor::ExportJob`], its own thread), and
+//! the dialog shows its progress, result and the check of the written file.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use crossbeam_channel::{Receiver, Sender, bounded};
+use crossbeam_channel::Sender;
 
-use super::{DialogResult, MusicEntry, Notice};
-use crate::jobs::CancelToken;
-use crate::plan::Timeline;
-use crate::project::Project;
-use crate::render::{Aspect, Preset, RenderProgress, SyncReport, VerifyPlan};
-
-enum ExportEvent {
-    Progress(RenderProgress),
-    Done(Result<String, String>),
-    /// The written file checked again (after `Done`): cuts and sound as they really are.
-    Verified(Result<SyncReport, String>),
-}
+use super::DialogResult;
+use crate::editor::{ExportChoice, ExportPhase, Session};
+use crate::render::{Aspect, Preset, SyncReport};
 
 /// Export dialog state.
 pub struct ExportPanel {
@@ -29,20 +21,14 @@ pub struct ExportPanel {
     fps_request: Option<i32>,
     clip_audio: f32,
     interchange: bool,
-    running: Option<(CancelToken, Receiver<ExportEvent>)>,
-    progress: Option<RenderProgress>,
-    last_result: Option<Result<String, String>>,
-    /// The export thread checking the file it wrote (after the export itself finished).
-    verifying: Option<(CancelToken, Receiver<ExportEvent>)>,
-    /// The last export's sync report, or why it could not be made.
-    verification: Option<Result<SyncReport, String>>,
+    /// Why the last export could not start.
+    start_error: Option<String>,
     project_output: Option<PathBuf>,
-    waker: Arc<dyn Fn() + Send + Sync>,
 }
 
 impl ExportPanel {
     /// A closed dialog.
-    pub fn new(waker: Arc<dyn Fn() + Send + Sync>) -> Self {
+    pub fn new() -> Self {
         Self {
             open: false,
             output: std::env::current_dir()
@@ -56,13 +42,8 @@ impl ExportPanel {
             fps_request: None,
             clip_audio: 0.0,
             interchange: true,
-            running: None,
-            progress: None,
-            last_result: None,
-            verifying: None,
-            verification: None,
+            start_error: None,
             project_output: None,
-            waker,
         }
     }
 
@@ -82,193 +63,28 @@ impl ExportPanel {
         self.fps_request.take()
     }
 
-    /// True while an export is running.
-    pub fn is_running(&self) -> bool {
-        self.running.is_some()
-    }
-
     /// Sets the output path (from the save dialog).
     pub fn set_output(&mut self, path: PathBuf) {
         self.output = path.display().to_string();
     }
 
-    /// True while the export thread checks the file it wrote.
-    pub fn is_verifying(&self) -> bool {
-        self.verifying.is_some()
-    }
-
-    /// The last export's sync report (or why there is none).
-    pub fn verification(&self) -> Option<&Result<SyncReport, String>> {
-        self.verification.as_ref()
-    }
-
-    /// Drains progress, completion and verification events.
-    pub fn poll(&mut self, notices: &mut Vec<Notice>) {
-        if let Some((_, rx)) = &self.verifying {
-            let mut verified = None;
-            while let Ok(event) = rx.try_recv() {
-                if let ExportEvent::Verified(result) = event {
-                    verified = Some(result);
-                }
-            }
-            if let Some(result) = verified {
-                let (text, is_problem) = match &result {
-                    Ok(report) => (
-                        format!("export checked: {}", report.summary()),
-                        !report.problems().is_empty(),
-                    ),
-                    Err(e) => (format!("export not checked: {e}"), true),
-                };
-                notices.push(Notice { is_problem, text });
-                self.verification = Some(result);
-                self.verifying = None;
-            }
-        }
-        let Some((_, rx)) = &self.running else {
-            return;
+    fn start(&mut self, session: &mut Session) {
+        let choice = ExportChoice {
+            output: PathBuf::from(self.output.trim()),
+            clip_audio: self.clip_audio,
+            interchange: self.interchange,
         };
-        let mut finished = None;
-        while let Ok(event) = rx.try_recv() {
-            match event {
-                ExportEvent::Progress(p) => self.progress = Some(p),
-                ExportEvent::Done(result) => {
-                    finished = Some(result);
-                    break;
-                }
-                ExportEvent::Verified(_) => {}
-            }
-        }
-        if let Some(result) = finished {
-            let text = match &result {
-                Ok(path) => format!("exported {path}"),
-                Err(e) => format!("export failed: {e}"),
-            };
-            notices.push(Notice {
-                is_problem: result.is_err(),
-                text,
-            });
-            let written = result.is_ok();
-            self.last_result = Some(result);
-            if let Some(running) = self.running.take()
-                && written
-            {
-                // The same thread goes on to check the file; its report comes on this channel.
-                self.verifying = Some(running);
-            }
-        }
-    }
-
-    /// Starts rendering on the export thread.
-    pub fn start(&mut self, project: &Project, timeline: &Timeline, music: &MusicEntry) {
-        let output = PathBuf::from(self.output.trim());
-        // The timeline is planned on the project's frame grid; export on the same grid so
-        // every cut stays on its frame.
-        let mut settings =
-            crate::render::RenderSettings::new(self.preset, self.aspect, timeline.fps);
-        settings.clip_audio_level = self.clip_audio;
-        let job = match crate::montage::render_job(timeline, &project.clips, &music.path) {
-            Ok(job) => job,
-            Err(e) => {
-                self.last_result = Some(Err(e.to_string()));
-                return;
-            }
-        };
-        // The beats the plan cut to: the song's, with the user's grid repairs.
-        let beats = music
-            .analysis
-            .as_ref()
-            .map(|a| {
-                project
-                    .constraints
-                    .beat_grid
-                    .apply(a)
-                    .beats
-                    .iter()
-                    .map(|b| b.time)
-                    .collect()
-            })
-            .unwrap_or_default();
-        let verify_plan = VerifyPlan::from_timeline(timeline, beats, &music.path);
-        let write_interchange = self.interchange;
-        let interchange_input = (timeline.clone(), project.clips.clone(), music.path.clone());
-        let cancel = CancelToken::new();
-        let (tx, rx): (Sender<ExportEvent>, Receiver<ExportEvent>) = bounded(64);
-        let waker = self.waker.clone();
-        let thread_cancel = cancel.clone();
-        let spawned = std::thread::Builder::new()
-            .name("export".into())
-            .spawn(move || {
-                let mut report = |p: RenderProgress| {
-                    let _ = tx.try_send(ExportEvent::Progress(p));
-                    waker();
-                };
-                let result =
-                    crate::render::render(&job, &settings, &output, &thread_cancel, &mut report)
-                        .map(|r| r.path.display().to_string())
-                        .map_err(|e| e.to_string());
-                let result = result.and_then(|path| {
-                    if write_interchange {
-                        let (timeline, clips, music) = &interchange_input;
-                        let timeline = crate::montage::interchange_timeline(
-                            timeline,
-                            clips,
-                            Some(music),
-                            &settings,
-                        )
-                        .map_err(|e| e.to_string())?;
-                        for ext in ["edl", "fcpxml", "otio"] {
-                            let side = output.with_extension(ext);
-                            crate::render::interchange::write_timeline_file(&timeline, &side)
-                                .map_err(|e| e.to_string())?;
-                        }
-                    }
-                    Ok(path)
-                });
-                let written = result.is_ok();
-                let _ = tx.send(ExportEvent::Done(result));
-                waker();
-                if written {
-                    let verified = crate::render::verify_export(
-                        &output,
-                        &verify_plan,
-                        &thread_cancel,
-                        &mut |_| {},
-                    )
-                    .map_err(|e| e.to_string());
-                    let _ = tx.send(ExportEvent::Verified(verified));
-                    waker();
-                }
-            });
-        match spawned {
-            Ok(_) => {
-                self.running = Some((cancel, rx));
-                self.progress = None;
-                self.last_result = None;
-                self.verification = None;
-                if let Some((previous, _)) = self.verifying.take() {
-                    previous.cancel();
-                }
-            }
-            Err(e) => self.last_result = Some(Err(format!("cannot start the export thread: {e}"))),
-        }
-    }
-
-    /// Asks the running export to stop (it removes its partial file).
-    pub fn cancel(&mut self) {
-        if let Some((cancel, _)) = &self.running {
-            cancel.cancel();
-        }
+        self.start_error = session.start_export(choice).err();
     }
 
     /// The dialog window.
     pub fn window_ui(
         &mut self,
         ctx: &egui::Context,
-        project: &Project,
-        timeline: Option<&Timeline>,
-        music: Option<&MusicEntry>,
+        session: &mut Session,
         dialogs: &Sender<DialogResult>,
     ) {
+        let project = session.project();
         if project.export.output != self.project_output {
             self.project_output = project.export.output.clone();
             if let Some(path) = &self.project_output {
@@ -304,10 +120,11 @@ impl ExportPanel {
                         ui.label("Frame rate");
                         // The frame rate is the plan's frame grid: changing it replans so
                         // cuts land on the new grid's frames.
-                        self.fps = project.plan.fps.as_f64().round() as i32;
+                        let plan_fps = session.project().plan.fps;
+                        self.fps = plan_fps.as_f64().round() as i32;
                         let before = self.fps;
                         egui::ComboBox::from_id_salt("fps")
-                            .selected_text(project.plan.fps.to_string())
+                            .selected_text(plan_fps.to_string())
                             .show_ui(ui, |ui| {
                                 for f in [24, 25, 30, 50, 60] {
                                     ui.selectable_value(&mut self.fps, f, f.to_string());
@@ -350,42 +167,48 @@ impl ExportPanel {
                         ui.end_row();
                     });
                 ui.separator();
-                if let Some((_, _)) = &self.running {
-                    if let Some(p) = self.progress {
-                        ui.add(
-                            egui::ProgressBar::new(
-                                p.frames_done as f32 / p.frames_total.max(1) as f32,
-                            )
-                            .show_percentage(),
-                        );
-                        ui.label(format!(
-                            "{} / {} frames · {:.0} fps · {:.0} s left",
-                            p.frames_done, p.frames_total, p.fps, p.eta_secs
-                        ));
-                    } else {
-                        ui.spinner();
+                let phase = session.export_job().map(|j| j.phase());
+                if phase == Some(ExportPhase::Rendering) {
+                    match session.export_job().and_then(|j| j.progress()) {
+                        Some(p) => {
+                            ui.add(
+                                egui::ProgressBar::new(
+                                    p.frames_done as f32 / p.frames_total.max(1) as f32,
+                                )
+                                .show_percentage(),
+                            );
+                            ui.label(format!(
+                                "{} / {} frames · {:.0} fps · {:.0} s left",
+                                p.frames_done, p.frames_total, p.fps, p.eta_secs
+                            ));
+                        }
+                        None => {
+                            ui.spinner();
+                        }
                     }
                     if ui.button("Cancel export").clicked() {
-                        self.cancel();
+                        session.cancel_export();
                     }
                 } else {
-                    let ready = timeline.is_some() && music.is_some();
+                    let ready = session.timeline().is_some() && session.music().is_some();
                     if ui
                         .add_enabled(ready, egui::Button::new("Start export"))
                         .clicked()
-                        && let (Some(t), Some(m)) = (timeline, music)
                     {
-                        self.start(project, t, m);
+                        self.start(session);
                     }
                     if !ready {
                         ui.small("Add a song and clips first.");
                     }
                 }
-                match &self.last_result {
+                if let Some(e) = &self.start_error {
+                    ui.colored_label(egui::Color32::from_rgb(230, 120, 60), e);
+                }
+                match session.export_job().and_then(|j| j.result()) {
                     Some(Ok(path)) => {
-                        ui.label(format!("Done: {path}"));
+                        ui.label(format!("Done: {}", path.display()));
                         if ui.button("Open folder").clicked()
-                            && let Some(dir) = std::path::Path::new(path).parent()
+                            && let Some(dir) = path.parent()
                         {
                             let _ = std::process::Command::new("xdg-open").arg(dir).spawn();
                         }
@@ -395,7 +218,12 @@ impl ExportPanel {
                     }
                     None => {}
                 }
-                sync_report_ui(ui, self.verifying.is_some(), self.verification.as_ref());
+                let job = session.export_job();
+                sync_report_ui(
+                    ui,
+                    job.is_some_and(|j| j.phase() == ExportPhase::Verifying),
+                    job.and_then(|j| j.verification()),
+                );
             });
         self.open = open;
     }
@@ -403,6 +231,12 @@ impl ExportPanel {
 
 /// The sync report in the export dialog: all cuts on the beat, or which are off and by how
 /// much, and the sound against the picture.
+impl Default for ExportPanel {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 fn sync_report_ui(ui: &mut egui::Ui, verifying: bool, report: Option<&Result<SyncReport, String>>) {
     let warn = egui::Color32::from_rgb(230, 120, 60);
     if verifying {

@@ -67,7 +67,7 @@ impl BeatcutApp {
             shuttle_speed: 1.0,
             preview: preview::Preview::new(waker.clone()),
             playback: playback::Playback::new(),
-            export: export::ExportPanel::new(waker),
+            export: export::ExportPanel::new(),
             show_help: false,
             show_performance: false,
             frame_times_ms: VecDeque::new(),
@@ -131,19 +131,23 @@ impl BeatcutApp {
         self.preview.is_settled()
     }
 
-    /// True while an export runs on its thread (the dialog shows its progress).
+    /// True while an export renders on its thread (the dialog shows its progress).
     pub fn is_exporting(&self) -> bool {
-        self.export.is_running()
+        self.session
+            .export_job()
+            .is_some_and(|j| j.phase() == crate::editor::ExportPhase::Rendering)
     }
 
     /// True while the export thread checks the file it wrote.
     pub fn is_verifying_export(&self) -> bool {
-        self.export.is_verifying()
+        self.session
+            .export_job()
+            .is_some_and(|j| j.phase() == crate::editor::ExportPhase::Verifying)
     }
 
     /// The last export's sync report (shown in the export dialog), or why there is none.
     pub fn export_verification(&self) -> Option<&Result<crate::render::SyncReport, String>> {
-        self.export.verification()
+        self.session.export_job().and_then(|j| j.verification())
     }
 
     /// Draws the whole editor into `ui` and handles input; the eframe `App::ui` calls this,
@@ -158,11 +162,6 @@ impl BeatcutApp {
         }
         self.handle_dialogs();
         self.handle_drops(ui.ctx());
-        let mut notices = Vec::new();
-        self.export.poll(&mut notices);
-        for notice in notices {
-            self.session.notify(notice.text, notice.is_problem);
-        }
         self.advance_playback(ui.ctx());
         self.handle_shortcuts(ui.ctx());
         panels::menu_bar_ui(self, ui);
@@ -171,13 +170,8 @@ impl BeatcutApp {
         panels::media_bin_ui(self, ui);
         panels::inspector_ui(self, ui);
         preview::preview_panel_ui(self, ui);
-        self.export.window_ui(
-            ui.ctx(),
-            self.session.project(),
-            self.session.timeline(),
-            self.session.music(),
-            &self.dialog_tx,
-        );
+        self.export
+            .window_ui(ui.ctx(), &mut self.session, &self.dialog_tx);
         let project = self.session.project();
         let (preset, aspect) = self.export.choice();
         if self.export.open && (preset, aspect) != (project.export.preset, project.export.aspect) {
@@ -196,7 +190,11 @@ impl BeatcutApp {
         panels::help_window_ui(self, ui.ctx());
         panels::performance_window_ui(self, ui.ctx());
         panels::recovery_window_ui(self, ui.ctx());
-        if self.playing.is_some() || self.is_busy() || self.export.is_running() {
+        if self.playing.is_some()
+            || self.is_busy()
+            || self.is_exporting()
+            || self.is_verifying_export()
+        {
             ui.ctx().request_repaint_after(Duration::from_millis(16));
         }
         self.frame_times_ms

@@ -4,6 +4,7 @@
 
 pub mod beat_grid;
 mod bin;
+mod export;
 mod inputs;
 mod planner;
 mod recent;
@@ -13,8 +14,9 @@ mod worker;
 
 pub use beat_grid::{GridCommand, TapTempo};
 pub use bin::{ClipEntry, ClipStatus, MusicEntry};
+pub use export::{ExportEvent, ExportJob, ExportPhase, ExportRequest};
 pub use inputs::PlanClips;
 pub use planner::{PlanOutcome, PlanRequest, Planner};
-pub use session::{Activity, CutStep, GridView, Notice, Session, SessionEvent};
+pub use session::{Activity, CutStep, ExportChoice, GridView, Notice, Session, SessionEvent};
 pub use view::{MIN_SPAN, TimelineView};
 pub use worker::{MediaKind, WorkFailure, Worker, WorkerEvent, expand_paths};

@@ -4,9 +4,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use crossbeam_channel::{Receiver, Sender, bounded};
-
 use crate::analysis::music::MusicAnalysis;
+use crate::jobs::{BackgroundThread, ThreadContext};
 use crate::plan::{Constraints, PlanIndex, PlanSettings, Style, Timeline};
 
 /// Everything one planning run needs, owned so it can cross threads.
@@ -35,10 +34,10 @@ pub struct PlanOutcome {
     pub millis: f32,
 }
 
-/// The planning thread and its channels.
+/// The planning thread (a [`BackgroundThread`]): the newest request supersedes any still
+/// waiting, and only the answer to the latest request is taken.
 pub struct Planner {
-    tx: Sender<PlanRequest>,
-    rx: Receiver<PlanOutcome>,
+    thread: Option<BackgroundThread<PlanRequest, PlanOutcome>>,
     latest: u64,
     answered: u64,
     /// Wall time of the last completed plan, for the performance window.
@@ -48,12 +47,16 @@ pub struct Planner {
 impl Planner {
     /// Starts the planning thread; `waker` is called when a plan lands.
     pub fn new(waker: Arc<dyn Fn() + Send + Sync>) -> Self {
-        let (tx, requests) = bounded::<PlanRequest>(16);
-        let (results, rx) = bounded::<PlanOutcome>(16);
-        let spawned = std::thread::Builder::new()
-            .name("planner".into())
-            .spawn(move || {
+        let thread = BackgroundThread::spawn(
+            "planner",
+            16,
+            waker,
+            |requests: crossbeam_channel::Receiver<PlanRequest>,
+             ctx: ThreadContext<PlanOutcome>| {
                 while let Ok(first) = requests.recv() {
+                    if ctx.token().is_cancelled() {
+                        return;
+                    }
                     // Only the newest waiting request matters.
                     let request = requests.try_iter().last().unwrap_or(first);
                     let started = Instant::now();
@@ -70,18 +73,17 @@ impl Planner {
                         result,
                         millis: started.elapsed().as_secs_f32() * 1000.0,
                     };
-                    if results.send(outcome).is_err() {
+                    if !ctx.emit(outcome) {
                         return;
                     }
-                    waker();
                 }
-            });
-        if let Err(e) = spawned {
-            tracing::error!("cannot start the planning thread: {e}");
-        }
+            },
+        );
+        let thread = thread
+            .map_err(|e| tracing::error!("cannot start the planning thread: {e}"))
+            .ok();
         Self {
-            tx,
-            rx,
+            thread,
             latest: 0,
             answered: 0,
             last_millis: 0.0,
@@ -92,13 +94,18 @@ impl Planner {
     pub fn submit(&mut self, mut request: PlanRequest) -> bool {
         self.latest += 1;
         request.generation = self.latest;
-        self.tx.send(request).is_ok()
+        self.thread.as_ref().is_some_and(|t| t.send(request))
     }
 
     /// The result of the latest request, once it has landed.
     pub fn poll(&mut self) -> Option<PlanOutcome> {
         let mut newest = None;
-        while let Ok(outcome) = self.rx.try_recv() {
+        for outcome in self
+            .thread
+            .as_ref()
+            .map(BackgroundThread::drain)
+            .unwrap_or_default()
+        {
             if outcome.generation == self.latest {
                 self.answered = outcome.generation;
                 self.last_millis = outcome.millis;
@@ -110,6 +117,6 @@ impl Planner {
 
     /// True while the latest request has not been answered.
     pub fn is_pending(&self) -> bool {
-        self.answered < self.latest
+        self.thread.is_some() && self.answered < self.latest
     }
 }

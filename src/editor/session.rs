@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::bin::{ClipEntry, ClipStatus, MusicEntry};
+use super::export::{ExportEvent, ExportJob, ExportRequest};
 use super::planner::{PlanRequest, Planner};
 use super::worker::{MediaKind, WorkFailure, Worker, WorkerEvent, expand_paths};
 use super::{GridCommand, PlanClips, TapTempo};
@@ -50,6 +51,18 @@ pub enum SessionEvent {
     MusicReady(PathBuf),
     /// A new plan landed.
     PlanLanded,
+}
+
+/// The choices of one export that the project does not keep (size, shape and frame rate
+/// come from the project and its plan).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportChoice {
+    /// The file to write.
+    pub output: PathBuf,
+    /// Level of the clips' own sound under the music (0: off).
+    pub clip_audio: f32,
+    /// Also write EDL, FCPXML and OTIO beside it.
+    pub interchange: bool,
 }
 
 /// Which way to move a cut.
@@ -145,6 +158,8 @@ pub struct Session {
     started: Instant,
     grid_view: Option<GridView>,
     recovery_offer: Option<PathBuf>,
+    export: Option<ExportJob>,
+    waker: Arc<dyn Fn() + Send + Sync>,
 }
 
 impl Session {
@@ -167,12 +182,14 @@ impl Session {
                     .into(),
             plan_index: None,
             planner: Planner::new(waker.clone()),
+            export: None,
             plans_made: 0,
             needs_replan: false,
             needs_reindex: false,
             selected: None,
             candidates: Vec::new(),
-            worker: Worker::new(waker),
+            worker: Worker::new(waker.clone()),
+            waker,
             cache,
             notices: Vec::new(),
             recovery_offer: recovery.exists().then_some(recovery),
@@ -670,6 +687,81 @@ impl Session {
         self.rescan_if_needed(before.analysis_params().mode);
     }
 
+    // ----- export ------------------------------------------------------------------------
+
+    /// Starts exporting the current plan on the export thread (a running export is
+    /// cancelled first): the project's size and shape, the plan's frame grid; the written
+    /// file is then checked against the plan and the repaired beat grid.
+    pub fn start_export(&mut self, choice: ExportChoice) -> Result<(), String> {
+        let (Some(timeline), Some(music)) = (self.timeline.clone(), self.music.clone()) else {
+            return Err("nothing to export yet: add a song and clips".into());
+        };
+        let mut settings = crate::render::RenderSettings::new(
+            self.project.export.preset,
+            self.project.export.aspect,
+            timeline.fps,
+        );
+        settings.clip_audio_level = choice.clip_audio;
+        let job = crate::montage::render_job(&timeline, &self.project.clips, &music.path)
+            .map_err(|e| e.to_string())?;
+        let beats = self
+            .grid()
+            .map(|g| g.beats.iter().map(|b| b.time).collect())
+            .unwrap_or_default();
+        let verify = crate::render::VerifyPlan::from_timeline(&timeline, beats, &music.path);
+        let interchange = choice.interchange.then(|| {
+            (
+                timeline.clone(),
+                self.project.clips.clone(),
+                music.path.clone(),
+            )
+        });
+        if let Some(previous) = self.export.take() {
+            previous.cancel();
+        }
+        let request = ExportRequest {
+            job,
+            settings,
+            output: choice.output,
+            interchange,
+            verify,
+        };
+        let job = ExportJob::start(request, self.waker.clone()).map_err(|e| e.to_string())?;
+        self.export = Some(job);
+        Ok(())
+    }
+
+    /// Stops the running export (its partial file is removed) or the check after it.
+    pub fn cancel_export(&self) {
+        if let Some(job) = &self.export {
+            job.cancel();
+        }
+    }
+
+    /// The last export started: its phase, progress, result and check.
+    pub fn export_job(&self) -> Option<&ExportJob> {
+        self.export.as_ref()
+    }
+
+    fn poll_export(&mut self) {
+        let Some(job) = self.export.as_mut() else {
+            return;
+        };
+        for event in job.poll() {
+            let (text, is_problem) = match event {
+                ExportEvent::Progress(_) => continue,
+                ExportEvent::Done(Ok(path)) => (format!("exported {}", path.display()), false),
+                ExportEvent::Done(Err(e)) => (format!("export failed: {e}"), true),
+                ExportEvent::Verified(Ok(report)) => (
+                    format!("export checked: {}", report.summary()),
+                    !report.problems().is_empty(),
+                ),
+                ExportEvent::Verified(Err(e)) => (format!("export not checked: {e}"), true),
+            };
+            self.notify(text, is_problem);
+        }
+    }
+
     // ----- background work ---------------------------------------------------------------
 
     /// Takes in what background work reported, replans when due, takes a landed plan and
@@ -678,6 +770,7 @@ impl Session {
     pub fn poll(&mut self) -> Vec<SessionEvent> {
         let mut events = Vec::new();
         self.handle_worker_events(&mut events);
+        self.poll_export();
         if self.needs_replan {
             self.replan();
         }

@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
-use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
+use crossbeam_channel::Receiver;
 
 use crate::cache::Cache;
-use crate::jobs::{CancelToken, JobContext};
+use crate::jobs::{BackgroundThread, JobContext, ThreadContext};
 use crate::media::{MediaError, Proxy, ProxySettings, ProxyStore};
 
 /// Clips waiting for a proxy at most (more are asked for again when shown again).
@@ -20,48 +20,35 @@ const QUEUE: usize = 64;
 /// Finished proxies not yet taken by the decode thread, with their source paths.
 pub(crate) type ReadyProxies = Arc<Mutex<Vec<(PathBuf, Proxy)>>>;
 
-enum Command {
-    Make(PathBuf, Arc<Cache>),
-}
+/// Make the seek proxy of a clip in the cache's proxy folder.
+struct Make(PathBuf, Arc<Cache>);
 
-/// Owns the proxy thread; dropping it cancels the proxy being made and ends the thread
-/// without waiting for it.
+/// Owns the proxy thread (a [`BackgroundThread`]); dropping it cancels the proxy being made
+/// and ends the thread without waiting for it.
 pub(crate) struct ProxyWorker {
-    tx: Option<Sender<Command>>,
+    thread: Option<BackgroundThread<Make, ()>>,
     asked: HashSet<PathBuf>,
-    current: Arc<Mutex<Current>>,
     ready: ReadyProxies,
-}
-
-/// The token of the proxy being made, and whether the worker was dropped (under one lock,
-/// so a proxy started just after the drop is cancelled too).
-#[derive(Default)]
-struct Current {
-    token: CancelToken,
-    stopped: bool,
 }
 
 impl ProxyWorker {
     /// Starts the thread. `busy` is set by the preview while it decodes.
     pub(crate) fn new(busy: Arc<AtomicBool>) -> Self {
-        let (tx, rx) = bounded(QUEUE);
         let ready: ReadyProxies = Arc::default();
-        let current: Arc<Mutex<Current>> = Arc::default();
-        let (thread_ready, thread_current) = (ready.clone(), current.clone());
-        let spawned = std::thread::Builder::new()
-            .name("preview-proxy".into())
-            .spawn(move || run(&rx, &thread_ready, &thread_current, &busy));
-        let tx = match spawned {
-            Ok(_) => Some(tx),
-            Err(e) => {
-                tracing::error!("cannot start the proxy thread, seeks stay slow: {e}");
-                None
-            }
-        };
+        let thread_ready = ready.clone();
+        let thread = BackgroundThread::spawn(
+            "preview-proxy",
+            QUEUE,
+            Arc::new(|| {}),
+            move |commands: Receiver<Make>, ctx: ThreadContext<()>| {
+                run(&commands, &thread_ready, &ctx, &busy)
+            },
+        )
+        .map_err(|e| tracing::error!("cannot start the proxy thread, seeks stay slow: {e}"))
+        .ok();
         Self {
-            tx,
+            thread,
             asked: HashSet::new(),
-            current,
             ready,
         }
     }
@@ -71,39 +58,27 @@ impl ProxyWorker {
         self.ready.clone()
     }
 
-    /// Asks for the proxy of `path` (once per path): found in, or made into, the `proxies`
+    /// Asks for the proxy of `path` (once per path): found in, or made into, the proxy
     /// folder of `cache`'s directory. Nothing happens when the cache is disabled.
     pub(crate) fn want(&mut self, path: &Path, cache: &Arc<Cache>) {
         if !cache.is_enabled() || self.asked.contains(path) {
             return;
         }
-        let Some(tx) = &self.tx else {
+        let Some(thread) = &self.thread else {
             return;
         };
-        match tx.try_send(Command::Make(path.to_path_buf(), cache.clone())) {
-            Ok(()) => {
-                self.asked.insert(path.to_path_buf());
-            }
-            // Full: asked again the next time the clip is shown.
-            Err(TrySendError::Full(_)) => {}
-            Err(TrySendError::Disconnected(_)) => self.tx = None,
+        // A full queue: asked again the next time the clip is shown.
+        if thread.send(Make(path.to_path_buf(), cache.clone())) {
+            self.asked.insert(path.to_path_buf());
         }
     }
 }
 
-impl Drop for ProxyWorker {
-    fn drop(&mut self) {
-        // Closing the channel ends the thread once the current proxy stops.
-        self.tx = None;
-        if let Ok(mut current) = self.current.lock() {
-            current.stopped = true;
-            current.token.cancel();
+fn run(rx: &Receiver<Make>, ready: &ReadyProxies, ctx: &ThreadContext<()>, busy: &AtomicBool) {
+    while let Ok(Make(path, cache)) = rx.recv() {
+        if ctx.token().is_cancelled() {
+            return;
         }
-    }
-}
-
-fn run(rx: &Receiver<Command>, ready: &ReadyProxies, current: &Mutex<Current>, busy: &AtomicBool) {
-    while let Ok(Command::Make(path, cache)) = rx.recv() {
         let Some(dir) = cache.proxy_dir() else {
             continue;
         };
@@ -118,14 +93,9 @@ fn run(rx: &Receiver<Command>, ready: &ReadyProxies, current: &Mutex<Current>, b
         let proxy = match store.find(&key) {
             Some(proxy) => proxy,
             None => {
-                let token = CancelToken::new();
-                match current.lock() {
-                    Ok(mut current) if !current.stopped => current.token = token.clone(),
-                    _ => return,
-                }
-                let ctx = JobContext::detached(key.to_string(), token, |_| {});
+                let job = JobContext::detached(key.to_string(), ctx.token().clone(), |_| {});
                 let started = std::time::Instant::now();
-                match store.generate(&path, &key, &ctx, Some(busy)) {
+                match store.generate(&path, &key, &job, Some(busy)) {
                     Ok(proxy) => {
                         // The new files count against the cache's size bound.
                         cache.trim();
