@@ -347,9 +347,11 @@ fn same_seed_same_json_different_seed_different_plan() {
         &Constraints::default(),
     )
     .unwrap();
-    assert_eq!(a.to_json().to_string(), b.to_json().to_string());
+    let json_of =
+        |t: &beatcut::plan::Timeline| serde_json::to_value(t.report(|_| None, &[], None)).unwrap();
+    assert_eq!(json_of(&a).to_string(), json_of(&b).to_string());
     assert_ne!(a.segments, c.segments);
-    let json = a.to_json();
+    let json = json_of(&a);
     assert!(json["segments"][0]["src_in_s"].is_f64());
     assert_eq!(json["seed"], 42);
 }

@@ -144,39 +144,99 @@ impl MediaInfo {
 
     /// The flat JSON object `beatcut probe --json` prints (seconds at the edge).
     pub fn to_json(&self) -> serde_json::Value {
-        let streams: Vec<serde_json::Value> = self
-            .streams
-            .iter()
-            .map(|s| match s {
-                StreamInfo::Video(v) => serde_json::json!({
-                    "kind": "video", "index": v.index, "codec": v.codec,
-                    "width": v.width, "height": v.height,
-                    "display_width": v.display_width, "display_height": v.display_height,
-                    "display_aspect": round3(v.display_aspect()), "rotation": v.rotation,
-                    "fps": round3(v.frame_rate.as_f64()), "variable_frame_rate": v.variable_frame_rate,
-                    "frame_count": v.frame_count, "start_s": secs_from_ticks(v.start_time),
-                    "duration_s": secs_from_ticks(v.duration), "pixel_format": v.pixel_format,
-                    "attached_picture": v.attached_picture,
-                }),
-                StreamInfo::Audio(a) => serde_json::json!({
-                    "kind": "audio", "index": a.index, "codec": a.codec,
-                    "sample_rate": a.sample_rate, "channels": a.channels,
-                    "start_s": secs_from_ticks(a.start_time), "duration_s": secs_from_ticks(a.duration),
-                }),
-                StreamInfo::Other { index, codec } => serde_json::json!({
-                    "kind": "other", "index": index, "codec": codec,
-                }),
-            })
-            .collect();
-        serde_json::json!({
-            "path": self.path.display().to_string(),
-            "size_bytes": self.size_bytes,
-            "container": self.container,
-            "duration_s": secs_from_ticks(self.duration),
-            "start_s": secs_from_ticks(self.start_time),
-            "streams": streams,
-            "warnings": self.warnings,
-        })
+        let report = ProbeReport {
+            path: self.path.display().to_string(),
+            size_bytes: self.size_bytes,
+            container: &self.container,
+            duration_s: secs_from_ticks(self.duration),
+            start_s: secs_from_ticks(self.start_time),
+            streams: self.streams.iter().map(StreamReport::of).collect(),
+            warnings: &self.warnings,
+        };
+        serde_json::to_value(report).unwrap_or_default()
+    }
+}
+
+/// What `beatcut probe --json` prints for a file.
+#[derive(serde::Serialize)]
+struct ProbeReport<'a> {
+    path: String,
+    size_bytes: u64,
+    container: &'a str,
+    duration_s: f64,
+    start_s: f64,
+    streams: Vec<StreamReport<'a>>,
+    warnings: &'a [String],
+}
+
+/// One stream in [`ProbeReport`], tagged by `kind`.
+#[derive(serde::Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+enum StreamReport<'a> {
+    Video {
+        index: usize,
+        codec: &'a str,
+        width: u32,
+        height: u32,
+        display_width: u32,
+        display_height: u32,
+        display_aspect: f64,
+        rotation: u32,
+        fps: f64,
+        variable_frame_rate: bool,
+        frame_count: u64,
+        start_s: f64,
+        duration_s: f64,
+        pixel_format: &'a str,
+        attached_picture: bool,
+    },
+    Audio {
+        index: usize,
+        codec: &'a str,
+        sample_rate: u32,
+        channels: u16,
+        start_s: f64,
+        duration_s: f64,
+    },
+    Other {
+        index: usize,
+        codec: &'a str,
+    },
+}
+
+impl<'a> StreamReport<'a> {
+    fn of(stream: &'a StreamInfo) -> Self {
+        match stream {
+            StreamInfo::Video(v) => Self::Video {
+                index: v.index,
+                codec: &v.codec,
+                width: v.width,
+                height: v.height,
+                display_width: v.display_width,
+                display_height: v.display_height,
+                display_aspect: round3(v.display_aspect()),
+                rotation: v.rotation,
+                fps: round3(v.frame_rate.as_f64()),
+                variable_frame_rate: v.variable_frame_rate,
+                frame_count: v.frame_count,
+                start_s: secs_from_ticks(v.start_time),
+                duration_s: secs_from_ticks(v.duration),
+                pixel_format: &v.pixel_format,
+                attached_picture: v.attached_picture,
+            },
+            StreamInfo::Audio(a) => Self::Audio {
+                index: a.index,
+                codec: &a.codec,
+                sample_rate: a.sample_rate,
+                channels: a.channels,
+                start_s: secs_from_ticks(a.start_time),
+                duration_s: secs_from_ticks(a.duration),
+            },
+            StreamInfo::Other { index, codec } => Self::Other {
+                index: *index,
+                codec,
+            },
+        }
     }
 }
 

@@ -32,7 +32,7 @@ pub use index::PlanIndex;
 pub use reason::Reason;
 pub use settings::{Constraints, CutMove, PlanSettings};
 pub use style::Style;
-pub use timeline::{Segment, Timeline, Transition};
+pub use timeline::{Segment, SegmentReport, Timeline, TimelineReport, Transition};
 
 use crate::analysis::music::{MusicAnalysis, SectionLabel};
 use crate::analysis::video::ClipAnalysis;

@@ -1,7 +1,6 @@
 //! The planned edit: segments on the output frame grid, the music being the master clock.
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::reason::Reason;
 use crate::time::{FrameRate, Ticks, secs_from_ticks};
@@ -83,32 +82,82 @@ impl Timeline {
         self.segments.get(i).filter(|s| s.start <= t).map(|_| i)
     }
 
-    /// The plan as JSON with seconds at the edge: `{"duration_s","fps","style","seed","segments":[...]}`,
-    /// each segment `{"clip","src_in_s","src_out_s","start_s","end_s","locked","transition","reason"}`
-    /// with `clip` the clip id; callers add clip paths and beats.
-    pub fn to_json(&self) -> serde_json::Value {
-        let segments: Vec<serde_json::Value> = self
-            .segments
-            .iter()
-            .map(|s| {
-                json!({
-                    "clip": s.clip,
-                    "src_in_s": secs_from_ticks(s.src_in),
-                    "src_out_s": secs_from_ticks(s.src_out),
-                    "start_s": secs_from_ticks(s.start),
-                    "end_s": secs_from_ticks(s.end),
-                    "locked": s.locked,
-                    "transition": s.transition,
-                    "reason": s.reason,
+    /// The plan as the timeline file `beatcut plan --json` and `render --timeline` write
+    /// (seconds at the edge): each segment with its clip's id and file (`clip_path` from
+    /// `clip_path_of`), the beats the plan cut to and the song.
+    pub fn report<'a>(
+        &'a self,
+        clip_path_of: impl Fn(usize) -> Option<String>,
+        beats: &[Ticks],
+        music: Option<String>,
+    ) -> TimelineReport<'a> {
+        TimelineReport {
+            duration_s: secs_from_ticks(self.duration),
+            fps: self.fps.as_f64(),
+            style: &self.style,
+            seed: self.seed,
+            segments: self
+                .segments
+                .iter()
+                .map(|s| SegmentReport {
+                    clip: s.clip,
+                    clip_path: clip_path_of(s.clip),
+                    src_in_s: secs_from_ticks(s.src_in),
+                    src_out_s: secs_from_ticks(s.src_out),
+                    start_s: secs_from_ticks(s.start),
+                    end_s: secs_from_ticks(s.end),
+                    locked: s.locked,
+                    transition: s.transition,
+                    reason: &s.reason,
                 })
-            })
-            .collect();
-        json!({
-            "duration_s": secs_from_ticks(self.duration),
-            "fps": self.fps.as_f64(),
-            "style": self.style,
-            "seed": self.seed,
-            "segments": segments,
-        })
+                .collect(),
+            beats: beats
+                .iter()
+                .map(|&t| (secs_from_ticks(t) * 1000.0).round() / 1000.0)
+                .collect(),
+            music,
+        }
     }
+}
+
+/// The timeline file: what [`Timeline::report`] gives, as JSON.
+#[derive(Serialize, Debug)]
+pub struct TimelineReport<'a> {
+    /// Length in seconds.
+    pub duration_s: f64,
+    /// Output frame rate.
+    pub fps: f64,
+    /// Style the plan was made with.
+    pub style: &'a str,
+    /// Seed the plan was made with.
+    pub seed: u64,
+    /// The segments in time order.
+    pub segments: Vec<SegmentReport<'a>>,
+    /// The (repaired) beats the plan cut to, seconds to the millisecond.
+    pub beats: Vec<f64>,
+    /// The song's path.
+    pub music: Option<String>,
+}
+
+/// One segment in a [`TimelineReport`].
+#[derive(Serialize, Debug)]
+pub struct SegmentReport<'a> {
+    /// The clip's id in the project.
+    pub clip: usize,
+    /// The clip's file.
+    pub clip_path: Option<String>,
+    /// Source in point, seconds.
+    pub src_in_s: f64,
+    /// Source out point, seconds.
+    pub src_out_s: f64,
+    /// Timeline start, seconds.
+    pub start_s: f64,
+    /// Timeline end, seconds.
+    pub end_s: f64,
+    /// Kept through replans.
+    pub locked: bool,
+    /// How it begins.
+    pub transition: Transition,
+    /// Why the planner chose it.
+    pub reason: &'a Reason,
 }

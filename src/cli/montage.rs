@@ -1,0 +1,310 @@
+//! `beatcut plan` and `beatcut render`: the project (or the command line) analysed, planned
+//! and, for `render`, exported with its timeline files and the sync report.
+
+use super::analyze::analyze_clips_scheduled;
+use super::verify::print_sync_report;
+use super::*;
+
+/// A planned montage with everything needed to render or print it.
+pub(super) struct Planned {
+    pub(super) project: Project,
+    pub(super) music: Arc<MusicAnalysis>,
+    pub(super) timeline: beatcut::plan::Timeline,
+}
+
+pub(super) fn load_inputs(input: &MontageArgs) -> Result<Project> {
+    let mut project = match &input.project {
+        Some(path) => Project::load(path)?,
+        None => Project::default(),
+    };
+    if let Some(music) = &input.music {
+        project.music = Some(music.clone());
+    }
+    if !input.clips.is_empty() {
+        // The command line's clips replace the project's: files already in the project
+        // keep their ids (and locks); the others are removed with their edits.
+        let keep: Vec<_> = project
+            .clips
+            .iter()
+            .filter(|c| !input.clips.contains(&c.path))
+            .map(|c| c.id)
+            .collect();
+        for id in keep {
+            project.remove_clip(id);
+        }
+        for clip in &input.clips {
+            project.add_clip(clip.clone());
+        }
+        let order =
+            |c: &beatcut::project::ProjectClip| input.clips.iter().position(|p| *p == c.path);
+        project.clips.sort_by_key(order);
+    }
+    if let Some(style) = &input.style {
+        project.plan.style = style.clone();
+    }
+    if let Some(seed) = input.seed {
+        project.plan.seed = seed;
+    }
+    if let Some(fps) = input.fps {
+        project.plan.fps = beatcut::time::FrameRate::whole(fps);
+    }
+    if let Some(mode) = &input.mode {
+        project.clip_params.mode = DetectMode::parse(mode).unwrap_or_default();
+    }
+    if let Some(sync) = input.action_sync {
+        if !(0.0..=1.0).contains(&sync) {
+            anyhow::bail!("--action-sync {sync}: give a value from 0 (off) to 1");
+        }
+        project.plan.action_sync = Some(sync);
+    }
+    input.grid.apply_to(&mut project.constraints.beat_grid)?;
+    Ok(project)
+}
+
+pub(super) fn plan_montage(
+    input: &MontageArgs,
+    common: &CommonArgs,
+    timings: &mut Timings,
+) -> Result<Planned> {
+    let project = load_inputs(input)?;
+    let cache = open_cache(common.no_cache);
+    let cancel = CancelToken::new();
+    let music_path = project
+        .music
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("no music given (use --music SONG)"))?;
+    if project.clips.is_empty() {
+        anyhow::bail!("no clips given");
+    }
+    let music = timings.time("music analysis", || {
+        beatcut::montage::analyze_music(
+            &music_path,
+            &project.music_params,
+            &cache,
+            &cancel,
+            &mut |_| {},
+        )
+    })?;
+    let clip_params = project.analysis_params();
+    let clip_paths = project.clip_paths();
+    let results: Vec<Result<(Arc<beatcut::analysis::video::ClipAnalysis>, bool), String>> = timings
+        .time("clip analysis", || {
+            analyze_clips_scheduled(&clip_paths, &clip_params, &cache)
+        });
+    cache.flush_stats();
+    let mut analyses = std::collections::HashMap::new();
+    for warning in &music.0.warnings {
+        eprintln!("warning: {}: {warning}", music_path.display());
+    }
+    for (clip, result) in project.clips.iter().zip(results) {
+        match result {
+            Ok((a, _)) => {
+                for warning in &a.warnings {
+                    eprintln!("warning: {}: {warning}", clip.path.display());
+                }
+                analyses.insert(clip.id, a);
+            }
+            Err(e) => eprintln!("warning: skipping clip: {e}"),
+        }
+    }
+    let plan_clips = beatcut::editor::PlanClips::new(&project, |c| analyses.get(&c.id).cloned());
+    let inputs = plan_clips.inputs();
+    if inputs.is_empty() {
+        anyhow::bail!("none of the clips could be analysed");
+    }
+    let timeline = timings.time("plan", || {
+        beatcut::plan::plan(&music.0, &inputs, &project.plan, &project.constraints)
+    })?;
+    // What the timeline was planned on: the song with the user's grid repairs.
+    let music = if project.constraints.beat_grid.is_empty() {
+        music.0
+    } else {
+        Arc::new(project.constraints.beat_grid.apply(&music.0).into_owned())
+    };
+    Ok(Planned {
+        project,
+        music,
+        timeline,
+    })
+}
+
+pub(super) fn timeline_json(planned: &Planned) -> serde_json::Value {
+    let beats: Vec<beatcut::time::Ticks> = planned.music.beats.iter().map(|b| b.time).collect();
+    let report = planned.timeline.report(
+        |key| {
+            planned
+                .project
+                .clip_by_key(key)
+                .map(|c| c.path.display().to_string())
+        },
+        &beats,
+        planned
+            .project
+            .music
+            .as_ref()
+            .map(|m| m.display().to_string()),
+    );
+    serde_json::to_value(report).unwrap_or_default()
+}
+
+pub(super) fn plan_command(
+    input: &MontageArgs,
+    json: bool,
+    explain: bool,
+    common: &CommonArgs,
+) -> Result<ExitCode> {
+    let mut timings = Timings::default();
+    let planned = plan_montage(input, common, &mut timings)?;
+    if json {
+        println!("{}", timeline_json(&planned));
+    } else {
+        println!(
+            "{} segments, {:.2} s, style {}, seed {}, {} fps, {:.1} BPM",
+            planned.timeline.segments.len(),
+            secs_from_ticks(planned.timeline.duration),
+            planned.timeline.style,
+            planned.timeline.seed,
+            planned.timeline.fps,
+            planned.music.tempo_bpm
+        );
+        for (i, s) in planned.timeline.segments.iter().enumerate() {
+            let name = planned
+                .project
+                .clip_by_key(s.clip)
+                .map(|c| c.name())
+                .unwrap_or_default();
+            println!(
+                "{:>3}  {:>7.3}-{:<7.3}  {}  {:.3}-{:.3}{}",
+                i + 1,
+                secs_from_ticks(s.start),
+                secs_from_ticks(s.end),
+                name,
+                secs_from_ticks(s.src_in),
+                secs_from_ticks(s.src_out),
+                if explain {
+                    format!("\n       {}", s.reason)
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+    timings.print(common.timings);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Render options beyond size: sound and how shapes are fitted.
+pub(super) struct SoundAndFit {
+    pub(super) clip_audio: f32,
+    pub(super) fade_in: f64,
+    pub(super) fade_out: f64,
+    pub(super) crop: bool,
+}
+
+impl Default for SoundAndFit {
+    fn default() -> Self {
+        Self {
+            clip_audio: 0.0,
+            fade_in: 0.0,
+            fade_out: 2.0,
+            crop: false,
+        }
+    }
+}
+
+/// What `render` does besides the MP4: timeline files (JSON, EDL, FCPXML, OTIO) and the
+/// sync report.
+pub(super) struct RenderExtras {
+    pub(super) sidecars: [Option<PathBuf>; 4],
+    pub(super) verify: Option<ReportFormat>,
+}
+
+pub(super) fn render_command(
+    input: &MontageArgs,
+    output: &std::path::Path,
+    preset: &str,
+    aspect: &str,
+    options: &SoundAndFit,
+    extras: RenderExtras,
+    common: &CommonArgs,
+) -> Result<ExitCode> {
+    let RenderExtras { sidecars, verify } = extras;
+    let mut timings = Timings::default();
+    let planned = plan_montage(input, common, &mut timings)?;
+    let preset = beatcut::render::Preset::parse(preset).unwrap_or_default();
+    let aspect = beatcut::render::Aspect::parse(aspect).unwrap_or_default();
+    let mut settings = beatcut::render::RenderSettings::new(preset, aspect, planned.timeline.fps);
+    settings.clip_audio_level = options.clip_audio;
+    settings.fade_in = beatcut::time::ticks_from_secs(options.fade_in.max(0.0));
+    settings.fade_out = beatcut::time::ticks_from_secs(options.fade_out.max(0.0));
+    if options.crop {
+        settings.fit = beatcut::render::Fit::Crop;
+    }
+    let music_path = planned.project.music.clone().unwrap_or_default();
+    let job = beatcut::montage::render_job(&planned.timeline, &planned.project.clips, &music_path)?;
+    let cancel = CancelToken::new();
+    let ctrlc_cancel = cancel.clone();
+    let _ = ctrlc::set_handler(move || ctrlc_cancel.cancel());
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} frames {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let result = timings.time("render", || {
+        beatcut::render::render(&job, &settings, output, &cancel, &mut |p| {
+            bar.set_length(p.frames_total);
+            bar.set_position(p.frames_done);
+            bar.set_message(format!("{:.0} fps, {:.0} s left", p.fps, p.eta_secs));
+        })
+    });
+    bar.finish_and_clear();
+    let report = match result {
+        Ok(report) => report,
+        Err(beatcut::render::RenderError::Cancelled) => {
+            eprintln!("export cancelled; no file written");
+            return Ok(ExitCode::from(130));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let [timeline_path, edl, fcpxml, otio] = sidecars;
+    if let Some(path) = timeline_path {
+        beatcut::project::write_atomically(&path, timeline_json(&planned).to_string().as_bytes())?;
+    }
+    let interchange = beatcut::montage::interchange_timeline(
+        &planned.timeline,
+        &planned.project.clips,
+        Some(&music_path),
+        &settings,
+    )?;
+    for path in [edl, fcpxml, otio].into_iter().flatten() {
+        beatcut::render::interchange::write_timeline_file(&interchange, &path)?;
+    }
+    println!(
+        "wrote {} ({} frames, {:.1} s, {} segments, {} in {:.1} s)",
+        report.path.display(),
+        report.frames,
+        secs_from_ticks(planned.timeline.duration),
+        planned.timeline.segments.len(),
+        report.encoder,
+        report.wall_secs
+    );
+    let code = match verify {
+        Some(format) => {
+            let plan = beatcut::render::VerifyPlan::from_timeline(
+                &planned.timeline,
+                planned.music.beats.iter().map(|b| b.time).collect(),
+                &music_path,
+            );
+            let report = timings.time("verify", || {
+                beatcut::render::verify_export(&report.path, &plan, &cancel, &mut |_| {})
+            })?;
+            print_sync_report(&report, format)
+        }
+        None => ExitCode::SUCCESS,
+    };
+    timings.print(common.timings);
+    Ok(code)
+}
