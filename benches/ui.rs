@@ -14,6 +14,7 @@ use beatcut::app::BeatcutApp;
 use beatcut::cache::Cache;
 use beatcut::jobs::CancelToken;
 use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
 
 fn main() {
     let params = MusicParams::default();
@@ -62,6 +63,20 @@ fn main() {
             idle.push(timed_step(&mut harness));
         }
     }
+    // Zooming the lanes in and out around the pointer (Ctrl+wheel): from the whole
+    // 10-minute song down to the narrowest view (single frames and beats) and back, each
+    // frame drawn from the waveform pyramid.
+    let lane = harness.get_by_label("Music lane").rect();
+    let pointer = egui::pos2(lane.left() + lane.width() * 0.3, lane.center().y);
+    let mut zooming = Vec::new();
+    for round in 0..240 {
+        let factor = if round % 60 < 30 { 1.4 } else { 1.0 / 1.4 };
+        harness.input_mut().events.extend([
+            egui::Event::PointerMoved(pointer),
+            egui::Event::Zoom(factor),
+        ]);
+        zooming.push(timed_step(&mut harness));
+    }
     let json = std::env::args().any(|a| a == "--json");
     let segments = harness
         .state()
@@ -69,7 +84,11 @@ fn main() {
         .timeline()
         .map_or(0, |t| t.segments.len());
     if json {
-        for (stage, frames) in [("ui_idle", &idle), ("ui_replan", &replanning)] {
+        for (stage, frames) in [
+            ("ui_idle", &idle),
+            ("ui_replan", &replanning),
+            ("ui_zoom", &zooming),
+        ] {
             let mut sorted = frames.clone();
             sorted.sort_by(|a, b| a.total_cmp(b));
             let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q) as usize];
@@ -104,6 +123,7 @@ fn main() {
     println!("UI thread, 200 clips in the bin, 10-minute song, {segments} segments:");
     report("idle frames", &mut idle);
     report("replan frames (landing incl.)", &mut replanning);
+    report("zoom frames (whole song to frames)", &mut zooming);
     let (p50, p95, max) = harness.state().frame_time_percentiles();
     println!(
         "app's own measurement (ui() body): p50 {p50:.2} ms  p95 {p95:.2} ms  max {max:.2} ms"

@@ -339,6 +339,10 @@ fn a_removed_clips_analysis_stops_without_a_failure_and_undo_brings_it_back() {
             && s.music().is_some()
     }));
 
+    // The status says what runs (it said "idle" while clips were analysed).
+    let status = session.activity().describe();
+    assert!(status.contains("analysing 2 clip(s)"), "{status}");
+
     // Removed and put back at once: the stopped run's "cancelled" lands on the restored
     // clip, and must not mark it failed.
     let first_id = id_of(&session, &first);

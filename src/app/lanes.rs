@@ -38,6 +38,8 @@ impl Axis {
 
 const MUSIC_LANE_HEIGHT: f32 = 90.0;
 const TIMELINE_HEIGHT: f32 = 64.0;
+/// Segments at least this wide on screen get a clickable node of their own.
+const MIN_NODE_PX: f32 = 4.0;
 
 /// A distinct colour per clip.
 pub fn clip_color(clip: usize) -> egui::Color32 {
@@ -670,8 +672,12 @@ fn timeline_ui(app: &mut BeatcutApp, ui: &mut egui::Ui, duration: Ticks) {
                 egui::Color32::BLACK,
             );
         }
-        // Each segment in view is a clickable node of its own ("Segment 12: clip"), so it
-        // can be found and selected at any zoom, by a user or a test.
+        // A segment wide enough to aim at is a clickable node of its own ("Segment 12:
+        // clip"), found by a user, a screen reader or a test; narrower ones (hundreds at
+        // fit-all) are picked by a click on the lane, which selects the segment under it.
+        if r.width() < MIN_NODE_PX {
+            continue;
+        }
         let segment_response = ui.interact(r, rect_id(&response, i), egui::Sense::click());
         segment_response.widget_info(|| {
             egui::WidgetInfo::labeled(
