@@ -87,6 +87,11 @@ ROWS += [
      None, None, "ui_replan.p95_ms", "abs", ("<", 8, "ms")),
     ("UI", "UI thread frame while replanning: slowest frame (the landing frame included)",
      None, None, "ui_replan.max_ms", "abs", None),
+    ("UI", "UI thread frame while zooming the timeline and music lane around the pointer, from "
+     "the whole song down to single frames and back; 95th percentile",
+     None, None, "ui_zoom.p95_ms", "abs", ("<", 8, "ms")),
+    ("UI", "UI thread frame while zooming: slowest frame",
+     None, None, "ui_zoom.max_ms", "abs", None),
 ]
 
 PEAK_ROWS = [("end to end", "cold cache: peak memory (VmHWM)", "e2e_cold"),

@@ -358,6 +358,7 @@ say "UI thread frame times (benches/ui.rs: 200 clips, 10-minute song, replans la
 if ! "$CARGO" bench --bench ui -- --json >>"$RUST_OUT" 2>>"$LOG"; then
     json_error ui_idle "benches/ui.rs failed; see target/bench-raw/run.log" >>"$RUST_OUT"
     json_error ui_replan "benches/ui.rs failed; see target/bench-raw/run.log" >>"$RUST_OUT"
+    json_error ui_zoom "benches/ui.rs failed; see target/bench-raw/run.log" >>"$RUST_OUT"
 fi
 fi
 
