@@ -1,20 +1,20 @@
 //! Background work for the editing session: probing dropped files, analysing music and
-//! clips (with the cache) through the job scheduler, results streamed back as typed events
-//! over a bounded channel. Dropping the worker cancels everything it started.
+//! clips (with the cache) as jobs of the job scheduler, whose own events (progress, partial
+//! waveforms, results, failures, cancels) come back as typed [`WorkerEvent`]s. Dropping the
+//! worker cancels everything it started.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crossbeam_channel::{Receiver, Sender, bounded};
+use std::collections::HashMap;
+
+use crossbeam_channel::Receiver;
 
 use crate::analysis::music::{MusicAnalysis, MusicParams, WaveformPyramid};
 use crate::analysis::video::{ClipAnalysis, ClipParams};
 use crate::cache::Cache;
-use crate::jobs::{CancelToken, JobScheduler, Priority};
+use crate::jobs::{JobContext, JobEvent, JobEventKind, JobScheduler, Priority};
 use crate::media::{self, MediaInfo};
-
-/// Capacity of the event channel; progress events are dropped when it is full, results wait.
-const EVENT_CAPACITY: usize = 512;
 
 /// What a dropped file turned out to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,15 +35,6 @@ pub enum WorkFailure {
     Cancelled,
     /// Failed; the reason names the file.
     Failed(String),
-}
-
-impl WorkFailure {
-    fn from_montage(error: crate::montage::MontageError) -> Self {
-        match error {
-            crate::montage::MontageError::Cancelled => Self::Cancelled,
-            other => Self::Failed(other.to_string()),
-        }
-    }
 }
 
 impl std::fmt::Display for WorkFailure {
@@ -79,160 +70,199 @@ pub enum WorkerEvent {
 
 /// Clips near the top of the bin (visible without scrolling) are analysed first.
 const VISIBLE_CLIPS: usize = 8;
+/// Probes go before everything: they decide what a dropped file is, and take milliseconds.
+const PROBE_PRIORITY: Priority = Priority(Priority::FOCUS.0 + 100);
 
-/// Runs analysis jobs off the UI thread: probes on a small pool, analyses through the
-/// prioritised, de-duplicating job scheduler (music first, then visible clips).
+/// What one analysis job gives back: its final result, or a partial one on the way.
+#[derive(Debug, Clone)]
+pub enum Analysis {
+    /// What a file is (or why it cannot be used).
+    Probed(Result<(MediaKind, Option<MediaInfo>), String>),
+    /// More of the song's waveform (partial, while decoding).
+    Waveform(WaveformPyramid),
+    /// The song's analysis, and whether it came from the cache.
+    Music(Arc<MusicAnalysis>, bool),
+    /// A clip's analysis (a first look or the full one), and whether it came from the cache.
+    Clip(Arc<ClipAnalysis>, bool),
+    /// Nothing to do (a first look when the full analysis is cached).
+    Nothing,
+}
+
+/// A job submitted and not ended: what it is about (found again from its key when its
+/// events arrive), the key it was asked for by, and whether it was cancelled.
+#[derive(Debug)]
+struct Job {
+    subject: Subject,
+    base_key: String,
+    cancelled: bool,
+}
+
+/// What a job is about.
+#[derive(Debug, Clone)]
+enum Subject {
+    Probe { path: PathBuf, as_music: bool },
+    Music(PathBuf),
+    Clip { path: PathBuf, first_look: bool },
+}
+
+/// Runs probes and analyses off the UI thread as jobs of one prioritised, de-duplicating
+/// [`JobScheduler`] (probes first, then the song, then visible clips), and turns the
+/// scheduler's own events (progress, partial waveforms, results, failures, cancels) into
+/// [`WorkerEvent`]s. Dropping it cancels every job without waiting.
 pub struct Worker {
-    tx: Sender<WorkerEvent>,
-    rx: Receiver<WorkerEvent>,
-    pool: Option<rayon::ThreadPool>,
-    scheduler: Option<JobScheduler<()>>,
+    scheduler: Option<JobScheduler<Analysis>>,
+    events: Option<Receiver<JobEvent<Analysis>>>,
+    /// Jobs submitted and not ended, by their scheduler key (`base key#n`: each submission
+    /// is a job of its own, so a cancelled run's end is never taken for its successor's).
+    jobs: HashMap<String, Job>,
+    submitted: u64,
     clips_submitted: usize,
-    cancel: CancelToken,
-    waker: Arc<dyn Fn() + Send + Sync>,
-    /// Probes submitted and not finished.
-    probing: Arc<std::sync::atomic::AtomicUsize>,
+    /// Events for a session without a scheduler (the pool could not start).
+    unavailable: Vec<WorkerEvent>,
 }
 
 impl Worker {
     /// A worker whose events wake the UI through `waker`.
     pub fn new(waker: Arc<dyn Fn() + Send + Sync>) -> Self {
-        let (tx, rx) = bounded(EVENT_CAPACITY);
-        let pool = rayon::ThreadPoolBuilder::new()
-            .thread_name(|i| format!("analysis-{i}"))
-            .build()
-            .ok();
         let scheduler = JobScheduler::new(0)
-            .map_err(|e| {
-                tracing::error!("job scheduler unavailable ({e}); analysing on a plain pool")
-            })
+            .map_err(|e| tracing::error!("job scheduler unavailable ({e}); nothing is analysed"))
             .ok();
-        if let Some(scheduler) = &scheduler {
-            let waker = waker.clone();
-            scheduler.set_waker(move || waker());
-        }
+        let events = scheduler.as_ref().map(|s| {
+            s.set_waker(move || waker());
+            s.events()
+        });
         Self {
-            tx,
-            rx,
-            pool,
             scheduler,
+            events,
+            jobs: HashMap::new(),
+            submitted: 0,
             clips_submitted: 0,
-            cancel: CancelToken::new(),
-            waker,
-            probing: Arc::default(),
+            unavailable: Vec::new(),
         }
     }
 
-    /// True while jobs run or their results wait to be drained.
+    /// True while jobs run or their events wait to be drained.
     pub fn is_busy(&self) -> bool {
-        self.probes_running() > 0
-            || self.scheduler.as_ref().is_some_and(|s| s.active() > 0)
-            || !self.rx.is_empty()
+        !self.jobs.is_empty() || self.events.as_ref().is_some_and(|e| !e.is_empty())
     }
 
     /// Files being probed.
     pub fn probes_running(&self) -> usize {
-        self.probing.load(std::sync::atomic::Ordering::SeqCst)
+        self.jobs
+            .values()
+            .filter(|j| matches!(j.subject, Subject::Probe { .. }))
+            .count()
+    }
+
+    /// Submits `job` unless the same work (`base_key`) is already queued or running and
+    /// not cancelled: the same file is never analysed twice at once.
+    fn submit(
+        &mut self,
+        base_key: String,
+        subject: Subject,
+        priority: Priority,
+        job: impl FnOnce(&JobContext) -> Result<Analysis, String> + Send + 'static,
+    ) {
+        let Some(scheduler) = &self.scheduler else {
+            let reason = "background analysis is unavailable (no worker threads)".to_string();
+            self.unavailable
+                .push(failure_event(&subject, WorkFailure::Failed(reason)));
+            return;
+        };
+        if let Some((key, _)) = self
+            .jobs
+            .iter()
+            .find(|(_, j)| j.base_key == base_key && !j.cancelled)
+        {
+            scheduler.reprioritise(key, priority);
+            return;
+        }
+        self.submitted += 1;
+        let key = format!("{base_key}#{}", self.submitted);
+        let _handle = scheduler.submit(key.clone(), priority, job);
+        self.jobs.insert(
+            key,
+            Job {
+                subject,
+                base_key,
+                cancelled: false,
+            },
+        );
     }
 
     /// Stops the analyses of `path` (a clip removed from the project): dropped if queued,
-    /// asked to stop if running. Their results, if any still land, are ignored.
-    pub fn cancel_clip(&self, path: &Path) {
-        if let Some(scheduler) = &self.scheduler {
-            scheduler.cancel(&format!("clip:{}", path.display()));
-            scheduler.cancel(&format!("clip-first-look:{}", path.display()));
-        }
+    /// asked to stop if running. Their end still arrives, as a cancel.
+    pub fn cancel_clip(&mut self, path: &Path) {
+        self.cancel_where(|s| matches!(s, Subject::Clip { path: p, .. } if p == path));
     }
 
     /// Stops the analysis of the song at `path` (replaced or removed).
-    pub fn cancel_music(&self, path: &Path) {
-        if let Some(scheduler) = &self.scheduler {
-            scheduler.cancel(&format!("music:{}", path.display()));
-        }
+    pub fn cancel_music(&mut self, path: &Path) {
+        self.cancel_where(|s| matches!(s, Subject::Music(p) if p == path));
     }
 
-    /// Runs an analysis job through the scheduler (keyed, so the same file is never
-    /// analysed twice at once), falling back to the plain pool.
-    fn submit(
-        &self,
-        key: String,
-        priority: Priority,
-        job: impl FnOnce(&Sender<WorkerEvent>, &CancelToken) + Send + 'static,
-    ) {
+    fn cancel_where(&mut self, matches: impl Fn(&Subject) -> bool) {
         let Some(scheduler) = &self.scheduler else {
-            self.spawn(job);
             return;
         };
-        let tx = self.tx.clone();
-        let waker = self.waker.clone();
-        let _handle = scheduler.submit(key, priority, move |ctx| {
-            job(&tx, ctx.token());
-            waker();
-            Ok::<(), String>(())
-        });
+        for (key, job) in self.jobs.iter_mut().filter(|(_, j)| matches(&j.subject)) {
+            job.cancelled = true;
+            scheduler.cancel(key);
+        }
     }
 
-    /// Events that arrived since the last call.
-    pub fn drain(&self) -> Vec<WorkerEvent> {
-        self.rx.try_iter().collect()
-    }
-
-    fn spawn(&self, job: impl FnOnce(&Sender<WorkerEvent>, &CancelToken) + Send + 'static) {
-        let tx = self.tx.clone();
-        let cancel = self.cancel.clone();
-        let waker = self.waker.clone();
-        let running = self.probing.clone();
-        running.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let run = move || {
-            job(&tx, &cancel);
-            running.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-            waker();
+    /// What happened since the last call, from the scheduler's events.
+    pub fn drain(&mut self) -> Vec<WorkerEvent> {
+        let mut out = std::mem::take(&mut self.unavailable);
+        let Some(events) = &self.events else {
+            return out;
         };
-        match &self.pool {
-            Some(pool) => pool.spawn_fifo(run),
-            None => {
-                std::thread::spawn(run);
+        let events: Vec<JobEvent<Analysis>> = events.try_iter().collect();
+        for event in events {
+            let terminal = event.kind.is_terminal();
+            let Some(subject) = (if terminal {
+                self.jobs.remove(&event.key).map(|j| j.subject)
+            } else {
+                self.jobs.get(&event.key).map(|j| j.subject.clone())
+            }) else {
+                continue;
+            };
+            if let Some(mapped) = map_event(subject, event.kind) {
+                out.push(mapped);
             }
         }
+        out
     }
 
     /// Probes `path` (in the background) to decide whether it is a clip, music or a project.
-    pub fn probe(&self, path: PathBuf, as_music: bool) {
-        let waker = self.waker.clone();
-        self.spawn(move |tx, _| {
-            let result = classify(&path);
-            let _ = tx.send(WorkerEvent::Probed {
-                path,
-                result,
-                as_music,
-            });
-            waker();
+    pub fn probe(&mut self, path: PathBuf, as_music: bool) {
+        let key = format!("probe:{}:{}", as_music, path.display());
+        let subject = Subject::Probe {
+            path: path.clone(),
+            as_music,
+        };
+        self.submit(key, subject, PROBE_PRIORITY, move |_| {
+            Ok(Analysis::Probed(classify(&path)))
         });
     }
 
-    /// Analyses the song, streaming its waveform.
-    pub fn analyze_music(&self, path: PathBuf, params: MusicParams, cache: Arc<Cache>) {
-        let waker = self.waker.clone();
+    /// Analyses the song, streaming its waveform as partial results.
+    pub fn analyze_music(&mut self, path: PathBuf, params: MusicParams, cache: Arc<Cache>) {
         let key = format!("music:{}", path.display());
-        self.submit(key, Priority::FOCUS, move |tx, cancel| {
-            let mut on_waveform = |w: &WaveformPyramid| {
-                let _ = tx.try_send(WorkerEvent::Waveform(path.clone(), w.clone()));
-                waker();
-            };
-            let result =
-                crate::montage::analyze_music(&path, &params, &cache, cancel, &mut on_waveform);
-            let (result, cached) = match result {
-                Ok((analysis, cached)) => (Ok(analysis), cached),
-                Err(e) => (Err(WorkFailure::from_montage(e)), false),
-            };
-            let _ = tx.send(WorkerEvent::MusicDone(path, result, cached));
+        let subject = Subject::Music(path.clone());
+        self.submit(key, subject, Priority::FOCUS, move |ctx| {
+            let mut on_waveform = |w: &WaveformPyramid| ctx.partial(Analysis::Waveform(w.clone()));
+            crate::montage::analyze_music(&path, &params, &cache, ctx.token(), &mut on_waveform)
+                .map(|(analysis, cached)| Analysis::Music(analysis, cached))
+                .map_err(|e| e.to_string())
         });
     }
 
     /// A keyframes-only first look at a clip (seconds for a minute of 1080p), ahead of every
     /// full analysis, so a plan can be shown while the exact cuts are still being found.
     /// Its result arrives as a [`WorkerEvent::ClipDone`] whose analysis is a first look; it
-    /// sends no progress (the full pass owns the clip's progress bar).
+    /// sends no progress (the full pass owns the clip's progress bar) and no failure (the
+    /// full pass, reading the same file, reports it).
     pub fn first_look_clip(&mut self, path: PathBuf, params: ClipParams, cache: Arc<Cache>) {
         let key = format!("clip-first-look:{}", path.display());
         let first_look = ClipParams {
@@ -241,43 +271,43 @@ impl Worker {
         };
         // Above every full clip analysis, below the music (which the plan needs first).
         let priority = Priority(Priority::VISIBLE.0 + 50);
-        self.submit(key, priority, move |tx, cancel| {
+        let subject = Subject::Clip {
+            path: path.clone(),
+            first_look: true,
+        };
+        self.submit(key, subject, priority, move |ctx| {
             // The full analysis is cached: nothing to look at first.
             if params.mode.is_first_look() || crate::montage::clip_is_cached(&path, &params, &cache)
             {
-                return;
+                return Ok(Analysis::Nothing);
             }
-            let result =
-                crate::montage::analyze_clip(&path, &first_look, &cache, cancel, &mut |_| {});
-            // A failure is reported by the full pass, which reads the same file.
-            if let Ok((analysis, cached)) = result {
-                let _ = tx.send(WorkerEvent::ClipDone(path, Ok(analysis), cached));
-            }
+            crate::montage::analyze_clip(&path, &first_look, &cache, ctx.token(), &mut |_| {})
+                .map(|(analysis, cached)| Analysis::Clip(analysis, cached))
+                .map_err(|e| e.to_string())
         });
     }
 
-    /// Analyses a clip's scenes.
+    /// Analyses a clip's scenes with `params` (keyed by the scan mode too, so a rescan in
+    /// another mode is a job of its own rather than joining the old one).
     pub fn analyze_clip(&mut self, path: PathBuf, params: ClipParams, cache: Arc<Cache>) {
-        let waker = self.waker.clone();
-        let key = format!("clip:{}", path.display());
+        let key = format!("clip:{}:{}", params.mode.as_str(), path.display());
         let priority = if self.clips_submitted < VISIBLE_CLIPS {
             Priority::VISIBLE
         } else {
             Priority::BACKGROUND
         };
         self.clips_submitted += 1;
-        self.submit(key, priority, move |tx, cancel| {
+        let subject = Subject::Clip {
+            path: path.clone(),
+            first_look: false,
+        };
+        self.submit(key, subject, priority, move |ctx| {
             let mut on_progress = |fraction: f32| {
-                let _ = tx.try_send(WorkerEvent::ClipProgress(path.clone(), fraction));
-                waker();
+                ctx.progress((fraction * 1000.0) as u64, 1000, "analysing");
             };
-            let result =
-                crate::montage::analyze_clip(&path, &params, &cache, cancel, &mut on_progress);
-            let (result, cached) = match result {
-                Ok((analysis, cached)) => (Ok(analysis), cached),
-                Err(e) => (Err(WorkFailure::from_montage(e)), false),
-            };
-            let _ = tx.send(WorkerEvent::ClipDone(path, result, cached));
+            crate::montage::analyze_clip(&path, &params, &cache, ctx.token(), &mut on_progress)
+                .map(|(analysis, cached)| Analysis::Clip(analysis, cached))
+                .map_err(|e| e.to_string())
         });
     }
 }
@@ -285,10 +315,67 @@ impl Worker {
 impl Drop for Worker {
     fn drop(&mut self) {
         // Stop every job at its next packet or frame; never wait for them here.
-        self.cancel.cancel();
         if let Some(scheduler) = &self.scheduler {
             scheduler.cancel_all();
         }
+    }
+}
+
+/// The worker event for a job that produced nothing, for `failure`.
+fn failure_event(subject: &Subject, failure: WorkFailure) -> WorkerEvent {
+    match subject.clone() {
+        Subject::Probe { path, as_music } => WorkerEvent::Probed {
+            path,
+            result: Err(failure.to_string()),
+            as_music,
+        },
+        Subject::Music(path) => WorkerEvent::MusicDone(path, Err(failure), false),
+        Subject::Clip { path, .. } => WorkerEvent::ClipDone(path, Err(failure), false),
+    }
+}
+
+/// One scheduler event of a job about `subject`, as the session sees it (`None`: nothing
+/// to tell).
+fn map_event(subject: Subject, kind: JobEventKind<Analysis>) -> Option<WorkerEvent> {
+    match (subject, kind) {
+        (_, JobEventKind::Started) => None,
+        (
+            Subject::Clip {
+                path,
+                first_look: false,
+            },
+            JobEventKind::Progress(p),
+        ) => Some(WorkerEvent::ClipProgress(path, p.fraction())),
+        (_, JobEventKind::Progress(_)) => None,
+        (Subject::Music(path), JobEventKind::Partial(Analysis::Waveform(w))) => {
+            Some(WorkerEvent::Waveform(path, w))
+        }
+        (_, JobEventKind::Partial(_)) => None,
+        (Subject::Probe { path, as_music }, JobEventKind::Finished(Analysis::Probed(result))) => {
+            Some(WorkerEvent::Probed {
+                path,
+                result,
+                as_music,
+            })
+        }
+        (Subject::Music(path), JobEventKind::Finished(Analysis::Music(a, cached))) => {
+            Some(WorkerEvent::MusicDone(path, Ok(a), cached))
+        }
+        (Subject::Clip { path, .. }, JobEventKind::Finished(Analysis::Clip(a, cached))) => {
+            Some(WorkerEvent::ClipDone(path, Ok(a), cached))
+        }
+        (_, JobEventKind::Finished(_)) => None,
+        // A first look's failure is the full pass's to report.
+        (
+            Subject::Clip {
+                first_look: true, ..
+            },
+            JobEventKind::Failed(_),
+        ) => None,
+        (subject, JobEventKind::Failed(reason)) => {
+            Some(failure_event(&subject, WorkFailure::Failed(reason)))
+        }
+        (subject, JobEventKind::Cancelled) => Some(failure_event(&subject, WorkFailure::Cancelled)),
     }
 }
 

@@ -11,6 +11,8 @@ const PROGRESS_INTERVAL: Duration = Duration::from_millis(15);
 
 /// Sends one progress report on.
 pub(crate) type Reporter = Arc<dyn Fn(Progress) + Send + Sync>;
+/// Sends one partial result on (the scheduler checks it is of the job's result type).
+pub(crate) type PartialSink = Arc<dyn Fn(Box<dyn std::any::Any + Send>) + Send + Sync>;
 
 /// Handed to a running job: check [`JobContext::is_cancelled`] (or `check()?`) once per packet
 /// or frame and call [`JobContext::progress`] as work gets done.
@@ -18,6 +20,7 @@ pub struct JobContext {
     key: String,
     token: CancelToken,
     reporter: Reporter,
+    partial: Option<PartialSink>,
     last: Mutex<Option<(Instant, &'static str)>>,
 }
 
@@ -36,7 +39,23 @@ impl JobContext {
             key,
             token,
             reporter,
+            partial: None,
             last: Mutex::new(None),
+        }
+    }
+
+    /// The same context also forwarding partial results to `sink`.
+    pub(crate) fn with_partial(mut self, sink: PartialSink) -> Self {
+        self.partial = Some(sink);
+        self
+    }
+
+    /// Hands over a partial result ahead of the final one; it reaches the scheduler's
+    /// subscribers as [`super::JobEventKind::Partial`] when `value` is of the job's result
+    /// type (and is dropped otherwise, or outside a scheduler).
+    pub fn partial<V: std::any::Any + Send>(&self, value: V) {
+        if let Some(sink) = &self.partial {
+            sink(Box::new(value));
         }
     }
 

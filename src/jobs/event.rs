@@ -29,6 +29,9 @@ pub enum JobEventKind<T> {
     Started,
     /// It reported progress (may be dropped when the channel is full; the next one will come).
     Progress(Progress),
+    /// It handed over a partial result ahead of the final one (a waveform growing while a
+    /// song decodes); may be dropped when the channel is full, like progress.
+    Partial(T),
     /// It returned a value (never dropped while a subscriber is listening).
     Finished(T),
     /// It failed; the message says why.

@@ -132,7 +132,10 @@ impl<T: Clone + Send + 'static> Shared<T> {
         let Some(tx) = lock(&self.events).clone() else {
             return;
         };
-        let droppable = matches!(kind, JobEventKind::Progress(_) | JobEventKind::Started);
+        let droppable = matches!(
+            kind,
+            JobEventKind::Progress(_) | JobEventKind::Partial(_) | JobEventKind::Started
+        );
         let mut event = JobEvent {
             key: key.to_owned(),
             kind,
@@ -232,6 +235,8 @@ impl<T: Clone + Send + 'static> Shared<T> {
         self.emit(&key, JobEventKind::Started);
         let weak = Arc::downgrade(self);
         let progress_key = key.clone();
+        let partial_weak = Arc::downgrade(self);
+        let partial_key = key.clone();
         let ctx = JobContext::new(
             key.clone(),
             token.clone(),
@@ -240,7 +245,12 @@ impl<T: Clone + Send + 'static> Shared<T> {
                     shared.emit(&progress_key, JobEventKind::Progress(progress));
                 }
             }),
-        );
+        )
+        .with_partial(Arc::new(move |value: Box<dyn std::any::Any + Send>| {
+            if let (Some(shared), Ok(value)) = (partial_weak.upgrade(), value.downcast::<T>()) {
+                shared.emit(&partial_key, JobEventKind::Partial(*value));
+            }
+        }));
         let outcome = match catch_unwind(AssertUnwindSafe(|| work(&ctx))) {
             Ok(Ok(value)) => JobOutcome::Finished(value),
             Ok(Err(_)) if token.is_cancelled() => JobOutcome::Cancelled,

@@ -296,3 +296,26 @@ fn shared_types_cross_threads() {
     send_sync::<JobContext>();
     send_sync::<crate::cache::Cache>();
 }
+
+#[test]
+fn partial_results_of_the_job_type_reach_subscribers_before_the_final_one() {
+    let scheduler = JobScheduler::<u32>::new(1).unwrap();
+    let events = scheduler.events();
+    let handle = scheduler.submit("grow", Priority::FOCUS, |ctx| {
+        ctx.partial(1u32);
+        ctx.partial("not a u32: dropped");
+        ctx.partial(2u32);
+        Ok::<u32, String>(3)
+    });
+    assert_eq!(handle.wait(), JobOutcome::Finished(3));
+    let kinds: Vec<JobEventKind<u32>> = std::iter::from_fn(|| events.recv_timeout(LONG).ok())
+        .map(|e| e.kind)
+        .take_while(|k| !k.is_terminal())
+        .filter(|k| *k != JobEventKind::Started)
+        .collect();
+    assert_eq!(
+        kinds,
+        [JobEventKind::Partial(1), JobEventKind::Partial(2)],
+        "partials in order, the wrong type dropped"
+    );
+}
