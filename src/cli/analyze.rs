@@ -204,41 +204,6 @@ pub(super) fn print_analysis_human(out: &mut impl Write, v: &serde_json::Value) 
     Ok(())
 }
 
-/// Analyses clips in parallel through the job scheduler (in order of the command line,
-/// one job per file, the same file never twice), Ctrl-C cancelling them all.
-pub(super) fn analyze_clips_scheduled(
-    clips: &[PathBuf],
-    params: &beatcut::analysis::video::ClipParams,
-    cache: &Arc<Cache>,
-) -> Vec<Result<(Arc<beatcut::analysis::video::ClipAnalysis>, bool), String>> {
-    use beatcut::jobs::{JobOutcome, JobScheduler, Priority};
-    let scheduler =
-        match JobScheduler::<(Arc<beatcut::analysis::video::ClipAnalysis>, bool)>::new(0) {
-            Ok(s) => s,
-            Err(e) => return clips.iter().map(|_| Err(e.to_string())).collect(),
-        };
-    let handles: Vec<_> = clips
-        .iter()
-        .enumerate()
-        .map(|(i, path)| {
-            let (path, params, cache) = (path.clone(), params.clone(), cache.clone());
-            // Earlier files first: priority falls with the position on the command line.
-            let priority = Priority(-(i as i32));
-            scheduler.submit(path.display().to_string(), priority, move |ctx| {
-                beatcut::montage::analyze_clip(&path, &params, &cache, ctx.token(), &mut |_| {})
-            })
-        })
-        .collect();
-    handles
-        .into_iter()
-        .map(|h| match h.wait() {
-            JobOutcome::Finished(v) => Ok(v),
-            JobOutcome::Failed(e) => Err(e),
-            JobOutcome::Cancelled => Err("cancelled".into()),
-        })
-        .collect()
-}
-
 /// " (dissolve 2.00-3.00 s, fade-out 10.50-11.00 s)" for an analysis JSON with transitions.
 pub(super) fn transition_list(v: &serde_json::Value) -> String {
     let items: Vec<String> = v["transitions"]

@@ -435,6 +435,22 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 /// Per-stage wall times for `--timings`.
+/// Cancelled by Ctrl-C: every long command stops at its next check (the handler is
+/// installed once, on first use).
+pub(super) fn interrupted() -> CancelToken {
+    static TOKEN: std::sync::OnceLock<CancelToken> = std::sync::OnceLock::new();
+    TOKEN
+        .get_or_init(|| {
+            let token = CancelToken::new();
+            let on_signal = token.clone();
+            if let Err(e) = ctrlc::set_handler(move || on_signal.cancel()) {
+                tracing::warn!("Ctrl-C will not stop the work cleanly: {e}");
+            }
+            token
+        })
+        .clone()
+}
+
 #[derive(Default)]
 pub(super) struct Timings(Vec<(String, std::time::Duration)>);
 

@@ -1,7 +1,6 @@
 //! `beatcut plan` and `beatcut render`: the project (or the command line) analysed, planned
 //! and, for `render`, exported with its timeline files and the sync report.
 
-use super::analyze::analyze_clips_scheduled;
 use super::verify::print_sync_report;
 use super::*;
 
@@ -61,14 +60,14 @@ pub(super) fn load_inputs(input: &MontageArgs) -> Result<Project> {
     Ok(project)
 }
 
+/// Analyses and plans the project through the same editing session the editor uses (in
+/// batch mode: no first looks, nothing written outside the cache).
 pub(super) fn plan_montage(
     input: &MontageArgs,
     common: &CommonArgs,
     timings: &mut Timings,
 ) -> Result<Planned> {
     let project = load_inputs(input)?;
-    let cache = open_cache(common.no_cache);
-    let cancel = CancelToken::new();
     let music_path = project
         .music
         .clone()
@@ -76,50 +75,52 @@ pub(super) fn plan_montage(
     if project.clips.is_empty() {
         anyhow::bail!("no clips given");
     }
-    let music = timings.time("music analysis", || {
-        beatcut::montage::analyze_music(
-            &music_path,
-            &project.music_params,
-            &cache,
-            &cancel,
-            &mut |_| {},
-        )
-    })?;
-    let clip_params = project.analysis_params();
-    let clip_paths = project.clip_paths();
-    let results: Vec<Result<(Arc<beatcut::analysis::video::ClipAnalysis>, bool), String>> = timings
-        .time("clip analysis", || {
-            analyze_clips_scheduled(&clip_paths, &clip_params, &cache)
-        });
+    let cache = open_cache(common.no_cache);
+    let mut session = beatcut::editor::Session::batch(cache.clone());
+    session.open_unsaved(project);
+    let interrupted = interrupted();
+    timings.time("analysis and plan", || {
+        session.poll_until(std::time::Duration::MAX, |s| {
+            !s.is_busy() || interrupted.is_cancelled()
+        })
+    });
     cache.flush_stats();
-    let mut analyses = std::collections::HashMap::new();
-    for warning in &music.0.warnings {
+    if interrupted.is_cancelled() {
+        anyhow::bail!("interrupted");
+    }
+    let music = session.music().context("the song could not be read")?;
+    let analysis = match (&music.analysis, music.failed) {
+        (Some(analysis), false) => analysis.clone(),
+        _ => anyhow::bail!("{}", music.status),
+    };
+    for warning in music.warnings() {
         eprintln!("warning: {}: {warning}", music_path.display());
     }
-    for (clip, result) in project.clips.iter().zip(results) {
-        match result {
-            Ok((a, _)) => {
-                for warning in &a.warnings {
+    for clip in session.clips() {
+        match &clip.status {
+            beatcut::editor::ClipStatus::Failed(reason) => {
+                eprintln!("warning: skipping clip: {reason}")
+            }
+            _ => {
+                for warning in clip.warnings() {
                     eprintln!("warning: {}: {warning}", clip.path.display());
                 }
-                analyses.insert(clip.id, a);
             }
-            Err(e) => eprintln!("warning: skipping clip: {e}"),
         }
     }
-    let plan_clips = beatcut::editor::PlanClips::new(&project, |c| analyses.get(&c.id).cloned());
-    let inputs = plan_clips.inputs();
-    if inputs.is_empty() {
-        anyhow::bail!("none of the clips could be analysed");
-    }
-    let timeline = timings.time("plan", || {
-        beatcut::plan::plan(&music.0, &inputs, &project.plan, &project.constraints)
-    })?;
+    let timeline = match session.timeline() {
+        Some(timeline) => timeline.clone(),
+        None if session.clips().iter().all(|c| c.analysis.is_none()) => {
+            anyhow::bail!("none of the clips could be analysed")
+        }
+        None => anyhow::bail!("{}", session.plan_status()),
+    };
+    let project = session.project().clone();
     // What the timeline was planned on: the song with the user's grid repairs.
     let music = if project.constraints.beat_grid.is_empty() {
-        music.0
+        analysis
     } else {
-        Arc::new(project.constraints.beat_grid.apply(&music.0).into_owned())
+        Arc::new(project.constraints.beat_grid.apply(&analysis).into_owned())
     };
     Ok(Planned {
         project,
@@ -242,9 +243,7 @@ pub(super) fn render_command(
     }
     let music_path = planned.project.music.clone().unwrap_or_default();
     let job = beatcut::montage::render_job(&planned.timeline, &planned.project.clips, &music_path)?;
-    let cancel = CancelToken::new();
-    let ctrlc_cancel = cancel.clone();
-    let _ = ctrlc::set_handler(move || ctrlc_cancel.cancel());
+    let cancel = interrupted();
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} frames {msg}")

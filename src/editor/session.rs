@@ -160,6 +160,8 @@ pub struct Session {
     recovery_offer: Option<PathBuf>,
     export: Option<ExportJob>,
     waker: Arc<dyn Fn() + Send + Sync>,
+    /// A session without a window (the CLI): no first looks, no autosave, no recent list.
+    batch: bool,
 }
 
 impl Session {
@@ -190,6 +192,7 @@ impl Session {
             candidates: Vec::new(),
             worker: Worker::new(waker.clone()),
             waker,
+            batch: false,
             cache,
             notices: Vec::new(),
             recovery_offer: recovery.exists().then_some(recovery),
@@ -200,6 +203,17 @@ impl Session {
             started: Instant::now(),
             grid_view: None,
         }
+    }
+
+    /// A session for batch work (the CLI's `plan` and `render`): the same commands,
+    /// analyses and planner as the editor, without the editor's extras: no quick first
+    /// look before each clip's analysis (nobody looks at it), no autosave and no
+    /// recent-projects list (nothing written outside the cache).
+    pub fn batch(cache: Arc<Cache>) -> Self {
+        let mut session = Self::new(cache, Arc::new(|| {}));
+        session.batch = true;
+        session.recovery_offer = None;
+        session
     }
 
     /// The same session keeping its recent-projects list and unsaved-session autosave in
@@ -422,6 +436,13 @@ impl Session {
         }
     }
 
+    /// Opens a project that exists only in memory (the CLI's, merged from its arguments),
+    /// replacing the current one; it counts as unsaved.
+    pub fn open_unsaved(&mut self, project: Project) {
+        self.load_project(project, None);
+        self.dirty = true;
+    }
+
     /// Takes the recovery file offered at start-up (an unsaved session's autosave).
     pub fn recover(&mut self) {
         let Some(path) = self.recovery_offer.take() else {
@@ -466,7 +487,7 @@ impl Session {
             );
         }
         self.project = project;
-        if let Some(p) = &path {
+        if let Some(p) = path.as_ref().filter(|_| !self.batch) {
             super::recent::remember(&self.data_dir, p);
         }
         self.project_path = path;
@@ -816,8 +837,10 @@ impl Session {
     /// Starts the analyses of a clip that has none (first look, then the full pass).
     fn start_clip_analysis(&mut self, path: PathBuf) {
         let params = self.scan_params();
-        self.worker
-            .first_look_clip(path.clone(), params.clone(), self.cache.clone());
+        if !self.batch {
+            self.worker
+                .first_look_clip(path.clone(), params.clone(), self.cache.clone());
+        }
         self.worker.analyze_clip(path, params, self.cache.clone());
     }
 
@@ -924,6 +947,20 @@ impl Session {
                     result,
                     as_music,
                 } => match result {
+                    // A file the project lists as a clip turned out to hold no picture (or
+                    // to be a project): the clip fails, the song stays.
+                    Ok((kind, _))
+                        if kind != MediaKind::Clip
+                            && !as_music
+                            && self.project.clip_at_path(&path).is_some() =>
+                    {
+                        let reason =
+                            format!("no video stream to use as a clip: {}", path.display());
+                        if let Some(clip) = self.clips.iter_mut().find(|c| c.path == path) {
+                            clip.status = ClipStatus::Failed(reason.clone());
+                        }
+                        self.notify(reason, true);
+                    }
                     Ok((MediaKind::Project, _)) => self.open_project(&path),
                     Ok((MediaKind::Music, info)) => self.accept_music(path, info),
                     Ok((MediaKind::Clip, info)) if as_music => {
@@ -1184,7 +1221,7 @@ impl Session {
     }
 
     fn autosave(&mut self) {
-        if self.dirty && self.last_autosave.elapsed() >= AUTOSAVE_EVERY {
+        if !self.batch && self.dirty && self.last_autosave.elapsed() >= AUTOSAVE_EVERY {
             self.last_autosave = Instant::now();
             let path = recovery_path(&self.data_dir, None);
             if let Err(e) = self.project.save(&path) {
@@ -1200,13 +1237,13 @@ impl Session {
     /// Steps [`Session::poll`] until `done` holds or `timeout` passes (tests and the CLI,
     /// which have no frame loop); true when it held.
     pub fn poll_until(&mut self, timeout: Duration, mut done: impl FnMut(&Self) -> bool) -> bool {
-        let deadline = Instant::now() + timeout;
+        let deadline = Instant::now().checked_add(timeout);
         loop {
             self.poll();
             if done(self) {
                 return true;
             }
-            if Instant::now() >= deadline {
+            if deadline.is_some_and(|d| Instant::now() >= d) {
                 return false;
             }
             std::thread::sleep(Duration::from_millis(10));
