@@ -671,6 +671,8 @@ fn render_job(args: &Args) -> Result<RenderJob, String> {
         music: args.path("music")?,
         segments,
         duration,
+        music_start: 0,
+        music_fade_out: 0,
     })
 }
 

@@ -293,6 +293,8 @@ pub fn render_job(
             })
             .collect(),
         duration: timeline.duration,
+        music_start: timeline.music_start(),
+        music_fade_out: timeline.music_fade_out(),
     })
 }
 
@@ -342,5 +344,6 @@ pub fn interchange_timeline(
             })
             .collect(),
         music: music.map(describe),
+        music_start: timeline.music_start(),
     })
 }

@@ -65,6 +65,7 @@ fn build(fps: FrameRate, events: &[Ev], duration_frames: i64) -> InterchangeTime
                 crossfade_frames: xf,
             })
             .collect(),
+        music_start: 0,
         music: Some(InterchangeClip {
             width: 0,
             height: 0,

@@ -110,6 +110,8 @@ fn cuts_land_on_their_frames_and_duration_is_exact() {
         music,
         segments: segments.clone(),
         duration: f(150),
+        music_start: 0,
+        music_fade_out: 0,
     };
     let output = d.join("out.mp4");
     let mut last_progress = None;
@@ -188,6 +190,8 @@ fn audio_stays_in_sync_with_clicks() {
             crossfade_frames: 0,
         }],
         duration: 10 * TICKS_PER_SECOND,
+        music_start: 0,
+        music_fade_out: 0,
     };
     let output = d.join("sync.mp4");
     render(
@@ -274,6 +278,8 @@ fn mixed_inputs_render_in_one_montage() {
         music,
         segments,
         duration: t(5.0),
+        music_start: 0,
+        music_fade_out: 0,
     };
     let output = d.join("mixed.mp4");
     let report = render(
@@ -316,6 +322,8 @@ fn cancel_leaves_no_file_and_missing_clip_is_reported() {
             crossfade_frames: 0,
         }],
         duration: 30 * TICKS_PER_SECOND,
+        music_start: 0,
+        music_fade_out: 0,
     };
     let output = d.join("cancelled.mp4");
     let cancel = CancelToken::new();
@@ -385,6 +393,8 @@ fn clip_sound_is_mixed_under_the_music_when_asked() {
             crossfade_frames: 0,
         }],
         duration: t(3.0),
+        music_start: 0,
+        music_fade_out: 0,
     };
     let quiet_rms = |path: &Path| {
         let audio =

@@ -5,27 +5,40 @@ use super::BeatcutApp;
 use crate::editor::TimelineView;
 use crate::time::{Ticks, secs_from_ticks};
 
-/// The time axis of one lane: the shared view over its rectangle.
+/// The time axis of one lane: the shared view over its rectangle. The music lane's times
+/// are the song's: `offset` is where timeline time 0 sits in the song (a montage shorter
+/// than the song), so both lanes stay aligned.
 #[derive(Clone, Copy)]
 struct Axis {
     rect: egui::Rect,
     view: TimelineView,
     duration: Ticks,
+    offset: Ticks,
 }
 
 impl Axis {
     fn x(&self, t: Ticks) -> f32 {
-        self.view
-            .x_of(t, self.rect.left(), self.rect.width(), self.duration)
+        self.view.x_of(
+            t - self.offset,
+            self.rect.left(),
+            self.rect.width(),
+            self.duration,
+        )
     }
 
     fn time_at(&self, x: f32) -> Ticks {
+        self.timeline_time_at(x) + self.offset
+    }
+
+    /// The timeline time at `x` (where the playhead goes).
+    fn timeline_time_at(&self, x: f32) -> Ticks {
         self.view
             .time_at(x, self.rect.left(), self.rect.width(), self.duration)
     }
 
     fn visible(&self) -> (Ticks, Ticks) {
-        self.view.visible(self.duration)
+        let (start, end) = self.view.visible(self.duration);
+        (start + self.offset, end + self.offset)
     }
 
     /// The rectangle over `start..end`, clipped to the lane.
@@ -38,6 +51,8 @@ impl Axis {
 
 const MUSIC_LANE_HEIGHT: f32 = 90.0;
 const TIMELINE_HEIGHT: f32 = 64.0;
+/// The song overview strip (shown for a montage shorter than the song).
+const OVERVIEW_HEIGHT: f32 = 16.0;
 /// Segments at least this wide on screen get a clickable node of their own.
 const MIN_NODE_PX: f32 = 4.0;
 
@@ -87,6 +102,7 @@ pub fn timeline_area_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
             if app.playing.is_some() && app.view.follow {
                 app.view.reveal(app.playhead, duration);
             }
+            song_overview_ui(app, ui);
             let lanes_top = ui.cursor().top();
             music_lane_ui(app, ui, duration);
             timeline_ui(app, ui, duration);
@@ -94,6 +110,76 @@ pub fn timeline_area_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
                 egui::Rect::from_x_y_ranges(ui.max_rect().x_range(), lanes_top..=ui.cursor().top());
             zoom_and_scroll_with_pointer(app, ui, lanes, duration);
         });
+}
+
+/// The whole song as a strip with the stretch a shorter montage uses (only when a length is
+/// set): drag the stretch to move it; it snaps to the nearest downbeat when dropped.
+fn song_overview_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
+    let Some(region) = app.session.timeline().and_then(|t| t.region) else {
+        return;
+    };
+    let Some(song) = app.session.music().map(|m| m.duration).filter(|d| *d > 0) else {
+        return;
+    };
+    let (rect, response) = ui.allocate_exact_size(
+        egui::vec2(ui.available_width(), OVERVIEW_HEIGHT),
+        egui::Sense::drag(),
+    );
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Slider, true, "Song region"));
+    let x = |t: Ticks| rect.left() + rect.width() * (t as f64 / song as f64) as f32;
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 2.0, egui::Color32::from_gray(30));
+    if let Some(analysis) = app.session.music().and_then(|m| m.analysis.clone()) {
+        for section in &analysis.sections {
+            if section.label == crate::analysis::music::SectionLabel::Climax {
+                let r =
+                    egui::Rect::from_x_y_ranges(x(section.start)..=x(section.end), rect.y_range());
+                painter.rect_filled(
+                    r,
+                    0.0,
+                    egui::Color32::from_rgba_unmultiplied(200, 60, 60, 70),
+                );
+            }
+        }
+    }
+    let length = region.end - region.start;
+    // While dragging, the stretch follows the pointer (centred on it); dropped, it is placed.
+    let dragged_start = response
+        .interact_pointer_pos()
+        .filter(|_| response.dragged() || response.drag_stopped())
+        .map(|p| {
+            let t = ((p.x - rect.left()) / rect.width()).clamp(0.0, 1.0) as f64 * song as f64;
+            (t as Ticks - length / 2).clamp(0, song - length)
+        });
+    let start = dragged_start.unwrap_or(region.start);
+    let r = egui::Rect::from_x_y_ranges(x(start)..=x(start + length), rect.y_range());
+    painter.rect_filled(
+        r,
+        2.0,
+        egui::Color32::from_rgba_unmultiplied(240, 200, 60, 60),
+    );
+    painter.rect_stroke(
+        r,
+        2.0,
+        egui::Stroke::new(1.5, egui::Color32::from_rgb(240, 200, 60)),
+        egui::StrokeKind::Inside,
+    );
+    painter.text(
+        r.left_center() + egui::vec2(3.0, 0.0),
+        egui::Align2::LEFT_CENTER,
+        format!(
+            "{:.1}–{:.1} s of the song",
+            secs_from_ticks(start),
+            secs_from_ticks(start + length)
+        ),
+        egui::FontId::proportional(10.0),
+        egui::Color32::WHITE,
+    );
+    if response.drag_stopped()
+        && let Some(start) = dragged_start
+    {
+        app.session.place_region(Some(start));
+    }
 }
 
 /// The zoom slider (seconds in view, logarithmic), "Fit" and "Follow playhead".
@@ -274,7 +360,9 @@ fn music_lane_ui(app: &mut BeatcutApp, ui: &mut egui::Ui, duration: Ticks) {
         rect,
         view: app.view,
         duration,
+        offset: app.session.timeline().map_or(0, |t| t.music_start()),
     };
+    let playhead = app.playhead + axis.offset;
     let (view_start, view_end) = axis.visible();
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 2.0, egui::Color32::from_gray(24));
@@ -406,8 +494,8 @@ fn music_lane_ui(app: &mut BeatcutApp, ui: &mut egui::Ui, duration: Ticks) {
         );
     }
     // Flash the beat under the playhead.
-    if let Some(beat) = beats.iter().rev().find(|b| b.time <= app.playhead)
-        && app.playhead - beat.time < crate::time::TICKS_PER_SECOND / 10
+    if let Some(beat) = beats.iter().rev().find(|b| b.time <= playhead)
+        && playhead - beat.time < crate::time::TICKS_PER_SECOND / 10
     {
         painter.rect_filled(
             egui::Rect::from_center_size(
@@ -418,7 +506,7 @@ fn music_lane_ui(app: &mut BeatcutApp, ui: &mut egui::Ui, duration: Ticks) {
             egui::Color32::YELLOW,
         );
     }
-    draw_playhead(&painter, &axis, app.playhead);
+    draw_playhead(&painter, &axis, playhead);
     lane_menu(app, &response, &axis, all_beats);
     if !drag_beat(app, &response, &painter, &axis, beats) {
         scrub(app, &response, &axis);
@@ -542,7 +630,7 @@ fn lane_menu(
     let bar_end = beats
         .iter()
         .find(|b| b.beat_in_bar == 0 && b.time > at)
-        .map_or(axis.duration, |b| b.time);
+        .map_or(axis.offset + axis.duration, |b| b.time);
     let section = app
         .session
         .music()
@@ -602,6 +690,7 @@ fn timeline_ui(app: &mut BeatcutApp, ui: &mut egui::Ui, duration: Ticks) {
         rect,
         view: app.view,
         duration,
+        offset: 0,
     };
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 2.0, egui::Color32::from_gray(18));
@@ -744,6 +833,6 @@ fn scrub(app: &mut BeatcutApp, response: &egui::Response, axis: &Axis) {
     if (response.dragged() || response.clicked())
         && let Some(pos) = response.interact_pointer_pos()
     {
-        app.seek(axis.time_at(pos.x));
+        app.seek(axis.timeline_time_at(pos.x));
     }
 }

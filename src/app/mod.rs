@@ -160,6 +160,8 @@ impl BeatcutApp {
                 SessionEvent::PlanLanded => {}
             }
         }
+        let music_start = self.session.timeline().map_or(0, |t| t.music_start());
+        self.playback.set_music_start(music_start);
         self.handle_dialogs();
         self.handle_drops(ui.ctx());
         self.advance_playback(ui.ctx());

@@ -379,6 +379,40 @@ pub fn inspector_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
                         plan.seed = plan.seed.wrapping_add(1);
                     }
                 });
+                // Length: the whole song, or a short-form montage from its best stretch.
+                let mut length = plan.length_secs;
+                ui.horizontal(|ui| {
+                    egui::ComboBox::from_label("Length")
+                        .selected_text(match length {
+                            None => "whole song".to_string(),
+                            Some(s) => format!("{s:.0} s"),
+                        })
+                        .show_ui(ui, |ui| {
+                            ui.selectable_value(&mut length, None, "whole song");
+                            for secs in [15.0, 30.0, 60.0] {
+                                ui.selectable_value(
+                                    &mut length,
+                                    Some(secs),
+                                    format!("{secs:.0} s"),
+                                );
+                            }
+                        });
+                    if let Some(secs) = length.as_mut() {
+                        ui.add(egui::DragValue::new(secs).range(1.0..=3600.0).suffix(" s"));
+                    }
+                });
+                if plan.region_start.is_some()
+                    && ui
+                        .small_button("Best stretch")
+                        .on_hover_text("Let Beatcut choose the stretch of the song again")
+                        .clicked()
+                {
+                    plan.region_start = None;
+                }
+                if length != plan.length_secs {
+                    plan.length_secs = length;
+                    plan.region_start = None;
+                }
                 let style = Style::resolve(&plan.style).unwrap_or_default();
                 let mut min_beats = plan.min_shot_beats.unwrap_or(style.min_shot_beats);
                 let mut max_beats = plan.max_shot_beats.unwrap_or(style.max_shot_beats);

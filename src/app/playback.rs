@@ -24,6 +24,8 @@ pub struct Playback {
     started: Option<(Instant, Ticks, f64)>,
     scrub_player: Option<rodio::Player>,
     last_scrub: Option<Instant>,
+    /// Where timeline time 0 is in the song (a montage shorter than the song).
+    music_start: Ticks,
 }
 
 impl Playback {
@@ -44,6 +46,7 @@ impl Playback {
             started: None,
             scrub_player: None,
             last_scrub: None,
+            music_start: 0,
         }
     }
 
@@ -85,6 +88,11 @@ impl Playback {
         }
     }
 
+    /// Sets where timeline time 0 is in the song (the plan's region start).
+    pub fn set_music_start(&mut self, music_start: Ticks) {
+        self.music_start = music_start;
+    }
+
     /// Plays from timeline time `from` (forward playback only makes sound).
     pub fn play_from(&mut self, from: Ticks, speed: f64) {
         self.stop();
@@ -96,8 +104,9 @@ impl Playback {
         if speed <= 0.0 {
             return;
         }
-        let start =
-            (crate::time::samples_from_ticks(from, *rate).max(0) as usize * 2).min(samples.len());
+        let song_time = from + self.music_start;
+        let start = (crate::time::samples_from_ticks(song_time, *rate).max(0) as usize * 2)
+            .min(samples.len());
         let source = rodio::buffer::SamplesBuffer::new(
             std::num::NonZeroU16::new(2).unwrap_or(std::num::NonZeroU16::MIN),
             std::num::NonZeroU32::new(*rate).unwrap_or(std::num::NonZeroU32::MIN),
@@ -124,7 +133,7 @@ impl Playback {
         let (Some(sink), Some((samples, rate))) = (&self.sink, &self.samples) else {
             return false;
         };
-        let start = crate::time::samples_from_ticks(at, *rate).max(0) as usize;
+        let start = crate::time::samples_from_ticks(at + self.music_start, *rate).max(0) as usize;
         let snippet = scrub_snippet(samples, *rate, start);
         if snippet.is_empty() {
             return false;

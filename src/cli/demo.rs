@@ -27,6 +27,8 @@ pub(super) fn demo(dir: Option<PathBuf>, headless: bool) -> Result<ExitCode> {
         fps: None,
         mode: None,
         action_sync: None,
+        length: None,
+        region_start: None,
         grid: GridRepairArgs::default(),
     };
     let common = CommonArgs {

@@ -225,6 +225,15 @@ pub struct MontageArgs {
     /// it: 0 (off) to 1 (as strongly as possible); the style's own setting otherwise.
     #[arg(long)]
     pub action_sync: Option<f32>,
+    /// Length of the montage in seconds (15, 30, 60 or any): the best stretch of the song
+    /// (the drop inside it), starting on a phrase, ending on a downbeat or fading over the
+    /// final bar. The whole song when omitted or longer.
+    #[arg(long, value_name = "SECS")]
+    pub length: Option<f64>,
+    /// With --length: start the stretch near this time of the song, seconds (snapped to the
+    /// nearest downbeat) instead of letting Beatcut choose.
+    #[arg(long, value_name = "SECS", requires = "length")]
+    pub region_start: Option<f64>,
     #[command(flatten)]
     pub grid: GridRepairArgs,
 }

@@ -56,6 +56,16 @@ pub(super) fn load_inputs(input: &MontageArgs) -> Result<Project> {
         }
         project.plan.action_sync = Some(sync);
     }
+    if let Some(length) = input.length {
+        if !(length.is_finite() && length > 0.0) {
+            anyhow::bail!("--length {length}: give a length in seconds, above 0");
+        }
+        project.plan.length_secs = Some(length);
+        project.plan.region_start = None;
+    }
+    if let Some(start) = input.region_start {
+        project.plan.region_start = Some(beatcut::time::ticks_from_secs(start.max(0.0)));
+    }
     input.grid.apply_to(&mut project.constraints.beat_grid)?;
     Ok(project)
 }
@@ -116,11 +126,16 @@ pub(super) fn plan_montage(
         None => anyhow::bail!("{}", session.plan_status()),
     };
     let project = session.project().clone();
-    // What the timeline was planned on: the song with the user's grid repairs.
-    let music = if project.constraints.beat_grid.is_empty() {
+    // What the timeline was planned on: the song with the user's grid repairs, and only
+    // its stretch when the montage is shorter (timeline times).
+    let repaired = if project.constraints.beat_grid.is_empty() {
         analysis
     } else {
         Arc::new(project.constraints.beat_grid.apply(&analysis).into_owned())
+    };
+    let music = match timeline.region {
+        Some(region) => Arc::new(repaired.excerpt(region.start, region.end)),
+        None => repaired,
     };
     Ok(Planned {
         project,

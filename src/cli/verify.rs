@@ -64,11 +64,15 @@ pub(super) fn verify_plan_from_json(
         .map(beatcut::time::ticks_from_secs)
         .collect();
     let music = value["music"].as_str().context("no \"music\" path")?.into();
+    let music_start = value["music_start_s"]
+        .as_f64()
+        .map_or(0, beatcut::time::ticks_from_secs);
     Ok(beatcut::render::VerifyPlan {
         fps,
         cuts,
         beats,
         music,
+        music_start,
     })
 }
 

@@ -538,6 +538,22 @@ impl Session {
         });
     }
 
+    /// Sets the montage's length in seconds (`None`: the whole song); the planner picks the
+    /// stretch of the song again (a stretch the user placed is forgotten).
+    pub fn set_length(&mut self, secs: Option<f64>) {
+        let secs = secs.filter(|s| s.is_finite() && *s > 0.0);
+        self.change_project(|p| {
+            p.plan.length_secs = secs;
+            p.plan.region_start = None;
+        });
+    }
+
+    /// Places the stretch of the song a shorter montage uses so it starts near `start` (the
+    /// planner snaps it to the nearest downbeat); `None` lets the planner choose again.
+    pub fn place_region(&mut self, start: Option<Ticks>) {
+        self.change_project(|p| p.plan.region_start = start.map(|t| t.max(0)));
+    }
+
     /// Selects a timeline segment (or none); replacement candidates are cleared.
     pub fn select(&mut self, segment: Option<usize>) {
         if self.selected != segment {
@@ -725,9 +741,17 @@ impl Session {
         settings.clip_audio_level = choice.clip_audio;
         let job = crate::montage::render_job(&timeline, &self.project.clips, &music.path)
             .map_err(|e| e.to_string())?;
+        // The beats the plan cut to, in timeline time (a shorter montage uses a stretch).
+        let (offset, length) = (timeline.music_start(), timeline.duration);
         let beats = self
             .grid()
-            .map(|g| g.beats.iter().map(|b| b.time).collect())
+            .map(|g| {
+                g.beats
+                    .iter()
+                    .map(|b| b.time - offset)
+                    .filter(|t| (0..length).contains(t))
+                    .collect()
+            })
             .unwrap_or_default();
         let verify = crate::render::VerifyPlan::from_timeline(&timeline, beats, &music.path);
         let interchange = choice.interchange.then(|| {

@@ -21,6 +21,7 @@ mod grid;
 mod index;
 mod pacing;
 mod reason;
+mod region;
 mod rng;
 mod select;
 mod settings;
@@ -30,6 +31,7 @@ mod timeline;
 pub use error::PlanError;
 pub use index::PlanIndex;
 pub use reason::Reason;
+pub use region::{MusicRegion, choose_region};
 pub use settings::{Constraints, CutMove, PlanSettings};
 pub use style::Style;
 pub use timeline::{Segment, SegmentReport, Timeline, TimelineReport, Transition};
@@ -111,7 +113,30 @@ pub fn plan_with_index(
     let style = style.with_settings(settings)?;
     // The user's grid repairs first: every cut, bar and pace below follows the repaired grid.
     let repaired = constraints.beat_grid.apply(music);
-    let music: &MusicAnalysis = &repaired;
+    // A montage shorter than the song plans its stretch of it as a song of its own.
+    let region = settings.length_secs.and_then(|secs| {
+        choose_region(
+            &repaired,
+            crate::time::ticks_from_secs(secs.max(0.0)),
+            settings.region_start,
+            settings.fps,
+        )
+    });
+    let mut excerpt = region.map(|r| repaired.excerpt(r.start, r.end));
+    let mut cut_moves = constraints.cut_moves.clone();
+    // Decaying over the final bar: the last cut on its downbeat, none after it.
+    if let (Some(excerpt), Some(final_downbeat)) = (
+        excerpt.as_mut(),
+        region.and_then(|r| r.final_downbeat().map(|t| t - r.start)),
+    ) {
+        let half_frame = settings.fps.frame_ticks() / 2;
+        excerpt.beats.retain(|b| b.time <= final_downbeat + half_frame);
+        cut_moves.push(CutMove {
+            from: -1,
+            to: final_downbeat,
+        });
+    }
+    let music: &MusicAnalysis = excerpt.as_ref().unwrap_or(&repaired);
     let grid = BeatGrid::new(music, settings.fps)?;
     if index.is_empty() {
         return Err(PlanError::NoClips);
@@ -125,7 +150,7 @@ pub fn plan_with_index(
         longest_scene: index.longest_scene,
         arc: arc::StoryArc::new(music, &grid, &style),
     };
-    let slots = pacing.slots(&locks, &constraints.cut_moves);
+    let slots = pacing.slots(&locks, &cut_moves);
     let mut selector = Selector::new(
         index,
         &style,
@@ -167,6 +192,7 @@ pub fn plan_with_index(
         style: style.name.clone(),
         seed: settings.seed,
         segments,
+        region,
     })
 }
 

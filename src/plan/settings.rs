@@ -28,6 +28,12 @@ pub struct PlanSettings {
     pub match_cuts: Option<bool>,
     /// Overrides how strongly shots put their action on a beat (`Style::action_sync`, 0..=1).
     pub action_sync: Option<f32>,
+    /// Length of the montage in seconds (15, 30, 60 or any); `None` uses the whole song.
+    /// A shorter montage takes the best stretch of the song (see `plan::choose_region`).
+    pub length_secs: Option<f64>,
+    /// Where the stretch starts in the song when the user placed it (snapped to the
+    /// nearest downbeat); `None` lets the planner choose.
+    pub region_start: Option<Ticks>,
 }
 
 impl Default for PlanSettings {
@@ -42,6 +48,8 @@ impl Default for PlanSettings {
             transition: None,
             match_cuts: None,
             action_sync: None,
+            length_secs: None,
+            region_start: None,
         }
     }
 }

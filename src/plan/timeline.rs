@@ -73,6 +73,22 @@ pub struct Timeline {
     pub seed: u64,
     /// Segments in time order, gap-free.
     pub segments: Vec<Segment>,
+    /// The stretch of the song used when the montage is shorter than the song (timeline
+    /// time 0 is `region.start` in the song); `None` for the whole song.
+    #[serde(default)]
+    pub region: Option<super::MusicRegion>,
+}
+
+impl Timeline {
+    /// Where timeline time 0 sits in the song.
+    pub fn music_start(&self) -> Ticks {
+        self.region.map_or(0, |r| r.start)
+    }
+
+    /// How long the music fades out at the end (0: as the export settings say).
+    pub fn music_fade_out(&self) -> Ticks {
+        self.region.map_or(0, |r| r.fade_out)
+    }
 }
 
 impl Timeline {
@@ -116,6 +132,8 @@ impl Timeline {
                 .map(|&t| (secs_from_ticks(t) * 1000.0).round() / 1000.0)
                 .collect(),
             music,
+            music_start_s: secs_from_ticks(self.music_start()),
+            music_fade_out_s: secs_from_ticks(self.music_fade_out()),
         }
     }
 }
@@ -137,6 +155,10 @@ pub struct TimelineReport<'a> {
     pub beats: Vec<f64>,
     /// The song's path.
     pub music: Option<String>,
+    /// Where the montage starts in the song, seconds (0: the whole song is used).
+    pub music_start_s: f64,
+    /// How long the music fades out at the end, seconds (0: as the export settings say).
+    pub music_fade_out_s: f64,
 }
 
 /// One segment in a [`TimelineReport`].

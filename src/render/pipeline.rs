@@ -71,6 +71,11 @@ pub struct RenderJob {
     pub segments: Vec<RenderSegment>,
     /// Timeline length.
     pub duration: Ticks,
+    /// Where in the song the timeline starts (0: its beginning).
+    pub music_start: Ticks,
+    /// The music fades out over at least this long at the end (the final bar of a montage
+    /// shorter than the song), whatever the settings' own fade.
+    pub music_fade_out: Ticks,
 }
 
 /// How far an export has got.
@@ -366,7 +371,11 @@ fn open_output(
         },
     )?;
     warnings.extend(music.warnings.iter().map(|w| format!("music: {w}")));
-    let mut audio = shape_music(&music.samples, settings, job.duration);
+    let skip = (samples_from_ticks(job.music_start, settings.audio_rate).max(0) as usize * 2)
+        .min(music.samples.len());
+    let mut shaping = settings.clone();
+    shaping.fade_out = shaping.fade_out.max(job.music_fade_out);
+    let mut audio = shape_music(&music.samples[skip..], &shaping, job.duration);
     if settings.clip_audio_level > 0.0 {
         warnings.extend(mix_clip_audio(&mut audio, job, settings, cancel)?);
     }

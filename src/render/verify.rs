@@ -56,6 +56,8 @@ pub struct VerifyPlan {
     pub beats: Vec<Ticks>,
     /// The song the export's sound should be.
     pub music: PathBuf,
+    /// Where in the song the timeline starts (a montage shorter than the song).
+    pub music_start: Ticks,
 }
 
 /// One planned cut.
@@ -106,6 +108,7 @@ impl VerifyPlan {
             cuts,
             beats,
             music: music.to_path_buf(),
+            music_start: timeline.music_start(),
         }
     }
 }
@@ -294,7 +297,7 @@ pub fn verify_export(
     }
     // The sound against the song.
     let (av_offset_ms, av_match) = if info.audio().is_some() {
-        match sound_offset(path, &plan.music, video_start, cancel)? {
+        match sound_offset(path, &plan.music, plan.music_start, video_start, cancel)? {
             Some((ms, m)) => (Some(ms), Some(m)),
             None => (None, None),
         }
@@ -328,14 +331,17 @@ pub fn verify_export(
 fn sound_offset(
     export: &Path,
     music: &Path,
+    music_start: Ticks,
     video_start: Ticks,
     cancel: &CancelToken,
 ) -> Result<Option<(f64, f32)>, VerifyError> {
     let written = media::decode_audio(export, COMPARE_RATE, 1, cancel, &mut |_| {})?;
     let song = media::decode_audio(music, COMPARE_RATE, 1, cancel, &mut |_| {})?;
     let starts_at = written.first_pts.unwrap_or(video_start) - video_start;
+    let skip = (crate::time::samples_from_ticks(music_start, COMPARE_RATE).max(0) as usize)
+        .min(song.samples.len());
     let probe = onset_envelope(&written.samples);
-    let reference = onset_envelope(&song.samples);
+    let reference = onset_envelope(&song.samples[skip..]);
     let max_lag = (MAX_OFFSET_SECS * f64::from(COMPARE_RATE) / HOP as f64) as isize;
     let Some((lag, strength)) = best_lag(&reference, &probe, max_lag) else {
         return Ok(None);

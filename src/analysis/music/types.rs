@@ -63,6 +63,75 @@ pub struct MusicAnalysis {
 }
 
 impl MusicAnalysis {
+    /// The stretch `start..end` of the song as a song of its own (times from `start`, bars
+    /// counted from its first downbeat): what a montage shorter than the song is planned on.
+    /// The waveform is left out (the editor draws the whole song's).
+    pub fn excerpt(&self, start: Ticks, end: Ticks) -> MusicAnalysis {
+        let start = start.clamp(0, self.duration);
+        let end = end.clamp(start, self.duration);
+        let inside = |t: Ticks| t >= start && t < end;
+        let first_bar = self
+            .beats
+            .iter()
+            .find(|b| inside(b.time))
+            .map_or(0, |b| b.bar);
+        let clip_span = |(a, b): (Ticks, Ticks)| -> Option<(Ticks, Ticks)> {
+            let (a, b) = (a.max(start), b.min(end));
+            (b > a).then_some((a - start, b - start))
+        };
+        MusicAnalysis {
+            duration: end - start,
+            analysis_rate: self.analysis_rate,
+            tempo_bpm: self.tempo_bpm,
+            tempo_alternative_bpm: self.tempo_alternative_bpm,
+            beats_per_bar: self.beats_per_bar,
+            beats: self
+                .beats
+                .iter()
+                .filter(|b| inside(b.time))
+                .map(|b| Beat {
+                    time: b.time - start,
+                    bar: b.bar.saturating_sub(first_bar),
+                    ..*b
+                })
+                .collect(),
+            onsets: self
+                .onsets
+                .iter()
+                .filter(|&&t| inside(t))
+                .map(|&t| t - start)
+                .collect(),
+            onset_strength: self.onset_strength.excerpt(start, end),
+            energy: EnergyCurve {
+                window_samples: self.energy.window_samples,
+                hop_samples: self.energy.hop_samples,
+                rms: self.energy.rms.excerpt(start, end),
+                db: self.energy.db.excerpt(start, end),
+                smoothed: self.energy.smoothed.excerpt(start, end),
+            },
+            sections: self
+                .sections
+                .iter()
+                .filter_map(|s| {
+                    let (a, b) = clip_span((s.start, s.end))?;
+                    Some(Section {
+                        start: a,
+                        end: b,
+                        ..*s
+                    })
+                })
+                .collect(),
+            waveform: WaveformPyramid::default(),
+            onset_low: self.onset_low.excerpt(start, end),
+            onset_body: self.onset_body.excerpt(start, end),
+            harmonic_change: self.harmonic_change.excerpt(start, end),
+            local_tempo: self.local_tempo.excerpt(start, end),
+            onset_level: self.onset_level.excerpt(start, end),
+            beatless: self.beatless.iter().filter_map(|&s| clip_span(s)).collect(),
+            warnings: self.warnings.clone(),
+        }
+    }
+
     /// Times of the downbeats (first beat of each bar).
     pub fn downbeats(&self) -> impl Iterator<Item = Ticks> + '_ {
         self.beats
@@ -95,6 +164,19 @@ pub struct Curve {
 }
 
 impl Curve {
+    /// The values over `start..end`, the first at (about) `start`.
+    pub fn excerpt(&self, start: Ticks, end: Ticks) -> Curve {
+        if self.hop <= 0 {
+            return self.clone();
+        }
+        let from = ((start / self.hop).max(0) as usize).min(self.values.len());
+        let to = ((end / self.hop).max(0) as usize).clamp(from, self.values.len());
+        Curve {
+            hop: self.hop,
+            values: self.values[from..to].to_vec(),
+        }
+    }
+
     /// Value at `t` (nearest sample; 0 outside the curve).
     pub fn at(&self, t: Ticks) -> f32 {
         if self.hop <= 0 || t < 0 {

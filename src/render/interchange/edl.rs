@@ -102,6 +102,7 @@ pub fn write_edl(timeline: &InterchangeTimeline) -> String {
     if let Some(music) = &timeline.music
         && grid.duration > 0
     {
+        let music_in = timeline.fps.frame_at(timeline.music_start);
         number += 1;
         out.push('\n');
         let line = Line {
@@ -111,8 +112,8 @@ pub fn write_edl(timeline: &InterchangeTimeline) -> String {
             kind: "C",
             fade: None,
             times: [
-                tc.format(0),
-                tc.format(grid.duration),
+                tc.format(music_in),
+                tc.format(music_in + grid.duration),
                 tc.format(rec_start),
                 tc.format(rec_start + grid.duration),
             ],

@@ -96,8 +96,9 @@ pub fn write_fcpxml(timeline: &InterchangeTimeline) -> String {
         (music, first_start, spine.first_mut())
     {
         let connected = format!(
-            "<asset-clip ref=\"{asset}\" lane=\"-1\" offset=\"{first}\" name=\"{}\" start=\"0s\" duration=\"{}\" audioRole=\"music\"/>",
+            "<asset-clip ref=\"{asset}\" lane=\"-1\" offset=\"{first}\" name=\"{}\" start=\"{}\" duration=\"{}\" audioRole=\"music\"/>",
             xml_attr(&song.name),
+            frames_time(fps.frame_at(timeline.music_start), fps),
             frames_time(grid.duration, fps),
         );
         // Turn the self-closing first item into a parent of the connected clip.

@@ -77,6 +77,9 @@ pub struct InterchangeTimeline {
     pub events: Vec<InterchangeEvent>,
     /// The song, placed on an audio track from 0 to `duration`.
     pub music: Option<InterchangeClip>,
+    /// Where in the song the timeline starts (a montage shorter than the song): the music
+    /// track's source in point.
+    pub music_start: Ticks,
 }
 
 /// Why a timeline file could not be written.

@@ -59,7 +59,7 @@ pub fn write_otio(timeline: &InterchangeTimeline) -> String {
         let song = clip_json(
             &music.name,
             &file_url(&music.path),
-            0,
+            timeline.fps.frame_at(timeline.music_start),
             grid.duration,
             available,
             rate,
