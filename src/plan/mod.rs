@@ -130,7 +130,9 @@ pub fn plan_with_index(
         region.and_then(|r| r.final_downbeat().map(|t| t - r.start)),
     ) {
         let half_frame = settings.fps.frame_ticks() / 2;
-        excerpt.beats.retain(|b| b.time <= final_downbeat + half_frame);
+        excerpt
+            .beats
+            .retain(|b| b.time <= final_downbeat + half_frame);
         cut_moves.push(CutMove {
             from: -1,
             to: final_downbeat,

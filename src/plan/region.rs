@@ -97,7 +97,7 @@ fn best_start(
     let energy = &music.energy.smoothed;
     let score = |index: usize, start: Ticks| -> f64 {
         let end = start + length;
-        let phrase = index % PHRASE_BARS == 0
+        let phrase = index.is_multiple_of(PHRASE_BARS)
             || section_starts.iter().any(|&s| (s - start).abs() <= bar / 2);
         // The drop well inside: at least two bars of it are heard.
         let holds_drop = drops.iter().any(|&d| d >= start && d + 2 * bar <= end);
