@@ -676,3 +676,87 @@ fn export_dialog_shows_the_sync_report() {
     assert!(av.abs() <= report.frame_ms, "A/V {av} ms");
     harness.get_by_label_contains("Checked: all");
 }
+
+/// Length 15 s from the inspector: the plan takes a stretch of the song, the song strip shows
+/// it, and dragging the strip moves it (snapped to a downbeat); undo puts it back.
+#[test]
+fn a_short_montage_from_the_inspector_shows_and_moves_its_stretch() {
+    let dir = common::temp_dir();
+    let mut harness = synthetic_planned_editor(dir.path());
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::ComboBox, "Length")
+        .click();
+    harness.step();
+    harness.step();
+    harness.get_by_label("15 s").click();
+    step_until(&mut harness, "the short plan", |app| {
+        !app.is_busy()
+            && app
+                .session()
+                .timeline()
+                .is_some_and(|t| t.duration == 15 * beatcut::time::TICKS_PER_SECOND)
+    });
+    let region = harness
+        .state()
+        .session()
+        .timeline()
+        .and_then(|t| t.region)
+        .expect("a stretch of the song");
+    step_until(&mut harness, "the preview", |app| app.preview_settled());
+    check_snapshot(&mut harness, "editor_short_form");
+
+    // Drag the stretch towards the start of the song.
+    let strip = harness.get_by_label("Song region").rect();
+    let from = egui::pos2(strip.left() + strip.width() * 0.5, strip.center().y);
+    let to = egui::pos2(strip.left() + strip.width() * 0.2, strip.center().y);
+    let input = harness.input_mut();
+    input.events.push(egui::Event::PointerMoved(from));
+    input.events.push(egui::Event::PointerButton {
+        pos: from,
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: egui::Modifiers::NONE,
+    });
+    harness.step();
+    for step in 1..=5 {
+        let pos = from + (to - from) * (step as f32 / 5.0);
+        harness
+            .input_mut()
+            .events
+            .push(egui::Event::PointerMoved(pos));
+        harness.step();
+    }
+    harness.input_mut().events.push(egui::Event::PointerButton {
+        pos: to,
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: egui::Modifiers::NONE,
+    });
+    step_until(&mut harness, "the moved stretch", |app| {
+        !app.is_busy()
+            && app
+                .session()
+                .timeline()
+                .and_then(|t| t.region)
+                .is_some_and(|r| r != region)
+    });
+    let moved = harness
+        .state()
+        .session()
+        .timeline()
+        .unwrap()
+        .region
+        .unwrap();
+    assert!(moved.start < region.start, "{moved:?} from {region:?}");
+    let grid = harness.state_mut().session_mut().grid().expect("grid");
+    assert!(
+        grid.beats
+            .iter()
+            .any(|b| b.beat_in_bar == 0 && b.time == moved.start),
+        "snapped to a downbeat"
+    );
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    step_until(&mut harness, "the undo", |app| {
+        !app.is_busy() && app.session().timeline().and_then(|t| t.region) == Some(region)
+    });
+}
