@@ -420,3 +420,94 @@ fn clip_sound_is_mixed_under_the_music_when_asked() {
     assert!(a < 0.01, "music alone is silent between clicks ({a})");
     assert!(b > 0.03, "the clip's tone is audible under the music ({b})");
 }
+
+/// The music's level (amplitude of its 80 Hz tone) around `t` seconds of `samples` (mono).
+fn tone_level(samples: &[f32], rate: f32, t: f32, freq: f32) -> f32 {
+    let start = (t * rate) as usize;
+    let n = (0.25 * rate) as usize;
+    let window = &samples[start..start + n];
+    let (mut re, mut im) = (0.0f32, 0.0f32);
+    for (k, x) in window.iter().enumerate() {
+        let phase = 2.0 * std::f32::consts::PI * freq * k as f32 / rate;
+        re += x * phase.cos();
+        im += x * phase.sin();
+    }
+    2.0 * (re * re + im * im).sqrt() / n as f32
+}
+
+/// With clip sound on, the music ducks by the set depth while the clip's voice-like sound
+/// plays (2-4 s), and keeps its level elsewhere; without ducking it never moves.
+#[test]
+fn music_ducks_under_clip_sound_by_the_set_depth() {
+    let dir = temp_dir();
+    let d = dir.path();
+    let clip = d.join("talk.mp4");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=gray:s=160x96:r=25:d=6",
+        "-f",
+        "lavfi",
+        "-i",
+        "aevalsrc='0.4*sin(2*PI*300*t)*(0.6+0.4*sin(2*PI*4*t))*between(t\\,2\\,4)':s=48000:d=6",
+        "-c:v",
+        "libx264",
+        "-c:a",
+        "aac",
+        "-shortest",
+        clip.to_str().unwrap(),
+    ]);
+    let music = d.join("hum.wav");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "aevalsrc='0.3*sin(2*PI*80*t)':s=48000:d=6",
+        music.to_str().unwrap(),
+    ]);
+    let fps = FrameRate::whole(25);
+    let job = RenderJob {
+        clips: vec![clip],
+        music,
+        segments: vec![RenderSegment {
+            clip: 0,
+            src_in: 0,
+            src_out: fps.ticks_of_frame(150),
+            start: 0,
+            end: fps.ticks_of_frame(150),
+            crossfade_frames: 0,
+        }],
+        duration: fps.ticks_of_frame(150),
+        music_start: 0,
+        music_fade_out: 0,
+    };
+    let levels = |duck_db: f32, name: &str| -> [f32; 3] {
+        let mut settings = small_settings(25);
+        settings.fade_out = 0;
+        settings.clip_audio_level = 1.0;
+        settings.duck_db = duck_db;
+        let out = d.join(name);
+        render(&job, &settings, &out, &CancelToken::new(), &mut |_| {}).expect("render");
+        let audio =
+            media::decode_audio(&out, 48_000, 1, &CancelToken::new(), &mut |_| {}).expect("decode");
+        [1.0, 3.0, 5.0].map(|t| tone_level(&audio.samples, 48_000.0, t, 80.0))
+    };
+    let [before, during, after] = levels(12.0, "ducked.mp4");
+    let db = |x: f32, y: f32| 20.0 * (x / y).log10();
+    let ducked = db(during, before);
+    assert!(
+        (ducked + 12.0).abs() < 1.5,
+        "music under the voice: {ducked:.1} dB (asked -12)"
+    );
+    assert!(db(after, before).abs() < 1.0, "back after the voice");
+    let [plain_before, plain_during, _] = levels(0.0, "plain.mp4");
+    assert!(
+        db(plain_during, plain_before).abs() < 1.0,
+        "no ducking at 0 dB"
+    );
+    assert!(
+        db(before, plain_before).abs() < 1.0,
+        "no ducking without the voice"
+    );
+}

@@ -443,6 +443,7 @@ fn the_session_exports_checks_the_file_and_a_dropped_session_cancels_its_export(
         .start_export(ExportChoice {
             output: output.clone(),
             clip_audio: 0.0,
+            duck_db: 0.0,
             interchange: true,
         })
         .expect("export starts");
@@ -478,6 +479,7 @@ fn the_session_exports_checks_the_file_and_a_dropped_session_cancels_its_export(
         .start_export(ExportChoice {
             output: second.clone(),
             clip_audio: 0.0,
+            duck_db: 0.0,
             interchange: false,
         })
         .expect("export starts");

@@ -20,6 +20,7 @@ pub struct ExportPanel {
     fps: i32,
     fps_request: Option<i32>,
     clip_audio: f32,
+    duck_db: f32,
     interchange: bool,
     /// Why the last export could not start.
     start_error: Option<String>,
@@ -41,6 +42,7 @@ impl ExportPanel {
             fps: 30,
             fps_request: None,
             clip_audio: 0.0,
+            duck_db: 10.0,
             interchange: true,
             start_error: None,
             project_output: None,
@@ -72,6 +74,7 @@ impl ExportPanel {
         let choice = ExportChoice {
             output: PathBuf::from(self.output.trim()),
             clip_audio: self.clip_audio,
+            duck_db: self.duck_db,
             interchange: self.interchange,
         };
         self.start_error = session.start_export(choice).err();
@@ -138,6 +141,14 @@ impl ExportPanel {
                         ui.add(
                             egui::Slider::new(&mut self.clip_audio, 0.0..=1.0)
                                 .text("under the music (0 = off)"),
+                        );
+                        ui.end_row();
+                        ui.label("Duck the music");
+                        ui.add_enabled(
+                            self.clip_audio > 0.0,
+                            egui::Slider::new(&mut self.duck_db, 0.0..=30.0)
+                                .suffix(" dB")
+                                .text("while the clip sound is loud (speech)"),
                         );
                         ui.end_row();
                         ui.label("Output");

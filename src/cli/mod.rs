@@ -114,6 +114,10 @@ pub enum Command {
         /// Mix the clips' own sound under the music at this level (0 = off, 1 = full).
         #[arg(long, default_value_t = 0.0)]
         clip_audio: f32,
+        /// With --clip-audio: how far the music ducks (dB) while the clips' own sound is
+        /// loud (speech, a crowd); 0 never ducks.
+        #[arg(long, value_name = "DB", default_value_t = 10.0)]
+        duck: f32,
         /// Music fade-out at the end, seconds.
         #[arg(long, default_value_t = 2.0)]
         fade_out: f64,
@@ -379,6 +383,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             preset,
             aspect,
             clip_audio,
+            duck,
             fade_out,
             fade_in,
             fit,
@@ -396,6 +401,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             &aspect,
             &SoundAndFit {
                 clip_audio,
+                duck_db: duck,
                 fade_in,
                 fade_out,
                 crop: fit == "crop",

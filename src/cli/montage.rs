@@ -212,6 +212,7 @@ pub(super) fn plan_command(
 /// Render options beyond size: sound and how shapes are fitted.
 pub(super) struct SoundAndFit {
     pub(super) clip_audio: f32,
+    pub(super) duck_db: f32,
     pub(super) fade_in: f64,
     pub(super) fade_out: f64,
     pub(super) crop: bool,
@@ -221,6 +222,7 @@ impl Default for SoundAndFit {
     fn default() -> Self {
         Self {
             clip_audio: 0.0,
+            duck_db: 0.0,
             fade_in: 0.0,
             fade_out: 2.0,
             crop: false,
@@ -251,6 +253,10 @@ pub(super) fn render_command(
     let aspect = beatcut::render::Aspect::parse(aspect).unwrap_or_default();
     let mut settings = beatcut::render::RenderSettings::new(preset, aspect, planned.timeline.fps);
     settings.clip_audio_level = options.clip_audio;
+    if !(0.0..=60.0).contains(&options.duck_db) {
+        anyhow::bail!("--duck {}: give a depth from 0 to 60 dB", options.duck_db);
+    }
+    settings.duck_db = options.duck_db;
     settings.fade_in = beatcut::time::ticks_from_secs(options.fade_in.max(0.0));
     settings.fade_out = beatcut::time::ticks_from_secs(options.fade_out.max(0.0));
     if options.crop {

@@ -61,6 +61,8 @@ pub struct ExportChoice {
     pub output: PathBuf,
     /// Level of the clips' own sound under the music (0: off).
     pub clip_audio: f32,
+    /// How far the music ducks (dB) while the clip sound is loud; 0 never.
+    pub duck_db: f32,
     /// Also write EDL, FCPXML and OTIO beside it.
     pub interchange: bool,
 }
@@ -739,6 +741,7 @@ impl Session {
             timeline.fps,
         );
         settings.clip_audio_level = choice.clip_audio;
+        settings.duck_db = choice.duck_db.clamp(0.0, 60.0);
         let job = crate::montage::render_job(&timeline, &self.project.clips, &music.path)
             .map_err(|e| e.to_string())?;
         // The beats the plan cut to, in timeline time (a shorter montage uses a stretch).

@@ -435,6 +435,8 @@ fn mix_clip_audio(
     let level = settings.clip_audio_level.clamp(0.0, 2.0);
     let mut decoded: HashMap<usize, Option<Vec<f32>>> = HashMap::new();
     let mut warnings = Vec::new();
+    // The clips' sound on a track of its own first, so the music can duck under it.
+    let mut clip_track = vec![0.0f32; audio.len()];
     for segment in &job.segments {
         let samples = decoded.entry(segment.clip).or_insert_with(|| {
             let path = job.clips.get(segment.clip)?;
@@ -458,17 +460,64 @@ fn mix_clip_audio(
         let src_start = samples_from_ticks(segment.src_in, rate).max(0) as usize;
         for (k, frame) in (out_start..out_end).enumerate() {
             let (o, s) = (frame * 2, (src_start + k) * 2);
-            let (Some(out), Some(src)) = (audio.get_mut(o..o + 2), samples.get(s..s + 2)) else {
+            let (Some(out), Some(src)) = (clip_track.get_mut(o..o + 2), samples.get(s..s + 2))
+            else {
                 break;
             };
             out[0] += src[0] * level;
             out[1] += src[1] * level;
         }
     }
-    for sample in audio.iter_mut() {
-        *sample = sample.clamp(-1.0, 1.0);
+    if settings.duck_db > 0.0 {
+        duck(audio, &clip_track, rate, settings.duck_db);
+    }
+    for (sample, clip) in audio.iter_mut().zip(&clip_track) {
+        *sample = (*sample + clip).clamp(-1.0, 1.0);
     }
     Ok(warnings)
+}
+
+/// Window over which the clips' sound level is measured for ducking.
+const DUCK_WINDOW_SECS: f64 = 0.010;
+/// Clip sound above this level (dBFS, after its mix level) ducks the music: speech and
+/// crowds, not room tone.
+const DUCK_THRESHOLD_DB: f32 = -40.0;
+/// How fast the music goes down when the clip sound starts, and comes back after.
+const DUCK_ATTACK_SECS: f64 = 0.030;
+const DUCK_RELEASE_SECS: f64 = 0.300;
+
+/// Lowers `music` (interleaved stereo) by `depth_db` wherever `sidechain` (the clips' sound,
+/// same layout) is louder than [`DUCK_THRESHOLD_DB`], with attack and release so the music
+/// neither pumps nor clicks.
+fn duck(music: &mut [f32], sidechain: &[f32], rate: u32, depth_db: f32) {
+    let window = ((f64::from(rate) * DUCK_WINDOW_SECS) as usize).max(1);
+    let frames = music.len() / 2;
+    let windows = frames.div_ceil(window);
+    let ducked = 10f32.powf(-depth_db / 20.0);
+    let attack = (-(DUCK_WINDOW_SECS / DUCK_ATTACK_SECS)).exp() as f32;
+    let release = (-(DUCK_WINDOW_SECS / DUCK_RELEASE_SECS)).exp() as f32;
+    let mut gain = 1.0f32;
+    let mut gains = Vec::with_capacity(windows);
+    for w in 0..windows {
+        let (a, b) = (w * window * 2, ((w + 1) * window * 2).min(sidechain.len()));
+        let chunk = sidechain.get(a..b).unwrap_or(&[]);
+        let power = chunk.iter().map(|x| x * x).sum::<f32>() / chunk.len().max(1) as f32;
+        let db = 10.0 * (power + 1e-12).log10();
+        let target = if db > DUCK_THRESHOLD_DB { ducked } else { 1.0 };
+        let coeff = if target < gain { attack } else { release };
+        gain = target + (gain - target) * coeff;
+        gains.push(gain);
+    }
+    // Per sample, between the gains of neighbouring windows (no steps, no clicks).
+    for frame in 0..frames {
+        let pos = frame as f32 / window as f32;
+        let w = pos as usize;
+        let g0 = gains.get(w).copied().unwrap_or(1.0);
+        let g1 = gains.get(w + 1).copied().unwrap_or(g0);
+        let g = g0 + (g1 - g0) * (pos - w as f32);
+        music[2 * frame] *= g;
+        music[2 * frame + 1] *= g;
+    }
 }
 
 /// Index of the segment covering timeline time `t`.

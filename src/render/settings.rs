@@ -113,6 +113,10 @@ pub struct RenderSettings {
     pub fade_out: Ticks,
     /// Level of the clips' own sound mixed under the music (0 = off).
     pub clip_audio_level: f32,
+    /// How far the music ducks (dB) while the clips' own sound is loud (speech, a crowd),
+    /// sidechain-style with a quick attack and a slower release; 0 = never.
+    #[serde(default)]
+    pub duck_db: f32,
     /// Audio sample rate of the output.
     pub audio_rate: u32,
 }
@@ -146,6 +150,7 @@ impl RenderSettings {
             fade_in: 0,
             fade_out: TICKS_PER_SECOND * 2,
             clip_audio_level: 0.0,
+            duck_db: 0.0,
             audio_rate: 48_000,
         }
     }
