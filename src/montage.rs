@@ -345,5 +345,6 @@ pub fn interchange_timeline(
             .collect(),
         music: music.map(describe),
         music_start: timeline.music_start(),
+        clip_sound: settings.clip_audio_level > 0.0,
     })
 }

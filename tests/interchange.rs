@@ -66,6 +66,7 @@ fn build(fps: FrameRate, events: &[Ev], duration_frames: i64) -> InterchangeTime
             })
             .collect(),
         music_start: 0,
+        clip_sound: false,
         music: Some(InterchangeClip {
             width: 0,
             height: 0,
@@ -513,3 +514,83 @@ print("fcpx_xml adapter: %d tracks, clips %s, main %d frames, music %d frames" %
     len(tl.tracks), [(c.name, c.source_range.start_time.value, c.source_range.duration.value) for c in clips],
     main.duration().value, music.duration().value))
 "#;
+
+/// With the clips' own sound in the edit and a montage starting 90 s into the song: the EDL
+/// cuts picture and sound together (channel B) and takes the song from 90 s, the FCPXML
+/// enables each clip's audio and starts the song there, and the OTIO holds the clip sound as
+/// an audio track of its own, cut like the pictures, which OpenTimelineIO reads back.
+#[test]
+fn clip_sound_and_a_song_stretch_reach_every_timeline_file() {
+    let fps = FrameRate::whole(30);
+    let mut t = standard(fps);
+    t.clip_sound = true;
+    t.music_start = 90 * beatcut::time::TICKS_PER_SECOND;
+    let edl = write_edl(&t);
+    let lines = event_lines(&edl);
+    let clip_lines: Vec<&&str> = lines.iter().filter(|l| !l.contains(" AA ")).collect();
+    assert!(!clip_lines.is_empty());
+    assert!(
+        clip_lines
+            .iter()
+            .all(|l| l.split_whitespace().nth(2) == Some("B")),
+        "{edl}"
+    );
+    let music = lines
+        .iter()
+        .find(|l| l.contains(" AA "))
+        .expect("music event");
+    assert_eq!(
+        music.split_whitespace().nth(4),
+        Some("00:01:30:00"),
+        "{music}"
+    );
+    let fcpxml = write_fcpxml(&t);
+    assert!(fcpxml.contains("srcEnable=\"all\"") && !fcpxml.contains("srcEnable=\"video\""));
+    assert!(
+        fcpxml.contains("start=\"90s\"") || fcpxml.contains("start=\"2700/30s\""),
+        "{fcpxml}"
+    );
+    let otio: serde_json::Value = serde_json::from_str(&write_otio(&t)).unwrap();
+    let tracks = otio["tracks"]["children"].as_array().unwrap();
+    let clips_of = |name: &str| {
+        tracks
+            .iter()
+            .find(|t| t["name"] == name)
+            .unwrap_or_else(|| panic!("track {name}"))["children"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["OTIO_SCHEMA"] == "Clip.1")
+            .count()
+    };
+    assert_eq!(clips_of("Clip sound"), clips_of("Video 1"));
+    // Without clip sound, pictures only.
+    t.clip_sound = false;
+    assert!(
+        !write_edl(&t)
+            .lines()
+            .any(|l| l.split_whitespace().nth(2) == Some("B"))
+    );
+    assert!(!write_otio(&t).contains("Clip sound"));
+
+    t.clip_sound = true;
+    let Some(python) = otio_python("clip_sound_and_a_song_stretch_reach_every_timeline_file")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("montage.otio");
+    write_timeline_file(&t, &path).unwrap();
+    let out = run_python(
+        &python,
+        "import sys, opentimelineio as otio\n\
+         t = otio.adapters.read_from_file(sys.argv[1])\n\
+         kinds = [tr.kind for tr in t.tracks]\n\
+         assert kinds == ['Video', 'Audio', 'Audio'], kinds\n\
+         v = len(list(t.tracks[0].find_clips())); a = len(list(t.tracks[1].find_clips()))\n\
+         assert v == a, (v, a)\n\
+         print('tracks', kinds, v)\n",
+        &[path.to_str().unwrap()],
+    );
+    println!("{out}");
+}

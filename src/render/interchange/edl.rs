@@ -32,6 +32,11 @@ pub fn write_edl(timeline: &InterchangeTimeline) -> String {
     };
     let _ = writeln!(out, "FCM: {fcm}");
 
+    // Picture only, or picture and the clip's own sound ("B") when that is in the edit.
+    let channel = |clip: usize| {
+        let sound = timeline.clip_sound && timeline.clips.get(clip).is_some_and(|c| c.has_audio);
+        if sound { "B" } else { "V" }
+    };
     let mut number = 0usize;
     for (i, cut) in grid.cuts.iter().enumerate() {
         let Some(clip) = timeline.clips.get(cut.clip) else {
@@ -65,7 +70,7 @@ pub fn write_edl(timeline: &InterchangeTimeline) -> String {
                 let line = Line {
                     number,
                     reel: reels.video(prev),
-                    channel: "V",
+                    channel: channel(prev.clip),
                     kind: "C",
                     fade: None,
                     times: [src.clone(), src, rec.clone(), rec],
@@ -74,7 +79,7 @@ pub fn write_edl(timeline: &InterchangeTimeline) -> String {
                 let line = Line {
                     number,
                     reel: reels.video(cut),
-                    channel: "V",
+                    channel: channel(cut.clip),
                     kind: "D",
                     fade: Some(cut.fade_len()),
                     times,
@@ -87,7 +92,7 @@ pub fn write_edl(timeline: &InterchangeTimeline) -> String {
                 let line = Line {
                     number,
                     reel: reels.video(cut),
-                    channel: "V",
+                    channel: channel(cut.clip),
                     kind: "C",
                     fade: None,
                     times,

@@ -80,8 +80,14 @@ pub fn write_fcpxml(timeline: &InterchangeTimeline) -> String {
         }
         let start = frames_time(cut.src_in, fps);
         first_start.get_or_insert_with(|| start.clone());
+        // The clip's own sound plays with its picture when it is part of the edit.
+        let enable = if timeline.clip_sound && clip.has_audio {
+            "all"
+        } else {
+            "video"
+        };
         spine.push(format!(
-            "<asset-clip ref=\"{asset}\" offset=\"{}\" name=\"{}\" start=\"{start}\" duration=\"{}\" srcEnable=\"video\"/>",
+            "<asset-clip ref=\"{asset}\" offset=\"{}\" name=\"{}\" start=\"{start}\" duration=\"{}\" srcEnable=\"{enable}\"/>",
             frames_time(cut.rec_in, fps),
             xml_attr(&clip.name),
             frames_time(cut.len(), fps),

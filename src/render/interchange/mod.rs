@@ -80,6 +80,9 @@ pub struct InterchangeTimeline {
     /// Where in the song the timeline starts (a montage shorter than the song): the music
     /// track's source in point.
     pub music_start: Ticks,
+    /// The clips' own sound is part of the edit (mixed under the music): the timeline files
+    /// carry it with the pictures (EDL channel B, FCPXML audio enabled, an OTIO audio track).
+    pub clip_sound: bool,
 }
 
 /// Why a timeline file could not be written.

@@ -20,6 +20,9 @@ pub fn write_otio(timeline: &InterchangeTimeline) -> String {
     let tc = TimecodeFormat::for_rate(timeline.fps);
 
     let mut video: Vec<Value> = Vec::new();
+    // The clips' own sound, cut with the pictures (no transitions), when it is in the edit.
+    let mut sound: Vec<Value> = Vec::new();
+    let mut sound_cursor = 0i64;
     let mut cursor = 0i64;
     for cut in &grid.cuts {
         let Some(clip) = timeline.clips.get(cut.clip) else {
@@ -47,6 +50,20 @@ pub fn write_otio(timeline: &InterchangeTimeline) -> String {
             available,
             rate,
         ));
+        if timeline.clip_sound && clip.has_audio {
+            if cut.rec_in > sound_cursor {
+                sound.push(gap(cut.rec_in - sound_cursor, rate));
+            }
+            sound.push(clip_json(
+                &clip.name,
+                &file_url(&clip.path),
+                cut.src_in,
+                cut.len(),
+                available,
+                rate,
+            ));
+            sound_cursor = cut.rec_out;
+        }
         cursor = cut.rec_out;
     }
     if grid.duration > cursor {
@@ -54,6 +71,9 @@ pub fn write_otio(timeline: &InterchangeTimeline) -> String {
     }
 
     let mut tracks = vec![track("Video 1", "Video", video)];
+    if !sound.is_empty() {
+        tracks.push(track("Clip sound", "Audio", sound));
+    }
     if let Some(music) = timeline.music.as_ref().filter(|_| grid.duration > 0) {
         let available = timeline.fps.frame_at(music.duration);
         let song = clip_json(
