@@ -2,7 +2,8 @@
 //! that takes typed commands over a channel and answers with typed events, with a cancel
 //! token, waking the UI when it has something. Dropping the owner cancels the token and
 //! closes the command channel without waiting for the thread (it ends at its next check).
-//! The planner, the export and the seek-proxy maker are such threads.
+//! The planner, the export, the preview's decode thread and the seek-proxy maker are such
+//! threads.
 
 use std::sync::Arc;
 

@@ -7,16 +7,16 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender, bounded};
+use crossbeam_channel::Receiver;
 
 use super::frame_server::{FrameServer, FrameServerOptions, ServedFrame};
 use super::proxy::{ProxyWorker, ReadyProxies};
 use super::yuv::yuv420p_to_rgba;
 use crate::cache::Cache;
-use crate::jobs::CancelToken;
+use crate::jobs::{BackgroundThread, CancelToken, ThreadContext};
 use crate::media::MediaError;
 use crate::time::Ticks;
 
@@ -42,11 +42,6 @@ pub struct PreviewRequest {
     pub look_ahead: usize,
 }
 
-enum Command {
-    Show(PreviewRequest),
-    Stop,
-}
-
 /// The answer to a request: the frame (as 4:2:0 planes, and RGBA when asked) or why not.
 pub struct PreviewFrame {
     /// What was asked.
@@ -59,22 +54,18 @@ pub struct PreviewFrame {
     pub error: Option<String>,
 }
 
-/// What the UI hands the decode thread.
-#[derive(Default)]
-struct Pending {
-    /// The newest command not yet taken.
-    command: Option<Command>,
-    /// Token of the full-resolution refine under way; a new command cancels it.
-    refine: CancelToken,
-}
+/// The token of the full-resolution refine under way: the UI cancels it with every new
+/// request, so a refine never holds up the frame the user now wants.
+type RefineToken = Arc<Mutex<CancelToken>>;
 
-type Slot = Arc<(Mutex<Pending>, Condvar)>;
+/// Requests queued for the decode thread at most (it only ever takes the newest).
+const REQUEST_QUEUE: usize = 256;
 
 /// The preview decode thread and its seek-proxy worker. Dropping it stops both without
 /// waiting for them.
 pub struct PreviewPlayer {
-    slot: Slot,
-    rx: Receiver<PreviewFrame>,
+    thread: Option<BackgroundThread<PreviewRequest, PreviewFrame>>,
+    refine: RefineToken,
     last_request: Option<PreviewRequest>,
     shown: Option<PreviewRequest>,
     proxies: ProxyWorker,
@@ -83,33 +74,36 @@ pub struct PreviewPlayer {
 impl PreviewPlayer {
     /// Starts the decode thread; `waker` is called when a frame is ready.
     pub fn new(waker: Arc<dyn Fn() + Send + Sync>) -> Self {
-        let slot: Slot = Arc::new((Mutex::new(Pending::default()), Condvar::new()));
-        let (tx, rx) = bounded(2);
-        let thread_slot = slot.clone();
+        let refine: RefineToken = Arc::default();
         let busy = Arc::new(AtomicBool::new(false));
         let proxies = ProxyWorker::new(busy.clone());
         let ready = proxies.ready();
-        let spawned = std::thread::Builder::new()
-            .name("preview-decode".into())
-            .spawn(move || decode_loop(&thread_slot, &tx, &*waker, &ready, &busy));
-        if let Err(e) = spawned {
-            tracing::error!("cannot start the preview thread: {e}");
-        }
+        let thread_refine = refine.clone();
+        let thread = BackgroundThread::spawn(
+            "preview-decode",
+            REQUEST_QUEUE,
+            waker,
+            move |requests: Receiver<PreviewRequest>, ctx: ThreadContext<PreviewFrame>| {
+                decode_loop(&requests, &ctx, &thread_refine, &ready, &busy)
+            },
+        )
+        .map_err(|e| tracing::error!("cannot start the preview thread: {e}"))
+        .ok();
         Self {
-            slot,
-            rx,
+            thread,
+            refine,
             last_request: None,
             shown: None,
             proxies,
         }
     }
 
-    fn send(&self, command: Command) {
-        let (lock, cvar) = &*self.slot;
-        if let Ok(mut pending) = lock.lock() {
-            pending.command = Some(command);
-            pending.refine.cancel();
-            cvar.notify_one();
+    fn send(&self, request: PreviewRequest) {
+        if let Ok(refine) = self.refine.lock() {
+            refine.cancel();
+        }
+        if let Some(thread) = &self.thread {
+            thread.send(request);
         }
     }
 
@@ -126,7 +120,7 @@ impl PreviewPlayer {
             return false;
         }
         self.last_request = Some(request.clone());
-        self.send(Command::Show(request));
+        self.send(request);
         true
     }
 
@@ -138,7 +132,11 @@ impl PreviewPlayer {
 
     /// Frames that arrived since the last call, oldest first.
     pub fn drain(&mut self) -> Vec<PreviewFrame> {
-        let frames: Vec<PreviewFrame> = self.rx.try_iter().collect();
+        let frames: Vec<PreviewFrame> = self
+            .thread
+            .as_ref()
+            .map(BackgroundThread::drain)
+            .unwrap_or_default();
         if let Some(last) = frames.last() {
             self.shown = Some(last.request.clone());
         }
@@ -158,31 +156,36 @@ impl PreviewPlayer {
 
 impl Drop for PreviewPlayer {
     fn drop(&mut self) {
-        self.send(Command::Stop);
+        // The thread's own drop cancels it and closes its queue; the refine stops too.
+        if let Ok(refine) = self.refine.lock() {
+            refine.cancel();
+        }
     }
 }
 
 /// What the decode thread does next.
 enum Work {
-    Command(Command),
+    Show(PreviewRequest),
     /// Decode one frame ahead (playback, no newer request).
     Prefetch,
     /// Replace the proxy frame of this request by the full-resolution one.
     Refine(PreviewRequest, CancelToken),
 }
 
-/// Waits for the next piece of work: a new command first, then look-ahead, then a due
-/// refine. `None` when the UI side is gone.
+/// Waits for the next piece of work: the newest request first (older ones are dropped),
+/// then look-ahead, then a due refine. `None` when the UI side is gone.
 fn next_work(
-    slot: &Slot,
+    requests: &Receiver<PreviewRequest>,
+    refine_token: &RefineToken,
     prefetch: bool,
     refine: &mut Option<(PreviewRequest, Instant)>,
 ) -> Option<Work> {
-    let (lock, cvar) = &**slot;
-    let mut pending = lock.lock().ok()?;
+    let newest = |first: PreviewRequest| requests.try_iter().last().unwrap_or(first);
     loop {
-        if let Some(command) = pending.command.take() {
-            return Some(Work::Command(command));
+        match requests.try_recv() {
+            Ok(first) => return Some(Work::Show(newest(first))),
+            Err(crossbeam_channel::TryRecvError::Disconnected) => return None,
+            Err(crossbeam_channel::TryRecvError::Empty) => {}
         }
         if prefetch {
             return Some(Work::Prefetch);
@@ -191,23 +194,32 @@ fn next_work(
             Some(due) => {
                 let now = Instant::now();
                 if now >= due {
-                    let (request, _) = refine.take()?;
-                    // Installed under the lock: a command sent from now on cancels it.
                     let token = CancelToken::new();
-                    pending.refine = token.clone();
+                    if let Ok(mut shared) = refine_token.lock() {
+                        *shared = token.clone();
+                    }
+                    // A request that came in meanwhile goes first (and the refine waits).
+                    if !requests.is_empty() {
+                        continue;
+                    }
+                    let (request, _) = refine.take()?;
                     return Some(Work::Refine(request, token));
                 }
-                pending = cvar.wait_timeout(pending, due - now).ok()?.0;
+                match requests.recv_timeout(due - now) {
+                    Ok(first) => return Some(Work::Show(newest(first))),
+                    Err(crossbeam_channel::RecvTimeoutError::Disconnected) => return None,
+                    Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+                }
             }
-            None => pending = cvar.wait(pending).ok()?,
+            None => return requests.recv().ok().map(|first| Work::Show(newest(first))),
         }
     }
 }
 
 fn decode_loop(
-    slot: &Slot,
-    tx: &Sender<PreviewFrame>,
-    waker: &(dyn Fn() + Send + Sync),
+    requests: &Receiver<PreviewRequest>,
+    ctx: &ThreadContext<PreviewFrame>,
+    refine_token: &RefineToken,
     ready: &ReadyProxies,
     busy: &AtomicBool,
 ) {
@@ -216,12 +228,14 @@ fn decode_loop(
     let mut refine: Option<(PreviewRequest, Instant)> = None;
     loop {
         let prefetch = ahead.as_ref().is_some_and(|(_, left)| *left > 0);
-        let Some(work) = next_work(slot, prefetch, &mut refine) else {
+        let Some(work) = next_work(requests, refine_token, prefetch, &mut refine) else {
             return;
         };
+        if ctx.token().is_cancelled() {
+            return;
+        }
         let request = match work {
-            Work::Command(Command::Stop) => return,
-            Work::Command(Command::Show(request)) => request,
+            Work::Show(request) => request,
             Work::Prefetch => {
                 // Idle: decode one frame ahead, then look for a newer request again.
                 if let Some((path, left)) = &mut ahead {
@@ -244,10 +258,9 @@ fn decode_loop(
                     Err(MediaError::Cancelled) => continue,
                     Err(e) => (None, Some(e.to_string())),
                 };
-                if !show(tx, request, frame, error) {
+                if !show(ctx, request, frame, error) {
                     return;
                 }
-                waker();
                 continue;
             }
         };
@@ -268,17 +281,16 @@ fn decode_loop(
         // did not move: nothing useful to decode ahead then.
         ahead = (!proxied).then(|| (request.path.clone(), request.look_ahead));
         refine = proxied.then(|| (request.clone(), Instant::now() + REFINE_AFTER));
-        if !show(tx, request, frame, error) {
+        if !show(ctx, request, frame, error) {
             return;
         }
-        waker();
     }
 }
 
 /// Hands a frame (converted to RGBA when the request wants it) to the UI; false when the
 /// UI is gone.
 fn show(
-    tx: &Sender<PreviewFrame>,
+    ctx: &ThreadContext<PreviewFrame>,
     request: PreviewRequest,
     frame: Option<ServedFrame>,
     error: Option<String>,
@@ -287,11 +299,10 @@ fn show(
         .as_ref()
         .filter(|_| request.rgba)
         .and_then(|f| yuv420p_to_rgba(&f.frame.data, f.frame.width, f.frame.height, f.matrix));
-    tx.send(PreviewFrame {
+    ctx.emit(PreviewFrame {
         request,
         frame,
         rgba,
         error,
     })
-    .is_ok()
 }
