@@ -31,22 +31,7 @@ fn make_media(dir: &Path) -> (PathBuf, Vec<PathBuf>) {
     let clips = pairs
         .iter()
         .enumerate()
-        .map(|(i, (a, b))| {
-            let path = dir.join(format!("clip{i}.mp4"));
-            let graph = format!(
-                "{a}=s=320x180:r=25,trim=duration=3[a];{b}=s=320x180:r=25,trim=duration=3[b];[a][b]concat=n=2:v=1:a=0,format=yuv420p[v]"
-            );
-            common::ffmpeg(&[
-                "-filter_complex",
-                &graph,
-                "-map",
-                "[v]",
-                "-c:v",
-                "libx264",
-                path.to_str().unwrap(),
-            ]);
-            path
-        })
+        .map(|(i, (a, b))| common::two_shot_clip(dir, &format!("clip{i}.mp4"), a, b, &[]))
         .collect();
     (song, clips)
 }

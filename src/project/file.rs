@@ -407,14 +407,19 @@ mod user_settings {
         max_bpm: f64,
     }
 
-    impl Default for MusicSettings {
-        fn default() -> Self {
-            let p = MusicParams::default();
+    impl From<&MusicParams> for MusicSettings {
+        fn from(p: &MusicParams) -> Self {
             Self {
                 beat_sensitivity: p.beat_sensitivity,
                 min_bpm: p.min_bpm,
                 max_bpm: p.max_bpm,
             }
+        }
+    }
+
+    impl Default for MusicSettings {
+        fn default() -> Self {
+            Self::from(&MusicParams::default())
         }
     }
 
@@ -428,9 +433,8 @@ mod user_settings {
         gradual: bool,
     }
 
-    impl Default for ClipSettings {
-        fn default() -> Self {
-            let p = ClipParams::default();
+    impl From<&ClipParams> for ClipSettings {
+        fn from(p: &ClipParams) -> Self {
             Self {
                 mode: p.mode,
                 threshold: p.threshold,
@@ -440,16 +444,17 @@ mod user_settings {
         }
     }
 
+    impl Default for ClipSettings {
+        fn default() -> Self {
+            Self::from(&ClipParams::default())
+        }
+    }
+
     pub mod music {
         use super::*;
 
         pub fn serialize<S: Serializer>(p: &MusicParams, s: S) -> Result<S::Ok, S::Error> {
-            MusicSettings {
-                beat_sensitivity: p.beat_sensitivity,
-                min_bpm: p.min_bpm,
-                max_bpm: p.max_bpm,
-            }
-            .serialize(s)
+            MusicSettings::from(p).serialize(s)
         }
 
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<MusicParams, D::Error> {
@@ -467,13 +472,7 @@ mod user_settings {
         use super::*;
 
         pub fn serialize<S: Serializer>(p: &ClipParams, s: S) -> Result<S::Ok, S::Error> {
-            ClipSettings {
-                mode: p.mode,
-                threshold: p.threshold,
-                min_scene_secs: p.min_scene_secs,
-                gradual: p.gradual,
-            }
-            .serialize(s)
+            ClipSettings::from(p).serialize(s)
         }
 
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<ClipParams, D::Error> {

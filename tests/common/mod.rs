@@ -188,3 +188,18 @@ pub fn rotated_90(src: &Path, dst: &Path) {
         dst.to_str().expect("utf-8 path"),
     ]);
 }
+
+/// A 320x180 H.264 clip at 25 fps: 3 s of lavfi source `a` cut to 3 s of `b` (one hard cut
+/// at 3 s); `extra` adds encoder options.
+pub fn two_shot_clip(dir: &Path, name: &str, a: &str, b: &str, extra: &[&str]) -> PathBuf {
+    let path = dir.join(name);
+    let graph = format!(
+        "{a}=s=320x180:r=25,trim=duration=3[a];{b}=s=320x180:r=25,trim=duration=3[b];[a][b]concat=n=2:v=1:a=0,format=yuv420p[v]"
+    );
+    let mut args = vec!["-filter_complex", &graph, "-map", "[v]", "-c:v", "libx264"];
+    args.extend_from_slice(extra);
+    let out = path.to_string_lossy().to_string();
+    args.push(&out);
+    ffmpeg(&args);
+    path
+}

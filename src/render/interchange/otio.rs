@@ -42,28 +42,22 @@ pub fn write_otio(timeline: &InterchangeTimeline) -> String {
             }));
         }
         let available = timeline.fps.frame_at(clip.duration);
-        video.push(clip_json(
+        let shot = clip_json(
             &clip.name,
             &file_url(&clip.path),
             cut.src_in,
             cut.len(),
             available,
             rate,
-        ));
+        );
         if timeline.clip_sound && clip.has_audio {
             if cut.rec_in > sound_cursor {
                 sound.push(gap(cut.rec_in - sound_cursor, rate));
             }
-            sound.push(clip_json(
-                &clip.name,
-                &file_url(&clip.path),
-                cut.src_in,
-                cut.len(),
-                available,
-                rate,
-            ));
+            sound.push(shot.clone());
             sound_cursor = cut.rec_out;
         }
+        video.push(shot);
         cursor = cut.rec_out;
     }
     if grid.duration > cursor {
