@@ -56,7 +56,33 @@ fn make_media(dir: &Path) -> (PathBuf, Vec<PathBuf>) {
 /// `data` directory (never the user's).
 fn new_app(cache_dir: &Path) -> BeatcutApp {
     let cache = Cache::open(cache_dir, CacheLimits::default()).expect("cache");
-    BeatcutApp::new(Arc::new(cache), Arc::new(|| {})).with_data_dir(data_dir(cache_dir))
+    BeatcutApp::new(Arc::new(cache), Arc::new(|| {}))
+        .with_data_dir(data_dir(cache_dir))
+        .without_seek_proxies()
+}
+
+/// A test's working directory at a fixed place (`$TMPDIR/beatcut-kittest/NAME`, emptied
+/// first, removed after): the window shows paths under it, and a snapshot must show the same
+/// on every machine.
+struct FixedDir(PathBuf);
+
+impl FixedDir {
+    fn new(test: &str) -> Self {
+        let dir = std::env::temp_dir().join("beatcut-kittest").join(test);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("test dir");
+        Self(dir)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for FixedDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 fn data_dir(cache_dir: &Path) -> PathBuf {
@@ -120,7 +146,7 @@ fn drop_and_plan(harness: &mut Harness<'static, BeatcutApp>, song: &Path, clips:
 
 #[test]
 fn editor_end_to_end() {
-    let dir = common::temp_dir();
+    let dir = FixedDir::new("editor_end_to_end");
     let (song, clips) = make_media(dir.path());
     let mut harness = harness(new_app(&dir.path().join("cache")));
     harness.step();
@@ -133,6 +159,8 @@ fn editor_end_to_end() {
     );
 
     drop_and_plan(&mut harness, &song, &clips);
+    step_until(&mut harness, "the preview", |app| app.preview_settled());
+    check_snapshot(&mut harness, "e2e_planned");
     let first_plan = harness.state().session().timeline().cloned().expect("plan");
     assert!(
         first_plan.segments.len() >= 4,
@@ -332,7 +360,7 @@ fn harness_for_project(cache_dir: &Path, project: &Path) -> Harness<'static, Bea
 
 #[test]
 fn broken_files_are_listed_with_a_reason() {
-    let dir = common::temp_dir();
+    let dir = FixedDir::new("broken_files_are_listed_with_a_reason");
     let bad = dir.path().join("broken.mp4");
     std::fs::write(&bad, b"definitely not a video").expect("write");
     let mut harness = harness(new_app(&dir.path().join("cache")));
@@ -347,13 +375,14 @@ fn broken_files_are_listed_with_a_reason() {
         notice.text
     );
     assert!(harness.state().session().clips().is_empty());
+    check_snapshot(&mut harness, "broken_file_notice");
 }
 
 /// A grid on the off-beat repaired with one click: the plan follows, undo brings the tracked
 /// grid back, and the repair survives saving and reopening.
 #[test]
 fn beat_grid_repair_in_the_editor() {
-    let dir = common::temp_dir();
+    let dir = FixedDir::new("beat_grid_repair_in_the_editor");
     let (song, clips) = make_media(dir.path());
     let mut harness = harness(new_app(&dir.path().join("cache")));
     harness.step();
@@ -400,6 +429,8 @@ fn beat_grid_repair_in_the_editor() {
         );
     }
     assert!(harness.query_all_by_label_contains("(repaired)").count() >= 1);
+    step_until(&mut harness, "the preview", |app| app.preview_settled());
+    check_snapshot(&mut harness, "beat_grid_repaired");
 
     // Save and reopen: the repair and the plan are kept.
     let (saved_plan, reopened) = save_and_reopen(&mut harness, dir.path(), "grid.beatcut");
@@ -488,7 +519,7 @@ fn beat_grid_repair_in_the_editor() {
 /// strip shows the clip's scenes, cuts and transitions around the selected segment.
 #[test]
 fn transitions_show_in_the_bin_and_the_source_strip() {
-    let dir = common::temp_dir();
+    let dir = FixedDir::new("transitions_show_in_the_bin_and_the_source_strip");
     let (song, _) = make_media(dir.path());
     let clip = common::dissolve_clip(dir.path(), "dissolve.mp4", 25, (4, 5), 3);
     let mut harness = harness(new_app(&dir.path().join("cache")));
@@ -504,6 +535,8 @@ fn transitions_show_in_the_bin_and_the_source_strip() {
     harness.state_mut().session_mut().select(Some(0));
     harness.step();
     harness.get_by_label("Source clip: scenes 2, cuts 0, transitions 1");
+    step_until(&mut harness, "the preview", |app| app.preview_settled());
+    check_snapshot(&mut harness, "transition_in_the_source_strip");
 }
 
 /// Compares the window with the committed image `tests/snapshots/{name}.png` (egui_kittest;
@@ -635,7 +668,7 @@ fn timeline_zooms_to_single_beats_and_its_segments_stay_clickable() {
 /// found: every cut on its frame and the sound on the picture, or what is off.
 #[test]
 fn export_dialog_shows_the_sync_report() {
-    let dir = common::temp_dir();
+    let dir = FixedDir::new("export_dialog_shows_the_sync_report");
     let (song, clips) = make_media(dir.path());
     let mut harness = harness(new_app(&dir.path().join("cache")));
     drop_and_plan(&mut harness, &song, &clips);
@@ -661,6 +694,8 @@ fn export_dialog_shows_the_sync_report() {
     let av = report.av_offset_ms.expect("the export has sound");
     assert!(av.abs() <= report.frame_ms, "A/V {av} ms");
     harness.get_by_label_contains("Checked: all");
+    step_until(&mut harness, "the preview", |app| app.preview_settled());
+    check_snapshot(&mut harness, "export_checked");
 }
 
 /// Length 15 s from the inspector: the plan takes a stretch of the song, the song strip shows

@@ -68,6 +68,10 @@ fn planned_session(dir: &Path) -> (Session, PathBuf, Vec<PathBuf>) {
     files.push(song.clone());
     session.add_paths(&files);
     settle(&mut session, clips.len());
+    // Clips join in the order they were added, whichever probe finished first.
+    assert_eq!(session.project().clip_paths(), clips);
+    let ids: Vec<u32> = session.project().clips.iter().map(|c| c.id.0).collect();
+    assert_eq!(ids, [0, 1, 2, 3]);
     (session, song, clips)
 }
 

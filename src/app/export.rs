@@ -102,25 +102,30 @@ impl ExportPanel {
                 egui::Grid::new("export_grid")
                     .num_columns(2)
                     .show(ui, |ui| {
-                        ui.label("Preset");
+                        // Each control is labelled by the text beside it (screen readers, tests).
+                        let label = ui.label("Preset").id;
                         egui::ComboBox::from_id_salt("preset")
                             .selected_text(self.preset.as_str())
                             .show_ui(ui, |ui| {
                                 for p in Preset::ALL {
                                     ui.selectable_value(&mut self.preset, p, p.as_str());
                                 }
-                            });
+                            })
+                            .response
+                            .labelled_by(label);
                         ui.end_row();
-                        ui.label("Aspect");
+                        let label = ui.label("Aspect").id;
                         egui::ComboBox::from_id_salt("aspect")
                             .selected_text(self.aspect.as_str())
                             .show_ui(ui, |ui| {
                                 for a in Aspect::ALL {
                                     ui.selectable_value(&mut self.aspect, a, a.as_str());
                                 }
-                            });
+                            })
+                            .response
+                            .labelled_by(label);
                         ui.end_row();
-                        ui.label("Frame rate");
+                        let label = ui.label("Frame rate").id;
                         // The frame rate is the plan's frame grid: changing it replans so
                         // cuts land on the new grid's frames.
                         let plan_fps = session.project().plan.fps;
@@ -132,7 +137,9 @@ impl ExportPanel {
                                 for f in [24, 25, 30, 50, 60] {
                                     ui.selectable_value(&mut self.fps, f, f.to_string());
                                 }
-                            });
+                            })
+                            .response
+                            .labelled_by(label);
                         if self.fps != before {
                             self.fps_request = Some(self.fps);
                         }
@@ -151,11 +158,12 @@ impl ExportPanel {
                                 .text("while the clip sound is loud (speech)"),
                         );
                         ui.end_row();
-                        ui.label("Output");
+                        let label = ui.label("Output").id;
                         ui.horizontal(|ui| {
                             ui.add(
                                 egui::TextEdit::singleline(&mut self.output).desired_width(260.0),
-                            );
+                            )
+                            .labelled_by(label);
                             if ui.button("Browse…").clicked() {
                                 let tx = dialogs.clone();
                                 std::thread::spawn(move || {

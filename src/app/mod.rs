@@ -86,6 +86,14 @@ impl BeatcutApp {
         self
     }
 
+    /// The same editor decoding every preview frame from its source, never from a seek
+    /// proxy (made in the background, so when one is ready depends on the machine): the
+    /// window then looks the same on every run, as snapshot tests need.
+    pub fn without_seek_proxies(mut self) -> Self {
+        self.preview.disable_proxies();
+        self
+    }
+
     /// The editing session the window shows (project, bin, plan, background work).
     pub fn session(&self) -> &Session {
         &self.session

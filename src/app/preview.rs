@@ -62,6 +62,11 @@ impl Preview {
         self.player.is_settled()
     }
 
+    /// Never makes seek proxies (see [`BeatcutApp::without_seek_proxies`]).
+    pub fn disable_proxies(&mut self) {
+        self.player.disable_proxies();
+    }
+
     fn request(&mut self, path: PathBuf, time: Ticks, playing: bool) {
         if self.player.request(path, time, !self.gpu, playing) {
             self.requested_at = Some(Instant::now());

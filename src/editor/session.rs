@@ -140,6 +140,12 @@ pub struct Session {
     removed: HashMap<ClipId, ClipEntry>,
     /// Files probed because the user added them (their bin entry comes from that probe).
     probed_ahead: Vec<PathBuf>,
+    /// Files the user added, in order, with their probe's answer once it came.
+    #[allow(clippy::type_complexity)]
+    adding: std::collections::VecDeque<(
+        PathBuf,
+        Option<Result<(MediaKind, Option<crate::media::MediaInfo>), String>>,
+    )>,
     music: Option<MusicEntry>,
     timeline: Option<Timeline>,
     plan_status: String,
@@ -179,6 +185,7 @@ impl Session {
             clips: Vec::new(),
             removed: HashMap::new(),
             probed_ahead: Vec::new(),
+            adding: std::collections::VecDeque::new(),
             music: None,
             timeline: None,
             plan_status:
@@ -377,9 +384,12 @@ impl Session {
     /// music, or opens as a project.
     pub fn add_paths(&mut self, paths: &[PathBuf]) {
         for path in expand_paths(paths) {
-            if self.clips.iter().any(|c| c.path == path) {
+            if self.clips.iter().any(|c| c.path == path)
+                || self.adding.iter().any(|(p, _)| *p == path)
+            {
                 continue;
             }
+            self.adding.push_back((path.clone(), None));
             self.worker.probe(path, false);
         }
     }
@@ -973,42 +983,7 @@ impl Session {
                     path,
                     result,
                     as_music,
-                } => match result {
-                    // A file the project lists as a clip turned out to hold no picture (or
-                    // to be a project): the clip fails, the song stays.
-                    Ok((kind, _))
-                        if kind != MediaKind::Clip
-                            && !as_music
-                            && self.project.clip_at_path(&path).is_some() =>
-                    {
-                        let reason =
-                            format!("no video stream to use as a clip: {}", path.display());
-                        if let Some(clip) = self.clips.iter_mut().find(|c| c.path == path) {
-                            clip.status = ClipStatus::Failed(reason.clone());
-                        }
-                        self.notify(reason, true);
-                    }
-                    Ok((MediaKind::Project, _)) => self.open_project(&path),
-                    Ok((MediaKind::Music, info)) => self.accept_music(path, info),
-                    Ok((MediaKind::Clip, info)) if as_music => {
-                        // A video chosen as the song: use its sound.
-                        if info.as_ref().is_some_and(|i| i.audio().is_some()) {
-                            self.accept_music(path, info);
-                        } else {
-                            self.notify(
-                                format!("no audio stream to use as music: {}", path.display()),
-                                true,
-                            );
-                        }
-                    }
-                    Ok((MediaKind::Clip, info)) => self.accept_clip(path, info),
-                    Err(reason) => {
-                        if let Some(clip) = self.clips.iter_mut().find(|c| c.path == path) {
-                            clip.status = ClipStatus::Failed(reason.clone());
-                        }
-                        self.notify(format!("cannot use file: {reason}"), true);
-                    }
-                },
+                } => self.probed(path, result, as_music),
                 WorkerEvent::Waveform(path, waveform) => {
                     if let Some(music) = self.music.as_mut().filter(|m| m.path == path) {
                         music.waveform = Some(waveform);
@@ -1025,6 +1000,76 @@ impl Session {
                 WorkerEvent::ClipDone(path, result, cached) => {
                     self.clip_done(path, result, cached);
                 }
+            }
+        }
+    }
+
+    /// A probe's answer. Files the user added are taken in the order they were added (so the
+    /// bin, the clip ids and the plan do not depend on which probe finished first): an
+    /// answer waits until every file added before it has its own.
+    fn probed(
+        &mut self,
+        path: PathBuf,
+        result: Result<(MediaKind, Option<crate::media::MediaInfo>), String>,
+        as_music: bool,
+    ) {
+        if !as_music && self.adding.iter().any(|(p, _)| *p == path) {
+            if let Some(slot) = self
+                .adding
+                .iter_mut()
+                .find(|(p, r)| *p == path && r.is_none())
+            {
+                slot.1 = Some(result);
+            }
+            while let Some((_, Some(_))) = self.adding.front() {
+                if let Some((path, Some(result))) = self.adding.pop_front() {
+                    self.take_probe(path, result, false);
+                }
+            }
+            return;
+        }
+        self.take_probe(path, result, as_music);
+    }
+
+    fn take_probe(
+        &mut self,
+        path: PathBuf,
+        result: Result<(MediaKind, Option<crate::media::MediaInfo>), String>,
+        as_music: bool,
+    ) {
+        match result {
+            // A file the project lists as a clip turned out to hold no picture (or
+            // to be a project): the clip fails, the song stays.
+            Ok((kind, _))
+                if kind != MediaKind::Clip
+                    && !as_music
+                    && self.project.clip_at_path(&path).is_some() =>
+            {
+                let reason = format!("no video stream to use as a clip: {}", path.display());
+                if let Some(clip) = self.clips.iter_mut().find(|c| c.path == path) {
+                    clip.status = ClipStatus::Failed(reason.clone());
+                }
+                self.notify(reason, true);
+            }
+            Ok((MediaKind::Project, _)) => self.open_project(&path),
+            Ok((MediaKind::Music, info)) => self.accept_music(path, info),
+            Ok((MediaKind::Clip, info)) if as_music => {
+                // A video chosen as the song: use its sound.
+                if info.as_ref().is_some_and(|i| i.audio().is_some()) {
+                    self.accept_music(path, info);
+                } else {
+                    self.notify(
+                        format!("no audio stream to use as music: {}", path.display()),
+                        true,
+                    );
+                }
+            }
+            Ok((MediaKind::Clip, info)) => self.accept_clip(path, info),
+            Err(reason) => {
+                if let Some(clip) = self.clips.iter_mut().find(|c| c.path == path) {
+                    clip.status = ClipStatus::Failed(reason.clone());
+                }
+                self.notify(format!("cannot use file: {reason}"), true);
             }
         }
     }

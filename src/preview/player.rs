@@ -69,6 +69,7 @@ pub struct PreviewPlayer {
     last_request: Option<PreviewRequest>,
     shown: Option<PreviewRequest>,
     proxies: ProxyWorker,
+    proxies_enabled: bool,
 }
 
 impl PreviewPlayer {
@@ -95,6 +96,7 @@ impl PreviewPlayer {
             last_request: None,
             shown: None,
             proxies,
+            proxies_enabled: true,
         }
     }
 
@@ -150,7 +152,15 @@ impl PreviewPlayer {
 
     /// Asks for a seek proxy of `path` (made in the background in `cache`'s directory).
     pub fn want_proxy(&mut self, path: &Path, cache: &Arc<Cache>) {
-        self.proxies.want(path, cache);
+        if self.proxies_enabled {
+            self.proxies.want(path, cache);
+        }
+    }
+
+    /// Never makes seek proxies: every frame is decoded from the source (a window whose
+    /// picture must not depend on when a proxy happens to finish, as in snapshot tests).
+    pub fn disable_proxies(&mut self) {
+        self.proxies_enabled = false;
     }
 }
 
