@@ -98,7 +98,14 @@ pub(super) fn plan_montage(
     if interrupted.is_cancelled() {
         anyhow::bail!("interrupted");
     }
-    let music = session.music().context("the song could not be read")?;
+    let music = session.music().with_context(|| {
+        let why = if music_path.exists() {
+            "cannot read the song"
+        } else {
+            "the song's file is missing"
+        };
+        format!("{why}: {}", music_path.display())
+    })?;
     let analysis = match (&music.analysis, music.failed) {
         (Some(analysis), false) => analysis.clone(),
         _ => anyhow::bail!("{}", music.status),
@@ -109,7 +116,13 @@ pub(super) fn plan_montage(
     for clip in session.clips() {
         match &clip.status {
             beatcut::editor::ClipStatus::Failed(reason) => {
-                eprintln!("warning: skipping clip: {reason}")
+                // Name the file when the reason does not.
+                let file = clip.path.display().to_string();
+                if reason.contains(&file) {
+                    eprintln!("warning: skipping clip: {reason}");
+                } else {
+                    eprintln!("warning: skipping clip ({reason}): {file}");
+                }
             }
             _ => {
                 for warning in clip.warnings() {

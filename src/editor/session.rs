@@ -841,7 +841,8 @@ impl Session {
 
     /// Adds a message for the user (problems are logged too).
     pub fn notify(&mut self, text: String, is_problem: bool) {
-        if is_problem {
+        // A batch session's caller (the CLI) reports what matters in its own words.
+        if is_problem && !self.batch {
             tracing::warn!("{text}");
         }
         self.notices.push(Notice { text, is_problem });
