@@ -632,6 +632,7 @@ fn render_plan(clips: &[PathBuf], count: usize) -> Result<(Vec<RenderSegment>, T
             start: fps.ticks_of_frame(frame),
             end: fps.ticks_of_frame(frame + len_frames),
             crossfade_frames: 0,
+            crop: None,
         });
         frame += len_frames;
     }

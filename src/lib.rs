@@ -15,6 +15,7 @@ pub mod montage;
 pub mod plan;
 pub mod preview;
 pub mod project;
+pub mod reframe;
 pub mod render;
 pub mod time;
 

@@ -290,12 +290,58 @@ pub fn render_job(
                 start: s.start,
                 end: s.end,
                 crossfade_frames: crossfade_frames(s.transition),
+                crop: None,
             })
             .collect(),
         duration: timeline.duration,
         music_start: timeline.music_start(),
         music_fade_out: timeline.music_fade_out(),
     })
+}
+
+/// Places each segment's crop window for an export that reframes ([`crate::render::Fit::Reframe`]):
+/// the framing the user chose for its source range, else a path following the subject the
+/// clip's analysis tracked (`analysis_of` looks a clip up by its persistent id; a clip
+/// without one is centred). Other fits leave the job as it is.
+pub fn reframe_job(
+    job: &mut RenderJob,
+    timeline: &Timeline,
+    settings: &RenderSettings,
+    overrides: &[crate::reframe::FramingOverride],
+    analysis_of: impl Fn(usize) -> Option<Arc<ClipAnalysis>>,
+) {
+    if settings.fit != crate::render::Fit::Reframe {
+        return;
+    }
+    for (segment, planned) in job.segments.iter_mut().zip(&timeline.segments) {
+        segment.crop = segment_crop(planned, settings, overrides, &analysis_of);
+    }
+}
+
+/// The crop path of one planned segment for an export of `settings`' size.
+pub fn segment_crop(
+    segment: &crate::plan::Segment,
+    settings: &RenderSettings,
+    overrides: &[crate::reframe::FramingOverride],
+    analysis_of: &impl Fn(usize) -> Option<Arc<ClipAnalysis>>,
+) -> Option<crate::reframe::CropPath> {
+    let framing =
+        crate::reframe::framing_for(overrides, segment.clip, segment.src_in, segment.src_out);
+    let analysis = analysis_of(segment.clip);
+    let (samples, source) = match &analysis {
+        Some(a) => (a.subject.as_slice(), (a.width, a.height)),
+        None => (&[][..], (0, 0)),
+    };
+    if analysis.is_none() && framing == crate::reframe::Framing::Follow {
+        return None;
+    }
+    crate::reframe::segment_path(
+        framing,
+        samples,
+        source,
+        (settings.width, settings.height),
+        (segment.src_in, segment.src_out),
+    )
 }
 
 /// The timeline in the form the EDL / FCPXML / OTIO writers take (probing the clips for

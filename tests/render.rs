@@ -79,6 +79,7 @@ fn cuts_land_on_their_frames_and_duration_is_exact() {
             start: f(0),
             end: f(25),
             crossfade_frames: 0,
+            crop: None,
         },
         RenderSegment {
             clip: 1,
@@ -87,6 +88,7 @@ fn cuts_land_on_their_frames_and_duration_is_exact() {
             start: f(25),
             end: f(60),
             crossfade_frames: 0,
+            crop: None,
         },
         RenderSegment {
             clip: 2,
@@ -95,6 +97,7 @@ fn cuts_land_on_their_frames_and_duration_is_exact() {
             start: f(60),
             end: f(100),
             crossfade_frames: 0,
+            crop: None,
         },
         RenderSegment {
             clip: 0,
@@ -103,6 +106,7 @@ fn cuts_land_on_their_frames_and_duration_is_exact() {
             start: f(100),
             end: f(150),
             crossfade_frames: 0,
+            crop: None,
         },
     ];
     let job = RenderJob {
@@ -188,6 +192,7 @@ fn audio_stays_in_sync_with_clicks() {
             start: 0,
             end: 10 * TICKS_PER_SECOND,
             crossfade_frames: 0,
+            crop: None,
         }],
         duration: 10 * TICKS_PER_SECOND,
         music_start: 0,
@@ -271,6 +276,7 @@ fn mixed_inputs_render_in_one_montage() {
             start: t(i as f64),
             end: t(i as f64 + 1.0),
             crossfade_frames: if i == 2 { 6 } else { 0 },
+            crop: None,
         })
         .collect();
     let job = RenderJob {
@@ -320,6 +326,7 @@ fn cancel_leaves_no_file_and_missing_clip_is_reported() {
             start: 0,
             end: 30 * TICKS_PER_SECOND,
             crossfade_frames: 0,
+            crop: None,
         }],
         duration: 30 * TICKS_PER_SECOND,
         music_start: 0,
@@ -391,6 +398,7 @@ fn clip_sound_is_mixed_under_the_music_when_asked() {
             start: 0,
             end: t(3.0),
             crossfade_frames: 0,
+            crop: None,
         }],
         duration: t(3.0),
         music_start: 0,
@@ -477,6 +485,7 @@ fn music_ducks_under_clip_sound_by_the_set_depth() {
             start: 0,
             end: fps.ticks_of_frame(150),
             crossfade_frames: 0,
+            crop: None,
         }],
         duration: fps.ticks_of_frame(150),
         music_start: 0,

@@ -124,8 +124,10 @@ pub enum Command {
         /// Music fade-in at the start, seconds.
         #[arg(long, default_value_t = 0.0)]
         fade_in: f64,
-        /// Fit mismatched shapes by letterboxing (pad) or cropping.
-        #[arg(long, default_value = "letterbox", value_parser = ["letterbox", "crop"])]
+        /// Fit mismatched shapes: letterbox (pad), crop (the middle) or reframe (crop
+        /// following each shot's subject, or as framed in the project). The default, auto,
+        /// reframes 9:16 and 1:1 and letterboxes 16:9.
+        #[arg(long, default_value = "auto", value_parser = ["auto", "letterbox", "crop", "reframe"])]
         fit: String,
         /// Also write the timeline as JSON.
         #[arg(long)]
@@ -404,7 +406,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 duck_db: duck,
                 fade_in,
                 fade_out,
-                crop: fit == "crop",
+                fit: beatcut::render::Fit::parse(&fit),
             },
             RenderExtras {
                 sidecars: [timeline, edl, fcpxml, otio],

@@ -9,6 +9,9 @@ pub(super) struct Planned {
     pub(super) project: Project,
     pub(super) music: Arc<MusicAnalysis>,
     pub(super) timeline: beatcut::plan::Timeline,
+    /// Each analysed clip's analysis by its persistent id, as segments name clips.
+    pub(super) analyses:
+        std::collections::HashMap<usize, Arc<beatcut::analysis::video::ClipAnalysis>>,
 }
 
 pub(super) fn load_inputs(input: &MontageArgs) -> Result<Project> {
@@ -150,10 +153,16 @@ pub(super) fn plan_montage(
         Some(region) => Arc::new(repaired.excerpt(region.start, region.end)),
         None => repaired,
     };
+    let analyses = session
+        .clips()
+        .iter()
+        .filter_map(|c| Some((c.id.key(), c.analysis.clone()?)))
+        .collect();
     Ok(Planned {
         project,
         music,
         timeline,
+        analyses,
     })
 }
 
@@ -228,7 +237,8 @@ pub(super) struct SoundAndFit {
     pub(super) duck_db: f32,
     pub(super) fade_in: f64,
     pub(super) fade_out: f64,
-    pub(super) crop: bool,
+    /// `None`: the aspect's own fit.
+    pub(super) fit: Option<beatcut::render::Fit>,
 }
 
 impl Default for SoundAndFit {
@@ -238,7 +248,7 @@ impl Default for SoundAndFit {
             duck_db: 0.0,
             fade_in: 0.0,
             fade_out: 2.0,
-            crop: false,
+            fit: None,
         }
     }
 }
@@ -272,11 +282,20 @@ pub(super) fn render_command(
     settings.duck_db = options.duck_db;
     settings.fade_in = beatcut::time::ticks_from_secs(options.fade_in.max(0.0));
     settings.fade_out = beatcut::time::ticks_from_secs(options.fade_out.max(0.0));
-    if options.crop {
-        settings.fit = beatcut::render::Fit::Crop;
-    }
+    settings.fit = options
+        .fit
+        .or(planned.project.export.fit)
+        .unwrap_or(beatcut::render::Fit::for_aspect(aspect));
     let music_path = planned.project.music.clone().unwrap_or_default();
-    let job = beatcut::montage::render_job(&planned.timeline, &planned.project.clips, &music_path)?;
+    let mut job =
+        beatcut::montage::render_job(&planned.timeline, &planned.project.clips, &music_path)?;
+    beatcut::montage::reframe_job(
+        &mut job,
+        &planned.timeline,
+        &settings,
+        &planned.project.constraints.framing,
+        |key| planned.analyses.get(&key).cloned(),
+    );
     let cancel = interrupted();
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(

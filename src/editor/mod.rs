@@ -17,6 +17,8 @@ pub use bin::{ClipEntry, ClipStatus, MusicEntry};
 pub use export::{ExportEvent, ExportJob, ExportPhase, ExportRequest};
 pub use inputs::PlanClips;
 pub use planner::{PlanOutcome, PlanRequest, Planner};
-pub use session::{Activity, CutStep, ExportChoice, GridView, Notice, Session, SessionEvent};
+pub use session::{
+    Activity, CropWindow, CutStep, ExportChoice, GridView, Notice, Session, SessionEvent,
+};
 pub use view::{MIN_SPAN, TimelineView};
 pub use worker::{MediaKind, WorkFailure, Worker, WorkerEvent, expand_paths};

@@ -53,6 +53,15 @@ pub enum SessionEvent {
     PlanLanded,
 }
 
+/// Where an export crops one frame, as shares of the source picture.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CropWindow {
+    /// The window's centre (x, y).
+    pub centre: (f32, f32),
+    /// The window's width and height.
+    pub size: (f32, f32),
+}
+
 /// The choices of one export that the project does not keep (size, shape and frame rate
 /// come from the project and its plan).
 #[derive(Debug, Clone, PartialEq)]
@@ -601,6 +610,80 @@ impl Session {
         });
     }
 
+    /// How segment `index` is framed for portrait and square exports.
+    pub fn framing(&self, index: usize) -> crate::reframe::Framing {
+        self.segment(index).map_or_else(Default::default, |s| {
+            crate::reframe::framing_for(
+                &self.project.constraints.framing,
+                s.clip,
+                s.src_in,
+                s.src_out,
+            )
+        })
+    }
+
+    /// Frames segment `index` (one undo step): follow its subject, lock it to the centre, or
+    /// place the crop by hand. The choice belongs to the segment's source range, so it stays
+    /// with the shot when the plan changes around it.
+    pub fn set_framing(&mut self, index: usize, framing: crate::reframe::Framing) {
+        let Some(segment) = self.segment(index).cloned() else {
+            return;
+        };
+        self.change_project(|p| {
+            crate::reframe::set_framing(
+                &mut p.constraints.framing,
+                segment.clip,
+                segment.src_in,
+                segment.src_out,
+                framing,
+            );
+        });
+    }
+
+    /// The analysis of a clip by its persistent id (as segments name clips), when done.
+    pub fn clip_analysis(&self, key: usize) -> Option<Arc<ClipAnalysis>> {
+        let id = ClipId::from_key(key);
+        self.clips
+            .iter()
+            .find(|c| c.id == id)
+            .and_then(|c| c.analysis.clone())
+    }
+
+    /// Where the export crops segment `index` at source time `src_time`: the window's centre
+    /// and size as shares of the source picture, as the export will cut it. `None` when the
+    /// export keeps the whole picture (letterbox) or there is no such segment.
+    pub fn crop_window(&self, index: usize, src_time: Ticks) -> Option<CropWindow> {
+        let export = &self.project.export;
+        let fit = export.effective_fit();
+        if !fit.crops() {
+            return None;
+        }
+        let segment = self.segment(index)?;
+        let settings =
+            crate::render::RenderSettings::new(export.preset, export.aspect, self.project.plan.fps);
+        let analysis = self.clip_analysis(segment.clip)?;
+        let window = crate::reframe::window_share(
+            analysis.width,
+            analysis.height,
+            settings.width,
+            settings.height,
+        );
+        let path = match fit {
+            crate::render::Fit::Reframe => crate::montage::segment_crop(
+                segment,
+                &settings,
+                &self.project.constraints.framing,
+                &|key| self.clip_analysis(key),
+            ),
+            _ => None,
+        };
+        let centre = path.map_or((0.5, 0.5), |p| p.centre_at(src_time));
+        Some(CropWindow {
+            centre: crate::reframe::clamp_centre(centre, window),
+            size: window,
+        })
+    }
+
     /// Moves the cut at the start of segment `index` to the neighbouring beat of the
     /// repaired grid (which follows tempo changes and the user's repairs). Returns false
     /// when there is no such cut or beat.
@@ -752,8 +835,16 @@ impl Session {
         );
         settings.clip_audio_level = choice.clip_audio;
         settings.duck_db = choice.duck_db.clamp(0.0, 60.0);
-        let job = crate::montage::render_job(&timeline, &self.project.clips, &music.path)
+        settings.fit = self.project.export.effective_fit();
+        let mut job = crate::montage::render_job(&timeline, &self.project.clips, &music.path)
             .map_err(|e| e.to_string())?;
+        crate::montage::reframe_job(
+            &mut job,
+            &timeline,
+            &settings,
+            &self.project.constraints.framing,
+            |key| self.clip_analysis(key),
+        );
         // The beats the plan cut to, in timeline time (a shorter montage uses a stretch).
         let (offset, length) = (timeline.music_start(), timeline.duration);
         let beats = self

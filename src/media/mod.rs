@@ -15,7 +15,7 @@ mod video;
 pub use audio::{DecodedAudio, decode_audio};
 pub use encode::{AudioEncodeSettings, Mp4Writer, VideoEncodeSettings, temporary_path_for};
 pub use error::MediaError;
-pub use picture::{Picture, Plane, PlaneMut};
+pub use picture::{CropScaler, Picture, Plane, PlaneMut};
 pub use probe::{
     AudioStreamInfo, MediaInfo, StreamInfo, VideoStreamInfo, probe, probe_with_symphonia,
 };

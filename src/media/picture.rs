@@ -339,6 +339,88 @@ impl Picture {
     }
 }
 
+/// Cuts a fixed-size window out of pictures and scales it to a fixed output size: how a
+/// portrait or square export is made from wider footage, with the window placed per frame.
+/// Cropping first means only the window is scaled, as an FFmpeg `crop,scale` chain does.
+pub struct CropScaler {
+    context: ffmpeg::software::scaling::Context,
+    staging: Picture,
+    window: (u32, u32),
+}
+
+impl CropScaler {
+    /// A scaler from a `window` (even width and height) to `output`.
+    pub fn new(window: (u32, u32), output: (u32, u32)) -> Result<Self, MediaError> {
+        let window = ((window.0 & !1).max(2), (window.1 & !1).max(2));
+        let context = ffmpeg::software::scaling::Context::get(
+            Pixel::YUV420P,
+            window.0,
+            window.1,
+            Pixel::YUV420P,
+            output.0,
+            output.1,
+            ffmpeg::software::scaling::Flags::BILINEAR,
+        )
+        .map_err(|e| MediaError::Unsupported {
+            what: format!(
+                "scaling {}x{} to {}x{} ({e})",
+                window.0, window.1, output.0, output.1
+            ),
+            path: std::path::PathBuf::new(),
+        })?;
+        Ok(Self {
+            context,
+            staging: Picture::alloc(window.0, window.1)?,
+            window,
+        })
+    }
+
+    /// The window's width and height.
+    pub fn window(&self) -> (u32, u32) {
+        self.window
+    }
+
+    /// The window of `picture` whose top-left corner is at `(x, y)` (moved inside the
+    /// picture and to even pixels), scaled to the output size, at the picture's time.
+    pub fn run(&mut self, picture: &Picture, x: u32, y: u32) -> Result<Picture, MediaError> {
+        let (ww, wh) = self.window;
+        let x = x.min(picture.width().saturating_sub(ww)) & !1;
+        let y = y.min(picture.height().saturating_sub(wh)) & !1;
+        let sources = picture.planes();
+        for (index, (src, mut dst)) in sources
+            .into_iter()
+            .zip(self.staging.planes_mut()?)
+            .enumerate()
+        {
+            let (ox, oy) = if index == 0 {
+                (x as usize, y as usize)
+            } else {
+                (x as usize / 2, y as usize / 2)
+            };
+            let width = dst.width();
+            for row in 0..dst.height() {
+                if let (Some(s), Some(d)) = (src.row(oy + row), dst.row_mut(row))
+                    && let Some(s) = s.get(ox..ox + width)
+                {
+                    d.copy_from_slice(s);
+                }
+            }
+        }
+        let mut scaled = ffmpeg::frame::Video::empty();
+        self.context
+            .run(&self.staging.frame, &mut scaled)
+            .map_err(|e| MediaError::OutOfMemory {
+                what: format!("a scaled crop ({e})"),
+            })?;
+        Self::checked_output(scaled, picture.time())
+    }
+
+    fn checked_output(frame: ffmpeg::frame::Video, time: Ticks) -> Result<Picture, MediaError> {
+        let (w, h) = (frame.width(), frame.height());
+        Picture::checked(frame, time).ok_or_else(|| out_of_memory(w, h))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

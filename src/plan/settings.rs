@@ -88,4 +88,7 @@ pub struct Constraints {
     /// Repairs of the beat grid (x2, /2, half-beat shift, nudge, tempo, moved beats, beatless
     /// stretches), applied to the song's analysis before every plan.
     pub beat_grid: BeatGridEdits,
+    /// How the user framed source ranges for portrait and square exports (lock to the
+    /// centre, placed by hand); everything else follows its subject.
+    pub framing: Vec<crate::reframe::FramingOverride>,
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::music::MusicParams;
 use crate::analysis::video::ClipParams;
 use crate::plan::{Constraints, PlanSettings};
-use crate::render::{Aspect, Preset};
+use crate::render::{Aspect, Fit, Preset};
 
 /// Schema version written by this build; files with a higher one are refused. Version 2
 /// gave every clip a persistent [`ClipId`] (version 1 listed paths, known by position).
@@ -64,6 +64,16 @@ pub struct ExportOptions {
     pub output: Option<PathBuf>,
     /// Also write EDL, FCPXML and OTIO beside the video.
     pub interchange: bool,
+    /// How shapes that differ from the output are fitted; `None`: the aspect's own
+    /// ([`Fit::for_aspect`]: portrait and square reframe to the subject).
+    pub fit: Option<Fit>,
+}
+
+impl ExportOptions {
+    /// The fit an export uses: the chosen one, else the aspect's.
+    pub fn effective_fit(&self) -> Fit {
+        self.fit.unwrap_or(Fit::for_aspect(self.aspect))
+    }
 }
 
 impl Default for ExportOptions {
@@ -73,6 +83,7 @@ impl Default for ExportOptions {
             aspect: Aspect::Landscape,
             output: None,
             interchange: true,
+            fit: None,
         }
     }
 }

@@ -15,9 +15,10 @@ use super::RenderSettings;
 use super::settings::Fit;
 use crate::jobs::CancelToken;
 use crate::media::{
-    AudioEncodeSettings, MediaError, Mp4Writer, Picture, PixelLayout, VideoDecodeOptions,
-    VideoDecoder, VideoEncodeSettings, decode_audio,
+    AudioEncodeSettings, CropScaler, MediaError, Mp4Writer, Picture, PixelLayout,
+    VideoDecodeOptions, VideoDecoder, VideoEncodeSettings, decode_audio,
 };
+use crate::reframe::{CropPath, clamp_centre, window_share};
 use crate::time::{Ticks, samples_from_ticks, secs_from_ticks};
 
 /// Output frames decoded ahead of the encoder.
@@ -58,6 +59,9 @@ pub struct RenderSegment {
     pub end: Ticks,
     /// Crossfade from the previous segment over this many output frames (0: hard cut).
     pub crossfade_frames: u32,
+    /// Where the crop window sits when the picture is cropped to fill the output
+    /// ([`Fit::Crop`] or [`Fit::Reframe`]); `None` keeps the middle.
+    pub crop: Option<CropPath>,
 }
 
 /// Everything to render.
@@ -112,28 +116,15 @@ struct ClipReader {
     current: Option<Picture>,
     upcoming: Option<Picture>,
     ended: bool,
+    /// Cuts the crop window out and scales it, built for the first picture's size.
+    crop: Option<CropScaler>,
 }
 
 impl ClipReader {
+    /// Letterboxing decodes straight to the output's box; cropping decodes at the picture's
+    /// own size and scales only the window it keeps.
     fn open(path: &Path, width: u32, height: u32, fit: Fit) -> Result<Self, MediaError> {
-        let (w, h) = match fit {
-            Fit::Letterbox => (width, height),
-            // Crop: scale so the picture covers the frame, then the middle is cut out.
-            Fit::Crop => {
-                let info = crate::media::probe(path)?;
-                match info.video() {
-                    Some(v) if v.display_width > 0 && v.display_height > 0 => {
-                        let (dw, dh) = (v.display_width as f64, v.display_height as f64);
-                        let scale = (width as f64 / dw).max(height as f64 / dh);
-                        (
-                            (dw * scale).ceil() as u32 + 1,
-                            (dh * scale).ceil() as u32 + 1,
-                        )
-                    }
-                    _ => (width, height),
-                }
-            }
-        };
+        let (w, h) = if fit.crops() { (0, 0) } else { (width, height) };
         let decoder = VideoDecoder::open(
             path,
             VideoDecodeOptions {
@@ -151,11 +142,42 @@ impl ClipReader {
             current: None,
             upcoming: None,
             ended: false,
+            crop: None,
         })
     }
 
-    /// The frame shown at `time` in the clip.
-    fn frame_at(&mut self, time: Ticks) -> Result<Option<&Picture>, MediaError> {
+    /// `picture` cropped to the output's shape with the window centred at `centre` (shares
+    /// of the picture) and scaled to `width`×`height`.
+    fn cropped(
+        &mut self,
+        picture: &Picture,
+        centre: (f32, f32),
+        width: u32,
+        height: u32,
+    ) -> Result<Picture, MediaError> {
+        let (pw, ph) = (picture.width(), picture.height());
+        let share = window_share(pw, ph, width, height);
+        let window = (
+            ((share.0 * pw as f32).round() as u32).min(pw) & !1,
+            ((share.1 * ph as f32).round() as u32).min(ph) & !1,
+        );
+        if window == (pw, ph) && (pw, ph) == (width, height) {
+            return picture.share();
+        }
+        if self.crop.as_ref().is_none_or(|c| c.window() != window) {
+            self.crop = Some(CropScaler::new(window, (width, height))?);
+        }
+        let (cx, cy) = clamp_centre(centre, share);
+        let x = (cx * pw as f32 - window.0 as f32 / 2.0).round().max(0.0) as u32;
+        let y = (cy * ph as f32 - window.1 as f32 / 2.0).round().max(0.0) as u32;
+        match self.crop.as_mut() {
+            Some(scaler) => scaler.run(picture, x, y),
+            None => picture.share(),
+        }
+    }
+
+    /// The frame shown at `time` in the clip (another reference to the decoder's pixels).
+    fn frame_at(&mut self, time: Ticks) -> Result<Option<Picture>, MediaError> {
         let behind = self.current.as_ref().is_none_or(|c| time < c.time());
         let far = self
             .current
@@ -180,7 +202,7 @@ impl ClipReader {
                 _ => break,
             }
         }
-        Ok(self.current.as_ref())
+        self.current.as_ref().map(Picture::share).transpose()
     }
 }
 
@@ -554,15 +576,16 @@ fn produce_frames(
         };
         let segment = &job.segments[seg_index];
         let src_time = segment.src_in + (t - segment.start);
-        let source = source_frame(
+        let mut picture = source_frame(
             &mut readers,
             &mut failed,
             job,
             settings,
             (segment.clip, seg_index % 2),
             src_time,
-        );
-        let mut picture = fit_to_output(source, &black, width, height)?;
+            segment.crop.as_ref(),
+            &black,
+        )?;
         // Crossfades are centred on the cut: half before it (blending towards the next
         // segment's source, read ahead of its in point), half after it (blending away from
         // the previous segment's source, read past its out point).
@@ -582,6 +605,7 @@ fn produce_frames(
                 (seg_index + 1) % 2,
                 next.src_in - (next.start - t),
                 alpha,
+                next.crop.as_ref(),
             ))
         } else if segment.crossfade_frames > 0
             && seg_index > 0
@@ -598,20 +622,22 @@ fn produce_frames(
                 (seg_index - 1) % 2,
                 previous.src_out + (t - segment.start),
                 1.0 - alpha,
+                previous.crop.as_ref(),
             ))
         } else {
             None
         };
-        if let Some((clip, slot, src, weight)) = blend_with {
-            let source = source_frame(
+        if let Some((clip, slot, src, weight, crop)) = blend_with {
+            let other = source_frame(
                 &mut readers,
                 &mut failed,
                 job,
                 settings,
                 (clip, slot),
                 src.max(0),
-            );
-            let other = fit_to_output(source, &black, width, height)?;
+                crop,
+                &black,
+            )?;
             // Writing copies `picture` first when it still shares the decoder's pixels.
             blend(&mut picture, &other, weight)?;
         }
@@ -626,22 +652,26 @@ fn produce_frames(
         .collect())
 }
 
-/// The frame of clip `key.0` (read by its reader `key.1`) shown at `src_time`, or `None`
-/// (black) when the clip failed, failing it now if its reader cannot open or read.
-fn source_frame<'r>(
-    readers: &'r mut HashMap<(usize, usize), ClipReader>,
+/// The output picture of clip `key.0` (read by its reader `key.1`) at `src_time`, fitted to
+/// the output (letterboxed, or cropped at `crop`'s window), or black when the clip failed,
+/// failing it now if its reader cannot open or read.
+fn source_frame(
+    readers: &mut HashMap<(usize, usize), ClipReader>,
     failed: &mut HashMap<usize, String>,
     job: &RenderJob,
     settings: &RenderSettings,
     key: (usize, usize),
     src_time: Ticks,
-) -> Option<&'r Picture> {
+    crop: Option<&CropPath>,
+    black: &Picture,
+) -> Result<Picture, MediaError> {
+    let (width, height) = (settings.width & !1, settings.height & !1);
     if failed.contains_key(&key.0) {
-        return None;
+        return black.share();
     }
     let Some(path) = job.clips.get(key.0) else {
         failed.insert(key.0, "no such clip".into());
-        return None;
+        return black.share();
     };
     let reader = match readers.entry(key) {
         std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
@@ -650,12 +680,12 @@ fn source_frame<'r>(
                 Ok(reader) => entry.insert(reader),
                 Err(e) => {
                     failed.insert(key.0, e.to_string());
-                    return None;
+                    return black.share();
                 }
             }
         }
     };
-    match reader.frame_at(src_time) {
+    let frame = match reader.frame_at(src_time) {
         Ok(frame) => frame,
         Err(e) => {
             tracing::warn!(
@@ -666,5 +696,12 @@ fn source_frame<'r>(
             failed.insert(key.0, e.to_string());
             None
         }
+    };
+    match frame {
+        Some(picture) if settings.fit.crops() => {
+            let centre = crop.map_or((0.5, 0.5), |c| c.centre_at(src_time));
+            reader.cropped(&picture, centre, width, height)
+        }
+        picture => fit_to_output(picture.as_ref(), black, width, height),
     }
 }

@@ -88,8 +88,50 @@ pub enum Fit {
     /// Scale to fit inside and pad with black (nothing cut off).
     #[default]
     Letterbox,
-    /// Scale to fill and crop the overflow.
+    /// Scale to fill and crop the overflow, keeping the middle.
     Crop,
+    /// Scale to fill and crop the overflow, the crop following each shot's subject (or as
+    /// the user framed the segment): see [`crate::reframe`].
+    Reframe,
+}
+
+impl Fit {
+    /// Parses "letterbox", "crop" or "reframe".
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.to_ascii_lowercase().as_str() {
+            "letterbox" => Some(Self::Letterbox),
+            "crop" | "centre" | "center" => Some(Self::Crop),
+            "reframe" => Some(Self::Reframe),
+            _ => None,
+        }
+    }
+
+    /// Name as on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Letterbox => "letterbox",
+            Self::Crop => "crop",
+            Self::Reframe => "reframe",
+        }
+    }
+
+    /// The fit an aspect gets unless the user picks one: portrait and square exports are
+    /// made to be posted full-screen, so they crop to the subject; landscape ones keep the
+    /// whole picture.
+    pub fn for_aspect(aspect: Aspect) -> Self {
+        match aspect {
+            Aspect::Landscape => Self::Letterbox,
+            Aspect::Portrait | Aspect::Square => Self::Reframe,
+        }
+    }
+
+    /// True when the picture is cropped to fill the output (centred or following).
+    pub fn crops(self) -> bool {
+        self != Self::Letterbox
+    }
+
+    /// Every fit, for menus.
+    pub const ALL: [Fit; 3] = [Self::Letterbox, Self::Crop, Self::Reframe];
 }
 
 /// Everything the render pipeline needs to know about the output.
@@ -146,7 +188,7 @@ impl RenderSettings {
             fps,
             crf,
             speed_preset: speed.into(),
-            fit: Fit::Letterbox,
+            fit: Fit::for_aspect(aspect),
             fade_in: 0,
             fade_out: TICKS_PER_SECOND * 2,
             clip_audio_level: 0.0,

@@ -26,6 +26,16 @@ struct ClipReport<'a> {
     frames_scored: usize,
     wall_s: f64,
     warnings: &'a [String],
+    subject: Vec<SubjectReport>,
+}
+
+/// Where the subject is at one sampled frame (what a portrait crop follows).
+#[derive(Serialize)]
+struct SubjectReport {
+    time_s: f64,
+    x: f32,
+    y: f32,
+    strength: f32,
 }
 
 #[derive(Serialize)]
@@ -59,7 +69,8 @@ struct ActionReport {
 impl ClipAnalysis {
     /// Summary as JSON: path, duration, fps, cut times, transitions (start, end, kind),
     /// unresolved spans (keyframes mode), scenes with their features (thumbnails left out),
-    /// mode, wall time and warnings. Times in seconds.
+    /// mode, wall time, warnings and the subject track (centre shares and strength). Times
+    /// in seconds.
     pub fn to_json(&self, path: &Path, wall_secs: f64) -> Value {
         let report = ClipReport {
             path: path.display().to_string(),
@@ -109,6 +120,16 @@ impl ClipAnalysis {
             frames_scored: self.frame_scores.len(),
             wall_s: wall_secs,
             warnings: &self.warnings,
+            subject: self
+                .subject
+                .iter()
+                .map(|s| SubjectReport {
+                    time_s: secs_from_ticks(s.time),
+                    x: s.x,
+                    y: s.y,
+                    strength: s.strength,
+                })
+                .collect(),
         };
         serde_json::to_value(report).unwrap_or_default()
     }

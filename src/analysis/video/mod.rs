@@ -15,6 +15,7 @@ mod params;
 mod scan;
 mod scenes;
 mod scorer;
+mod subject;
 pub mod synth;
 mod types;
 
@@ -65,6 +66,7 @@ pub fn analyze_clip(
         warnings: raw.warnings,
         thumbnail_pool: raw.pool,
         packet_hints: raw.packet_hints,
+        subject: raw.subject,
         ..ClipAnalysis::default()
     };
     Ok(redetect(&analysis, &params))

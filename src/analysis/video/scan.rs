@@ -27,6 +27,8 @@ pub(crate) struct RawScan {
     pub frame_rate: f64,
     /// Keyframes mode: stretches whose packet sizes hint at a change.
     pub packet_hints: Vec<(Ticks, Ticks)>,
+    /// Where the subject is, a few times a second.
+    pub subject: Vec<super::SubjectSample>,
 }
 
 /// Small YUV frames for scoring: scaled by swscale, deblocking skipped.
@@ -163,7 +165,7 @@ fn empty_frame() -> VideoFrame {
 /// the decoder knows about the stream.
 pub(crate) fn finish(decoder: &VideoDecoder, scorer: Scorer) -> Result<RawScan, ClipError> {
     let rate = decoder.frame_rate();
-    let (scores, pool) = scorer.finish();
+    let (scores, pool, subject) = scorer.finish();
     let Some(last) = scores.last() else {
         return Err(ClipError::NoFrames {
             path: decoder.path().to_path_buf(),
@@ -182,5 +184,6 @@ pub(crate) fn finish(decoder: &VideoDecoder, scorer: Scorer) -> Result<RawScan, 
         display_size: decoder.display_size(),
         frame_rate: rate.as_f64(),
         packet_hints: Vec::new(),
+        subject,
     })
 }

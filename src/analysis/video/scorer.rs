@@ -4,7 +4,8 @@
 use crate::time::{TICKS_PER_SECOND, Ticks};
 
 use super::features::FrameFeatures;
-use super::{FrameScore, TimedThumbnail};
+use super::subject::{SUBJECT_INTERVAL, locate};
+use super::{FrameScore, SubjectSample, TimedThumbnail};
 
 /// Change at or above which both frames around it keep a thumbnail: below any threshold the
 /// editor's slider reaches, so re-detected scenes still start on a stored picture.
@@ -20,6 +21,7 @@ pub(crate) struct Scorer {
     scores: Vec<FrameScore>,
     pool: Vec<TimedThumbnail>,
     last_pooled: Option<Ticks>,
+    subject: Vec<SubjectSample>,
 }
 
 impl Scorer {
@@ -57,13 +59,26 @@ impl Scorer {
             });
             self.last_pooled = Some(frame.time);
         }
+        let sample_due = self
+            .subject
+            .last()
+            .is_none_or(|s| frame.time - s.time >= SUBJECT_INTERVAL);
+        if sample_due {
+            // Motion only within a shot: across a cut every cell changes.
+            let moving_from = self
+                .prev
+                .as_ref()
+                .filter(|_| adjacent && score.diff < POOL_DIFF_FLOOR)
+                .map(|(p, _)| (p, shift_of(&score, &frame)));
+            self.subject.push(locate(&frame, moving_from));
+        }
         self.scores.push(score);
         self.prev2 = self.prev.take().map(|(f, _)| f);
         self.prev = Some((frame, pooled));
     }
 
     /// The scores and the thumbnail pool (sorted by time), the last frame always included.
-    pub fn finish(mut self) -> (Vec<FrameScore>, Vec<TimedThumbnail>) {
+    pub fn finish(mut self) -> (Vec<FrameScore>, Vec<TimedThumbnail>, Vec<SubjectSample>) {
         if let Some((last, false)) = &self.prev {
             self.pool.push(TimedThumbnail {
                 time: last.time,
@@ -72,6 +87,16 @@ impl Scorer {
         }
         self.pool.sort_by_key(|t| t.time);
         self.pool.dedup_by_key(|t| t.time);
-        (self.scores, self.pool)
+        (self.scores, self.pool, self.subject)
     }
+}
+
+/// The camera's shift in analysis pixels, back from the stored thousandths.
+fn shift_of(score: &FrameScore, frame: &FrameFeatures) -> (i32, i32) {
+    let back =
+        |per_mille: i16, size: usize| (f64::from(per_mille) * size as f64 / 1000.0).round() as i32;
+    (
+        back(score.shift[0], frame.width),
+        back(score.shift[1], frame.height),
+    )
 }

@@ -81,6 +81,25 @@ pub struct ClipAnalysis {
     /// decoded) hint at a change; always part of [`Self::unresolved`].
     #[serde(default)]
     pub packet_hints: Vec<(Ticks, Ticks)>,
+    /// Where the subject is, a few times a second (fewer where fast mode decoded only
+    /// keyframes): what a portrait or square crop follows ([`crate::reframe`]).
+    #[serde(default)]
+    pub subject: Vec<SubjectSample>,
+}
+
+/// Where the picture's subject is at one frame: what moves against the camera or stands out
+/// in colour and brightness.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SubjectSample {
+    /// Presentation time of the frame from the first frame.
+    pub time: Ticks,
+    /// Centre of the subject, share of the displayed width (0 left, 1 right).
+    pub x: f32,
+    /// Centre of the subject, share of the displayed height (0 top, 1 bottom).
+    pub y: f32,
+    /// How far the subject stands out of the rest of the picture (robust z-score of its
+    /// peak; 0: nothing does, the sample is the centre).
+    pub strength: f32,
 }
 
 /// How one picture gives way to the next.
