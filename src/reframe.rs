@@ -24,6 +24,9 @@ const MAX_SPEED_SHARE: f32 = 0.8;
 const SETTLE: Ticks = TICKS_PER_SECOND;
 /// Targets are the median over this many samples (about 0.6 s): one stray sample never pans.
 const MEDIAN_SAMPLES: usize = 3;
+/// The crop aims where the subject will be this much later: a camera operator leads a
+/// moving subject, so it stays near the middle instead of trailing by the dead zone.
+const LOOK_AHEAD: Ticks = TICKS_PER_SECOND * 2 / 5;
 /// Paths are evaluated at this step.
 const STEP: Ticks = TICKS_PER_SECOND / 10;
 
@@ -239,10 +242,14 @@ pub fn follow_subject(
     let mut time = from;
     while time < to {
         time = (time + STEP).min(to);
-        let (tx, ty) = clamp_centre(target_at(&targets, time), window);
+        let wanted = target_at(&targets, time + LOOK_AHEAD);
+        let (tx, ty) = clamp_centre(wanted, window);
+        // A subject at the picture's edge takes the crop all the way there.
+        let dead_x = if tx != wanted.0 { 0.0 } else { dead.0 };
+        let dead_y = if ty != wanted.1 { 0.0 } else { dead.1 };
         let dt = STEP as f32 / TICKS_PER_SECOND as f32;
-        camera.0 = approach(camera.0, tx, dead.0, speed.0 * dt);
-        camera.1 = approach(camera.1, ty, dead.1, speed.1 * dt);
+        camera.0 = approach(camera.0, tx, dead_x, speed.0 * dt);
+        camera.1 = approach(camera.1, ty, dead_y, speed.1 * dt);
         points.push(CropPoint {
             time,
             x: camera.0,
@@ -270,8 +277,9 @@ fn median_filtered(targets: &[(Ticks, f32, f32)]) -> Vec<(Ticks, f32, f32)> {
     let half = MEDIAN_SAMPLES / 2;
     (0..targets.len())
         .map(|i| {
-            let lo = i.saturating_sub(half);
-            let hi = (i + half + 1).min(targets.len());
+            // Symmetric around the sample, narrower at the ends.
+            let reach = half.min(i).min(targets.len() - 1 - i);
+            let (lo, hi) = (i - reach, i + reach + 1);
             let mut xs: Vec<f32> = targets[lo..hi].iter().map(|t| t.1).collect();
             let mut ys: Vec<f32> = targets[lo..hi].iter().map(|t| t.2).collect();
             xs.sort_by(f32::total_cmp);

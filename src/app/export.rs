@@ -8,7 +8,7 @@ use crossbeam_channel::Sender;
 
 use super::DialogResult;
 use crate::editor::{ExportChoice, ExportPhase, Session};
-use crate::render::{Aspect, Preset, SyncReport};
+use crate::render::{Aspect, Fit, Preset, SyncReport};
 
 /// Export dialog state.
 pub struct ExportPanel {
@@ -17,6 +17,8 @@ pub struct ExportPanel {
     output: String,
     preset: Preset,
     aspect: Aspect,
+    /// `None`: the aspect's own fit.
+    fit: Option<Fit>,
     fps: i32,
     fps_request: Option<i32>,
     clip_audio: f32,
@@ -39,6 +41,7 @@ impl ExportPanel {
                 .to_string(),
             preset: Preset::Final,
             aspect: Aspect::Landscape,
+            fit: None,
             fps: 30,
             fps_request: None,
             clip_audio: 0.0,
@@ -49,15 +52,16 @@ impl ExportPanel {
         }
     }
 
-    /// The preset and aspect chosen in the dialog (remembered in the project).
-    pub fn choice(&self) -> (Preset, Aspect) {
-        (self.preset, self.aspect)
+    /// The preset, aspect and fit chosen in the dialog (remembered in the project).
+    pub fn choice(&self) -> (Preset, Aspect, Option<Fit>) {
+        (self.preset, self.aspect, self.fit)
     }
 
-    /// Takes the preset and aspect from a loaded project.
-    pub fn adopt(&mut self, preset: Preset, aspect: Aspect) {
+    /// Takes the preset, aspect and fit from the project.
+    pub fn adopt(&mut self, preset: Preset, aspect: Aspect, fit: Option<Fit>) {
         self.preset = preset;
         self.aspect = aspect;
+        self.fit = fit;
     }
 
     /// A frame rate the user picked in the dialog (the app replans on it).
@@ -124,6 +128,26 @@ impl ExportPanel {
                             })
                             .response
                             .labelled_by(label);
+                        ui.end_row();
+                        let label = ui.label("Fit").id;
+                        let fit_name = |fit: Option<Fit>| match fit {
+                            None => format!("auto ({})", Fit::for_aspect(self.aspect).as_str()),
+                            Some(f) => f.as_str().to_string(),
+                        };
+                        egui::ComboBox::from_id_salt("fit")
+                            .selected_text(fit_name(self.fit))
+                            .show_ui(ui, |ui| {
+                                let auto = fit_name(None);
+                                ui.selectable_value(&mut self.fit, None, auto);
+                                for f in Fit::ALL {
+                                    ui.selectable_value(&mut self.fit, Some(f), f.as_str());
+                                }
+                            })
+                            .response
+                            .labelled_by(label)
+                            .on_hover_text(
+                                "How other shapes fill the frame: letterbox keeps the whole picture, crop keeps the middle, reframe follows each shot's subject",
+                            );
                         ui.end_row();
                         let label = ui.label("Frame rate").id;
                         // The frame rate is the plan's frame grid: changing it replans so

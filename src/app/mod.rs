@@ -183,15 +183,16 @@ impl BeatcutApp {
         self.export
             .window_ui(ui.ctx(), &mut self.session, &self.dialog_tx);
         let project = self.session.project();
-        let (preset, aspect) = self.export.choice();
-        if self.export.open && (preset, aspect) != (project.export.preset, project.export.aspect) {
-            self.session.change_project(|p| {
-                p.export.preset = preset;
-                p.export.aspect = aspect;
-            });
+        let (preset, aspect, fit) = self.export.choice();
+        let saved = (
+            project.export.preset,
+            project.export.aspect,
+            project.export.fit,
+        );
+        if self.export.open && (preset, aspect, fit) != saved {
+            self.session.set_export_format(preset, aspect, fit);
         } else if !self.export.open {
-            self.export
-                .adopt(project.export.preset, project.export.aspect);
+            self.export.adopt(saved.0, saved.1, saved.2);
         }
         if let Some(fps) = self.export.take_fps_request() {
             self.session

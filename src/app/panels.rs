@@ -513,6 +513,7 @@ fn segment_inspector_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
     if ui.checkbox(&mut lock, "Lock segment").changed() {
         app.session.lock_segment(index, lock);
     }
+    framing_ui(app, ui, index);
     ui.horizontal(|ui| {
         if ui.button("< Cut a beat earlier").clicked() {
             app.session.move_cut(index, CutStep::EarlierBeat);
@@ -543,6 +544,36 @@ fn segment_inspector_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
     }
     if let Some(choice) = chosen {
         app.session.replace_segment(index, choice);
+    }
+}
+
+/// How the segment is framed when the export crops (9:16 and 1:1 from wider footage):
+/// follow the subject, lock to the centre, or as placed by dragging the preview.
+fn framing_ui(app: &mut BeatcutApp, ui: &mut egui::Ui, index: usize) {
+    use crate::reframe::Framing;
+    if !app.session.project().export.effective_fit().crops() {
+        return;
+    }
+    let current = app.session.framing(index);
+    let mut chosen = current;
+    ui.horizontal(|ui| {
+        let label = ui.label("Framing").id;
+        egui::ComboBox::from_id_salt("framing")
+            .selected_text(match current {
+                Framing::Follow => "Follow subject",
+                Framing::Centre => "Centre",
+                Framing::Fixed { .. } => "By hand",
+            })
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut chosen, Framing::Follow, "Follow subject");
+                ui.selectable_value(&mut chosen, Framing::Centre, "Centre");
+            })
+            .response
+            .labelled_by(label)
+            .on_hover_text("Drag the preview picture to place the crop by hand");
+    });
+    if chosen != current {
+        app.session.set_framing(index, chosen);
     }
 }
 

@@ -37,6 +37,9 @@ pub struct Preview {
     last_playhead: Ticks,
     /// True when the frame on screen came from a seek proxy (lower resolution).
     pub showing_proxy: bool,
+    /// While the user drags the picture to place the crop: the segment and the crop's
+    /// centre so far (committed as one undoable framing on release).
+    crop_drag: Option<(usize, (f32, f32))>,
 }
 
 impl Preview {
@@ -54,6 +57,7 @@ impl Preview {
             loop_segment: false,
             last_playhead: 0,
             showing_proxy: false,
+            crop_drag: None,
         }
     }
 
@@ -133,6 +137,7 @@ pub fn preview_panel_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
     // Frames are shown on the output frame grid: during playback that is the output rate.
     let fps = app.session.project().plan.fps;
     let at = fps.ticks_of_frame(fps.frame_at(app.playhead));
+    let mut shown: Option<(usize, Ticks)> = None;
     if let Some(timeline) = app.session.timeline()
         && let Some(index) = timeline.segment_at(at)
         && let Some(seg) = timeline.segments.get(index)
@@ -140,6 +145,7 @@ pub fn preview_panel_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
     {
         let path = clip.path.clone();
         let source_time = seg.src_in + (at - seg.start);
+        shown = Some((index, source_time));
         let playing = app.playing.is_some();
         app.preview.player.want_proxy(&path, app.session.cache());
         app.preview.request(path, source_time, playing);
@@ -190,10 +196,36 @@ pub fn preview_panel_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
             )),
             _ => None,
         };
+        // Where the export crops this frame: the whole picture is drawn so that the crop
+        // window fills the frame, and what the export leaves out is dimmed around it.
+        let crop = shown.and_then(|(index, time)| {
+            let mut window = app.session.crop_window(index, time)?;
+            if let Some((dragged, centre)) = app.preview.crop_drag
+                && dragged == index
+            {
+                window.centre = crate::reframe::clamp_centre(centre, window.size);
+            }
+            Some((index, window))
+        });
         match size {
             Some(size) if size.x > 0.0 && size.y > 0.0 => {
-                let s = (frame_rect.width() / size.x).min(frame_rect.height() / size.y);
-                let image_rect = egui::Rect::from_center_size(frame_rect.center(), size * s);
+                let image_rect = match crop {
+                    Some((_, window)) => {
+                        let full = egui::vec2(
+                            frame_rect.width() / window.size.0,
+                            frame_rect.height() / window.size.1,
+                        );
+                        let offset = egui::vec2(
+                            (window.centre.0 - window.size.0 / 2.0) * full.x,
+                            (window.centre.1 - window.size.1 / 2.0) * full.y,
+                        );
+                        egui::Rect::from_min_size(frame_rect.min - offset, full)
+                    }
+                    None => {
+                        let s = (frame_rect.width() / size.x).min(frame_rect.height() / size.y);
+                        egui::Rect::from_center_size(frame_rect.center(), size * s)
+                    }
+                };
                 match (&app.preview.current, &app.preview.texture) {
                     (Some(current), _) if app.preview.gpu => {
                         painter.add(egui_wgpu::Callback::new_paint_callback(
@@ -215,6 +247,23 @@ pub fn preview_panel_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
                     }
                     _ => {}
                 }
+                if crop.is_some() {
+                    let dim = egui::Color32::from_black_alpha(170);
+                    for outside in [
+                        egui::Rect::from_min_max(available.min, egui::pos2(frame_rect.left(), available.bottom())),
+                        egui::Rect::from_min_max(egui::pos2(frame_rect.right(), available.top()), available.max),
+                        egui::Rect::from_min_max(egui::pos2(frame_rect.left(), available.top()), egui::pos2(frame_rect.right(), frame_rect.top())),
+                        egui::Rect::from_min_max(egui::pos2(frame_rect.left(), frame_rect.bottom()), egui::pos2(frame_rect.right(), available.bottom())),
+                    ] {
+                        painter.rect_filled(outside, 0.0, dim);
+                    }
+                    painter.rect_stroke(
+                        frame_rect,
+                        0.0,
+                        egui::Stroke::new(1.5, egui::Color32::from_rgb(240, 200, 80)),
+                        egui::StrokeKind::Outside,
+                    );
+                }
                 // Safe-area guide (90 %) for social formats.
                 if aspect != crate::render::Aspect::Landscape {
                     painter.rect_stroke(
@@ -235,6 +284,9 @@ pub fn preview_panel_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
                 );
             }
         }
+        if let Some((index, window)) = crop {
+            crop_drag_ui(app, ui, available, frame_rect, index, window);
+        }
         if let Some(error) = &app.preview.error {
             painter.text(
                 frame_rect.left_bottom() + egui::vec2(8.0, -8.0),
@@ -245,6 +297,46 @@ pub fn preview_panel_ui(app: &mut BeatcutApp, ui: &mut egui::Ui) {
             );
         }
     });
+}
+
+/// Dragging the picture places the crop by hand: the frame shows the new framing while the
+/// pointer moves, and the release makes it the segment's framing (one undo step).
+fn crop_drag_ui(
+    app: &mut BeatcutApp,
+    ui: &mut egui::Ui,
+    area: egui::Rect,
+    frame_rect: egui::Rect,
+    index: usize,
+    window: crate::editor::CropWindow,
+) {
+    let response = ui
+        .interact(
+            area,
+            egui::Id::unique("preview_crop_drag"),
+            egui::Sense::drag(),
+        )
+        .on_hover_text("Drag the picture to place the crop for this segment");
+    let full = egui::vec2(
+        frame_rect.width() / window.size.0,
+        frame_rect.height() / window.size.1,
+    );
+    if response.dragged() {
+        let (mut x, mut y) = app
+            .preview
+            .crop_drag
+            .filter(|(i, _)| *i == index)
+            .map_or(window.centre, |(_, c)| c);
+        let delta = response.drag_delta();
+        x -= delta.x / full.x.max(1.0);
+        y -= delta.y / full.y.max(1.0);
+        app.preview.crop_drag = Some((index, crate::reframe::clamp_centre((x, y), window.size)));
+    }
+    if response.drag_stopped()
+        && let Some((dragged, (x, y))) = app.preview.crop_drag.take()
+    {
+        app.session
+            .set_framing(dragged, crate::reframe::Framing::Fixed { x, y });
+    }
 }
 
 /// While the playhead is dragged (not playing), plays a short snippet of the music there.

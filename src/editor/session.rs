@@ -610,6 +610,21 @@ impl Session {
         });
     }
 
+    /// Sets the export's size class, shape and fit (one undo step): the preview shows the
+    /// shape, and a cropping fit shows each frame's crop.
+    pub fn set_export_format(
+        &mut self,
+        preset: crate::render::Preset,
+        aspect: crate::render::Aspect,
+        fit: Option<crate::render::Fit>,
+    ) {
+        self.change_project(|p| {
+            p.export.preset = preset;
+            p.export.aspect = aspect;
+            p.export.fit = fit;
+        });
+    }
+
     /// How segment `index` is framed for portrait and square exports.
     pub fn framing(&self, index: usize) -> crate::reframe::Framing {
         self.segment(index).map_or_else(Default::default, |s| {

@@ -203,3 +203,38 @@ pub fn two_shot_clip(dir: &Path, name: &str, a: &str, b: &str, extra: &[&str]) -
     ffmpeg(&args);
     path
 }
+
+/// A 640x360 clip of `secs` seconds at 30 fps: a yellow 50x70 box over a still grey
+/// texture (luma noise), its left edge at `x_expr` pixels (an FFmpeg expression of `t`) and
+/// its top at 150 px, so its centre is at ((x + 25) / 640, 185 / 360). `gop` sets the
+/// keyframe interval as a phone's encoder would.
+pub fn subject_clip(dir: &Path, name: &str, x_expr: &str, secs: u32, gop: u32) -> PathBuf {
+    let path = dir.join(name);
+    let background =
+        format!("color=c=0x606060:s=640x360:r=30:d={secs},noise=c0s=80:allf=u,format=yuv420p");
+    let subject = format!("color=c=0xF0E040:s=50x70:r=30:d={secs}");
+    let overlay = format!("[0][1]overlay=x='{x_expr}':y=150:eval=frame");
+    let gop = gop.to_string();
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        &background,
+        "-f",
+        "lavfi",
+        "-i",
+        &subject,
+        "-filter_complex",
+        &overlay,
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-g",
+        &gop,
+        "-pix_fmt",
+        "yuv420p",
+        path.to_str().unwrap_or_default(),
+    ]);
+    path
+}
