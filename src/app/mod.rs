@@ -306,6 +306,9 @@ impl BeatcutApp {
         if ctx.input_mut(|i| i.consume_shortcut(&open)) {
             self.open_dialog("open");
         }
+        if self.export.open && ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape)) {
+            self.export.open = false;
+        }
         if ctx.input_mut(|i| i.consume_shortcut(&export)) {
             self.export.open = true;
         }

@@ -596,6 +596,7 @@ pub fn help_window_ui(app: &mut BeatcutApp, ctx: &egui::Context) {
                     ("Ctrl+S", "save project"),
                     ("Ctrl+O", "open project"),
                     ("Ctrl+E", "export"),
+                    ("Esc", "close the export dialog"),
                 ] {
                     ui.label(keys);
                     ui.label(what);

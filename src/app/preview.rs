@@ -316,6 +316,7 @@ fn crop_drag_ui(
             egui::Sense::drag(),
         )
         .on_hover_text("Drag the picture to place the crop for this segment");
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, "Preview picture"));
     let full = egui::vec2(
         frame_rect.width() / window.size.0,
         frame_rect.height() / window.size.1,
