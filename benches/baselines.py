@@ -357,6 +357,61 @@ def ffmpeg_render_cmd(plan, music, out):
     return cmd
 
 
+def crop_x_expr(points):
+    """The crop's left edge as an FFmpeg expression of the segment's time t: straight lines
+    between the path's points, holding before the first and after the last."""
+    expr = str(points[-1][1])
+    for (t0, x0), (t1, x1) in reversed(list(zip(points, points[1:]))):
+        if t1 <= t0:
+            continue
+        line = f"{x0}+({x1}-{x0})*(t-{t0:.4f})/{t1 - t0:.4f}"
+        expr = f"if(lt(t,{t1:.4f}),{line},{expr})"
+    return expr
+
+
+def ffmpeg_reframe_cmd(plan, music, out):
+    """The ffmpeg CLI doing the same reframed cuts: per segment trim/setpts, the same crop
+    window moving along the same path (crop's x evaluated per frame), scale to the output,
+    concat, and the same music and encoder settings as ffmpeg_render_cmd."""
+    fps = plan["fps"]
+    w, h = plan["width"], plan["height"]
+    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y"]
+    parts = []
+    for k, seg in enumerate(plan["segments"]):
+        start = seg["in_frame"] / fps
+        dur = seg["frames"] / fps
+        cmd += ["-ss", f"{start:.6f}", "-t", f"{dur + 0.5:.6f}", "-i", plan["clips"][seg["clip"]]]
+        parts.append(
+            f"[{k}:v]trim=end_frame={seg['frames']},setpts=PTS-STARTPTS,"
+            f"crop=w={seg['crop_w']}:h={seg['crop_h']}:x='{crop_x_expr(seg['crop_x'])}':y=0,"
+            f"scale={w}:{h}:flags=bilinear,setsar=1,fps=30,"
+            f"trim=end_frame={seg['frames']}[v{k}]")
+    n = len(plan["segments"])
+    total = plan["frames"] / fps
+    cmd += ["-i", music]
+    chain = "".join(f"[v{k}]" for k in range(n))
+    graph = ";".join(parts) + f";{chain}concat=n={n}:v=1:a=0[v]"
+    graph += (f";[{n}:a]atrim=end={total:.6f},asetpts=PTS-STARTPTS,"
+              f"afade=t=out:st={max(total - 2.0, 0):.6f}:d=2,aresample=48000[a]")
+    cmd += ["-filter_complex", graph, "-map", "[v]", "-map", "[a]",
+            "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
+            "-r", "30", "-c:a", "aac", "-b:a", "192k", "-ac", "2", "-ar", "48000",
+            "-movflags", "+faststart", out]
+    return cmd
+
+
+def stage_ffmpeg_render_reframe(a):
+    with open(a.plan) as f:
+        plan = json.load(f)
+    cmd = ffmpeg_reframe_cmd(plan, a.mp3, a.out)
+    times, _ = time_slow(a.runs, lambda: run_cmd(cmd), warmup=False)
+    frames = count_frames(a.out)
+    emit("ffmpeg_render_reframe", times, {
+        "frames": frames, "planned_frames": plan["frames"], "segments": len(plan["segments"]),
+        "what": "ffmpeg CLI, -ss/-t per segment, trim/setpts/crop (x moving per frame)/"
+                "scale/fps/concat, libx264 veryfast crf 20, AAC 192k"})
+
+
 def stage_ffmpeg_render(a):
     with open(a.plan) as f:
         plan = json.load(f)
@@ -397,6 +452,7 @@ STAGES = {
     "pyscenedetect": (stage_pyscenedetect, ["pyscenedetect"]),
     "ffmpeg-decode-clip": (stage_ffmpeg_decode_clip, ["ffmpeg_decode_clip", "ffmpeg_scene_filter"]),
     "ffmpeg-render": (stage_ffmpeg_render, ["ffmpeg_render"]),
+    "ffmpeg-render-reframe": (stage_ffmpeg_render_reframe, ["ffmpeg_render_reframe"]),
 }
 
 

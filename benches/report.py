@@ -53,6 +53,10 @@ ROWS = [
      "ffmpeg CLI decode to null", "ffmpeg_decode_phone", "phone_accurate", "fps", (">=", 0.9, "x")),
     ("scene detection", "the same phone-style clip, accurate mode",
      "PySceneDetect adaptive", "pyscenedetect_phone", "phone_accurate", "fps", None),
+    ("scene detection", "reframe analysis: the phone-style clip in accurate mode tracking the subject "
+     "(5 samples a second), against the same analysis without it",
+     "accurate mode, no subject tracking", "phone_accurate_plain", "phone_accurate", "time_ratio",
+     ("<=", 1.2, "x")),
     ("scene detection", "10 s 1080p H.264, a cut every 2 s, two of them coded as P-frames inside long GOPs "
      "(fast mode's worst case: nearly every frame must be decoded to place them; no target), fast mode",
      "PySceneDetect adaptive", "pyscenedetect", "scenes_fast", "fps", None),
@@ -62,6 +66,10 @@ ROWS = [
      "ffmpeg CLI scene filter", "ffmpeg_scene_filter", "scenes_accurate", "fps", None),
     ("rendering", "montage export at the final preset (1080p30, x264 veryfast CRF 20, AAC)",
      "ffmpeg CLI, same cuts (filter_complex)", "ffmpeg_render", "render", "fps", (">=", 0.9, "x")),
+    ("rendering", "reframed 9:16 1080x1920 export of the same segments, each crop following its "
+     "shot's subject (x264 veryfast CRF 20, AAC)",
+     "ffmpeg CLI, same crops and cuts (crop x moving per frame, filter_complex)",
+     "ffmpeg_render_reframe", "render_reframe", "fps", (">=", 0.9, "x")),
     ("rendering", "cancel a running export: until render() returns",
      None, None, "render_cancel", "abs", ("<", 500, "ms")),
     ("end to end", "cold cache: first waveform snapshot", None, None, "e2e_cold.first_waveform_ms", "abs", None),
@@ -428,6 +436,7 @@ def main():
                      ("phone_accurate", rust), ("phone_fast", rust), ("ffmpeg_decode_phone", base),
                      ("pyscenedetect_phone", base),
                      ("render", rust), ("ffmpeg_render", base), ("render_cancel", rust),
+                     ("render_reframe", rust), ("ffmpeg_render_reframe", base), ("phone_accurate_plain", rust),
                      ("e2e_cold", rust), ("e2e_warm", rust)]
     for name, src in detail_stages:
         for rec in src.get(name, []):

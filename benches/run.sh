@@ -315,7 +315,8 @@ rust_stage scenes_accurate,scenes_fast scenes --clip "$SCENE_CLIP" --runs "$SLOW
 py_stage ffmpeg_decode_clip,ffmpeg_scene_filter ffmpeg-decode-clip --clip "$SCENE_CLIP" --runs "$SLOW"
 py_stage pyscenedetect pyscenedetect --clip "$SCENE_CLIP" --runs "$SLOW"
 say "scene detection on the 60 s phone-style clip"
-rust_stage phone_accurate,phone_fast scenes --label phone --clip "$PHONE_CLIP" --runs "$SLOW"
+rust_stage phone_accurate,phone_fast,phone_accurate_plain scenes --label phone --clip "$PHONE_CLIP" \
+    --runs "$SLOW" --reframe-cost 1
 py_stage ffmpeg_decode_phone ffmpeg-decode-clip --name ffmpeg_decode_phone --clip "$PHONE_CLIP" --runs "$SLOW"
 py_stage pyscenedetect_phone pyscenedetect --name pyscenedetect_phone --clip "$PHONE_CLIP" --runs "$SLOW"
 fi
@@ -328,6 +329,11 @@ rust_stage render,render_cancel render --clips "$RENDER_CLIPS" --music "$SONG_MP
     --out "$SCRATCH/beatcut-render.mp4" --runs "$SLOW"
 py_stage ffmpeg_render ffmpeg-render --plan "$SCRATCH/render-plan.json" --mp3 "$SONG_MP3" \
     --out "$SCRATCH/ffmpeg-render.mp4" --runs "$SLOW"
+say "rendering: the same segments reframed to 9:16 1080x1920"
+rust_stage render_reframe render-reframe --clips "$RENDER_CLIPS" --music "$SONG_MP3" --segments "$SEGMENTS" \
+    --out "$SCRATCH/beatcut-reframe.mp4" --plan-out "$SCRATCH/reframe-plan.json" --runs "$SLOW"
+py_stage ffmpeg_render_reframe ffmpeg-render-reframe --plan "$SCRATCH/reframe-plan.json" --mp3 "$SONG_MP3" \
+    --out "$SCRATCH/ffmpeg-reframe.mp4" --runs "$SLOW"
 fi
 
 # ---------------------------------------------------------------- end to end

@@ -572,10 +572,22 @@ fn stage_scenes(args: &Args) -> StageResult {
         &[DetectMode::Accurate, DetectMode::Fast]
     };
     let cancel = CancelToken::new();
-    for &mode in modes {
-        let name = format!("{label}_{}", mode.as_str());
+    // Accurate mode also runs without subject tracking: what reframing adds to analysis.
+    let mut passes: Vec<(String, DetectMode, bool)> = modes
+        .iter()
+        .map(|&m| (format!("{label}_{}", m.as_str()), m, true))
+        .collect();
+    if modes.contains(&DetectMode::Accurate) && args.num("reframe-cost", 0) == 1 {
+        passes.push((
+            format!("{label}_accurate_plain"),
+            DetectMode::Accurate,
+            false,
+        ));
+    }
+    for (name, mode, track_subject) in passes {
         let params = ClipParams {
             mode,
+            track_subject,
             ..ClipParams::default()
         };
         let result = time_slow(runs, true, || {
@@ -734,6 +746,92 @@ fn stage_render(args: &Args) -> StageResult {
         "render_cancel",
         &latencies,
         json!({ "cancel_after_ms": ms(cancel_after), "partial_files_left": leftovers }),
+    );
+    Ok(())
+}
+
+/// The render plan reframed for a 9:16 1080x1920 export: each segment's crop follows the
+/// subject its clip's analysis tracked. Writes the plan with each segment's crop window in
+/// source pixels (left edge per point, segment-relative seconds) for the ffmpeg baseline.
+fn reframed_job(args: &Args, settings: &RenderSettings) -> Result<RenderJob, String> {
+    let mut job = render_job(args)?;
+    let cancel = CancelToken::new();
+    let params = ClipParams {
+        mode: DetectMode::Accurate,
+        ..ClipParams::default()
+    };
+    let mut analyses = Vec::new();
+    for clip in &job.clips {
+        analyses.push(
+            beatcut::analysis::video::analyze_clip(clip, &params, &cancel, &mut |_| {})
+                .map_err(|e| e.to_string())?,
+        );
+    }
+    let fps = FrameRate::whole(30);
+    let mut planned = Vec::new();
+    for segment in &mut job.segments {
+        let a = &analyses[segment.clip];
+        let window =
+            beatcut::reframe::window_share(a.width, a.height, settings.width, settings.height);
+        let path =
+            beatcut::reframe::follow_subject(&a.subject, segment.src_in, segment.src_out, window);
+        let (ww, wh) = (
+            ((window.0 * a.width as f32).round() as u32).min(a.width) & !1,
+            ((window.1 * a.height as f32).round() as u32).min(a.height) & !1,
+        );
+        // The renderer's own placement: the window's left edge at each path point.
+        let left = |x: f32| {
+            let cx = beatcut::reframe::clamp_centre((x, 0.5), window).0;
+            ((cx * a.width as f32 - ww as f32 / 2.0).round().max(0.0) as u32).min(a.width - ww) & !1
+        };
+        let points: Vec<Value> = path
+            .points
+            .iter()
+            .map(|p| json!([secs_from_ticks((p.time - segment.src_in).max(0)), left(p.x)]))
+            .collect();
+        planned.push(json!({
+            "clip": segment.clip,
+            "in_frame": fps.nearest_frame(segment.src_in),
+            "frames": fps.nearest_frame(segment.end - segment.start),
+            "crop_w": ww, "crop_h": wh, "crop_x": points,
+        }));
+        segment.crop = Some(path);
+    }
+    let value = json!({
+        "clips": job.clips.iter().map(|c| c.display().to_string()).collect::<Vec<_>>(),
+        "fps": 30,
+        "width": settings.width, "height": settings.height,
+        "frames": fps.nearest_frame(job.duration),
+        "segments": planned,
+    });
+    std::fs::write(args.path("plan-out")?, value.to_string()).map_err(|e| e.to_string())?;
+    Ok(job)
+}
+
+fn stage_render_reframe(args: &Args) -> StageResult {
+    let mut settings = RenderSettings::new(Preset::Final, Aspect::Portrait, FrameRate::whole(30));
+    settings.fit = beatcut::render::Fit::Reframe;
+    let job = reframed_job(args, &settings)?;
+    let out = args.path("out")?;
+    let cancel = CancelToken::new();
+    let (times, report) = time_slow(args.num("runs", 3), false, || {
+        beatcut::render::render(&job, &settings, &out, &cancel, &mut |_| {})
+            .map_err(|e| e.to_string())
+    })?;
+    let travel: f32 = job
+        .segments
+        .iter()
+        .filter_map(|s| s.crop.as_ref().map(|c| c.travel()))
+        .sum();
+    emit(
+        "render_reframe",
+        &times,
+        json!({
+            "frames": report.frames,
+            "segments": job.segments.len(),
+            "crop_travel": travel,
+            "settings": format!("{}x{} reframed, libx264 {} crf {}, AAC 192k", settings.width, settings.height, settings.speed_preset, settings.crf),
+        }),
     );
     Ok(())
 }
@@ -947,7 +1045,7 @@ fn main() {
         "" => {
             eprintln!(
                 "usage: stages STAGE [--key value ...]; stages: gen-song energy music fileio \
-                 mp4writer cache select scenes render-plan render e2e"
+                 mp4writer cache select scenes render-plan render render-reframe e2e"
             );
             Ok(())
         }
@@ -961,6 +1059,7 @@ fn main() {
         "scenes" => stage_scenes(&args),
         "render-plan" => stage_render_plan(&args),
         "render" => stage_render(&args),
+        "render-reframe" => stage_render_reframe(&args),
         "e2e" => stage_e2e(&args),
         other => Err(format!("unknown stage {other}")),
     };

@@ -248,7 +248,7 @@ fn a_portrait_export_keeps_the_moving_subject_in_frame() {
 }
 
 fn session_with(dir: &Path, clip: &Path, song: &Path) -> Session {
-    let cache = Cache::open(&dir.join("cache"), CacheLimits::default()).expect("cache");
+    let cache = Cache::open(dir.join("cache"), CacheLimits::default()).expect("cache");
     let mut session = Session::batch(Arc::new(cache));
     let mut project =
         beatcut::project::Project::with_media(&[clip.to_path_buf()], Some(song.to_path_buf()));

@@ -563,8 +563,11 @@ fn produce_frames(
     // Shared by every frame with nothing to show.
     let black = Picture::black(width, height)?;
     // Two readers per clip so a crossfade between two parts of the same clip works.
-    let mut readers: HashMap<(usize, usize), ClipReader> = HashMap::new();
-    let mut failed: HashMap<usize, String> = HashMap::new();
+    let mut sources = Sources {
+        readers: HashMap::new(),
+        failed: HashMap::new(),
+        black: &black,
+    };
     let fps = settings.fps;
     for k in 0..frames_total {
         if cancel.is_cancelled() {
@@ -577,14 +580,12 @@ fn produce_frames(
         let segment = &job.segments[seg_index];
         let src_time = segment.src_in + (t - segment.start);
         let mut picture = source_frame(
-            &mut readers,
-            &mut failed,
+            &mut sources,
             job,
             settings,
             (segment.clip, seg_index % 2),
             src_time,
             segment.crop.as_ref(),
-            &black,
         )?;
         // Crossfades are centred on the cut: half before it (blending towards the next
         // segment's source, read ahead of its in point), half after it (blending away from
@@ -628,16 +629,7 @@ fn produce_frames(
             None
         };
         if let Some((clip, slot, src, weight, crop)) = blend_with {
-            let other = source_frame(
-                &mut readers,
-                &mut failed,
-                job,
-                settings,
-                (clip, slot),
-                src.max(0),
-                crop,
-                &black,
-            )?;
+            let other = source_frame(&mut sources, job, settings, (clip, slot), src.max(0), crop)?;
             // Writing copies `picture` first when it still shares the decoder's pixels.
             blend(&mut picture, &other, weight)?;
         }
@@ -646,25 +638,37 @@ fn produce_frames(
             break;
         }
     }
-    Ok(failed
+    Ok(sources
+        .failed
         .into_iter()
         .map(|(clip, reason)| format!("clip {clip}: {reason} (shown as black)"))
         .collect())
+}
+
+/// The clip readers of one export, the clips that failed (and why), and the black picture
+/// shown in their place.
+struct Sources<'b> {
+    readers: HashMap<(usize, usize), ClipReader>,
+    failed: HashMap<usize, String>,
+    black: &'b Picture,
 }
 
 /// The output picture of clip `key.0` (read by its reader `key.1`) at `src_time`, fitted to
 /// the output (letterboxed, or cropped at `crop`'s window), or black when the clip failed,
 /// failing it now if its reader cannot open or read.
 fn source_frame(
-    readers: &mut HashMap<(usize, usize), ClipReader>,
-    failed: &mut HashMap<usize, String>,
+    sources: &mut Sources<'_>,
     job: &RenderJob,
     settings: &RenderSettings,
     key: (usize, usize),
     src_time: Ticks,
     crop: Option<&CropPath>,
-    black: &Picture,
 ) -> Result<Picture, MediaError> {
+    let Sources {
+        readers,
+        failed,
+        black,
+    } = sources;
     let (width, height) = (settings.width & !1, settings.height & !1);
     if failed.contains_key(&key.0) {
         return black.share();

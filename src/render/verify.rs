@@ -240,6 +240,7 @@ pub fn verify_export(
     let params = ClipParams {
         mode: DetectMode::Accurate,
         gradual: true,
+        track_subject: false,
         ..ClipParams::default()
     };
     let scan = analyze_clip(path, &params, cancel, &mut |p| progress(0.9 * p.fraction())).map_err(

@@ -93,7 +93,7 @@ pub(crate) fn scan_fast(
     // one straight pass is the only exact one.
     if !decoder.seeks_exactly() {
         tracing::debug!("one full pass: the format cannot seek to a keyframe exactly");
-        return score_all(path, decoder, cancel, progress);
+        return score_all(path, decoder, params, cancel, progress);
     }
     let packets = read_packets(&mut decoder)?;
     let gops = split_gops(&packets);
@@ -104,7 +104,7 @@ pub(crate) fn scan_fast(
             "one full pass: {} stretches, {suspicious_frames} of {total_frames} frames flagged by packet sizes",
             gops.len()
         );
-        return score_all(path, decoder, cancel, progress);
+        return score_all(path, decoder, params, cancel, progress);
     }
     let keyframing = Keyframing::of(decoder.encoder_settings(), &gops);
     let keys = scan_keyframes(&mut decoder, cancel, progress)?;
@@ -120,7 +120,7 @@ pub(crate) fn scan_fast(
             gops.len()
         );
         decoder.seek_to_keyframe_before(0)?;
-        return score_all(path, decoder, cancel, progress);
+        return score_all(path, decoder, params, cancel, progress);
     }
     let thresholds = Thresholds {
         refine: params.refine_threshold,
@@ -148,10 +148,18 @@ pub(crate) fn scan_fast(
     if to_decode as f64 > FULL_PASS_SHARE * total_frames as f64 {
         tracing::debug!("one full pass: {to_decode} of {total_frames} frames to refine");
         decoder.seek_to_keyframe_before(0)?;
-        return score_all(path, decoder, cancel, progress);
+        return score_all(path, decoder, params, cancel, progress);
     }
     let duration_hint = index_end(&packets, decoder.frame_rate().frame_ticks());
-    let mut scan = refine(&mut decoder, &keys, &plans, &cut_frames, cancel, progress)?;
+    let mut scan = refine(
+        &mut decoder,
+        &keys,
+        &plans,
+        &cut_frames,
+        params.track_subject,
+        cancel,
+        progress,
+    )?;
     scan.duration = scan.duration.max(duration_hint);
     Ok(scan)
 }
@@ -173,7 +181,7 @@ pub(crate) fn scan_keyframes_only(
     let duration_hint = index_end(&packets, decoder.frame_rate().frame_ticks());
     let starts: Vec<Ticks> = keys.iter().map(|k| k.time).collect();
     let closing_time = closing.as_ref().map(|c| c.time);
-    let mut scorer = Scorer::default();
+    let mut scorer = Scorer::new(params.track_subject);
     for key in keys.into_iter().chain(closing) {
         scorer.push(key, false);
     }
@@ -683,13 +691,14 @@ fn refine(
     keys: &[FrameFeatures],
     plans: &[Plan],
     cut_frames: &CutFrames,
+    track_subject: bool,
     cancel: &CancelToken,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<RawScan, ClipError> {
     let total = frame_estimate(decoder).max(1);
     let rate = decoder.frame_rate();
     let done_at = |t: Ticks| (crate::time::secs_from_ticks(t) * rate.as_f64()).max(0.0) as u64;
-    let mut scorer = Scorer::default();
+    let mut scorer = Scorer::new(track_subject);
     let mut position = Position::Unknown;
     let mut previous = Plan::Skip;
     for (j, key) in keys.iter().enumerate() {

@@ -30,6 +30,9 @@ pub struct ClipParams {
     pub threads: usize,
     /// Fast mode: keyframe-to-keyframe change that makes the stretch between them decode fully.
     pub refine_threshold: f32,
+    /// Track where each shot's subject is (a few samples a second), so portrait and square
+    /// exports can crop to it; off saves its small cost when only landscape is made.
+    pub track_subject: bool,
 }
 
 impl Default for ClipParams {
@@ -43,6 +46,7 @@ impl Default for ClipParams {
             analysis_size: 96,
             threads: 0,
             refine_threshold: 0.12,
+            track_subject: true,
         }
     }
 }
@@ -73,6 +77,7 @@ impl ClipParams {
             } else {
                 defaults.refine_threshold
             },
+            track_subject: self.track_subject,
         }
     }
 }

@@ -69,7 +69,7 @@ pub(crate) fn scan_accurate(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<RawScan, ClipError> {
     let decoder = open_decoder(path, params, false)?;
-    score_all(path, decoder, cancel, progress)
+    score_all(path, decoder, params, cancel, progress)
 }
 
 /// Decodes every frame from the decoder's current position (the start, for a fresh or
@@ -78,6 +78,7 @@ pub(crate) fn scan_accurate(
 pub(crate) fn score_all(
     path: &Path,
     mut decoder: VideoDecoder,
+    params: &ClipParams,
     cancel: &CancelToken,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<RawScan, ClipError> {
@@ -85,8 +86,9 @@ pub(crate) fn score_all(
     let (frame_tx, frame_rx) = crossbeam_channel::bounded::<VideoFrame>(PIPELINE_DEPTH);
     let (spent_tx, spent_rx) = crossbeam_channel::bounded::<Vec<u8>>(PIPELINE_DEPTH + 2);
     let (scorer, decoded) = std::thread::scope(|scope| {
+        let track_subject = params.track_subject;
         let worker = scope.spawn(move || {
-            let mut scorer = Scorer::default();
+            let mut scorer = Scorer::new(track_subject);
             for frame in frame_rx {
                 if let Some(features) = FrameFeatures::from_frame(&frame) {
                     scorer.push(features, true);

@@ -22,9 +22,19 @@ pub(crate) struct Scorer {
     pool: Vec<TimedThumbnail>,
     last_pooled: Option<Ticks>,
     subject: Vec<SubjectSample>,
+    /// Whether subject samples are taken (for reframing).
+    track_subject: bool,
 }
 
 impl Scorer {
+    /// A scorer that also tracks the subject when `track_subject` is set.
+    pub fn new(track_subject: bool) -> Self {
+        Self {
+            track_subject,
+            ..Self::default()
+        }
+    }
+
     /// Adds the next frame; `adjacent` says whether it directly follows the previous one.
     pub fn push(&mut self, frame: FrameFeatures, adjacent: bool) {
         let mut score = frame.score();
@@ -59,10 +69,11 @@ impl Scorer {
             });
             self.last_pooled = Some(frame.time);
         }
-        let sample_due = self
-            .subject
-            .last()
-            .is_none_or(|s| frame.time - s.time >= SUBJECT_INTERVAL);
+        let sample_due = self.track_subject
+            && self
+                .subject
+                .last()
+                .is_none_or(|s| frame.time - s.time >= SUBJECT_INTERVAL);
         if sample_due {
             // Motion only within a shot: across a cut every cell changes.
             let moving_from = self

@@ -168,13 +168,13 @@ fn moving_cells(
             continue;
         };
         let row_cells = (y / CELL) * gw;
-        for x in 0..gw * CELL {
+        for (x, &now) in row.iter().enumerate().take(gw * CELL) {
             let px = x as i32 - dx;
             let Some(&before) = usize::try_from(px).ok().and_then(|px| prev_row.get(px)) else {
                 continue;
             };
             let cell = row_cells + x / CELL;
-            sums[cell] += f32::from(row[x].abs_diff(before));
+            sums[cell] += f32::from(now.abs_diff(before));
             counts[cell] += 1;
         }
     }
