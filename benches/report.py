@@ -66,8 +66,9 @@ ROWS = [
      "ffmpeg CLI scene filter", "ffmpeg_scene_filter", "scenes_accurate", "fps", None),
     ("rendering", "montage export at the final preset (1080p30, x264 veryfast CRF 20, AAC)",
      "ffmpeg CLI, same cuts (filter_complex)", "ffmpeg_render", "render", "fps", (">=", 0.9, "x")),
-    ("rendering", "reframed 9:16 1080x1920 export of the same segments, each crop following its "
-     "shot's subject (x264 veryfast CRF 20, AAC)",
+    ("rendering", "reframed 9:16 1080x1920 export: 16 segments from four 1080p clips (one with a "
+     "subject swinging across the frame), each crop following its shot's subject (x264 "
+     "veryfast CRF 20, AAC)",
      "ffmpeg CLI, same crops and cuts (crop x moving per frame, filter_complex)",
      "ffmpeg_render_reframe", "render_reframe", "fps", (">=", 0.9, "x")),
     ("rendering", "cancel a running export: until render() returns",

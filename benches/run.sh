@@ -256,6 +256,18 @@ if [ "$have_ffmpeg" = 1 ]; then
 fi
 RENDER_CLIPS=$SCENE_CLIP,$(piece 0),$(piece 3)
 
+# 20 s of 1080p30 with a subject to follow: a yellow box swinging across a still grey texture
+# (its centre from x = 260 to 1660 and back), so the reframed export's crops really move.
+SUBJECT_CLIP=$MEDIA/subject-1080p-20s.mp4
+if [ "$have_ffmpeg" = 1 ] && [[ ",$SECTIONS," == *",render,"* ]] && [ ! -s "$SUBJECT_CLIP" ]; then
+    say "generating the 20 s 1080p clip with a moving subject"
+    ff -f lavfi -i "color=c=0x606060:s=1920x1080:r=30:d=20,noise=c0s=60:allf=u,format=yuv420p" \
+        -f lavfi -i "color=c=0xF0E040:s=150x200:r=30:d=20" \
+        -filter_complex "[0][1]overlay=x='885+700*sin(0.6*t)':y=440:eval=frame" \
+        -c:v libx264 -preset veryfast -g 30 -pix_fmt yuv420p "$SUBJECT_CLIP.tmp.mp4" &&
+        mv "$SUBJECT_CLIP.tmp.mp4" "$SUBJECT_CLIP"
+fi
+
 # 60 s of 1080p30 H.264 shot like a phone clip (benches/phone_clip.sh): handheld takes with
 # motion blur and grain, cuts between keyframes (one between two framings of one scene), a
 # dissolve, and a hardware encoder's stream: 1 s GOP, no B-frames, constant 16 Mb/s, no
@@ -329,8 +341,8 @@ rust_stage render,render_cancel render --clips "$RENDER_CLIPS" --music "$SONG_MP
     --out "$SCRATCH/beatcut-render.mp4" --runs "$SLOW"
 py_stage ffmpeg_render ffmpeg-render --plan "$SCRATCH/render-plan.json" --mp3 "$SONG_MP3" \
     --out "$SCRATCH/ffmpeg-render.mp4" --runs "$SLOW"
-say "rendering: the same segments reframed to 9:16 1080x1920"
-rust_stage render_reframe render-reframe --clips "$RENDER_CLIPS" --music "$SONG_MP3" --segments "$SEGMENTS" \
+say "rendering: a montage reframed to 9:16 1080x1920 (with a moving subject in one clip of four)"
+rust_stage render_reframe render-reframe --clips "$SUBJECT_CLIP,$RENDER_CLIPS" --music "$SONG_MP3" --segments "$SEGMENTS" \
     --out "$SCRATCH/beatcut-reframe.mp4" --plan-out "$SCRATCH/reframe-plan.json" --runs "$SLOW"
 py_stage ffmpeg_render_reframe ffmpeg-render-reframe --plan "$SCRATCH/reframe-plan.json" --mp3 "$SONG_MP3" \
     --out "$SCRATCH/ffmpeg-reframe.mp4" --runs "$SLOW"
