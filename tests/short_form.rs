@@ -268,3 +268,152 @@ fn the_session_sets_the_length_and_moves_the_stretch() {
     settle(&mut session);
     assert_eq!(session.timeline().unwrap().duration, whole);
 }
+
+/// The level of the `freq` Hz component of the `channel`-th channel of interleaved stereo
+/// `samples` over `from..to` seconds (Hann-windowed, so a tone 80 Hz away does not leak in).
+fn tone_level(samples: &[f32], rate: f32, from: f64, to: f64, freq: f32) -> f32 {
+    let (a, b) = ((from * rate as f64) as usize, (to * rate as f64) as usize);
+    let n = b.saturating_sub(a).max(1);
+    let (mut re, mut im, mut weight) = (0.0f32, 0.0f32, 0.0f32);
+    for k in 0..n {
+        let x = samples.get((a + k) * 2).copied().unwrap_or(0.0);
+        let w = 0.5 - 0.5 * (2.0 * std::f32::consts::PI * k as f32 / n as f32).cos();
+        let phase = 2.0 * std::f32::consts::PI * freq * (a + k) as f32 / rate;
+        re += w * x * phase.cos();
+        im += w * x * phase.sin();
+        weight += w;
+    }
+    2.0 * (re * re + im * im).sqrt() / weight
+}
+
+/// With clip sound on, the editing session mixes the preview's sound as the export does:
+/// the music ducks by the set depth under the shots of a talking clip and not under the
+/// shots of a silent one, the export's sound has the same levels shot by shot, and with
+/// clip sound off the preview plays the bare song again.
+#[test]
+fn the_preview_plays_the_clip_sound_ducked_as_the_export_does() {
+    let dir = common::temp_dir();
+    let d = dir.path();
+    let talk = d.join("talk.mp4");
+    common::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=320x180:r=30:d=10",
+        "-f",
+        "lavfi",
+        "-i",
+        "aevalsrc='0.4*sin(2*PI*300*t)*(0.6+0.4*sin(2*PI*4*t))':s=48000:d=10",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-c:a",
+        "aac",
+        "-shortest",
+        talk.to_str().unwrap(),
+    ]);
+    let quiet = d.join("quiet.mp4");
+    common::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "mandelbrot=s=320x180:r=30,trim=duration=10",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        quiet.to_str().unwrap(),
+    ]);
+    let song = common::click_song(d, "song.wav", 12, &[]);
+    let cache = Cache::open(d.join("cache"), CacheLimits::default()).expect("cache");
+    let mut session = Session::new(Arc::new(cache), Arc::new(|| {})).with_data_dir(d.join("data"));
+    let mut project =
+        beatcut::project::Project::with_media(&[talk.clone(), quiet.clone()], Some(song));
+    project.export.preset = beatcut::render::Preset::Draft;
+    project.plan.min_shot_beats = Some(3.0);
+    session.open_unsaved(project);
+    session.set_clip_sound(0.8, 12.0);
+    let patience = Duration::from_secs(120);
+    assert!(session.poll_until(patience, |s| !s.is_busy() && s.soundtrack().is_some()));
+    let mix = session.soundtrack().expect("the preview's mix");
+    let timeline = session.timeline().expect("plan").clone();
+    let talk_id = session
+        .project()
+        .clip_at_path(&talk)
+        .expect("talk")
+        .id
+        .key();
+
+    // The music's 220 Hz tone near the end of every long shot (the release has settled),
+    // before the music's closing fade.
+    let fade_starts = timeline.duration - ticks_from_secs(2.5);
+    let levels = |samples: &[f32], rate: f32| -> Vec<(bool, f32)> {
+        timeline
+            .segments
+            .iter()
+            .filter(|s| s.len() >= ticks_from_secs(1.2) && s.end <= fade_starts)
+            .map(|s| {
+                let end = beatcut::time::secs_from_ticks(s.end);
+                (
+                    s.clip == talk_id,
+                    tone_level(samples, rate, end - 0.45, end - 0.1, 220.0),
+                )
+            })
+            .collect()
+    };
+    let preview = levels(&mix.samples, mix.rate as f32);
+    let db = |x: f32, y: f32| 20.0 * (x / y).log10();
+    let mean = |talking: bool, levels: &[(bool, f32)]| -> Option<f32> {
+        let picked: Vec<f32> = levels
+            .iter()
+            .filter(|l| l.0 == talking)
+            .map(|l| l.1)
+            .collect();
+        (!picked.is_empty()).then(|| picked.iter().sum::<f32>() / picked.len() as f32)
+    };
+    let (Some(under_talk), Some(alone)) = (mean(true, &preview), mean(false, &preview)) else {
+        panic!("the plan needs long shots of both clips: {preview:?}");
+    };
+    let ducked = db(under_talk, alone);
+    assert!(
+        (ducked + 12.0).abs() < 2.0,
+        "preview: the music under the talking clip is {ducked:.1} dB (asked -12): {preview:?}"
+    );
+
+    // The export's sound, shot by shot, is the preview's.
+    let output = d.join("ducked.mp4");
+    session
+        .start_export(beatcut::editor::ExportChoice {
+            output: output.clone(),
+            clip_audio: 0.8,
+            duck_db: 12.0,
+            interchange: false,
+        })
+        .expect("export starts");
+    assert!(session.poll_until(patience, |s| {
+        s.export_job()
+            .is_some_and(|j| j.phase() == beatcut::editor::ExportPhase::Ended)
+    }));
+    let audio = beatcut::media::decode_audio(
+        &output,
+        mix.rate,
+        2,
+        &beatcut::jobs::CancelToken::new(),
+        &mut |_| {},
+    )
+    .expect("decode the export");
+    let exported = levels(&audio.samples, mix.rate as f32);
+    for ((talking, heard), (_, written)) in preview.iter().zip(&exported) {
+        assert!(
+            db(*written, *heard).abs() < 1.0,
+            "a {} shot: preview {heard}, export {written}",
+            if *talking { "talking" } else { "silent" }
+        );
+    }
+
+    // Clip sound off: the preview goes back to the bare song.
+    session.set_clip_sound(0.0, 12.0);
+    session.poll_until(patience, |s| !s.is_busy());
+    assert!(session.soundtrack().is_none());
+}

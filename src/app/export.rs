@@ -64,6 +64,17 @@ impl ExportPanel {
         self.fit = fit;
     }
 
+    /// The clip sound level and ducking depth set in the dialog (the preview plays them).
+    pub fn sound(&self) -> (f32, f32) {
+        (self.clip_audio, self.duck_db)
+    }
+
+    /// Takes the clip sound level and ducking depth from the project.
+    pub fn adopt_sound(&mut self, level: f32, duck_db: f32) {
+        self.clip_audio = level;
+        self.duck_db = duck_db;
+    }
+
     /// A frame rate the user picked in the dialog (the app replans on it).
     pub fn take_fps_request(&mut self) -> Option<i32> {
         self.fps_request.take()

@@ -166,6 +166,11 @@ impl BeatcutApp {
             match event {
                 SessionEvent::MusicReady(path) => self.playback.load(&path),
                 SessionEvent::PlanLanded => {}
+                SessionEvent::SoundtrackReady => {
+                    let mix = self.session.soundtrack();
+                    self.playback
+                        .set_soundtrack(mix.map(|m| (m.samples.clone(), m.rate)));
+                }
             }
         }
         let music_start = self.session.timeline().map_or(0, |t| t.music_start());
@@ -189,10 +194,17 @@ impl BeatcutApp {
             project.export.aspect,
             project.export.fit,
         );
+        let (level, duck) = self.export.sound();
+        let saved_sound = (project.export.clip_audio, project.export.duck_db);
+        // A slider being dragged becomes one undo step when it is let go.
+        let settled = !ui.ctx().input(|i| i.pointer.any_down());
         if self.export.open && (preset, aspect, fit) != saved {
             self.session.set_export_format(preset, aspect, fit);
+        } else if self.export.open && settled && (level, duck) != saved_sound {
+            self.session.set_clip_sound(level, duck);
         } else if !self.export.open {
             self.export.adopt(saved.0, saved.1, saved.2);
+            self.export.adopt_sound(saved_sound.0, saved_sound.1);
         }
         if let Some(fps) = self.export.take_fps_request() {
             self.session

@@ -26,6 +26,9 @@ pub struct Playback {
     last_scrub: Option<Instant>,
     /// Where timeline time 0 is in the song (a montage shorter than the song).
     music_start: Ticks,
+    /// The montage's own mix (music, clip sound, ducking) from timeline time 0, played
+    /// instead of the song when clip sound is on.
+    soundtrack: Option<(std::sync::Arc<Vec<f32>>, u32)>,
 }
 
 impl Playback {
@@ -47,6 +50,7 @@ impl Playback {
             scrub_player: None,
             last_scrub: None,
             music_start: 0,
+            soundtrack: None,
         }
     }
 
@@ -93,23 +97,41 @@ impl Playback {
         self.music_start = music_start;
     }
 
+    /// Plays the montage's mix (from timeline time 0) instead of the song from now on;
+    /// `None` goes back to the song. A playback already running keeps what it plays.
+    pub fn set_soundtrack(&mut self, mix: Option<(std::sync::Arc<Vec<f32>>, u32)>) {
+        self.soundtrack = mix;
+    }
+
+    /// What plays at timeline time `at`: the samples, their rate, and the frame to start at.
+    fn source_at(&mut self, at: Ticks) -> Option<(std::sync::Arc<Vec<f32>>, u32, usize)> {
+        self.poll_loading();
+        if let Some((samples, rate)) = &self.soundtrack {
+            let frame = crate::time::samples_from_ticks(at, *rate).max(0) as usize;
+            return Some((samples.clone(), *rate, frame));
+        }
+        let (samples, rate) = self.samples.as_ref()?;
+        let frame = crate::time::samples_from_ticks(at + self.music_start, *rate).max(0) as usize;
+        Some((samples.clone(), *rate, frame))
+    }
+
     /// Plays from timeline time `from` (forward playback only makes sound).
     pub fn play_from(&mut self, from: Ticks, speed: f64) {
         self.stop();
-        self.poll_loading();
         self.started = Some((Instant::now(), from, speed));
-        let (Some(sink), Some((samples, rate))) = (&self.sink, &self.samples) else {
-            return;
-        };
-        if speed <= 0.0 {
+        if self.sink.is_none() || speed <= 0.0 {
             return;
         }
-        let song_time = from + self.music_start;
-        let start = (crate::time::samples_from_ticks(song_time, *rate).max(0) as usize * 2)
-            .min(samples.len());
+        let Some((samples, rate, frame)) = self.source_at(from) else {
+            return;
+        };
+        let Some(sink) = &self.sink else {
+            return;
+        };
+        let start = (frame * 2).min(samples.len());
         let source = rodio::buffer::SamplesBuffer::new(
             std::num::NonZeroU16::new(2).unwrap_or(std::num::NonZeroU16::MIN),
-            std::num::NonZeroU32::new(*rate).unwrap_or(std::num::NonZeroU32::MIN),
+            std::num::NonZeroU32::new(rate).unwrap_or(std::num::NonZeroU32::MIN),
             samples[start..].to_vec(),
         );
         let player = rodio::Player::connect_new(sink.mixer());
@@ -122,19 +144,21 @@ impl Playback {
     /// `SCRUB_EVERY`; does nothing while playing or without sound. Returns true when a
     /// snippet started.
     pub fn scrub(&mut self, at: Ticks) -> bool {
-        self.poll_loading();
-        if self.player.is_some()
+        if self.sink.is_none()
+            || self.player.is_some()
             || self
                 .last_scrub
                 .is_some_and(|last| last.elapsed() < SCRUB_EVERY)
         {
             return false;
         }
-        let (Some(sink), Some((samples, rate))) = (&self.sink, &self.samples) else {
+        let Some((samples, rate, start)) = self.source_at(at) else {
             return false;
         };
-        let start = crate::time::samples_from_ticks(at + self.music_start, *rate).max(0) as usize;
-        let snippet = scrub_snippet(samples, *rate, start);
+        let Some(sink) = &self.sink else {
+            return false;
+        };
+        let snippet = scrub_snippet(&samples, rate, start);
         if snippet.is_empty() {
             return false;
         }
@@ -143,7 +167,7 @@ impl Playback {
         }
         let source = rodio::buffer::SamplesBuffer::new(
             std::num::NonZeroU16::new(2).unwrap_or(std::num::NonZeroU16::MIN),
-            std::num::NonZeroU32::new(*rate).unwrap_or(std::num::NonZeroU32::MIN),
+            std::num::NonZeroU32::new(rate).unwrap_or(std::num::NonZeroU32::MIN),
             snippet,
         );
         let player = rodio::Player::connect_new(sink.mixer());

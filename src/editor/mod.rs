@@ -9,6 +9,7 @@ mod inputs;
 mod planner;
 mod recent;
 mod session;
+mod soundtrack;
 mod view;
 mod worker;
 
@@ -20,5 +21,6 @@ pub use planner::{PlanOutcome, PlanRequest, Planner};
 pub use session::{
     Activity, CropWindow, CutStep, ExportChoice, GridView, Notice, Session, SessionEvent,
 };
+pub use soundtrack::Soundtrack;
 pub use view::{MIN_SPAN, TimelineView};
 pub use worker::{MediaKind, WorkFailure, Worker, WorkerEvent, expand_paths};

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use super::bin::{ClipEntry, ClipStatus, MusicEntry};
 use super::export::{ExportEvent, ExportJob, ExportRequest};
 use super::planner::{PlanRequest, Planner};
+use super::soundtrack::SoundtrackMixer;
 use super::worker::{MediaKind, WorkFailure, Worker, WorkerEvent, expand_paths};
 use super::{GridCommand, PlanClips, TapTempo};
 use crate::analysis::music::{Beat, BeatGridEdits, MusicAnalysis, MusicParams};
@@ -51,6 +52,9 @@ pub enum SessionEvent {
     MusicReady(PathBuf),
     /// A new plan landed.
     PlanLanded,
+    /// The preview's mix of music and clip sound for the current plan is ready (or the
+    /// preview went back to the bare song).
+    SoundtrackReady,
 }
 
 /// Where an export crops one frame, as shares of the source picture.
@@ -160,6 +164,12 @@ pub struct Session {
     plan_status: String,
     plan_index: Option<Arc<PlanIndex>>,
     planner: Planner,
+    /// Mixes the preview's sound (music, clip sound, ducking) as the export will.
+    soundtrack: SoundtrackMixer,
+    /// What the last mix was asked for: the plan's version, level and depth.
+    soundtrack_key: Option<(u64, u32, u32)>,
+    /// Counts the plans taken, so the mix knows when the timeline changed.
+    timeline_version: u64,
     plans_made: u64,
     needs_replan: bool,
     needs_reindex: bool,
@@ -202,6 +212,9 @@ impl Session {
                     .into(),
             plan_index: None,
             planner: Planner::new(waker.clone()),
+            soundtrack: SoundtrackMixer::new(waker.clone()),
+            soundtrack_key: None,
+            timeline_version: 0,
             export: None,
             plans_made: 0,
             needs_replan: false,
@@ -343,7 +356,7 @@ impl Session {
 
     /// True when background analysis or planning is still running.
     pub fn is_busy(&self) -> bool {
-        self.worker.is_busy() || self.plan_pending()
+        self.worker.is_busy() || self.plan_pending() || self.soundtrack.is_pending()
     }
 
     /// True while a plan is being computed or is due.
@@ -843,13 +856,7 @@ impl Session {
         let (Some(timeline), Some(music)) = (self.timeline.clone(), self.music.clone()) else {
             return Err("nothing to export yet: add a song and clips".into());
         };
-        let mut settings = crate::render::RenderSettings::new(
-            self.project.export.preset,
-            self.project.export.aspect,
-            timeline.fps,
-        );
-        settings.clip_audio_level = choice.clip_audio;
-        settings.duck_db = choice.duck_db.clamp(0.0, 60.0);
+        let mut settings = self.sound_settings(timeline.fps, choice.clip_audio, choice.duck_db);
         settings.fit = self.project.export.effective_fit();
         let mut job = crate::montage::render_job(&timeline, &self.project.clips, &music.path)
             .map_err(|e| e.to_string())?;
@@ -939,10 +946,97 @@ impl Session {
             self.replan();
         }
         if self.receive_plan() {
+            self.timeline_version += 1;
             events.push(SessionEvent::PlanLanded);
+        }
+        self.update_soundtrack();
+        if self.soundtrack.poll() {
+            if let Some(reason) = self.soundtrack.failure() {
+                let text = format!("cannot mix the clip sound for the preview: {reason}");
+                self.notify(text, true);
+            }
+            events.push(SessionEvent::SoundtrackReady);
         }
         self.autosave();
         events
+    }
+
+    /// Asks for a new preview mix when the plan or the clip sound changed: with clip sound
+    /// on, the mix of the current plan; off, none (the preview plays the bare song).
+    fn update_soundtrack(&mut self) {
+        if self.batch {
+            return;
+        }
+        let export = &self.project.export;
+        let level = export.clip_audio.clamp(0.0, 1.0);
+        let key = (
+            self.timeline_version,
+            level.to_bits(),
+            export.duck_db.to_bits(),
+        );
+        if self.soundtrack_key == Some(key) {
+            return;
+        }
+        self.soundtrack_key = Some(key);
+        let (Some(timeline), Some(music)) = (&self.timeline, &self.music) else {
+            self.soundtrack.clear();
+            return;
+        };
+        if level <= 0.0 {
+            self.soundtrack.clear();
+            return;
+        }
+        let Ok(job) = crate::montage::render_job(timeline, &self.project.clips, &music.path) else {
+            self.soundtrack.clear();
+            return;
+        };
+        self.soundtrack.submit(
+            job,
+            self.sound_settings(timeline.fps, level, export.duck_db),
+        );
+    }
+
+    /// Render settings for the sound of an export or the preview: the project's size class
+    /// and shape (their fades), the given clip sound level and ducking depth.
+    fn sound_settings(
+        &self,
+        fps: crate::time::FrameRate,
+        clip_audio: f32,
+        duck_db: f32,
+    ) -> crate::render::RenderSettings {
+        let mut settings = crate::render::RenderSettings::new(
+            self.project.export.preset,
+            self.project.export.aspect,
+            fps,
+        );
+        settings.clip_audio_level = clip_audio.clamp(0.0, 1.0);
+        settings.duck_db = duck_db.clamp(0.0, 60.0);
+        settings
+    }
+
+    /// The preview's mix of the current plan (music, clip sound, ducking) once it is ready;
+    /// `None` while clip sound is off or the mix is being made (play the bare song then).
+    pub fn soundtrack(&self) -> Option<Arc<super::Soundtrack>> {
+        self.soundtrack.current().cloned()
+    }
+
+    /// Sets the level of the clips' own sound and how far the music ducks under it (one
+    /// undo step): the preview remixes, and the export dialog starts from these.
+    pub fn set_clip_sound(&mut self, level: f32, duck_db: f32) {
+        let level = if level.is_finite() {
+            level.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let duck_db = if duck_db.is_finite() {
+            duck_db.clamp(0.0, 60.0)
+        } else {
+            10.0
+        };
+        self.change_project(|p| {
+            p.export.clip_audio = level;
+            p.export.duck_db = duck_db;
+        });
     }
 
     /// Adds a message for the user (problems are logged too).

@@ -67,6 +67,11 @@ pub struct ExportOptions {
     /// How shapes that differ from the output are fitted; `None`: the aspect's own
     /// ([`Fit::for_aspect`]: portrait and square reframe to the subject).
     pub fit: Option<Fit>,
+    /// Level of the clips' own sound under the music, 0 (off) to 1; the preview plays it
+    /// and the export dialog starts from it.
+    pub clip_audio: f32,
+    /// How far the music ducks (dB) while the clips' sound is loud.
+    pub duck_db: f32,
 }
 
 impl ExportOptions {
@@ -84,6 +89,8 @@ impl Default for ExportOptions {
             output: None,
             interchange: true,
             fit: None,
+            clip_audio: 0.0,
+            duck_db: 10.0,
         }
     }
 }

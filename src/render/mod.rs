@@ -5,7 +5,10 @@ mod pipeline;
 mod settings;
 mod verify;
 
-pub use pipeline::{RenderError, RenderJob, RenderProgress, RenderReport, RenderSegment, render};
+pub use pipeline::{
+    AudioSource, RenderError, RenderJob, RenderProgress, RenderReport, RenderSegment,
+    mix_soundtrack, render,
+};
 pub use settings::{Aspect, Fit, Preset, RenderSettings};
 pub use verify::{
     CutCheck, CutKind, PlannedCut, SyncReport, VerifyError, VerifyPlan, verify_export,

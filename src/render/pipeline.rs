@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use crossbeam_channel::bounded;
@@ -15,7 +16,7 @@ use super::RenderSettings;
 use super::settings::Fit;
 use crate::jobs::CancelToken;
 use crate::media::{
-    AudioEncodeSettings, CropScaler, MediaError, Mp4Writer, Picture, PixelLayout,
+    AudioEncodeSettings, CropScaler, DecodedAudio, MediaError, Mp4Writer, Picture, PixelLayout,
     VideoDecodeOptions, VideoDecoder, VideoEncodeSettings, decode_audio,
 };
 use crate::reframe::{CropPath, clamp_centre, window_share};
@@ -377,21 +378,26 @@ pub fn render(
     })
 }
 
-/// Decodes and shapes the music (mixing in the clips' sound if asked) and opens the writer:
-/// the audio, warnings so far, and the writer.
-fn open_output(
+/// Decodes a file's sound in stereo at the export's rate: the export decodes each file once
+/// per export; the editor's preview keeps what it decoded between mixes.
+pub type AudioSource<'a> = dyn FnMut(&Path) -> Result<Arc<DecodedAudio>, MediaError> + 'a;
+
+/// The montage's sound as the export writes it, interleaved stereo at `settings.audio_rate`:
+/// the music from the job's place in the song, trimmed and faded to the timeline, with the
+/// clips' own sound mixed under it at `settings.clip_audio_level` and the music ducked under
+/// that sound by `settings.duck_db`. The editor plays the same mix, so what the preview
+/// sounds like is what the export writes. Returns the samples and warnings.
+pub fn mix_soundtrack(
     job: &RenderJob,
     settings: &RenderSettings,
-    output: &Path,
     cancel: &CancelToken,
-) -> Result<(Vec<f32>, Vec<String>, Mp4Writer), RenderError> {
+    audio_of: &mut AudioSource<'_>,
+) -> Result<(Vec<f32>, Vec<String>), RenderError> {
     let mut warnings = Vec::new();
-    let music = decode_audio(&job.music, settings.audio_rate, 2, cancel, &mut |_| {}).map_err(
-        |e| match e {
-            MediaError::Cancelled => RenderError::Cancelled,
-            other => RenderError::Media(other),
-        },
-    )?;
+    let music = audio_of(&job.music).map_err(|e| match e {
+        MediaError::Cancelled => RenderError::Cancelled,
+        other => RenderError::Media(other),
+    })?;
     warnings.extend(music.warnings.iter().map(|w| format!("music: {w}")));
     let skip = (samples_from_ticks(job.music_start, settings.audio_rate).max(0) as usize * 2)
         .min(music.samples.len());
@@ -399,8 +405,23 @@ fn open_output(
     shaping.fade_out = shaping.fade_out.max(job.music_fade_out);
     let mut audio = shape_music(&music.samples[skip..], &shaping, job.duration);
     if settings.clip_audio_level > 0.0 {
-        warnings.extend(mix_clip_audio(&mut audio, job, settings, cancel)?);
+        warnings.extend(mix_clip_audio(&mut audio, job, settings, cancel, audio_of)?);
     }
+    Ok((audio, warnings))
+}
+
+/// Mixes the sound (see [`mix_soundtrack`]) and opens the writer: the audio, warnings so
+/// far, and the writer.
+fn open_output(
+    job: &RenderJob,
+    settings: &RenderSettings,
+    output: &Path,
+    cancel: &CancelToken,
+) -> Result<(Vec<f32>, Vec<String>, Mp4Writer), RenderError> {
+    let rate = settings.audio_rate;
+    let (audio, warnings) = mix_soundtrack(job, settings, cancel, &mut |path| {
+        decode_audio(path, rate, 2, cancel, &mut |_| {}).map(Arc::new)
+    })?;
     let writer = Mp4Writer::create(
         output,
         VideoEncodeSettings {
@@ -452,18 +473,19 @@ fn mix_clip_audio(
     job: &RenderJob,
     settings: &RenderSettings,
     cancel: &CancelToken,
+    audio_of: &mut AudioSource<'_>,
 ) -> Result<Vec<String>, RenderError> {
     let rate = settings.audio_rate;
     let level = settings.clip_audio_level.clamp(0.0, 2.0);
-    let mut decoded: HashMap<usize, Option<Vec<f32>>> = HashMap::new();
+    let mut decoded: HashMap<usize, Option<Arc<DecodedAudio>>> = HashMap::new();
     let mut warnings = Vec::new();
     // The clips' sound on a track of its own first, so the music can duck under it.
     let mut clip_track = vec![0.0f32; audio.len()];
     for segment in &job.segments {
         let samples = decoded.entry(segment.clip).or_insert_with(|| {
             let path = job.clips.get(segment.clip)?;
-            match decode_audio(path, rate, 2, cancel, &mut |_| {}) {
-                Ok(a) => Some(a.samples),
+            match audio_of(path) {
+                Ok(a) => Some(a),
                 Err(MediaError::NoStream { .. }) => None,
                 Err(e) => {
                     warnings.push(format!("clip sound skipped: {e}"));
@@ -474,7 +496,7 @@ fn mix_clip_audio(
         if cancel.is_cancelled() {
             return Err(RenderError::Cancelled);
         }
-        let Some(samples) = samples else {
+        let Some(samples) = samples.as_ref().map(|a| &a.samples) else {
             continue;
         };
         let out_start = samples_from_ticks(segment.start, rate).max(0) as usize;
