@@ -183,7 +183,8 @@ impl ExportPanel {
                         ui.add(
                             egui::Slider::new(&mut self.clip_audio, 0.0..=1.0)
                                 .text("under the music (0 = off)"),
-                        );
+                        )
+                        .on_hover_text("The preview plays it too, with the music ducked");
                         ui.end_row();
                         ui.label("Duck the music");
                         ui.add_enabled(

@@ -111,13 +111,14 @@ pub enum Command {
         /// Output shape.
         #[arg(long, default_value = "16:9", value_parser = ["16:9", "9:16", "1:1"])]
         aspect: String,
-        /// Mix the clips' own sound under the music at this level (0 = off, 1 = full).
-        #[arg(long, default_value_t = 0.0)]
-        clip_audio: f32,
+        /// Mix the clips' own sound under the music at this level (0 = off, 1 = full;
+        /// default: the project's, else off).
+        #[arg(long)]
+        clip_audio: Option<f32>,
         /// With --clip-audio: how far the music ducks (dB) while the clips' own sound is
-        /// loud (speech, a crowd); 0 never ducks.
-        #[arg(long, value_name = "DB", default_value_t = 10.0)]
-        duck: f32,
+        /// loud (speech, a crowd); 0 never ducks (default: the project's, else 10).
+        #[arg(long, value_name = "DB")]
+        duck: Option<f32>,
         /// Music fade-out at the end, seconds.
         #[arg(long, default_value_t = 2.0)]
         fade_out: f64,

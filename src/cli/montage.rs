@@ -233,8 +233,10 @@ pub(super) fn plan_command(
 
 /// Render options beyond size: sound and how shapes are fitted.
 pub(super) struct SoundAndFit {
-    pub(super) clip_audio: f32,
-    pub(super) duck_db: f32,
+    /// `None`: the project's.
+    pub(super) clip_audio: Option<f32>,
+    /// `None`: the project's.
+    pub(super) duck_db: Option<f32>,
     pub(super) fade_in: f64,
     pub(super) fade_out: f64,
     /// `None`: the aspect's own fit.
@@ -244,8 +246,8 @@ pub(super) struct SoundAndFit {
 impl Default for SoundAndFit {
     fn default() -> Self {
         Self {
-            clip_audio: 0.0,
-            duck_db: 0.0,
+            clip_audio: Some(0.0),
+            duck_db: Some(0.0),
             fade_in: 0.0,
             fade_out: 2.0,
             fit: None,
@@ -275,11 +277,17 @@ pub(super) fn render_command(
     let preset = beatcut::render::Preset::parse(preset).unwrap_or_default();
     let aspect = beatcut::render::Aspect::parse(aspect).unwrap_or_default();
     let mut settings = beatcut::render::RenderSettings::new(preset, aspect, planned.timeline.fps);
-    settings.clip_audio_level = options.clip_audio;
-    if !(0.0..=60.0).contains(&options.duck_db) {
-        anyhow::bail!("--duck {}: give a depth from 0 to 60 dB", options.duck_db);
+    let saved = &planned.project.export;
+    let clip_audio = options.clip_audio.unwrap_or(saved.clip_audio);
+    if !(0.0..=1.0).contains(&clip_audio) {
+        anyhow::bail!("--clip-audio {clip_audio}: give a level from 0 to 1");
     }
-    settings.duck_db = options.duck_db;
+    settings.clip_audio_level = clip_audio;
+    let duck_db = options.duck_db.unwrap_or(saved.duck_db);
+    if !(0.0..=60.0).contains(&duck_db) {
+        anyhow::bail!("--duck {duck_db}: give a depth from 0 to 60 dB");
+    }
+    settings.duck_db = duck_db;
     settings.fade_in = beatcut::time::ticks_from_secs(options.fade_in.max(0.0));
     settings.fade_out = beatcut::time::ticks_from_secs(options.fade_out.max(0.0));
     settings.fit = options
