@@ -170,6 +170,10 @@ impl BeatcutApp {
                     let mix = self.session.soundtrack();
                     self.playback
                         .set_soundtrack(mix.map(|m| (m.samples.clone(), m.rate)));
+                    // Playing on: continue from here with the new sound.
+                    if self.playing.is_some() {
+                        self.seek(self.playhead);
+                    }
                 }
             }
         }

@@ -97,8 +97,8 @@ impl Playback {
         self.music_start = music_start;
     }
 
-    /// Plays the montage's mix (from timeline time 0) instead of the song from now on;
-    /// `None` goes back to the song. A playback already running keeps what it plays.
+    /// Plays the montage's mix (from timeline time 0) instead of the song from the next
+    /// `play_from` or scrub; `None` goes back to the song.
     pub fn set_soundtrack(&mut self, mix: Option<(std::sync::Arc<Vec<f32>>, u32)>) {
         self.soundtrack = mix;
     }
