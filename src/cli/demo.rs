@@ -54,5 +54,34 @@ pub(super) fn demo(dir: Option<PathBuf>, headless: bool) -> Result<ExitCode> {
         &common,
     )?;
     println!("demo montage: {}", output.display());
-    Ok(code)
+    // The short-form path: 15 s of the song's best stretch, vertical, each crop following
+    // its shot's subject, the clips' own sound under the music with the music ducked.
+    let vertical = dir.join("demo-vertical.mp4");
+    println!("rendering a 15 s vertical (9:16, reframed) montage with clip sound …");
+    let short = MontageArgs {
+        length: Some(15.0),
+        ..input
+    };
+    let vertical_code = render_command(
+        &short,
+        &vertical,
+        "draft",
+        "9:16",
+        &SoundAndFit {
+            clip_audio: Some(0.8),
+            duck_db: Some(10.0),
+            ..SoundAndFit::default()
+        },
+        RenderExtras {
+            sidecars: [Some(dir.join("demo-vertical.json")), None, None, None],
+            verify: Some(ReportFormat::Text),
+        },
+        &common,
+    )?;
+    println!("vertical montage: {}", vertical.display());
+    Ok(if code == ExitCode::SUCCESS {
+        vertical_code
+    } else {
+        code
+    })
 }
