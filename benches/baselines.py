@@ -327,6 +327,24 @@ def stage_ffmpeg_decode_clip(a):
 # ------------------------------------------------------------------ rendering
 
 
+def finish_render_cmd(cmd, parts, plan, music, out):
+    """The rest of a render command after the per-segment inputs and chains: concat, the
+    music trimmed with a 2 s fade-out, x264 veryfast CRF 20 and AAC 192k at 48 kHz."""
+    fps = plan["fps"]
+    n = len(plan["segments"])
+    total = plan["frames"] / fps
+    cmd += ["-i", music]
+    chain = "".join(f"[v{k}]" for k in range(n))
+    graph = ";".join(parts) + f";{chain}concat=n={n}:v=1:a=0[v]"
+    graph += (f";[{n}:a]atrim=end={total:.6f},asetpts=PTS-STARTPTS,"
+              f"afade=t=out:st={max(total - 2.0, 0):.6f}:d=2,aresample=48000[a]")
+    cmd += ["-filter_complex", graph, "-map", "[v]", "-map", "[a]",
+            "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
+            "-r", "30", "-c:a", "aac", "-b:a", "192k", "-ac", "2", "-ar", "48000",
+            "-movflags", "+faststart", out]
+    return cmd
+
+
 def ffmpeg_render_cmd(plan, music, out):
     """The ffmpeg CLI doing the same cuts: one input-seeked input per segment, then
     trim/setpts, scale/pad to 1920x1080, fps=30, concat, and the music trimmed with the
@@ -343,18 +361,7 @@ def ffmpeg_render_cmd(plan, music, out):
             "scale=1920:1080:force_original_aspect_ratio=decrease,"
             "pad=1920:1080:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=30,"
             f"trim=end_frame={seg['frames']}[v{k}]")
-    n = len(plan["segments"])
-    total = plan["frames"] / fps
-    cmd += ["-i", music]
-    chain = "".join(f"[v{k}]" for k in range(n))
-    graph = ";".join(parts) + f";{chain}concat=n={n}:v=1:a=0[v]"
-    graph += (f";[{n}:a]atrim=end={total:.6f},asetpts=PTS-STARTPTS,"
-              f"afade=t=out:st={max(total - 2.0, 0):.6f}:d=2,aresample=48000[a]")
-    cmd += ["-filter_complex", graph, "-map", "[v]", "-map", "[a]",
-            "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
-            "-r", "30", "-c:a", "aac", "-b:a", "192k", "-ac", "2", "-ar", "48000",
-            "-movflags", "+faststart", out]
-    return cmd
+    return finish_render_cmd(cmd, parts, plan, music, out)
 
 
 def crop_x_expr(points):
@@ -386,18 +393,7 @@ def ffmpeg_reframe_cmd(plan, music, out):
             f"crop=w={seg['crop_w']}:h={seg['crop_h']}:x='{crop_x_expr(seg['crop_x'])}':y=0,"
             f"scale={w}:{h}:flags=bilinear,setsar=1,fps=30,"
             f"trim=end_frame={seg['frames']}[v{k}]")
-    n = len(plan["segments"])
-    total = plan["frames"] / fps
-    cmd += ["-i", music]
-    chain = "".join(f"[v{k}]" for k in range(n))
-    graph = ";".join(parts) + f";{chain}concat=n={n}:v=1:a=0[v]"
-    graph += (f";[{n}:a]atrim=end={total:.6f},asetpts=PTS-STARTPTS,"
-              f"afade=t=out:st={max(total - 2.0, 0):.6f}:d=2,aresample=48000[a]")
-    cmd += ["-filter_complex", graph, "-map", "[v]", "-map", "[a]",
-            "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
-            "-r", "30", "-c:a", "aac", "-b:a", "192k", "-ac", "2", "-ar", "48000",
-            "-movflags", "+faststart", out]
-    return cmd
+    return finish_render_cmd(cmd, parts, plan, music, out)
 
 
 def stage_ffmpeg_render_reframe(a):

@@ -95,6 +95,31 @@ fn harness(app: BeatcutApp) -> Harness<'static, BeatcutApp> {
         .build_ui_state(|ui, app: &mut BeatcutApp| app.ui(ui), app)
 }
 
+/// Drags with the primary button from `from` to `to` in `steps` moves, one UI step each,
+/// and releases (the release is processed by the next step).
+fn drag(harness: &mut Harness<'static, BeatcutApp>, from: egui::Pos2, to: egui::Pos2, steps: u32) {
+    let press = |pos, pressed| egui::Event::PointerButton {
+        pos,
+        button: egui::PointerButton::Primary,
+        pressed,
+        modifiers: egui::Modifiers::NONE,
+    };
+    let input = harness.input_mut();
+    input.events.push(egui::Event::PointerMoved(from));
+    input.events.push(press(from, true));
+    harness.step();
+    for step in 1..=steps {
+        let pos = from + (to - from) * (step as f32 / steps as f32);
+        harness
+            .input_mut()
+            .events
+            .push(egui::Event::PointerMoved(pos));
+        harness.step();
+    }
+    harness.input_mut().events.push(press(to, false));
+    harness.step();
+}
+
 /// Steps the UI until `done` holds (background jobs run on their own threads meanwhile).
 fn step_until(
     harness: &mut Harness<'static, BeatcutApp>,
@@ -730,29 +755,7 @@ fn a_short_montage_from_the_inspector_shows_and_moves_its_stretch() {
     let strip = harness.get_by_label("Song region").rect();
     let from = egui::pos2(strip.left() + strip.width() * 0.5, strip.center().y);
     let to = egui::pos2(strip.left() + strip.width() * 0.2, strip.center().y);
-    let input = harness.input_mut();
-    input.events.push(egui::Event::PointerMoved(from));
-    input.events.push(egui::Event::PointerButton {
-        pos: from,
-        button: egui::PointerButton::Primary,
-        pressed: true,
-        modifiers: egui::Modifiers::NONE,
-    });
-    harness.step();
-    for step in 1..=5 {
-        let pos = from + (to - from) * (step as f32 / 5.0);
-        harness
-            .input_mut()
-            .events
-            .push(egui::Event::PointerMoved(pos));
-        harness.step();
-    }
-    harness.input_mut().events.push(egui::Event::PointerButton {
-        pos: to,
-        button: egui::PointerButton::Primary,
-        pressed: false,
-        modifiers: egui::Modifiers::NONE,
-    });
+    drag(&mut harness, from, to, 5);
     step_until(&mut harness, "the moved stretch", |app| {
         !app.is_busy()
             && app
@@ -853,30 +856,7 @@ fn a_vertical_montage_reframes_in_the_preview_and_the_export() {
     let segment = harness.state().session().timeline().unwrap().segments[0].clone();
     let from = harness.get_by_label("Preview picture").rect().center();
     let to = from - egui::vec2(60.0, 0.0);
-    let input = harness.input_mut();
-    input.events.push(egui::Event::PointerMoved(from));
-    input.events.push(egui::Event::PointerButton {
-        pos: from,
-        button: egui::PointerButton::Primary,
-        pressed: true,
-        modifiers: egui::Modifiers::NONE,
-    });
-    harness.step();
-    for step in 1..=4 {
-        let pos = from + (to - from) * (step as f32 / 4.0);
-        harness
-            .input_mut()
-            .events
-            .push(egui::Event::PointerMoved(pos));
-        harness.step();
-    }
-    harness.input_mut().events.push(egui::Event::PointerButton {
-        pos: to,
-        button: egui::PointerButton::Primary,
-        pressed: false,
-        modifiers: egui::Modifiers::NONE,
-    });
-    harness.step();
+    drag(&mut harness, from, to, 4);
     harness.step();
     let framing = harness.state().session().framing(0);
     match framing {
