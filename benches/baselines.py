@@ -327,10 +327,21 @@ def stage_ffmpeg_decode_clip(a):
 # ------------------------------------------------------------------ rendering
 
 
-def finish_render_cmd(cmd, parts, plan, music, out):
-    """The rest of a render command after the per-segment inputs and chains: concat, the
-    music trimmed with a 2 s fade-out, x264 veryfast CRF 20 and AAC 192k at 48 kHz."""
+def render_cmd(plan, music, out, shape):
+    """The ffmpeg CLI cutting the plan's segments: one input-seeked input per segment, then
+    trim/setpts, `shape(segment)` (the filters that fit the picture to the output),
+    fps=30, concat, and the music trimmed with a 2 s fade-out, encoded with x264 veryfast
+    CRF 20 and AAC 192k at 48 kHz, as Beatcut's export is."""
     fps = plan["fps"]
+    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y"]
+    parts = []
+    for k, seg in enumerate(plan["segments"]):
+        start = seg["in_frame"] / fps
+        dur = seg["frames"] / fps
+        cmd += ["-ss", f"{start:.6f}", "-t", f"{dur + 0.5:.6f}", "-i", plan["clips"][seg["clip"]]]
+        parts.append(
+            f"[{k}:v]trim=end_frame={seg['frames']},setpts=PTS-STARTPTS,{shape(seg)},"
+            f"setsar=1,fps=30,trim=end_frame={seg['frames']}[v{k}]")
     n = len(plan["segments"])
     total = plan["frames"] / fps
     cmd += ["-i", music]
@@ -346,22 +357,10 @@ def finish_render_cmd(cmd, parts, plan, music, out):
 
 
 def ffmpeg_render_cmd(plan, music, out):
-    """The ffmpeg CLI doing the same cuts: one input-seeked input per segment, then
-    trim/setpts, scale/pad to 1920x1080, fps=30, concat, and the music trimmed with the
-    same 2 s fade-out, encoded with the same x264 preset and CRF and AAC 192k."""
-    fps = plan["fps"]
-    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y"]
-    parts = []
-    for k, seg in enumerate(plan["segments"]):
-        start = seg["in_frame"] / fps
-        dur = seg["frames"] / fps
-        cmd += ["-ss", f"{start:.6f}", "-t", f"{dur + 0.5:.6f}", "-i", plan["clips"][seg["clip"]]]
-        parts.append(
-            f"[{k}:v]trim=end_frame={seg['frames']},setpts=PTS-STARTPTS,"
-            "scale=1920:1080:force_original_aspect_ratio=decrease,"
-            "pad=1920:1080:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=30,"
-            f"trim=end_frame={seg['frames']}[v{k}]")
-    return finish_render_cmd(cmd, parts, plan, music, out)
+    """The same cuts at 1920x1080: each picture scaled to fit and padded."""
+    return render_cmd(plan, music, out, lambda seg: (
+        "scale=1920:1080:force_original_aspect_ratio=decrease,"
+        "pad=1920:1080:(ow-iw)/2:(oh-ih)/2"))
 
 
 def crop_x_expr(points):
@@ -377,23 +376,12 @@ def crop_x_expr(points):
 
 
 def ffmpeg_reframe_cmd(plan, music, out):
-    """The ffmpeg CLI doing the same reframed cuts: per segment trim/setpts, the same crop
-    window moving along the same path (crop's x evaluated per frame), scale to the output,
-    concat, and the same music and encoder settings as ffmpeg_render_cmd."""
-    fps = plan["fps"]
+    """The same reframed cuts: the same crop window moving along the same path (crop's x is
+    evaluated per frame), then scaled to the output."""
     w, h = plan["width"], plan["height"]
-    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y"]
-    parts = []
-    for k, seg in enumerate(plan["segments"]):
-        start = seg["in_frame"] / fps
-        dur = seg["frames"] / fps
-        cmd += ["-ss", f"{start:.6f}", "-t", f"{dur + 0.5:.6f}", "-i", plan["clips"][seg["clip"]]]
-        parts.append(
-            f"[{k}:v]trim=end_frame={seg['frames']},setpts=PTS-STARTPTS,"
-            f"crop=w={seg['crop_w']}:h={seg['crop_h']}:x='{crop_x_expr(seg['crop_x'])}':y=0,"
-            f"scale={w}:{h}:flags=bilinear,setsar=1,fps=30,"
-            f"trim=end_frame={seg['frames']}[v{k}]")
-    return finish_render_cmd(cmd, parts, plan, music, out)
+    return render_cmd(plan, music, out, lambda seg: (
+        f"crop=w={seg['crop_w']}:h={seg['crop_h']}:x='{crop_x_expr(seg['crop_x'])}':y=0,"
+        f"scale={w}:{h}:flags=bilinear"))
 
 
 def stage_ffmpeg_render_reframe(a):

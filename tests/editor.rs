@@ -95,6 +95,19 @@ fn harness(app: BeatcutApp) -> Harness<'static, BeatcutApp> {
         .build_ui_state(|ui, app: &mut BeatcutApp| app.ui(ui), app)
 }
 
+/// Sets the project's export path to `output` and opens the export dialog (Ctrl+E).
+fn open_export_dialog(harness: &mut Harness<'static, BeatcutApp>, output: &Path) -> PathBuf {
+    let output = output.to_path_buf();
+    let path = output.clone();
+    harness
+        .state_mut()
+        .session_mut()
+        .change_project(|p| p.export.output = Some(path));
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::E);
+    harness.step();
+    output
+}
+
 /// Drags with the primary button from `from` to `to` in `steps` moves, one UI step each,
 /// and releases (the release is processed by the next step).
 fn drag(harness: &mut Harness<'static, BeatcutApp>, from: egui::Pos2, to: egui::Pos2, steps: u32) {
@@ -697,13 +710,7 @@ fn export_dialog_shows_the_sync_report() {
     let (song, clips) = make_media(dir.path());
     let mut harness = harness(new_app(&dir.path().join("cache")));
     drop_and_plan(&mut harness, &song, &clips);
-    let output = dir.path().join("checked.mp4");
-    harness
-        .state_mut()
-        .session_mut()
-        .change_project(|p| p.export.output = Some(output.clone()));
-    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::E);
-    harness.step();
+    let output = open_export_dialog(&mut harness, &dir.path().join("checked.mp4"));
     harness.get_by_label("Start export").click();
     step_until(&mut harness, "the export and its check", |app| {
         !app.is_exporting() && !app.is_verifying_export() && app.export_verification().is_some()
@@ -800,13 +807,7 @@ fn a_vertical_montage_reframes_in_the_preview_and_the_export() {
     let song = common::click_song(dir.path(), "song.wav", 8, &[]);
     let mut harness = harness(new_app(&dir.path().join("cache")));
     drop_and_plan(&mut harness, &song, &clips);
-    let output = dir.path().join("vertical.mp4");
-    harness
-        .state_mut()
-        .session_mut()
-        .change_project(|p| p.export.output = Some(output.clone()));
-    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::E);
-    harness.step();
+    let output = open_export_dialog(&mut harness, &dir.path().join("vertical.mp4"));
     for (combo, choice) in [("Aspect", "9:16"), ("Preset", "draft")] {
         harness
             .get_by_role_and_label(egui::accesskit::Role::ComboBox, combo)
