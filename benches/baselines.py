@@ -384,28 +384,25 @@ def ffmpeg_reframe_cmd(plan, music, out):
         f"scale={w}:{h}:flags=bilinear"))
 
 
-def stage_ffmpeg_render_reframe(a):
+def time_ffmpeg_render(a, name, build, what):
+    """Times the ffmpeg CLI rendering the plan in `a.plan` with the command `build` makes."""
     with open(a.plan) as f:
         plan = json.load(f)
-    cmd = ffmpeg_reframe_cmd(plan, a.mp3, a.out)
+    cmd = build(plan, a.mp3, a.out)
     times, _ = time_slow(a.runs, lambda: run_cmd(cmd), warmup=False)
-    frames = count_frames(a.out)
-    emit("ffmpeg_render_reframe", times, {
-        "frames": frames, "planned_frames": plan["frames"], "segments": len(plan["segments"]),
-        "what": "ffmpeg CLI, -ss/-t per segment, trim/setpts/crop (x moving per frame)/"
-                "scale/fps/concat, libx264 veryfast crf 20, AAC 192k"})
+    emit(name, times, {"frames": count_frames(a.out), "planned_frames": plan["frames"],
+                       "segments": len(plan["segments"]),
+                       "what": f"ffmpeg CLI, -ss/-t per segment, trim/setpts/{what}/fps/concat, "
+                               "libx264 veryfast crf 20, AAC 192k"})
 
 
 def stage_ffmpeg_render(a):
-    with open(a.plan) as f:
-        plan = json.load(f)
-    cmd = ffmpeg_render_cmd(plan, a.mp3, a.out)
-    times, _ = time_slow(a.runs, lambda: run_cmd(cmd), warmup=False)
-    frames = count_frames(a.out)
-    emit("ffmpeg_render", times, {"frames": frames, "planned_frames": plan["frames"],
-                                  "segments": len(plan["segments"]),
-                                  "what": "ffmpeg CLI, -ss/-t per segment, trim/setpts/scale/pad/fps/concat, "
-                                          "libx264 veryfast crf 20, AAC 192k"})
+    time_ffmpeg_render(a, "ffmpeg_render", ffmpeg_render_cmd, "scale/pad")
+
+
+def stage_ffmpeg_render_reframe(a):
+    time_ffmpeg_render(a, "ffmpeg_render_reframe", ffmpeg_reframe_cmd,
+                       "crop (x moving per frame)/scale")
 
 
 # ------------------------------------------------------------------ versions

@@ -216,21 +216,23 @@ pub fn follow_subject(
     let last = samples.partition_point(|s| s.time < to);
     let stretch = samples.get(first..last).unwrap_or(&[]);
     // Targets: where the subject is, held through samples where nothing stands out.
-    let mut targets: Vec<(Ticks, f32, f32)> = Vec::with_capacity(stretch.len());
+    let mut targets: Vec<CropPoint> = Vec::with_capacity(stretch.len());
     let mut held: Option<(f32, f32)> = None;
     for s in stretch {
         if s.strength >= MIN_STRENGTH {
             held = Some((s.x, s.y));
         }
         if let Some((x, y)) = held {
-            targets.push((s.time, x, y));
+            targets.push(CropPoint { time: s.time, x, y });
         }
     }
     if targets.is_empty() {
         return CropPath::fixed(centre.0, centre.1);
     }
-    let targets = median_filtered(&targets);
-    let start = settled_start(&targets, window);
+    let targets = CropPath {
+        points: median_filtered(&targets),
+    };
+    let start = settled_start(&targets.points, window);
     let dead = (DEAD_ZONE_SHARE * window.0, DEAD_ZONE_SHARE * window.1);
     let speed = (MAX_SPEED_SHARE * window.0, MAX_SPEED_SHARE * window.1);
     let mut camera = start;
@@ -242,7 +244,7 @@ pub fn follow_subject(
     let mut time = from;
     while time < to {
         time = (time + STEP).min(to);
-        let wanted = target_at(&targets, time + LOOK_AHEAD);
+        let wanted = targets.centre_at(time + LOOK_AHEAD);
         let (tx, ty) = clamp_centre(wanted, window);
         // A subject at the picture's edge takes the crop all the way there.
         let dead_x = if tx != wanted.0 { 0.0 } else { dead.0 };
@@ -273,52 +275,38 @@ fn approach(camera: f32, target: f32, dead_zone: f32, max_step: f32) -> f32 {
 }
 
 /// Each target replaced by the median of it and its neighbours (per axis).
-fn median_filtered(targets: &[(Ticks, f32, f32)]) -> Vec<(Ticks, f32, f32)> {
+fn median_filtered(targets: &[CropPoint]) -> Vec<CropPoint> {
     let half = MEDIAN_SAMPLES / 2;
     (0..targets.len())
         .map(|i| {
             // Symmetric around the sample, narrower at the ends.
             let reach = half.min(i).min(targets.len() - 1 - i);
-            let (lo, hi) = (i - reach, i + reach + 1);
-            let mut xs: Vec<f32> = targets[lo..hi].iter().map(|t| t.1).collect();
-            let mut ys: Vec<f32> = targets[lo..hi].iter().map(|t| t.2).collect();
-            xs.sort_by(f32::total_cmp);
-            ys.sort_by(f32::total_cmp);
-            (targets[i].0, xs[xs.len() / 2], ys[ys.len() / 2])
+            let around = &targets[i - reach..=i + reach];
+            CropPoint {
+                time: targets[i].time,
+                x: median(around.iter().map(|t| t.x).collect()),
+                y: median(around.iter().map(|t| t.y).collect()),
+            }
         })
         .collect()
 }
 
 /// Where the crop starts: the median target over the first [`SETTLE`] of the stretch.
-fn settled_start(targets: &[(Ticks, f32, f32)], window: (f32, f32)) -> (f32, f32) {
-    let begin = targets.first().map_or(0, |t| t.0);
-    let mut xs: Vec<f32> = Vec::new();
-    let mut ys: Vec<f32> = Vec::new();
-    for t in targets.iter().take_while(|t| t.0 < begin + SETTLE) {
-        xs.push(t.1);
-        ys.push(t.2);
-    }
-    xs.sort_by(f32::total_cmp);
-    ys.sort_by(f32::total_cmp);
-    let pick = |v: &[f32]| v.get(v.len() / 2).copied().unwrap_or(0.5);
-    clamp_centre((pick(&xs), pick(&ys)), window)
+fn settled_start(targets: &[CropPoint], window: (f32, f32)) -> (f32, f32) {
+    let begin = targets.first().map_or(0, |t| t.time);
+    let first: Vec<&CropPoint> = targets
+        .iter()
+        .take_while(|t| t.time < begin + SETTLE)
+        .collect();
+    let x = median(first.iter().map(|t| t.x).collect());
+    let y = median(first.iter().map(|t| t.y).collect());
+    clamp_centre((x, y), window)
 }
 
-/// The target at `time`, between the targets around it.
-fn target_at(targets: &[(Ticks, f32, f32)], time: Ticks) -> (f32, f32) {
-    let after = targets.partition_point(|t| t.0 <= time);
-    match (
-        after.checked_sub(1).and_then(|i| targets.get(i)),
-        targets.get(after),
-    ) {
-        (Some(a), Some(b)) if b.0 > a.0 => {
-            let k = (time - a.0) as f32 / (b.0 - a.0) as f32;
-            (a.1 + (b.1 - a.1) * k, a.2 + (b.2 - a.2) * k)
-        }
-        (Some(a), _) => (a.1, a.2),
-        (None, Some(b)) => (b.1, b.2),
-        (None, None) => (0.5, 0.5),
-    }
+/// The middle value (the upper one of an even count; 0.5, the centre, of none).
+fn median(mut values: Vec<f32>) -> f32 {
+    values.sort_by(f32::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(0.5)
 }
 
 /// Drops points in the middle of a stretch where the crop holds still.
