@@ -127,6 +127,9 @@ pub struct PacketInfo {
     pub size: usize,
     /// True for keyframes (random-access points).
     pub key: bool,
+    /// Position in decoding order: differs from the presentation order when the stream
+    /// reorders pictures (B-frames).
+    pub decode_index: usize,
 }
 
 impl VideoDecoder {
@@ -291,6 +294,7 @@ impl VideoDecoder {
                         ),
                         size: packet.size(),
                         key: packet.is_key(),
+                        decode_index: packets.len(),
                     });
                 }
                 Err(ffmpeg::Error::Eof) => break,

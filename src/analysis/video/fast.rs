@@ -32,8 +32,11 @@ use crate::media::VideoDecoder;
 use crate::time::Ticks;
 
 use super::detect::MIN_RATIO;
-use super::features::FrameFeatures;
-use super::scan::{PROGRESS_EVERY, RawScan, finish, frame_estimate, open_decoder, score_all};
+use super::features::{AlignedChange, FrameFeatures};
+use super::scan::{
+    PROGRESS_EVERY, RawScan, ScoreSink, empty_frame, finish, frame_estimate, open_decoder,
+    score_all, with_scoring_thread,
+};
 use super::scorer::Scorer;
 use super::{ClipError, ClipParams, FADE_LUMA_STEP};
 
@@ -56,6 +59,8 @@ struct Packet {
     time: Ticks,
     size: usize,
     key: bool,
+    /// Position in decoding order.
+    decode_index: usize,
 }
 
 /// What to do with the stretch from one keyframe to the next.
@@ -95,7 +100,9 @@ pub(crate) fn scan_fast(
         tracing::debug!("one full pass: the format cannot seek to a keyframe exactly");
         return score_all(path, decoder, params, cancel, progress);
     }
+    let started = std::time::Instant::now();
     let packets = read_packets(&mut decoder)?;
+    let indexed = started.elapsed();
     let gops = split_gops(&packets);
     let total_frames = packets.len().max(1);
     let suspicious_frames: usize = gops.iter().filter(|g| g.suspicious).map(|g| g.frames).sum();
@@ -110,7 +117,14 @@ pub(crate) fn scan_fast(
     let keys = scan_keyframes(&mut decoder, cancel, progress)?;
     // The tail is closed by the clip's last frame when that is cheap; a tail the packet
     // sizes flag is decoded anyway, and a long one rests on its packet sizes (as before).
-    let closing = closing_frame(&mut decoder, &packets, &keys, tail_of(&gops))?;
+    // Without reordered pictures every frame of the tail is one the closing frame's
+    // pre-roll decodes: refining the whole tail costs the same and decodes it only once.
+    let tail = match tail_of(&gops) {
+        Tail::Closable if !reorders(&packets) => Tail::Refined,
+        tail => tail,
+    };
+    let closing = closing_frame(&mut decoder, &packets, &keys, tail)?;
+    let planned = started.elapsed();
     // The decoded keyframes are the authority on where stretches start; the index only
     // supplies sizes. Should the two disagree, fall back to decoding everything.
     if keys.len() != gops.len() {
@@ -127,6 +141,11 @@ pub(crate) fn scan_fast(
         cut: params.threshold,
     };
     let mut plans = plan_gops(&keys, closing.as_ref(), &gops, keyframing, thresholds);
+    if tail == Tail::Refined
+        && let Some(last) = plans.last_mut()
+    {
+        *last = Plan::Refine;
+    }
     let cut_frames = confirm_key_cuts(
         &mut decoder,
         &keys,
@@ -161,6 +180,11 @@ pub(crate) fn scan_fast(
         progress,
     )?;
     scan.duration = scan.duration.max(duration_hint);
+    tracing::debug!(
+        "fast scan: packet index {indexed:.2?}, keyframes {:.2?}, refining {to_decode} frames {:.2?}",
+        planned - indexed,
+        started.elapsed() - planned
+    );
     Ok(scan)
 }
 
@@ -216,6 +240,7 @@ fn read_packets(decoder: &mut VideoDecoder) -> Result<Vec<Packet>, ClipError> {
             time: p.time,
             size: p.size,
             key: p.key,
+            decode_index: p.decode_index,
         })
         .collect())
 }
@@ -337,6 +362,11 @@ fn scenecut_keyint(settings: Option<&str>) -> Option<usize> {
     (scenecut > 0 && keyint > 0).then_some(keyint as usize)
 }
 
+/// Whether the stream decodes pictures out of presentation order (B-frames).
+fn reorders(packets: &[Packet]) -> bool {
+    packets.iter().enumerate().any(|(i, p)| p.decode_index != i)
+}
+
 /// End of the last frame according to the index.
 fn index_end(packets: &[Packet], frame_ticks: Ticks) -> Ticks {
     packets.last().map_or(0, |p| p.time + frame_ticks.max(1))
@@ -386,6 +416,8 @@ enum Tail {
     Flagged,
     /// Too long to close cheaply.
     Long,
+    /// Decoded in full: as cheap as closing it, when every frame is a reference picture.
+    Refined,
 }
 
 /// What the last stretch of the index is, as far as closing it goes.
@@ -422,10 +454,10 @@ fn closing_frame(
         .filter(|f| keys.last().is_some_and(|k| f.time > k.time)))
 }
 
-/// Whether two pictures differ as a fade makes them differ: the mean brightness moved (the
-/// change score weighs structure, which a fade keeps).
-fn brightness_moved(a: &FrameFeatures, b: &FrameFeatures) -> bool {
-    (a.luma_mean - b.luma_mean).abs() > FADE_LUMA_STEP
+/// Whether a change moved the brightness as a fade does (the change score weighs
+/// structure, which a fade keeps).
+fn brightness_moved(change: &AlignedChange) -> bool {
+    change.brightness.abs() > FADE_LUMA_STEP
 }
 
 /// The thresholds a change between keyframes is judged by.
@@ -486,9 +518,16 @@ impl Keyframing {
 const EARLY_SPAN_SHARE: f64 = 0.9;
 
 /// Whether `to` shows the same shot as `from`, both coarsely and in detail (the full score
-/// stays below what any cut needs), in the same brightness.
+/// stays below what any cut needs), in the same brightness. Frames a second apart are
+/// compared with the camera's shift between them taken out (see
+/// [`FrameFeatures::aligned_change`]).
 fn unchanged(from: &FrameFeatures, to: &FrameFeatures, t: Thresholds) -> bool {
-    to.coarse_diff(from) < t.refine && to.diff(from) < t.cut && !brightness_moved(to, from)
+    is_unchanged(&to.aligned_change(from), t)
+}
+
+/// [`unchanged`] for a change already measured.
+fn is_unchanged(change: &AlignedChange, t: Thresholds) -> bool {
+    change.coarse < t.refine && change.detail < t.cut && !brightness_moved(change)
 }
 
 /// Whether the change from `from` to a later frame `to` of a stretch without packet hints
@@ -497,17 +536,17 @@ fn unchanged(from: &FrameFeatures, to: &FrameFeatures, t: Thresholds) -> bool {
 /// as far as a cut does (a dissolve to another shot) is motion; otherwise the packet sizes
 /// alone vouch, and the change must also stay below a cut's and keep the colours.
 fn holds_no_cut(from: &FrameFeatures, to: &FrameFeatures, t: Thresholds, vouched: bool) -> bool {
-    if unchanged(from, to, t) {
+    let change = to.aligned_change(from);
+    if is_unchanged(&change, t) {
         return true;
     }
-    if brightness_moved(to, from) {
+    if brightness_moved(&change) {
         return false;
     }
-    let colour = to.color_diff(from);
     if vouched {
-        colour < t.cut
+        change.colour < t.cut
     } else {
-        to.coarse_diff(from) < t.cut && to.diff(from) < t.cut && colour < t.refine
+        change.coarse < t.cut && change.detail < t.cut && change.colour < t.refine
     }
 }
 
@@ -552,19 +591,18 @@ fn plan_gops(
 /// was decoded as it was.
 fn log_plans(keys: &[FrameFeatures], plans: &[Plan], gops: &[Gop]) {
     for (j, ((key, plan), gop)) in keys.iter().zip(plans).zip(gops).enumerate() {
-        let change = |f: fn(&FrameFeatures, &FrameFeatures) -> f32| {
-            keys.get(j + 1).map_or(0.0, |next| f(next, key))
-        };
+        let change = keys.get(j + 1).map(|next| next.aligned_change(key));
+        let of = |f: fn(&AlignedChange) -> f32| change.as_ref().map_or(0.0, f);
         tracing::debug!(
             "stretch {j} at {:.2} s: {} frames, {plan:?}, packet hint {}, coarse change {:.3}, \
              change {:.3}, brightness {:+.3}, colour {:.3}",
             crate::time::secs_from_ticks(key.time),
             gop.frames,
             gop.suspicious,
-            change(FrameFeatures::coarse_diff),
-            change(FrameFeatures::diff),
-            change(|n, k| n.luma_mean - k.luma_mean),
-            change(FrameFeatures::color_diff),
+            of(|c| c.coarse),
+            of(|c| c.detail),
+            of(|c| c.brightness),
+            of(|c| c.colour),
         );
     }
 }
@@ -685,7 +723,8 @@ enum Position {
 }
 
 /// Scores the keyframes and decodes what the plans ask for; a confirmed key cut brings the
-/// frames around it from its confirmation (`cut_frames`).
+/// frames around it from its confirmation (`cut_frames`). Scoring runs on a second thread
+/// while this one decodes.
 fn refine(
     decoder: &mut VideoDecoder,
     keys: &[FrameFeatures],
@@ -695,10 +734,29 @@ fn refine(
     cancel: &CancelToken,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<RawScan, ClipError> {
+    let (scorer, refined) = with_scoring_thread(track_subject, |sink| {
+        refine_into(decoder, keys, plans, cut_frames, sink, cancel, progress)
+    });
+    refined?;
+    let scorer = scorer.ok_or_else(|| ClipError::NoFrames {
+        path: decoder.path().to_path_buf(),
+    })?;
+    finish(decoder, scorer)
+}
+
+/// The decoding half of [`refine`]: hands every frame to score to `sink`, in order.
+fn refine_into(
+    decoder: &mut VideoDecoder,
+    keys: &[FrameFeatures],
+    plans: &[Plan],
+    cut_frames: &CutFrames,
+    sink: &ScoreSink,
+    cancel: &CancelToken,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(), ClipError> {
     let total = frame_estimate(decoder).max(1);
     let rate = decoder.frame_rate();
     let done_at = |t: Ticks| (crate::time::secs_from_ticks(t) * rate.as_f64()).max(0.0) as u64;
-    let mut scorer = Scorer::new(track_subject);
     let mut position = Position::Unknown;
     let mut previous = Plan::Skip;
     for (j, key) in keys.iter().enumerate() {
@@ -714,8 +772,8 @@ fn refine(
                 decoder.seek_to_keyframe_before(key.time)?;
                 skip_before(decoder, key.time)?;
             }
-            scorer.push(key.clone(), adjacent);
-            let stopped_at_next = score_frames(decoder, &mut scorer, until, cancel, &mut |t| {
+            sink.features(key.clone(), adjacent);
+            let stopped_at_next = score_frames(decoder, sink, until, cancel, &mut |t| {
                 progress(Progress {
                     done: done_at(t),
                     total,
@@ -740,17 +798,19 @@ fn refine(
             Some(frames) => {
                 for f in frames.iter().filter(|f| f.time >= key.time) {
                     last_pushed = f.time;
-                    scorer.push(f.clone(), true);
+                    sink.features(f.clone(), true);
                 }
             }
-            None => scorer.push(key.clone(), adjacent),
+            None => {
+                sink.features(key.clone(), adjacent);
+            }
         }
         if let Some(frames) = cut_frames.get(j).and_then(Option::as_ref) {
             let before_cut = frames
                 .iter()
                 .filter(|f| f.time > last_pushed && until.is_none_or(|u| f.time < u));
             for (i, f) in before_cut.enumerate() {
-                scorer.push(f.clone(), i > 0);
+                sink.features(f.clone(), i > 0);
             }
         }
         position = Position::Unknown;
@@ -761,7 +821,7 @@ fn refine(
         total,
         stage: "refining changed stretches",
     });
-    finish(decoder, scorer)
+    Ok(())
 }
 
 /// Consumes the frames before `time` and the one at it, without converting them.
@@ -779,30 +839,33 @@ fn skip_before(decoder: &mut VideoDecoder, time: Ticks) -> Result<(), ClipError>
 /// seek.
 fn score_frames(
     decoder: &mut VideoDecoder,
-    scorer: &mut Scorer,
+    sink: &ScoreSink,
     until: Option<Ticks>,
     cancel: &CancelToken,
     report: &mut dyn FnMut(Ticks),
 ) -> Result<bool, ClipError> {
     let mut count: usize = 0;
+    let mut frame = empty_frame();
     loop {
         if cancel.is_cancelled() {
             return Err(ClipError::Cancelled);
         }
-        let Some(frame) = decoder.next_frame()? else {
+        frame.data = sink.spare_buffer();
+        if !decoder.next_frame_into(&mut frame)? {
             return Ok(false);
-        };
+        }
         if let Some(end) = until
             && frame.time >= end
         {
             return Ok(frame.time == end);
         }
-        if let Some(f) = FrameFeatures::from_frame(&frame) {
-            scorer.push(f, true);
+        let time = frame.time;
+        if !sink.frame(std::mem::replace(&mut frame, empty_frame()), true) {
+            return Ok(false);
         }
         count += 1;
         if (count as u64).is_multiple_of(PROGRESS_EVERY) {
-            report(frame.time);
+            report(time);
         }
     }
 }
@@ -866,6 +929,22 @@ mod tests {
         assert!(!Keyframing::of(None, &gops[..3]).closed_early(&gop(25, 83)));
         let x264 = Keyframing::of(Some("keyint=60 scenecut=40"), &gops);
         assert!(x264.vouches() && x264.closed_early(&gop(25, 83)));
+    }
+
+    #[test]
+    fn tells_reordered_streams() {
+        let packet = |time: Ticks, decode_index: usize| Packet {
+            time,
+            size: 1000,
+            key: decode_index == 0,
+            decode_index,
+        };
+        // I P P P: decoded as shown.
+        let in_order: Vec<Packet> = (0..4).map(|i| packet(i, i as usize)).collect();
+        assert!(!reorders(&in_order));
+        // I B B P shown, decoded I P B B: the P comes second.
+        let reordered = [packet(0, 0), packet(1, 2), packet(2, 3), packet(3, 1)];
+        assert!(reorders(&reordered));
     }
 
     #[test]

@@ -120,13 +120,13 @@ impl FrameFeatures {
 
     /// The change score from `prev` to `self`, 0..=1.
     pub fn diff(&self, prev: &Self) -> f32 {
-        self.diff_with(prev, false).0
+        self.change_score(prev, false, None).0
     }
 
     /// The change score from `prev` to `self` and the camera's global shift between them
     /// (pixels of the analysis picture, see [`Self::global_shift`]).
     pub fn diff_and_shift(&self, prev: &Self) -> (f32, (i32, i32)) {
-        self.diff_with(prev, false)
+        self.change_score(prev, false, None)
     }
 
     /// A shift in pixels as thousandths of the picture's width and height.
@@ -139,13 +139,76 @@ impl FrameFeatures {
         [scale(dx, self.width), scale(dy, self.height)]
     }
 
-    /// A motion-tolerant change score (coarse structure and colour only), for comparing
-    /// keyframes seconds apart.
-    pub fn coarse_diff(&self, prev: &Self) -> f32 {
-        self.diff_with(prev, true).0
+    /// How `self` differs from an earlier frame `prev` seconds away once the camera's global
+    /// shift between them is taken out of the colour and brightness too, not only out of
+    /// the structure: a handheld camera moves coloured areas across the picture's grid and
+    /// in or out of its edges, which changes neither the shot nor its light. The shift is
+    /// the one [`Self::global_shift`] finds (a few percent of the picture), so a cut, which
+    /// no shift lines up, still changes everything.
+    pub(crate) fn aligned_change(&self, prev: &Self) -> AlignedChange {
+        if self.width != prev.width || self.height != prev.height {
+            return AlignedChange {
+                coarse: 1.0,
+                detail: 1.0,
+                colour: 1.0,
+                brightness: 1.0,
+            };
+        }
+        let shift = self.global_shift(prev);
+        let (colour, brightness) = self.overlap_colour_change(prev, shift);
+        let on_overlap = Overlap {
+            colour,
+            brightness,
+            shift,
+        };
+        AlignedChange {
+            coarse: self.change_score(prev, true, Some(on_overlap)).0,
+            detail: self.change_score(prev, false, Some(on_overlap)).0,
+            colour,
+            brightness,
+        }
     }
 
-    fn diff_with(&self, prev: &Self, coarse_only: bool) -> (f32, (i32, i32)) {
+    /// The colour change (as [`Self::color_diff`] scores it) and the mean-luma change
+    /// (0..=1, signed) between `self` and `prev` over the part of the picture both show when
+    /// `prev` is moved by `shift`.
+    fn overlap_colour_change(&self, prev: &Self, (dx, dy): (i32, i32)) -> (f32, f32) {
+        let (w, h) = (self.width, self.height);
+        let luma = |frame: &Self, moved: bool| {
+            let (ox, oy) = if moved { (-dx, -dy) } else { (0, 0) };
+            region_mean(&frame.y, w, overlap_rect(w, h, (dx, dy), (ox, oy)))
+        };
+        let brightness = (luma(self, false) - luma(prev, true)) / 219.0;
+        // Chroma planes are half size: half the shift, rounded towards zero.
+        let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+        let chroma_shift = (dx / 2, dy / 2);
+        let stats = |frame: &Self, moved: bool| {
+            let (ox, oy) = if moved {
+                (-chroma_shift.0, -chroma_shift.1)
+            } else {
+                (0, 0)
+            };
+            ColourStats::of_region(
+                &frame.u,
+                &frame.v,
+                cw,
+                overlap_rect(cw, ch, chroma_shift, (ox, oy)),
+            )
+        };
+        (
+            stats(self, false).change_from(&stats(prev, true)),
+            brightness,
+        )
+    }
+
+    /// The change score; `on_overlap` replaces the colour and brightness change (and the
+    /// shift) with those measured where the two pictures overlap.
+    fn change_score(
+        &self,
+        prev: &Self,
+        coarse_only: bool,
+        on_overlap: Option<Overlap>,
+    ) -> (f32, (i32, i32)) {
         if self.width != prev.width || self.height != prev.height {
             return (1.0, (0, 0));
         }
@@ -154,8 +217,11 @@ impl FrameFeatures {
         let deviation = ((self.luma_std.min(prev.luma_std) - 0.002) / 0.006).clamp(0.0, 1.0);
         let lit = ((self.luma_mean.min(prev.luma_mean) - 0.02) / 0.06).clamp(0.0, 1.0);
         let w_struct = deviation * lit;
-        let d_color = self.color_diff(prev);
-        let d_mean = ((self.luma_mean - prev.luma_mean).abs() * 3.0).min(1.0);
+        let (d_color, luma_step) = match on_overlap {
+            Some(o) => (o.colour, o.brightness),
+            None => (self.color_diff(prev), self.luma_mean - prev.luma_mean),
+        };
+        let d_mean = (luma_step.abs() * 3.0).min(1.0);
         let flat = d_mean.max(d_color);
         if w_struct <= 0.0 {
             return (flat, (0, 0));
@@ -164,7 +230,10 @@ impl FrameFeatures {
         // compared at the global shift that best lines the two pictures up as well as in
         // place, so a moving camera changes little and a cut (no shift lines up two shots)
         // still changes everything.
-        let (dx, dy) = self.global_shift(prev);
+        let (dx, dy) = match on_overlap {
+            Some(o) => o.shift,
+            None => self.global_shift(prev),
+        };
         let aligned = |a: &[f32], b: &[f32], scale: usize, border: usize| {
             let (w, h) = (
                 (self.width / scale).saturating_sub(border),
@@ -232,23 +301,10 @@ impl FrameFeatures {
     }
 
     pub(crate) fn color_diff(&self, prev: &Self) -> f32 {
-        let hue: f32 = self
-            .hue
-            .iter()
-            .zip(&prev.hue)
-            .map(|(a, b)| (a - b).abs())
-            .sum::<f32>()
-            * 0.5;
-        let grid: f32 = self
-            .grid_u
-            .iter()
-            .zip(&prev.grid_u)
-            .chain(self.grid_v.iter().zip(&prev.grid_v))
-            .map(|(a, b)| (a - b).abs())
-            .sum::<f32>()
-            / (2 * CELLS) as f32;
-        // A chroma shift of 40 levels across the picture is a different shot.
-        (0.5 * hue + 0.5 * (grid / 40.0).min(1.0)).clamp(0.0, 1.0)
+        colour_change(
+            (&self.hue, &self.grid_u, &self.grid_v),
+            (&prev.hue, &prev.grid_u, &prev.grid_v),
+        )
     }
 
     /// Mean absolute luma difference to `prev`, 0..=1.
@@ -329,6 +385,134 @@ impl FrameFeatures {
             rgb,
         }
     }
+}
+
+/// How a frame differs from an earlier one with the camera's global shift taken out: see
+/// [`FrameFeatures::aligned_change`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct AlignedChange {
+    /// The motion-tolerant change score (coarse structure and colour).
+    pub coarse: f32,
+    /// The full change score.
+    pub detail: f32,
+    /// The colour change alone.
+    pub colour: f32,
+    /// The change of mean luma (0..=1, signed).
+    pub brightness: f32,
+}
+
+/// Colour and brightness change measured on the overlap, and the shift behind it.
+#[derive(Debug, Clone, Copy)]
+struct Overlap {
+    colour: f32,
+    brightness: f32,
+    shift: (i32, i32),
+}
+
+/// A rectangle of a plane: columns `x0..x1`, rows `y0..y1`.
+#[derive(Debug, Clone, Copy)]
+struct Rect {
+    x0: usize,
+    x1: usize,
+    y0: usize,
+    y1: usize,
+}
+
+/// The part of a `w`×`h` plane that overlaps its copy moved by `shift`, in the coordinates
+/// of the copy moved by `offset` (`(0, 0)`: the unmoved plane; `-shift`: the moved one).
+fn overlap_rect(w: usize, h: usize, (dx, dy): (i32, i32), (ox, oy): (i32, i32)) -> Rect {
+    let clamp = |v: i32, size: usize| v.clamp(0, size as i32) as usize;
+    let (x0, x1) = (dx.max(0), w as i32 + dx.min(0));
+    let (y0, y1) = (dy.max(0), h as i32 + dy.min(0));
+    Rect {
+        x0: clamp(x0 + ox, w),
+        x1: clamp(x1 + ox, w),
+        y0: clamp(y0 + oy, h),
+        y1: clamp(y1 + oy, h),
+    }
+}
+
+/// Mean of a `w`-wide plane over `rect` (0 when empty).
+fn region_mean(plane: &[u8], w: usize, rect: Rect) -> f32 {
+    let (mut sum, mut count) = (0u64, 0u64);
+    for row in plane
+        .chunks_exact(w.max(1))
+        .skip(rect.y0)
+        .take(rect.y1.saturating_sub(rect.y0))
+    {
+        if let Some(part) = row.get(rect.x0..rect.x1) {
+            sum += part.iter().map(|&p| u64::from(p)).sum::<u64>();
+            count += part.len() as u64;
+        }
+    }
+    sum as f32 / count.max(1) as f32
+}
+
+/// The colour statistics [`FrameFeatures::color_diff`] compares, over part of a picture.
+struct ColourStats {
+    hue: [f32; HUE_BINS + 1],
+    grid_u: [f32; CELLS],
+    grid_v: [f32; CELLS],
+}
+
+impl ColourStats {
+    /// The statistics of the `rect` of two `cw`-wide chroma planes.
+    fn of_region(u: &[u8], v: &[u8], cw: usize, rect: Rect) -> Self {
+        let (w, h) = (
+            rect.x1.saturating_sub(rect.x0),
+            rect.y1.saturating_sub(rect.y0),
+        );
+        let crop = |plane: &[u8]| -> Vec<u8> {
+            plane
+                .chunks_exact(cw.max(1))
+                .skip(rect.y0)
+                .take(h)
+                .filter_map(|row| row.get(rect.x0..rect.x1))
+                .flatten()
+                .copied()
+                .collect()
+        };
+        let (u, v) = (crop(u), crop(v));
+        let mut grid_u = [0.0f32; CELLS];
+        grid_u.copy_from_slice(&grid_means_n(&u, w, h, GRID));
+        let mut grid_v = [0.0f32; CELLS];
+        grid_v.copy_from_slice(&grid_means_n(&v, w, h, GRID));
+        Self {
+            hue: chroma_stats(&u, &v).0,
+            grid_u,
+            grid_v,
+        }
+    }
+
+    /// The colour change from `prev` to `self`.
+    fn change_from(&self, prev: &Self) -> f32 {
+        colour_change(
+            (&self.hue, &self.grid_u, &self.grid_v),
+            (&prev.hue, &prev.grid_u, &prev.grid_v),
+        )
+    }
+}
+
+/// One picture's colour statistics: hue histogram and chroma grid means.
+type ColourOf<'a> = (&'a [f32; HUE_BINS + 1], &'a [f32; CELLS], &'a [f32; CELLS]);
+
+/// The colour change score, 0..=1: half the hue histogram's change, half the chroma grid's
+/// (a chroma shift of 40 levels across the picture is a different shot).
+fn colour_change((hue_a, u_a, v_a): ColourOf<'_>, (hue_b, u_b, v_b): ColourOf<'_>) -> f32 {
+    let hue: f32 = hue_a
+        .iter()
+        .zip(hue_b)
+        .map(|(a, b)| (a - b).abs())
+        .sum::<f32>()
+        * 0.5;
+    let grid: f32 = u_a
+        .iter()
+        .zip(u_b)
+        .chain(v_a.iter().zip(v_b))
+        .map(|(a, b)| (a - b).abs())
+        .sum::<f32>()
+        / (2 * CELLS) as f32;
+    (0.5 * hue + 0.5 * (grid / 40.0).min(1.0)).clamp(0.0, 1.0)
 }
 
 /// A row of one plane and the row of another it lines up with.
@@ -558,4 +742,75 @@ fn chroma_stats(u: &[u8], v: &[u8]) -> ([f32; HUE_BINS + 1], f32) {
         (c / 150.0).min(1.0) as f32
     };
     (hist, colorfulness)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 96×54 picture of a textured, colour-barred scene seen through a window moved by
+    /// `(dx, dy)` pixels (even, so the chroma planes move by whole samples); `scene` picks
+    /// one of two unrelated scenes.
+    fn view(scene: u32, (dx, dy): (i32, i32)) -> FrameFeatures {
+        let (w, h) = (96usize, 54usize);
+        let hash = |x: i32, y: i32| -> u32 {
+            let mut v = (x as u32).wrapping_mul(73_856_093) ^ (y as u32).wrapping_mul(19_349_663);
+            v ^= scene.wrapping_mul(83_492_791);
+            v ^= v >> 13;
+            v.wrapping_mul(0x5bd1_e995) >> 24
+        };
+        let mut y = Vec::with_capacity(w * h);
+        for row in 0..h as i32 {
+            for col in 0..w as i32 {
+                let (x, yy) = (col - dx, row - dy);
+                // Blocks of 4×4 so the half-size shift search sees the texture too.
+                y.push(40 + (hash(x.div_euclid(4), yy.div_euclid(4)) % 160) as u8);
+            }
+        }
+        let (cw, ch) = (w / 2, h / 2);
+        let bar = |x: i32| -> (u8, u8) {
+            // Bars 10 chroma samples wide, cycling through four colours.
+            match x.div_euclid(10).rem_euclid(4) + scene as i32 {
+                0 | 4 => (90, 200),
+                1 | 5 => (200, 90),
+                2 | 6 => (160, 160),
+                _ => (70, 80),
+            }
+        };
+        let (mut u, mut v) = (Vec::new(), Vec::new());
+        for _ in 0..ch {
+            for col in 0..cw as i32 {
+                let (bu, bv) = bar(col - dx / 2);
+                u.push(bu);
+                v.push(bv);
+            }
+        }
+        FrameFeatures::from_planes(0, w, h, y, u, v)
+    }
+
+    #[test]
+    fn a_moved_view_keeps_its_colour_and_light_once_lined_up() {
+        let first = view(0, (0, 0));
+        let moved = view(0, (8, 4));
+        assert_eq!(moved.global_shift(&first), (8, 4));
+        let change = moved.aligned_change(&first);
+        // On the grid the bars moved: the plain colour score sees a change.
+        assert!(
+            moved.color_diff(&first) > 0.1,
+            "{}",
+            moved.color_diff(&first)
+        );
+        assert!(change.colour < 0.03, "{change:?}");
+        assert!(change.brightness.abs() < 0.01, "{change:?}");
+        assert!(change.coarse < 0.05 && change.detail < 0.1, "{change:?}");
+    }
+
+    #[test]
+    fn another_scene_changes_everything_at_any_shift() {
+        let first = view(0, (0, 0));
+        let other = view(1, (6, 2));
+        let change = other.aligned_change(&first);
+        assert!(change.colour > 0.3, "{change:?}");
+        assert!(change.coarse > 0.3 && change.detail > 0.3, "{change:?}");
+    }
 }

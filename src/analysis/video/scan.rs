@@ -72,9 +72,80 @@ pub(crate) fn scan_accurate(
     score_all(path, decoder, params, cancel, progress)
 }
 
+/// What the decoding side hands to the scoring thread, in presentation order, with whether
+/// it directly follows the previous one.
+enum ToScore {
+    /// A decoded frame, its features still to compute.
+    Frame(VideoFrame, bool),
+    /// Features computed already (keyframes, frames decoded to confirm a cut).
+    Features(Box<FrameFeatures>, bool),
+}
+
+/// The decoding side's end of a scoring thread (see [`with_scoring_thread`]).
+pub(crate) struct ScoreSink {
+    items: crossbeam_channel::Sender<ToScore>,
+    spent: crossbeam_channel::Receiver<Vec<u8>>,
+}
+
+impl ScoreSink {
+    /// Hands a decoded frame over; false when the scoring thread has stopped.
+    pub fn frame(&self, frame: VideoFrame, adjacent: bool) -> bool {
+        self.items.send(ToScore::Frame(frame, adjacent)).is_ok()
+    }
+
+    /// Hands over a frame whose features are known; false when the scoring thread stopped.
+    pub fn features(&self, features: FrameFeatures, adjacent: bool) -> bool {
+        self.items
+            .send(ToScore::Features(Box::new(features), adjacent))
+            .is_ok()
+    }
+
+    /// A pixel buffer the scoring thread is done with (empty when none is back yet), to
+    /// decode the next frame into.
+    pub fn spare_buffer(&self) -> Vec<u8> {
+        self.spent.try_recv().unwrap_or_default()
+    }
+}
+
+/// Runs `decode` on this thread while a second thread turns what it hands over into
+/// scores, so decoding never waits for scoring: a bounded channel carries the frames and
+/// brings spent pixel buffers back. The scorer is `None` when its thread failed.
+pub(crate) fn with_scoring_thread<T>(
+    track_subject: bool,
+    decode: impl FnOnce(&ScoreSink) -> T,
+) -> (Option<Scorer>, T) {
+    let (items_tx, items_rx) = crossbeam_channel::bounded::<ToScore>(PIPELINE_DEPTH);
+    let (spent_tx, spent_rx) = crossbeam_channel::bounded::<Vec<u8>>(PIPELINE_DEPTH + 2);
+    std::thread::scope(|scope| {
+        let worker = scope.spawn(move || {
+            let mut scorer = Scorer::new(track_subject);
+            for item in items_rx {
+                match item {
+                    ToScore::Frame(frame, adjacent) => {
+                        if let Some(features) = FrameFeatures::from_frame(&frame) {
+                            scorer.push(features, adjacent);
+                        }
+                        // The decoding side may have stopped: a lost buffer is only an
+                        // allocation.
+                        let _ = spent_tx.try_send(frame.data);
+                    }
+                    ToScore::Features(features, adjacent) => scorer.push(*features, adjacent),
+                }
+            }
+            scorer
+        });
+        let sink = ScoreSink {
+            items: items_tx,
+            spent: spent_rx,
+        };
+        let decoded = decode(&sink);
+        drop(sink);
+        (worker.join().ok(), decoded)
+    })
+}
+
 /// Decodes every frame from the decoder's current position (the start, for a fresh or
-/// freshly indexed decoder) and scores them on a second thread, so decoding never waits
-/// for scoring: a bounded channel hands frames over and brings spent buffers back.
+/// freshly indexed decoder) and scores them on a second thread.
 pub(crate) fn score_all(
     path: &Path,
     mut decoder: VideoDecoder,
@@ -83,27 +154,11 @@ pub(crate) fn score_all(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<RawScan, ClipError> {
     let total = frame_estimate(&decoder);
-    let (frame_tx, frame_rx) = crossbeam_channel::bounded::<VideoFrame>(PIPELINE_DEPTH);
-    let (spent_tx, spent_rx) = crossbeam_channel::bounded::<Vec<u8>>(PIPELINE_DEPTH + 2);
-    let (scorer, decoded) = std::thread::scope(|scope| {
-        let track_subject = params.track_subject;
-        let worker = scope.spawn(move || {
-            let mut scorer = Scorer::new(track_subject);
-            for frame in frame_rx {
-                if let Some(features) = FrameFeatures::from_frame(&frame) {
-                    scorer.push(features, true);
-                }
-                // The decoding side may have stopped: a lost buffer is only an allocation.
-                let _ = spent_tx.try_send(frame.data);
-            }
-            scorer
-        });
-        let decoded = decode_into(&mut decoder, &frame_tx, &spent_rx, cancel, total, progress);
-        drop(frame_tx);
-        (worker.join(), decoded)
+    let (scorer, decoded) = with_scoring_thread(params.track_subject, |sink| {
+        decode_into(&mut decoder, sink, cancel, total, progress)
     });
     let done = decoded?;
-    let scorer = scorer.map_err(|_| ClipError::NoFrames {
+    let scorer = scorer.ok_or_else(|| ClipError::NoFrames {
         path: path.to_path_buf(),
     })?;
     progress(Progress {
@@ -117,8 +172,7 @@ pub(crate) fn score_all(
 /// The decoding half of [`score_all`]: returns the number of frames sent.
 fn decode_into(
     decoder: &mut VideoDecoder,
-    frames: &crossbeam_channel::Sender<VideoFrame>,
-    spent: &crossbeam_channel::Receiver<Vec<u8>>,
+    sink: &ScoreSink,
     cancel: &CancelToken,
     total: u64,
     progress: &mut dyn FnMut(Progress),
@@ -129,14 +183,11 @@ fn decode_into(
         if cancel.is_cancelled() {
             return Err(ClipError::Cancelled);
         }
-        frame.data = spent.try_recv().unwrap_or_default();
+        frame.data = sink.spare_buffer();
         if !decoder.next_frame_into(&mut frame)? {
             break;
         }
-        if frames
-            .send(std::mem::replace(&mut frame, empty_frame()))
-            .is_err()
-        {
+        if !sink.frame(std::mem::replace(&mut frame, empty_frame()), true) {
             break;
         }
         done += 1;
@@ -152,7 +203,7 @@ fn decode_into(
 }
 
 /// A frame without pixels, to decode into.
-fn empty_frame() -> VideoFrame {
+pub(crate) fn empty_frame() -> VideoFrame {
     VideoFrame {
         time: 0,
         width: 0,
