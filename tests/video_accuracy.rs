@@ -656,6 +656,11 @@ struct Shot {
     secs: f64,
     /// A quick swing of the camera (pixels, over a third of a second) at 5.5 s, if any.
     swing: u32,
+    /// How far to the side the camera stands (pixels): a second take from a step away.
+    offset: u32,
+    /// Where on the shake's path the shot starts (seconds): a shot that goes on from the
+    /// one before it shakes on from where that one stopped.
+    from: f64,
 }
 
 /// A generated phone-style clip: path, hard cuts, similar cuts, transitions.
@@ -711,13 +716,16 @@ fn phone_clip(
         let p = shot.phase;
         format!(
             "[{input}:v]scale=iw*{z}:-2,crop=640:360:\
-             x='(iw-640)/2+40*sin(2*PI*0.7*t+{p})+14*sin(2*PI*2.3*t+2*{p})-{swing}*clip((t-5.5)*3\\,0\\,1)':\
-             y='(ih-360)/2+24*sin(2*PI*0.9*t+{p}+1)+9*sin(2*PI*3.1*t+{p})',\
+             x='(iw-640)/2+{offset}+40*sin(2*PI*0.7*(t+{from})+{p})+14*sin(2*PI*2.3*(t+{from})+2*{p})\
+             -{swing}*clip((t+{from}-5.5)*3\\,0\\,1)':\
+             y='(ih-360)/2+24*sin(2*PI*0.9*(t+{from})+{p}+1)+9*sin(2*PI*3.1*(t+{from})+{p})',\
              tmix=frames=3,trim=duration={d},setpts=PTS-STARTPTS,fps=30,format=yuv420p,\
              setsar=1,settb=1/30[s{input}];",
             z = shot.zoom,
             d = shot.secs,
             swing = shot.swing,
+            offset = shot.offset,
+            from = shot.from,
         )
     };
     let mut args: Vec<String> = Vec::new();
@@ -780,6 +788,8 @@ fn phone_cases(dir: &Path) -> Vec<Case> {
         phase,
         secs,
         swing: 0,
+        offset: 0,
+        from: 0.0,
     };
     let mut cases = Vec::new();
     let mut add = |name, (path, cuts, similar, gradual): (PathBuf, _, _, _)| {
@@ -801,6 +811,16 @@ fn phone_cases(dir: &Path) -> Vec<Case> {
             (Join::Cut, shot(2, 1.0, 3.0, 2.5)),
             (Join::Similar, shot(2, 1.4, 4.0, 2.0)),
             (Join::Cut, shot(3, 1.0, 5.0, 2.0)),
+            // A jump cut: the same take goes on from a step to the side (130 px, a fifth of
+            // the picture). The shake around it is no transition (no wipe).
+            (
+                Join::Similar,
+                Shot {
+                    offset: 130,
+                    from: 2.0,
+                    ..shot(3, 1.0, 5.0, 2.0)
+                },
+            ),
         ],
     );
     add(

@@ -283,7 +283,13 @@ impl Run<'_> {
         if self.same_view_moved(a, b) {
             return None;
         }
-        let kind = if self.is_wipe(a, b, from, to) {
+        // A wipe moves its edge across the picture frame by frame: when one frame holds
+        // most of the change, that frame is a cut (the shots around it moving).
+        let largest_frame_step = (a + 1..=b)
+            .filter_map(|i| Some(dist(self.sig(i)?, self.sig(i.checked_sub(1)?)?)))
+            .fold(0.0f32, f32::max);
+        let swept = largest_frame_step <= MAX_STEP_SHARE * change;
+        let kind = if swept && self.is_wipe(a, b, from, to) {
             TransitionKind::Wipe
         } else if blend {
             match self.fade_kind(a, b) {
