@@ -5,7 +5,10 @@
 //! unusually large for its neighbourhood (a predicted picture that had to be coded from
 //! scratch: a scene change), when its packet sizes change level, or when its keyframes
 //! differ in a way motion within one shot does not explain. Stretches whose keyframes
-//! match are skipped.
+//! match are skipped. Keyframes a second apart are compared with the camera's shift taken
+//! out of structure, colour and brightness alike, so handheld shake does not count as a
+//! change. A jump cut (one take going on from a step to the side) whose keyframes line up
+//! as well as a second of shake does is out of reach: nothing short of decoding shows it.
 //!
 //! A stretch the encoder closed early (before its keyframe interval ran out: x264/x265
 //! `scenecut` say so, otherwise the longest stretch stands in for the interval) may end at
@@ -21,7 +24,8 @@
 //! change must also stay below a cut's and keep the colours.
 //!
 //! The stretch after the last keyframe has no keyframe to close it: when short, the clip's
-//! last frame is decoded to close it; a long one rests on its packet sizes (and a first
+//! last frame is decoded to close it (or, with no reordered pictures, where that costs as
+//! much, the whole tail is refined); a long one rests on its packet sizes (and a first
 //! look leaves it unresolved). When most of the clip needs decoding anyway, one straight
 //! every-frame pass is cheaper.
 
