@@ -473,14 +473,10 @@ impl ColourStats {
                 .collect()
         };
         let (u, v) = (crop(u), crop(v));
-        let mut grid_u = [0.0f32; CELLS];
-        grid_u.copy_from_slice(&grid_means_n(&u, w, h, GRID));
-        let mut grid_v = [0.0f32; CELLS];
-        grid_v.copy_from_slice(&grid_means_n(&v, w, h, GRID));
         Self {
             hue: chroma_stats(&u, &v).0,
-            grid_u,
-            grid_v,
+            grid_u: grid_means(&u, w, h),
+            grid_v: grid_means(&v, w, h),
         }
     }
 
@@ -528,8 +524,7 @@ fn overlapping_rows<'p>(
     h: usize,
     (dx, dy): (i32, i32),
 ) -> Option<(Vec<RowPair<'p>>, usize)> {
-    let (x0, x1) = (dx.max(0) as usize, (w as i32 + dx.min(0)).max(0) as usize);
-    let (y0, y1) = (dy.max(0) as usize, (h as i32 + dy.min(0)).max(0) as usize);
+    let Rect { x0, x1, y0, y1 } = overlap_rect(w, h, (dx, dy), (0, 0));
     if x1 <= x0 || y1 <= y0 {
         return None;
     }
