@@ -144,12 +144,13 @@ pub(crate) fn scan_fast(
         refine: params.refine_threshold,
         cut: params.threshold,
     };
-    let mut plans = plan_gops(&keys, closing.as_ref(), &gops, keyframing, thresholds);
-    if tail == Tail::Refined
-        && let Some(last) = plans.last_mut()
-    {
-        *last = Plan::Refine;
-    }
+    let mut plans = plan_gops(
+        &keys,
+        (tail, closing.as_ref()),
+        &gops,
+        keyframing,
+        thresholds,
+    );
     let cut_frames = confirm_key_cuts(
         &mut decoder,
         &keys,
@@ -554,11 +555,11 @@ fn holds_no_cut(from: &FrameFeatures, to: &FrameFeatures, t: Thresholds, vouched
     }
 }
 
-/// Decides per stretch from keyframe `j` to keyframe `j + 1` (the last: to `closing`, the
-/// clip's last frame, when known).
+/// Decides per stretch from keyframe `j` to keyframe `j + 1` (the last, the tail: refined
+/// when `Tail::Refined`, else judged against `closing`, the clip's last frame, when known).
 fn plan_gops(
     keys: &[FrameFeatures],
-    closing: Option<&FrameFeatures>,
+    (tail, closing): (Tail, Option<&FrameFeatures>),
     gops: &[Gop],
     keyframing: Keyframing,
     thresholds: Thresholds,
@@ -573,6 +574,7 @@ fn plan_gops(
             let Some(next) = keys.get(j + 1) else {
                 // The tail: its last frame closes it when decoded; its packets showed nothing.
                 return match closing {
+                    _ if tail == Tail::Refined => Plan::Refine,
                     Some(last) if !unchanged(key, last, thresholds) => Plan::Refine,
                     _ => Plan::Skip,
                 };
