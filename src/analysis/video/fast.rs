@@ -32,7 +32,7 @@
 use std::path::Path;
 
 use crate::jobs::{CancelToken, Progress};
-use crate::media::VideoDecoder;
+use crate::media::{VideoDecoder, VideoFrame};
 use crate::time::Ticks;
 
 use super::detect::MIN_RATIO;
@@ -176,11 +176,11 @@ pub(crate) fn scan_fast(
     }
     let duration_hint = index_end(&packets, decoder.frame_rate().frame_ticks());
     let mut scan = refine(
-        &mut decoder,
+        &decoder,
+        params,
         &keys,
         &plans,
         &cut_frames,
-        params.track_subject,
         cancel,
         progress,
     )?;
@@ -719,115 +719,264 @@ fn hard_cut_at(
     Ok(cut.then_some(frames))
 }
 
-/// Where the decoder stands between stretches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Position {
-    /// Anywhere: seek before decoding.
-    Unknown,
-    /// The next frame is the keyframe that starts the next stretch.
-    AtNextKey,
+/// Frames one refining worker may decode ahead of the scorer in one stretch: a bound on
+/// memory when a later stretch is done before an earlier one (frames are small).
+const STRETCH_AHEAD_FRAMES: usize = 256;
+
+/// A stretch to decode in full: from the keyframe at `from` to the next one at `until` (to
+/// the end of the clip for the last).
+#[derive(Debug, Clone, Copy)]
+struct Stretch {
+    from: Ticks,
+    until: Option<Ticks>,
+}
+
+/// What a refining worker hands over for its stretch, in presentation order.
+enum Decoded {
+    /// A frame after the keyframe.
+    Frame(VideoFrame),
+    /// The stretch is complete.
+    Done,
+    /// The stretch could not be decoded.
+    Failed(ClipError),
 }
 
 /// Scores the keyframes and decodes what the plans ask for; a confirmed key cut brings the
-/// frames around it from its confirmation (`cut_frames`). Scoring runs on a second thread
-/// while this one decodes.
+/// frames around it from its confirmation (`cut_frames`). Stretches are independent (each
+/// starts at a keyframe), so they are decoded side by side, one single-threaded decoder
+/// per core (frame threads gain little on a stretch of a second or two), and handed over
+/// in order to one scoring thread.
 fn refine(
-    decoder: &mut VideoDecoder,
+    decoder: &VideoDecoder,
+    params: &ClipParams,
     keys: &[FrameFeatures],
     plans: &[Plan],
     cut_frames: &CutFrames,
-    track_subject: bool,
     cancel: &CancelToken,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<RawScan, ClipError> {
-    let (scorer, refined) = with_scoring_thread(track_subject, |sink| {
-        refine_into(decoder, keys, plans, cut_frames, sink, cancel, progress)
+    let (scorer, refined) = with_scoring_thread(params.track_subject, |sink| {
+        refine_into(
+            decoder, params, keys, plans, cut_frames, sink, cancel, progress,
+        )
     });
-    refined?;
+    let worker_warnings = refined?;
     let scorer = scorer.ok_or_else(|| ClipError::NoFrames {
         path: decoder.path().to_path_buf(),
     })?;
-    finish(decoder, scorer)
+    let mut scan = finish(decoder, scorer)?;
+    for warning in worker_warnings {
+        if !scan.warnings.contains(&warning) {
+            scan.warnings.push(warning);
+        }
+    }
+    Ok(scan)
 }
 
-/// The decoding half of [`refine`]: hands every frame to score to `sink`, in order.
+/// The ordering half of [`refine`]: starts the decoding workers and hands every frame to
+/// score to `sink`, in order. Returns the workers' decoder warnings.
+#[allow(clippy::too_many_arguments)]
 fn refine_into(
-    decoder: &mut VideoDecoder,
+    decoder: &VideoDecoder,
+    params: &ClipParams,
     keys: &[FrameFeatures],
     plans: &[Plan],
     cut_frames: &CutFrames,
     sink: &ScoreSink,
     cancel: &CancelToken,
     progress: &mut dyn FnMut(Progress),
-) -> Result<(), ClipError> {
+) -> Result<Vec<String>, ClipError> {
     let total = frame_estimate(decoder).max(1);
     let rate = decoder.frame_rate();
     let done_at = |t: Ticks| (crate::time::secs_from_ticks(t) * rate.as_f64()).max(0.0) as u64;
-    let mut position = Position::Unknown;
-    let mut previous = Plan::Skip;
-    for (j, key) in keys.iter().enumerate() {
+    let stretches: Vec<Stretch> = keys
+        .iter()
+        .enumerate()
+        .filter(|&(j, _)| plans.get(j).copied().unwrap_or(Plan::Refine) == Plan::Refine)
+        .map(|(j, key)| Stretch {
+            from: key.time,
+            until: keys.get(j + 1).map(|k| k.time),
+        })
+        .collect();
+    let cores = if params.threads > 0 {
+        params.threads
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    };
+    let workers = cores.min(stretches.len()).max(1);
+    let worker_params = ClipParams {
+        threads: (cores / workers).max(1),
+        ..params.clone()
+    };
+    let (senders, mut receivers): (Vec<_>, Vec<_>) = stretches
+        .iter()
+        .map(|_| crossbeam_channel::bounded::<Decoded>(STRETCH_AHEAD_FRAMES))
+        .unzip();
+    // Workers claim stretches in order and own a stretch's sender while on it: a worker
+    // that stops for any reason closes the channel, and the scorer's side hears of it.
+    let queue = std::sync::Mutex::new(
+        stretches
+            .iter()
+            .copied()
+            .zip(senders)
+            .collect::<std::collections::VecDeque<_>>(),
+    );
+    let path = decoder.path();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| scope.spawn(|| refine_worker(path, &worker_params, &queue, cancel)))
+            .collect();
+        // The receivers live in this closure: returning early (an error) closes them, so
+        // workers stop before the scope waits for them.
+        let mut receivers = std::mem::take(&mut receivers).into_iter();
+        let mut scored: u64 = 0;
+        let mut previous = Plan::Skip;
+        for (j, key) in keys.iter().enumerate() {
+            if cancel.is_cancelled() {
+                return Err(ClipError::Cancelled);
+            }
+            let plan = plans.get(j).copied().unwrap_or(Plan::Refine);
+            let until = keys.get(j + 1).map(|k| k.time);
+            // After a skipped stretch the keyframe is not the frame after the last one scored.
+            let adjacent = previous != Plan::Skip;
+            previous = plan;
+            if plan == Plan::Refine {
+                sink.features(key.clone(), adjacent);
+                let Some(frames) = receivers.next() else {
+                    return Err(ClipError::NoFrames {
+                        path: path.to_path_buf(),
+                    });
+                };
+                loop {
+                    match frames.recv() {
+                        Ok(Decoded::Frame(frame)) => {
+                            let time = frame.time;
+                            if !sink.frame(frame, true) {
+                                break;
+                            }
+                            scored += 1;
+                            if scored.is_multiple_of(PROGRESS_EVERY) {
+                                progress(Progress {
+                                    done: done_at(time),
+                                    total,
+                                    stage: "refining changed stretches",
+                                });
+                            }
+                        }
+                        Ok(Decoded::Done) => break,
+                        Ok(Decoded::Failed(error)) => return Err(error),
+                        // The worker stopped without finishing (cancelled, or it failed).
+                        Err(_) if cancel.is_cancelled() => return Err(ClipError::Cancelled),
+                        Err(_) => {
+                            return Err(ClipError::NoFrames {
+                                path: path.to_path_buf(),
+                            });
+                        }
+                    }
+                }
+                continue;
+            }
+            // A skipped stretch (or one the encoder closed at a confirmed cut): the keyframe
+            // stands for it, with the frames its own confirmation decoded right after it (the
+            // detector weighs a cut against the change of its neighbours, not another cut) and
+            // the frames before the cut that closes it.
+            let around_this = j.checked_sub(1).and_then(|i| cut_frames.get(i)?.as_ref());
+            let mut last_pushed = key.time;
+            match around_this {
+                Some(frames) => {
+                    for f in frames.iter().filter(|f| f.time >= key.time) {
+                        last_pushed = f.time;
+                        sink.features(f.clone(), true);
+                    }
+                }
+                None => {
+                    sink.features(key.clone(), adjacent);
+                }
+            }
+            if let Some(frames) = cut_frames.get(j).and_then(Option::as_ref) {
+                let before_cut = frames
+                    .iter()
+                    .filter(|f| f.time > last_pushed && until.is_none_or(|u| f.time < u));
+                for (i, f) in before_cut.enumerate() {
+                    sink.features(f.clone(), i > 0);
+                }
+            }
+        }
+        progress(Progress {
+            done: total,
+            total,
+            stage: "refining changed stretches",
+        });
+        drop(receivers);
+        let mut warnings = Vec::new();
+        for handle in handles {
+            // A worker that panicked has closed its stretch: reported above.
+            warnings.extend(handle.join().unwrap_or_default());
+        }
+        Ok(warnings)
+    })
+}
+
+/// One refining worker: opens its own decoder and decodes the stretches it claims from
+/// `queue` until none is left, the scorer's side stops listening, or decoding fails.
+/// Returns its decoder's warnings.
+fn refine_worker(
+    path: &Path,
+    params: &ClipParams,
+    queue: &std::sync::Mutex<
+        std::collections::VecDeque<(Stretch, crossbeam_channel::Sender<Decoded>)>,
+    >,
+    cancel: &CancelToken,
+) -> Vec<String> {
+    let claim = || queue.lock().ok().and_then(|mut q| q.pop_front());
+    let mut decoder = match open_decoder(path, params, false) {
+        Ok(decoder) => decoder,
+        Err(error) => {
+            if let Some((_, out)) = claim() {
+                let _ = out.send(Decoded::Failed(error));
+            }
+            return Vec::new();
+        }
+    };
+    while let Some((stretch, out)) = claim() {
+        match decode_stretch(&mut decoder, stretch, &out, cancel) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(error) => {
+                let _ = out.send(Decoded::Failed(error));
+                break;
+            }
+        }
+    }
+    decoder.warnings().to_vec()
+}
+
+/// Decodes the frames of `stretch` after its keyframe into `out`, then `Done`. False when
+/// nobody listens any more.
+fn decode_stretch(
+    decoder: &mut VideoDecoder,
+    stretch: Stretch,
+    out: &crossbeam_channel::Sender<Decoded>,
+    cancel: &CancelToken,
+) -> Result<bool, ClipError> {
+    decoder.seek_to_keyframe_before(stretch.from)?;
+    skip_before(decoder, stretch.from)?;
+    loop {
         if cancel.is_cancelled() {
             return Err(ClipError::Cancelled);
         }
-        let plan = plans.get(j).copied().unwrap_or(Plan::Refine);
-        let until = keys.get(j + 1).map(|k| k.time);
-        // After a skipped stretch the keyframe is not the frame after the last one scored.
-        let adjacent = previous != Plan::Skip;
-        if plan == Plan::Refine {
-            if position != Position::AtNextKey {
-                decoder.seek_to_keyframe_before(key.time)?;
-                skip_before(decoder, key.time)?;
-            }
-            sink.features(key.clone(), adjacent);
-            let stopped_at_next = score_frames(decoder, sink, until, cancel, &mut |t| {
-                progress(Progress {
-                    done: done_at(t),
-                    total,
-                    stage: "refining changed stretches",
-                })
-            })?;
-            position = if stopped_at_next {
-                Position::AtNextKey
-            } else {
-                Position::Unknown
-            };
-            previous = plan;
-            continue;
+        let mut frame = empty_frame();
+        if !decoder.next_frame_into(&mut frame)? {
+            break;
         }
-        // A skipped stretch (or one the encoder closed at a confirmed cut): the keyframe
-        // stands for it, with the frames its own confirmation decoded right after it (the
-        // detector weighs a cut against the change of its neighbours, not another cut) and
-        // the frames before the cut that closes it.
-        let around_this = j.checked_sub(1).and_then(|i| cut_frames.get(i)?.as_ref());
-        let mut last_pushed = key.time;
-        match around_this {
-            Some(frames) => {
-                for f in frames.iter().filter(|f| f.time >= key.time) {
-                    last_pushed = f.time;
-                    sink.features(f.clone(), true);
-                }
-            }
-            None => {
-                sink.features(key.clone(), adjacent);
-            }
+        if stretch.until.is_some_and(|end| frame.time >= end) {
+            break;
         }
-        if let Some(frames) = cut_frames.get(j).and_then(Option::as_ref) {
-            let before_cut = frames
-                .iter()
-                .filter(|f| f.time > last_pushed && until.is_none_or(|u| f.time < u));
-            for (i, f) in before_cut.enumerate() {
-                sink.features(f.clone(), i > 0);
-            }
+        if out.send(Decoded::Frame(frame)).is_err() {
+            return Ok(false);
         }
-        position = Position::Unknown;
-        previous = plan;
     }
-    progress(Progress {
-        done: total,
-        total,
-        stage: "refining changed stretches",
-    });
-    Ok(())
+    Ok(out.send(Decoded::Done).is_ok())
 }
 
 /// Consumes the frames before `time` and the one at it, without converting them.
@@ -838,42 +987,6 @@ fn skip_before(decoder: &mut VideoDecoder, time: Ticks) -> Result<(), ClipError>
         }
     }
     Ok(())
-}
-
-/// Scores frames before `until` (or to the end). Returns true when
-/// it stopped having consumed exactly the frame at `until`, so the next stretch needs no
-/// seek.
-fn score_frames(
-    decoder: &mut VideoDecoder,
-    sink: &ScoreSink,
-    until: Option<Ticks>,
-    cancel: &CancelToken,
-    report: &mut dyn FnMut(Ticks),
-) -> Result<bool, ClipError> {
-    let mut count: usize = 0;
-    let mut frame = empty_frame();
-    loop {
-        if cancel.is_cancelled() {
-            return Err(ClipError::Cancelled);
-        }
-        frame.data = sink.spare_buffer();
-        if !decoder.next_frame_into(&mut frame)? {
-            return Ok(false);
-        }
-        if let Some(end) = until
-            && frame.time >= end
-        {
-            return Ok(frame.time == end);
-        }
-        let time = frame.time;
-        if !sink.frame(std::mem::replace(&mut frame, empty_frame()), true) {
-            return Ok(false);
-        }
-        count += 1;
-        if (count as u64).is_multiple_of(PROGRESS_EVERY) {
-            report(time);
-        }
-    }
 }
 
 #[cfg(test)]
