@@ -12,7 +12,7 @@ APT_PACKAGES := build-essential pkg-config clang libclang-dev \
 	xvfb xauth ffmpeg python3 python3-venv \
 	desktop-file-utils librsvg2-bin
 
-.PHONY: deps demo test bench accuracy package test-package clean-demo
+.PHONY: deps demo test bench accuracy accuracy-extra package test-package clean-demo
 
 # Tools the tests need beyond the system packages: OpenTimelineIO and its CMX3600 / FCPXML
 # adapters in a venv (tests/interchange.rs reads our files with them), and cargo-deb (the
@@ -76,6 +76,20 @@ accuracy: deps
 	@$(ACCURACY_VENV)/bin/python -c 'import librosa, mir_eval' 2>/dev/null || \
 		$(ACCURACY_VENV)/bin/python -m pip install -q librosa mir_eval
 	$(ACCURACY_VENV)/bin/python benches/real_music.py target/release/beatcut target/real-music $(REALMUSIC)/gt $(ACCURACY_FLAGS)
+	$(MAKE) --no-print-directory accuracy-extra
+
+## accuracy-extra: the same on 15 other songs (rock, metal, house, trance, pop, hip-hop, reggae;
+## 87-200 BPM) built from Debian packages by benches/extra_music/build.sh (Frets on Fire charts
+## and LMMS demo projects rendered headless, about three minutes the first time); writes
+## bench/accuracy-extra.md. No goals: it shows how the tracker does on music it was not tuned on.
+accuracy-extra: deps
+	$(CARGO) build --release
+	benches/extra_music/build.sh target/extra-music
+	@[ -x $(ACCURACY_VENV)/bin/python ] || python3 -m venv $(ACCURACY_VENV)
+	@$(ACCURACY_VENV)/bin/python -c 'import librosa, mir_eval' 2>/dev/null || \
+		$(ACCURACY_VENV)/bin/python -m pip install -q librosa mir_eval
+	$(ACCURACY_VENV)/bin/python benches/real_music.py target/release/beatcut target/extra-music/songs \
+		target/extra-music/gt --report accuracy-extra --no-goals $(ACCURACY_FLAGS)
 
 ## package: Debian package in target/debian/ (cargo-deb). The first run installs cargo-deb
 ## (`cargo install`, about a minute) and librsvg2-bin (rsvg-convert, for icons). Icons, man page
