@@ -498,6 +498,31 @@ fn beat_grid_repairs_from_the_command_line() {
     );
     cuts_on_beats(&shifted, "half-beat shift");
 
+    // Half a beat in one stretch only: the beats there move, the others stay, and the seams
+    // keep the beats at least three quarters of a beat apart.
+    let period = base.windows(2).map(|w| w[1] - w[0]).sum::<f64>() / (base.len() - 1) as f64;
+    let (from, to) = (base[4] - 0.01, base[12] + 0.01);
+    let stretch = plan(&["--half-beat-in", &format!("{from:.3}-{to:.3}")]);
+    let partly = beats_of(&stretch);
+    // This grid was on the beat all along, so the beat right after the stretch falls half a
+    // beat after the last moved one: the seam drops it.
+    for (i, b) in base.iter().enumerate() {
+        let kept = partly.iter().any(|p| (p - b).abs() < 0.01);
+        let expected = !(from..to).contains(b) && i != 13;
+        assert_eq!(kept, expected, "beat {i} at {b}: {partly:?}");
+    }
+    assert!(
+        partly
+            .iter()
+            .any(|p| (p - base[4] - period / 2.0).abs() < 0.02),
+        "{partly:?}"
+    );
+    assert!(
+        partly.windows(2).all(|w| w[1] - w[0] > 0.74 * period),
+        "{partly:?}"
+    );
+    cuts_on_beats(&stretch, "half-beat stretch");
+
     let file = dir.path().join("beats.txt");
     std::fs::write(&file, "# tapped\n1.0\n2.0\n3.0\n4.0\n5.0\n6.0\n7.0\n8.0\n").unwrap();
     let given = plan(&["--beats", file.to_str().unwrap()]);

@@ -540,6 +540,55 @@ fn beat_grid_repair_in_the_editor() {
         !app.is_busy() && app.session().project().constraints.beat_grid.is_empty()
     });
 
+    // Right-click the lane: half a beat later in the section under the pointer only.
+    harness.get_by_label("Music lane").click_secondary();
+    // The menu opens on the frame after the click.
+    harness.step();
+    harness.step();
+    harness
+        .get_by_label("Half a beat later in this section")
+        .click();
+    step_until(&mut harness, "the replan", |app| {
+        !app.is_busy()
+            && !app
+                .session()
+                .project()
+                .constraints
+                .beat_grid
+                .half_beat_spans
+                .is_empty()
+    });
+    let spans = harness
+        .state()
+        .session()
+        .project()
+        .constraints
+        .beat_grid
+        .half_beat_spans
+        .clone();
+    let (start, end) = spans[0];
+    let middle = duration / 2;
+    assert!(start <= middle && middle < end, "{spans:?}");
+    let shifted = grid_times(&mut harness);
+    let (after, fps) = cuts(harness.state());
+    for &b in tracked.iter().filter(|&&b| b > start + 1 && b < end - 1) {
+        assert!(
+            !near(&shifted, b, fps),
+            "beat at {b} in the section did not move"
+        );
+    }
+    for &b in tracked.iter().filter(|&&b| b < start) {
+        assert!(
+            near(&shifted, b, fps),
+            "beat at {b} before the section moved"
+        );
+    }
+    assert!(after.iter().all(|&c| near(&shifted, c, fps)));
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    step_until(&mut harness, "the undo", |app| {
+        !app.is_busy() && app.session().project().constraints.beat_grid.is_empty()
+    });
+
     // x2 from the buttons: twice the beats (less one).
     harness.get_by_label("x2").click();
     step_until(&mut harness, "the replan", |app| !app.is_busy());

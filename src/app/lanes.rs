@@ -648,6 +648,14 @@ fn lane_menu(
         .beat_grid
         .no_beats
         .is_empty();
+    let section_shifted = section.is_some_and(|span| {
+        app.session
+            .project()
+            .constraints
+            .beat_grid
+            .half_beat_spans
+            .contains(&span)
+    });
     let mut command = None;
     response.context_menu(|ui| {
         ui.label(format!("At {:.2} s", secs_from_ticks(at)));
@@ -669,6 +677,16 @@ fn lane_menu(
             && ui.button("No beats in this section").clicked()
         {
             command = Some(GridCommand::NoBeats { start, end });
+        }
+        if let Some((start, end)) = section {
+            let label = if section_shifted {
+                "Beats of this section as found"
+            } else {
+                "Half a beat later in this section"
+            };
+            if ui.button(label).clicked() {
+                command = Some(GridCommand::HalfBeatIn { start, end });
+            }
         }
         if has_no_beats && ui.button("Beats everywhere again").clicked() {
             command = Some(GridCommand::ClearNoBeats);

@@ -265,6 +265,28 @@ pub struct GridRepairArgs {
     /// Move the grid by half a beat (beats found on the off-beat).
     #[arg(long)]
     pub half_beat_shift: bool,
+    /// Move the beats between two times by half a beat (the grid slipped onto the off-beat
+    /// for a section): `START-END` in seconds, for example `62.5-94`; repeatable.
+    #[arg(long, value_name = "START-END")]
+    pub half_beat_in: Vec<String>,
+}
+
+/// `START-END` in seconds (`62.5-94`) as ticks; fails naming the text.
+fn parse_span(text: &str) -> Result<(beatcut::time::Ticks, beatcut::time::Ticks)> {
+    let parsed = text.split_once('-').and_then(|(a, z)| {
+        let a: f64 = a.trim().parse().ok()?;
+        let z: f64 = z.trim().parse().ok()?;
+        (a.is_finite() && z.is_finite() && a >= 0.0 && z > a).then_some((a, z))
+    });
+    match parsed {
+        Some((a, z)) => Ok((
+            beatcut::time::ticks_from_secs(a),
+            beatcut::time::ticks_from_secs(z),
+        )),
+        None => anyhow::bail!(
+            "--half-beat-in {text:?}: give the stretch as START-END in seconds, START before END (for example 62.5-94)"
+        ),
+    }
 }
 
 impl GridRepairArgs {
@@ -293,6 +315,10 @@ impl GridRepairArgs {
         }
         if self.half_beat_shift {
             edits.half_beat_shift = !edits.half_beat_shift;
+        }
+        for span in &self.half_beat_in {
+            let (start, end) = parse_span(span)?;
+            beatcut::editor::GridCommand::HalfBeatIn { start, end }.apply(edits);
         }
         Ok(())
     }

@@ -12,6 +12,14 @@ pub enum GridCommand {
     Halve,
     /// Move the grid by half a beat (a grid on the off-beat); twice puts it back.
     ShiftHalfBeat,
+    /// Move the beats of `start..end` by half a beat (the tracker lost the beat for a
+    /// section); the same stretch again takes it back.
+    HalfBeatIn {
+        /// Start of the stretch.
+        start: Ticks,
+        /// End of the stretch.
+        end: Ticks,
+    },
     /// Move every beat by this many milliseconds (negative: earlier).
     Nudge {
         /// Milliseconds.
@@ -48,6 +56,15 @@ impl GridCommand {
             Self::Double => edits.level = (edits.level + 1).min(2),
             Self::Halve => edits.level = (edits.level - 1).max(-2),
             Self::ShiftHalfBeat => edits.half_beat_shift = !edits.half_beat_shift,
+            Self::HalfBeatIn { start, end } if end != start => {
+                let span = (start.min(end), start.max(end));
+                if let Some(i) = edits.half_beat_spans.iter().position(|&s| s == span) {
+                    edits.half_beat_spans.remove(i);
+                } else {
+                    edits.half_beat_spans.push(span);
+                }
+            }
+            Self::HalfBeatIn { .. } => {}
             Self::Nudge { millis } if millis.is_finite() => {
                 edits.offset += ticks_from_secs(millis / 1000.0);
             }
@@ -139,6 +156,10 @@ mod tests {
         GridCommand::NoBeats { start: 5, end: 5 }.apply(&mut e);
         assert!(e.is_empty());
         GridCommand::NoBeats { start: 9, end: 3 }.apply(&mut e);
+        GridCommand::HalfBeatIn { start: 8, end: 2 }.apply(&mut e);
+        assert_eq!(e.half_beat_spans, [(2, 8)]);
+        GridCommand::HalfBeatIn { start: 2, end: 8 }.apply(&mut e);
+        assert!(e.half_beat_spans.is_empty());
         assert_eq!(e.no_beats, [(3, 9)]);
         GridCommand::Reset.apply(&mut e);
         assert!(e.is_empty());

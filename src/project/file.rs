@@ -575,6 +575,7 @@ mod tests {
         project.constraints.beat_grid = BeatGridEdits {
             level: -1,
             half_beat_shift: true,
+            half_beat_spans: vec![(2000, 6000)],
             offset: -441,
             bpm: Some(127.5),
             moved: vec![(1000, 1200)],

@@ -1,5 +1,5 @@
 //! User repairs of the beat grid: a wrong tempo level (x2, /2), a grid on the off-beat (half
-//! a beat), a small lag (nudge), a tempo the user knows (typed or tapped), single beats or
+//! a beat, everywhere or in one stretch: a tracker can lose the beat for a section), a small lag (nudge), a tempo the user knows (typed or tapped), single beats or
 //! the downbeat dragged, stretches with no beat, or a beat file. Stored in the project as
 //! data and applied to the analysis before every plan, so they survive replans, undo and
 //! reopening, and the same repairs come from the editor and the CLI.
@@ -12,7 +12,8 @@ use super::types::{Beat, MusicAnalysis};
 use crate::time::{TICKS_PER_SECOND, Ticks, ticks_from_secs};
 
 /// The repairs, applied in this order: replace (beat file, else constant tempo), metrical
-/// level, half-beat shift, offset, single moves, bars, then the beatless stretches.
+/// level, half-beat shift (everywhere, then in stretches), offset, single moves, bars, then
+/// the beatless stretches.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(default)]
 pub struct BeatGridEdits {
@@ -26,6 +27,9 @@ pub struct BeatGridEdits {
     pub level: i8,
     /// Moves every beat half-way to the next one (a grid sitting on the off-beat).
     pub half_beat_shift: bool,
+    /// Stretches where the grid sits on the off-beat: their beats move half a beat later,
+    /// `(start, end)`. Marking a stretch again takes it back.
+    pub half_beat_spans: Vec<(Ticks, Ticks)>,
     /// Moves every beat by this much (the nudge), ticks.
     pub offset: Ticks,
     /// Single beats dragged by the user: the beat nearest `from` (after the edits above)
@@ -74,6 +78,9 @@ impl BeatGridEdits {
         marks = change_level(marks, self.level);
         if self.half_beat_shift {
             marks = shift_half(&marks);
+        }
+        if !self.half_beat_spans.is_empty() {
+            marks = shift_half_within(&marks, &self.half_beat_spans);
         }
         for m in &mut marks {
             m.time += self.offset;
@@ -244,6 +251,66 @@ fn shift_half(marks: &[Mark]) -> Vec<Mark> {
     out
 }
 
+/// Gaps each side of a beat that make up its local beat period.
+const PERIOD_NEIGHBOURS: usize = 4;
+
+/// The beat period around `marks[i]`: the median of the gaps around it, so the odd gap of a
+/// seam (half a beat, a beat and a half) does not set it.
+fn local_period(marks: &[Mark], i: usize) -> Ticks {
+    let lo = i.saturating_sub(PERIOD_NEIGHBOURS);
+    let hi = (i + PERIOD_NEIGHBOURS + 1).min(marks.len());
+    let mut gaps: Vec<Ticks> = marks
+        .get(lo..hi)
+        .unwrap_or_default()
+        .windows(2)
+        .map(|w| w[1].time - w[0].time)
+        .filter(|&g| g > 0)
+        .collect();
+    gaps.sort_unstable();
+    gaps.get(gaps.len() / 2).copied().unwrap_or(0)
+}
+
+/// The beats inside `spans` moved half a beat later (half their local period); where a span
+/// starts or ends the grid is made whole again: a beat that lands within three quarters of a
+/// beat of the one before is dropped, and a gap of about two beats gets the beat it lacks. A tracker that
+/// slipped onto the off-beat for a section slipped by half a beat at each end, so the seams
+/// come out one beat apart, and bars keep counting through the stretch.
+fn shift_half_within(marks: &[Mark], spans: &[(Ticks, Ticks)]) -> Vec<Mark> {
+    let inside = |t: Ticks| spans.iter().any(|&(a, z)| t >= a.min(z) && t < a.max(z));
+    let mut out: Vec<Mark> = Vec::with_capacity(marks.len() + 2);
+    for (i, m) in marks.iter().enumerate() {
+        let period = local_period(marks, i);
+        let here = inside(m.time);
+        let moved = if here {
+            Mark {
+                time: m.time + period / 2,
+                ..*m
+            }
+        } else {
+            *m
+        };
+        let seam = i
+            .checked_sub(1)
+            .and_then(|p| marks.get(p))
+            .is_some_and(|prev| inside(prev.time) != here);
+        if let (true, Some(last)) = (seam && period > 0, out.last().copied()) {
+            let gap = moved.time - last.time;
+            if gap < period * 3 / 4 {
+                continue;
+            }
+            if gap > period * 3 / 2 && gap < period * 5 / 2 {
+                out.push(Mark {
+                    time: last.time + gap / 2,
+                    downbeat: false,
+                    confidence: last.confidence.min(moved.confidence),
+                });
+            }
+        }
+        out.push(moved);
+    }
+    out
+}
+
 /// Index of the beat nearest `t`.
 fn nearest(marks: &[Mark], t: Ticks) -> Option<usize> {
     marks
@@ -399,6 +466,60 @@ mod tests {
         };
         let b = secs(&e.apply(&m).beats);
         assert_eq!(b[..4], [0.51, 1.1, 1.51, 2.01]);
+    }
+
+    #[test]
+    fn half_a_beat_in_one_stretch() {
+        let m = song();
+        // Beats every 0.5 s from 0.25 s; between 4 s and 8 s they move to whole half-seconds.
+        let e = BeatGridEdits {
+            half_beat_spans: vec![(ticks_from_secs(4.0), ticks_from_secs(8.0))],
+            ..Default::default()
+        };
+        let a = e.apply(&m);
+        let b = secs(&a.beats);
+        let phase = |t: f64| ((t * 2.0).fract() * 100.0).round() / 100.0;
+        for &t in &b {
+            let expected = if (4.0..8.25).contains(&t) { 0.0 } else { 0.5 };
+            assert_eq!(phase(t), expected, "{t}: {b:?}");
+        }
+        // On this grid (on the beat all along) the way in leaves three quarters of a beat
+        // and the beat after the way out would sit a half beat on: it is dropped.
+        assert!(b.windows(2).all(|w| w[1] - w[0] >= 0.49), "{b:?}");
+        assert!(
+            b.contains(&4.5) && b.contains(&8.0) && !b.contains(&8.25),
+            "{b:?}"
+        );
+
+        // A grid that slipped onto the off-beat between 4 s and 8 s (a beat and a half at the
+        // way in, half a beat at the way out) comes out whole: one beat every 0.5 s, bars of
+        // four counted straight through.
+        let mut slipped = song();
+        for beat in &mut slipped.beats {
+            let t = secs_from_ticks(beat.time);
+            if (4.0..8.0).contains(&t) {
+                beat.time += ticks_from_secs(0.25);
+            }
+        }
+        slipped.beats.retain(|b| {
+            let t = secs_from_ticks(b.time);
+            !(4.0..4.5).contains(&t) || t > 4.4
+        });
+        let e = BeatGridEdits {
+            half_beat_spans: vec![(ticks_from_secs(4.4), ticks_from_secs(8.1))],
+            ..Default::default()
+        };
+        let fixed = e.apply(&slipped);
+        let b = secs(&fixed.beats);
+        assert!(
+            b.windows(2).all(|w| (w[1] - w[0] - 0.5).abs() < 0.01),
+            "{b:?}"
+        );
+        // Marking the stretch again takes it back (the editor's toggle).
+        assert_eq!(
+            BeatGridEdits::default().apply(&slipped).beats.len(),
+            slipped.beats.len()
+        );
     }
 
     #[test]
