@@ -478,6 +478,24 @@ fn music_lane_ui(app: &mut BeatcutApp, ui: &mut egui::Ui, duration: Ticks) {
             egui::Color32::from_gray(200),
         );
     }
+    // Stretches moved by half a beat: an amber band along the bottom (the top holds the
+    // section names), so the repair shows.
+    for &(start, end) in &app.session.project().constraints.beat_grid.half_beat_spans {
+        let r = axis.span_rect(start, end);
+        let band = egui::Rect::from_min_max(egui::pos2(r.min.x, r.max.y - 12.0), r.max);
+        painter.rect_filled(
+            band,
+            0.0,
+            egui::Color32::from_rgba_unmultiplied(200, 140, 20, 200),
+        );
+        painter.text(
+            band.left_center() + egui::vec2(4.0, 0.0),
+            egui::Align2::LEFT_CENTER,
+            "half a beat later",
+            egui::FontId::proportional(10.0),
+            egui::Color32::from_gray(230),
+        );
+    }
     for beat in beats {
         let x = axis.x(beat.time);
         let (h, c) = if beat.beat_in_bar == 0 {
