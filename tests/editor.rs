@@ -166,6 +166,11 @@ fn grid_times(harness: &mut Harness<'static, BeatcutApp>) -> Vec<i64> {
         .collect()
 }
 
+/// The project's beat grid repairs.
+fn grid_edits(app: &BeatcutApp) -> &beatcut::analysis::music::BeatGridEdits {
+    &app.session().project().constraints.beat_grid
+}
+
 /// Drops the song and clips onto the window and steps until they are analysed and planned.
 fn drop_and_plan(harness: &mut Harness<'static, BeatcutApp>, song: &Path, clips: &[PathBuf]) {
     let mut dropped: Vec<PathBuf> = clips.to_vec();
@@ -516,14 +521,7 @@ fn beat_grid_repair_in_the_editor() {
     }
     harness.drop_at(egui::pos2(x_of(target), y));
     step_until(&mut harness, "the replan", |app| {
-        !app.is_busy()
-            && !app
-                .session()
-                .project()
-                .constraints
-                .beat_grid
-                .moved
-                .is_empty()
+        !app.is_busy() && !grid_edits(app).moved.is_empty()
     });
     let moved = grid_times(&mut harness);
     assert_eq!(moved.len(), tracked.len());
@@ -549,23 +547,9 @@ fn beat_grid_repair_in_the_editor() {
         .get_by_label("Half a beat later in this section")
         .click();
     step_until(&mut harness, "the replan", |app| {
-        !app.is_busy()
-            && !app
-                .session()
-                .project()
-                .constraints
-                .beat_grid
-                .half_beat_spans
-                .is_empty()
+        !app.is_busy() && !grid_edits(app).half_beat_spans.is_empty()
     });
-    let spans = harness
-        .state()
-        .session()
-        .project()
-        .constraints
-        .beat_grid
-        .half_beat_spans
-        .clone();
+    let spans = grid_edits(harness.state()).half_beat_spans.clone();
     let (start, end) = spans[0];
     let middle = duration / 2;
     assert!(start <= middle && middle < end, "{spans:?}");
