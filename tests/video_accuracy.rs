@@ -1595,3 +1595,68 @@ fn secs_spans(spans: &[(beatcut::time::Ticks, beatcut::time::Ticks)]) -> Vec<(f6
         .map(|&(s, e)| (secs_from_ticks(s), secs_from_ticks(e)))
         .collect()
 }
+
+/// A cut early in a long stretch between keyframes (a camera's 4 s GOP, no encoder
+/// settings): fast mode stops decoding the stretch once the new shot has settled on the
+/// keyframe that closes it, so it decodes a small part of the clip, and still places the
+/// cut where a full pass does, with nothing placed between the last frame it decoded and
+/// that keyframe.
+#[test]
+fn fast_mode_stops_a_stretch_once_the_cut_has_settled() {
+    let dir = common::temp_dir();
+    let stills = make_stills(dir.path());
+    let shot = |still, zoom, phase, secs| Shot {
+        still,
+        zoom,
+        phase,
+        secs,
+        swing: 0,
+        offset: 0,
+        from: 0.0,
+    };
+    let mut codec = HARDWARE_STYLE.to_vec();
+    if let Some(g) = codec.iter().position(|&a| a == "-g") {
+        codec[g + 1] = "120";
+    }
+    // Keyframes every 4 s; cuts at 1.0 s (early in the first stretch) and 9.5 s (early in
+    // the third); the second and fourth stretches hold one shot each.
+    let shots = (
+        shot(0, 1.0, 0.0, 1.0),
+        vec![
+            (Join::Cut, shot(1, 1.0, 1.0, 8.5)),
+            (Join::Cut, shot(2, 1.0, 2.0, 7.0)),
+        ],
+    );
+    let (path, cuts, _, _) = phone_clip(dir.path(), &stills, "long_gop.mp4", shots, "", &codec);
+    let run = |mode| {
+        let params = ClipParams {
+            mode,
+            ..ClipParams::default()
+        };
+        analyze_clips(std::slice::from_ref(&path), &params, &CancelToken::new())
+            .pop()
+            .unwrap()
+            .unwrap()
+    };
+    let accurate = run(DetectMode::Accurate);
+    let fast = run(DetectMode::Fast);
+    let frame = 1.0 / 30.0;
+    let (found, _) = secs(&accurate);
+    assert_eq!(found.len(), cuts.len(), "accurate mode: cuts {found:?}");
+    for (&cut, &at) in cuts.iter().zip(&found) {
+        assert!(
+            (cut - at).abs() < frame,
+            "accurate mode: cut {at} for {cut}"
+        );
+    }
+    assert_eq!(secs(&fast).0, found, "fast vs accurate cuts");
+    // Both stretches with a cut stop a few frames after it: about 1.1 s and 1.6 s of
+    // frames of the 8 s they hold (the tail past 16 s is short: decoded whole). Decoded to
+    // their ends, they would make more than half the clip.
+    let whole = accurate.frame_scores.len();
+    assert!(
+        fast.frame_scores.len() * 4 < whole,
+        "fast mode scored {} of {whole} frames",
+        fast.frame_scores.len()
+    );
+}

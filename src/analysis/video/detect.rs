@@ -11,7 +11,7 @@ pub(crate) const MIN_RATIO: f32 = 1.8;
 /// Between steady shots a change of this share of the threshold is a cut when it is at
 /// least `QUIET_RATIO` times the local change level.
 pub(crate) const QUIET_SHARE: f32 = 0.5;
-const QUIET_RATIO: f32 = 5.0;
+pub(crate) const QUIET_RATIO: f32 = 5.0;
 /// Share of the next frame's change counted against a cut candidate.
 const NEXT_WEIGHT: f32 = 0.5;
 /// After a flash the frame matches the one before the flash: its skip-one change stays

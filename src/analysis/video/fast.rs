@@ -5,7 +5,10 @@
 //! unusually large for its neighbourhood (a predicted picture that had to be coded from
 //! scratch: a scene change), when its packet sizes change level, or when its keyframes
 //! differ in a way motion within one shot does not explain. Stretches whose keyframes
-//! match are skipped. Keyframes a second apart are compared with the camera's shift taken
+//! match are skipped. A stretch being decoded stops once its picture has changed in one
+//! cut-sized step to the closing keyframe's and stayed there a few frames (after the last
+//! packet its sizes hint at): the rest is vouched for as a skipped stretch is, so a cut
+//! early in a long GOP costs the frames up to it, not the whole GOP. Keyframes a second apart are compared with the camera's shift taken
 //! out of structure, colour and brightness alike, so handheld shake does not count as a
 //! change. A jump cut (one take going on from a step to the side) whose keyframes line up
 //! as well as a second of shake does is out of reach: nothing short of decoding shows it.
@@ -32,10 +35,10 @@
 use std::path::Path;
 
 use crate::jobs::{CancelToken, Progress};
-use crate::media::{VideoDecoder, VideoFrame};
+use crate::media::VideoDecoder;
 use crate::time::Ticks;
 
-use super::detect::MIN_RATIO;
+use super::detect::{MIN_RATIO, QUIET_RATIO, QUIET_SHARE};
 use super::features::{AlignedChange, FrameFeatures};
 use super::scan::{
     PROGRESS_EVERY, RawScan, ScoreSink, empty_frame, finish, frame_estimate, open_decoder,
@@ -88,6 +91,21 @@ struct Gop {
     span: Ticks,
     /// Some packet or stretch of packets hints at a change inside.
     suspicious: bool,
+    /// The latest packet a hint points at (a spike, or the end of the window after a level
+    /// change), and how many frames of the stretch run up to it.
+    hinted_to: Option<(Ticks, usize)>,
+}
+
+impl Gop {
+    /// Frames a refining decode is likely to need: up to the last hint and a few past it
+    /// when packets hint (a stretch may stop once its picture settles after that), else
+    /// all of them.
+    fn likely_frames(&self) -> usize {
+        match self.hinted_to {
+            Some((_, upto)) => (upto + SPIKE_WINDOW).min(self.frames),
+            None => self.frames,
+        }
+    }
 }
 
 /// Scans with the packet index and keyframes, then refines the stretches that need it.
@@ -109,7 +127,11 @@ pub(crate) fn scan_fast(
     let indexed = started.elapsed();
     let gops = split_gops(&packets);
     let total_frames = packets.len().max(1);
-    let suspicious_frames: usize = gops.iter().filter(|g| g.suspicious).map(|g| g.frames).sum();
+    let suspicious_frames: usize = gops
+        .iter()
+        .filter(|g| g.suspicious)
+        .map(Gop::likely_frames)
+        .sum();
     if gops.len() < 2 || suspicious_frames as f64 > FULL_PASS_SHARE * total_frames as f64 {
         tracing::debug!(
             "one full pass: {} stretches, {suspicious_frames} of {total_frames} frames flagged by packet sizes",
@@ -164,7 +186,7 @@ pub(crate) fn scan_fast(
         .iter()
         .zip(&gops)
         .map(|(p, g)| match p {
-            Plan::Refine => g.frames,
+            Plan::Refine => g.likely_frames(),
             // A key cut's frames were decoded by its confirmation.
             Plan::KeyCut | Plan::Skip => 0,
         })
@@ -175,11 +197,16 @@ pub(crate) fn scan_fast(
         return score_all(path, decoder, params, cancel, progress);
     }
     let duration_hint = index_end(&packets, decoder.frame_rate().frame_ticks());
+    let settle = SettleRule {
+        thresholds,
+        vouched: keyframing.vouches(),
+        hinted_to: gops.iter().map(|g| g.hinted_to.map(|(t, _)| t)).collect(),
+    };
     let mut scan = refine(
         &decoder,
         params,
         &keys,
-        &plans,
+        (&plans, &settle),
         &cut_frames,
         cancel,
         progress,
@@ -286,10 +313,14 @@ fn split_gops(packets: &[Packet]) -> Vec<Gop> {
                     (Some(from), Some(to)) => to - from,
                     _ => 0,
                 };
+                // Positions in `sizes` (the packets after the keyframe): frames since it - 1.
+                let hint = last_spike(&sizes, key_size).max(last_level_change(&sizes));
+                let hinted_to = hint.and_then(|i| Some((packets.get(a + 1 + i)?.time, i + 2)));
                 Gop {
                     frames: b - a,
                     span,
-                    suspicious: has_spike(&sizes, key_size) || has_level_change(&sizes),
+                    suspicious: hint.is_some(),
+                    hinted_to,
                 }
             }
             _ => Gop::default(),
@@ -302,14 +333,20 @@ fn split_gops(packets: &[Packet]) -> Vec<Gop> {
 /// picture coded afresh. A cut's picture is coded afresh once, and the new shot's predicted
 /// pictures that follow are small again; the first reference picture after the B-frames
 /// that open a stretch is large only next to them, and as large as the ones after it.
+#[cfg(test)]
 fn has_spike(sizes: &[f32], key_size: f32) -> bool {
+    last_spike(sizes, key_size).is_some()
+}
+
+/// The last packet of `sizes` that is a spike (see [`has_spike`]).
+fn last_spike(sizes: &[f32], key_size: f32) -> Option<usize> {
     let peak = |window: &[f32]| window.iter().copied().fold(0.0f32, f32::max);
     // Right after a keyframe the window may hold only B-frames: wait for a reference frame.
     sizes
         .iter()
         .enumerate()
         .skip(SPIKE_MIN_HISTORY)
-        .any(|(i, &s)| {
+        .rfind(|&(i, &s)| {
             let before = peak(
                 sizes
                     .get(i.saturating_sub(SPIKE_WINDOW)..i)
@@ -327,11 +364,19 @@ fn has_spike(sizes: &[f32], key_size: f32) -> bool {
                 && s > 512.0
                 && s > key_size * SPIKE_KEY_SHARE
         })
+        .map(|(i, _)| i)
 }
 
 /// Whether the typical packet size (rolling peaks, which even out the P/B alternation)
 /// of some window differs from that of the window after it by `LEVEL_RATIO`.
+#[cfg(test)]
 fn has_level_change(sizes: &[f32]) -> bool {
+    last_level_change(sizes).is_some()
+}
+
+/// The last packet of `sizes` a level change (see [`has_level_change`]) may lie at: the
+/// end of the window after it.
+fn last_level_change(sizes: &[f32]) -> Option<usize> {
     let peaks: Vec<f32> = sizes
         .windows(4)
         .map(|w| w.iter().copied().fold(0.0f32, f32::max))
@@ -342,13 +387,16 @@ fn has_level_change(sizes: &[f32]) -> bool {
         v.get(v.len() / 2).copied().unwrap_or(0.0)
     };
     let n = SPIKE_WINDOW;
-    (n..peaks.len().saturating_sub(n)).any(|i| {
-        let (Some(a), Some(b)) = (peaks.get(i - n..i), peaks.get(i..i + n)) else {
-            return false;
-        };
-        let (a, b) = (median(a).max(256.0), median(b).max(256.0));
-        a.max(b) > LEVEL_RATIO * a.min(b)
-    })
+    (n..peaks.len().saturating_sub(n))
+        .rfind(|&i| {
+            let (Some(a), Some(b)) = (peaks.get(i - n..i), peaks.get(i..i + n)) else {
+                return false;
+            };
+            let (a, b) = (median(a).max(256.0), median(b).max(256.0));
+            a.max(b) > LEVEL_RATIO * a.min(b)
+        })
+        // A peak window covers four packets: the change lies within the window after.
+        .map(|i| (i + n + 3).min(sizes.len().saturating_sub(1)))
 }
 
 /// The encoder's maximum keyframe interval when it also places keyframes at scene changes
@@ -723,20 +771,48 @@ fn hard_cut_at(
 /// memory when a later stretch is done before an earlier one (frames are small).
 const STRETCH_AHEAD_FRAMES: usize = 256;
 
-/// A stretch to decode in full: from the keyframe at `from` to the next one at `until` (to
-/// the end of the clip for the last).
-#[derive(Debug, Clone, Copy)]
+/// Consecutive frames that must match the keyframe closing their stretch before the rest
+/// of the stretch is left undecoded: a settled picture, not one frame of shake that
+/// happens to line up.
+const SETTLED_FRAMES: usize = 3;
+
+/// When a refined stretch may stop early: once its pictures have settled on the keyframe
+/// that closes it (judged as a skipped stretch's keyframes are) in one step the size of a
+/// cut, the rest of the stretch holds no cut by the same test that skips a whole stretch.
+/// A picture that crept towards the closing one (a dissolve or fade ending) is decoded to
+/// the end: the transition's span needs the shot after it. Where the packet sizes hint at
+/// a change, the settling must come at or after the last hinted packet: a spike may mark
+/// a cut the keyframes cannot show.
+struct SettleRule {
+    thresholds: Thresholds,
+    /// The encoder vouches that stretches without packet hints hold no hard cut.
+    vouched: bool,
+    /// Per stretch: the last packet its packet sizes hint at.
+    hinted_to: Vec<Option<Ticks>>,
+}
+
+/// A stretch to decode: from the keyframe at `from` to the next one at `until` (to the end
+/// of the clip for the last), stopping early once its pictures settle on `closing`.
+#[derive(Debug, Clone)]
 struct Stretch {
     from: Ticks,
     until: Option<Ticks>,
+    /// The keyframe opening the stretch and the one closing it, when the stretch may stop
+    /// on reaching the closing picture.
+    settle_on: Option<(FrameFeatures, FrameFeatures)>,
+    /// The settling may start no earlier than this (the last packet hinted at).
+    settle_from: Option<Ticks>,
+    thresholds: Thresholds,
+    vouched: bool,
 }
 
 /// What a refining worker hands over for its stretch, in presentation order.
 enum Decoded {
-    /// A frame after the keyframe.
-    Frame(VideoFrame),
-    /// The stretch is complete.
-    Done,
+    /// A frame after the keyframe, its features computed by the worker.
+    Frame(Box<FrameFeatures>),
+    /// The stretch is over: `complete` when decoded to its end, false when it stopped once
+    /// its pictures settled on the closing keyframe (the frames up to it were not decoded).
+    Done { complete: bool },
     /// The stretch could not be decoded.
     Failed(ClipError),
 }
@@ -745,19 +821,26 @@ enum Decoded {
 /// frames around it from its confirmation (`cut_frames`). Stretches are independent (each
 /// starts at a keyframe), so they are decoded side by side, one single-threaded decoder
 /// per core (frame threads gain little on a stretch of a second or two), and handed over
-/// in order to one scoring thread.
+/// in order to one scoring thread. A stretch stops early as `settle` allows.
 fn refine(
     decoder: &VideoDecoder,
     params: &ClipParams,
     keys: &[FrameFeatures],
-    plans: &[Plan],
+    (plans, settle): (&[Plan], &SettleRule),
     cut_frames: &CutFrames,
     cancel: &CancelToken,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<RawScan, ClipError> {
     let (scorer, refined) = with_scoring_thread(params.track_subject, |sink| {
         refine_into(
-            decoder, params, keys, plans, cut_frames, sink, cancel, progress,
+            decoder,
+            params,
+            keys,
+            (plans, settle),
+            cut_frames,
+            sink,
+            cancel,
+            progress,
         )
     });
     let worker_warnings = refined?;
@@ -780,7 +863,7 @@ fn refine_into(
     decoder: &VideoDecoder,
     params: &ClipParams,
     keys: &[FrameFeatures],
-    plans: &[Plan],
+    (plans, settle): (&[Plan], &SettleRule),
     cut_frames: &CutFrames,
     sink: &ScoreSink,
     cancel: &CancelToken,
@@ -796,6 +879,12 @@ fn refine_into(
         .map(|(j, key)| Stretch {
             from: key.time,
             until: keys.get(j + 1).map(|k| k.time),
+            settle_on: keys
+                .get(j + 1)
+                .map(|closing| (key.clone(), closing.clone())),
+            settle_from: settle.hinted_to.get(j).copied().flatten(),
+            thresholds: settle.thresholds,
+            vouched: settle.vouched,
         })
         .collect();
     let cores = if params.threads > 0 {
@@ -817,7 +906,7 @@ fn refine_into(
     let queue = std::sync::Mutex::new(
         stretches
             .iter()
-            .copied()
+            .cloned()
             .zip(senders)
             .collect::<std::collections::VecDeque<_>>(),
     );
@@ -830,16 +919,15 @@ fn refine_into(
         // workers stop before the scope waits for them.
         let mut receivers = std::mem::take(&mut receivers).into_iter();
         let mut scored: u64 = 0;
-        let mut previous = Plan::Skip;
+        // Whether the last frame scored is the one right before the next keyframe: not
+        // after a skipped stretch, nor after a refined one that stopped early.
+        let mut adjacent = false;
         for (j, key) in keys.iter().enumerate() {
             if cancel.is_cancelled() {
                 return Err(ClipError::Cancelled);
             }
             let plan = plans.get(j).copied().unwrap_or(Plan::Refine);
             let until = keys.get(j + 1).map(|k| k.time);
-            // After a skipped stretch the keyframe is not the frame after the last one scored.
-            let adjacent = previous != Plan::Skip;
-            previous = plan;
             if plan == Plan::Refine {
                 sink.features(key.clone(), adjacent);
                 let Some(frames) = receivers.next() else {
@@ -849,9 +937,9 @@ fn refine_into(
                 };
                 loop {
                     match frames.recv() {
-                        Ok(Decoded::Frame(frame)) => {
-                            let time = frame.time;
-                            if !sink.frame(frame, true) {
+                        Ok(Decoded::Frame(features)) => {
+                            let time = features.time;
+                            if !sink.features(*features, true) {
                                 break;
                             }
                             scored += 1;
@@ -863,7 +951,10 @@ fn refine_into(
                                 });
                             }
                         }
-                        Ok(Decoded::Done) => break,
+                        Ok(Decoded::Done { complete }) => {
+                            adjacent = complete;
+                            break;
+                        }
                         Ok(Decoded::Failed(error)) => return Err(error),
                         // The worker stopped without finishing (cancelled, or it failed).
                         Err(_) if cancel.is_cancelled() => return Err(ClipError::Cancelled),
@@ -880,6 +971,8 @@ fn refine_into(
             // stands for it, with the frames its own confirmation decoded right after it (the
             // detector weighs a cut against the change of its neighbours, not another cut) and
             // the frames before the cut that closes it.
+            let key_adjacent = adjacent;
+            adjacent = plan == Plan::KeyCut;
             let around_this = j.checked_sub(1).and_then(|i| cut_frames.get(i)?.as_ref());
             let mut last_pushed = key.time;
             match around_this {
@@ -890,7 +983,7 @@ fn refine_into(
                     }
                 }
                 None => {
-                    sink.features(key.clone(), adjacent);
+                    sink.features(key.clone(), key_adjacent);
                 }
             }
             if let Some(frames) = cut_frames.get(j).and_then(Option::as_ref) {
@@ -939,7 +1032,7 @@ fn refine_worker(
         }
     };
     while let Some((stretch, out)) = claim() {
-        match decode_stretch(&mut decoder, stretch, &out, cancel) {
+        match decode_stretch(&mut decoder, &stretch, &out, cancel) {
             Ok(true) => {}
             Ok(false) => break,
             Err(error) => {
@@ -951,32 +1044,83 @@ fn refine_worker(
     decoder.warnings().to_vec()
 }
 
-/// Decodes the frames of `stretch` after its keyframe into `out`, then `Done`. False when
-/// nobody listens any more.
+/// Decodes the frames of `stretch` after its keyframe, scores them into features and sends
+/// them to `out`, then `Done`; stops early once [`SETTLED_FRAMES`] frames in a row match
+/// the closing keyframe, the first of them a cut's step from the frame before (see
+/// [`SettleRule`]). False when nobody listens any more.
 fn decode_stretch(
     decoder: &mut VideoDecoder,
-    stretch: Stretch,
+    stretch: &Stretch,
     out: &crossbeam_channel::Sender<Decoded>,
     cancel: &CancelToken,
 ) -> Result<bool, ClipError> {
     decoder.seek_to_keyframe_before(stretch.from)?;
     skip_before(decoder, stretch.from)?;
+    let mut frame = empty_frame();
+    let mut settled = 0;
+    let mut stepped = false;
+    let mut previous = stretch
+        .settle_on
+        .as_ref()
+        .map(|(opening, _)| opening.clone());
+    // The change into the previous frame (unknown for the first: taken as none, so the
+    // step into it must be a clear cut's).
+    let mut previous_step = 0.0f32;
+    let mut complete = true;
     loop {
         if cancel.is_cancelled() {
             return Err(ClipError::Cancelled);
         }
-        let mut frame = empty_frame();
         if !decoder.next_frame_into(&mut frame)? {
             break;
         }
         if stretch.until.is_some_and(|end| frame.time >= end) {
             break;
         }
-        if out.send(Decoded::Frame(frame)).is_err() {
+        let Some(features) = FrameFeatures::from_frame(&frame) else {
+            continue;
+        };
+        if let (Some((_, closing)), Some(before)) = (&stretch.settle_on, &previous) {
+            let step = features.diff(before);
+            // As a whole stretch is skipped (see `plan_gops`).
+            let holds_none = unchanged(&features, closing, stretch.thresholds)
+                || holds_no_cut(&features, closing, stretch.thresholds, stretch.vouched);
+            if !holds_none {
+                settled = 0;
+            } else {
+                if settled == 0 {
+                    stepped = stands_out(step, previous_step, stretch.thresholds.cut)
+                        && stretch.settle_from.is_none_or(|t| features.time >= t);
+                }
+                settled += 1;
+            }
+            previous = Some(features.clone());
+            previous_step = step;
+        }
+        if out.send(Decoded::Frame(Box::new(features))).is_err() {
             return Ok(false);
         }
+        if stepped && settled >= SETTLED_FRAMES {
+            tracing::debug!(
+                "stretch at {:.2} s settled on its closing keyframe at {:.2} s: the rest is skipped",
+                crate::time::secs_from_ticks(stretch.from),
+                crate::time::secs_from_ticks(frame.time)
+            );
+            complete = false;
+            break;
+        }
     }
-    Ok(out.send(Decoded::Done).is_ok())
+    Ok(out.send(Decoded::Done { complete }).is_ok())
+}
+
+/// Whether a change of `step` after one of `before` stands out as the detector asks of a
+/// cut (clearly, or between steady shots): the picture changed in one frame, not by a
+/// dissolve's or a fade's creep.
+fn stands_out(step: f32, before: f32, cut_threshold: f32) -> bool {
+    let prominence = step - before;
+    let clear = prominence >= cut_threshold && step >= MIN_RATIO * before;
+    let quiet = prominence >= QUIET_SHARE * cut_threshold && step >= QUIET_RATIO * before;
+    clear || quiet
 }
 
 /// Consumes the frames before `time` and the one at it, without converting them.
@@ -1006,6 +1150,13 @@ mod tests {
         }
         assert!(has_spike(&cut, 20_000.0));
         assert!(!has_spike(&cut, 200_000.0));
+        // A second spike later: the last one is where settling may begin.
+        let mut two = cut.clone();
+        if let Some(s) = two.get_mut(31) {
+            *s = 12_000.0;
+        }
+        assert_eq!(last_spike(&cut, 20_000.0), Some(20));
+        assert_eq!(last_spike(&two, 20_000.0), Some(31));
         // A stretch opening with four B-frames before its first P-frame (x265): that P-frame
         // is as large as the ones after it, no spike.
         let opening: Vec<f32> = (0..40)
@@ -1018,6 +1169,22 @@ mod tests {
             .map(|(i, &s)| if i >= 20 { s / 4.0 } else { s })
             .collect();
         assert!(has_level_change(&drop));
+        // The change lies within the window after the boundary found: the hint covers it.
+        assert!(last_level_change(&drop).is_some_and(|i| i >= 20));
+    }
+
+    #[test]
+    fn settling_needs_a_cut_sized_step() {
+        // A hard cut: one big step after the shake-level change of the frame before.
+        assert!(stands_out(0.9, 0.03, 0.3));
+        // A cut between two framings of one scene: smaller, far above the shake.
+        assert!(stands_out(0.26, 0.02, 0.3));
+        // A dissolve or a fade ending: steps of about the same size frame after frame.
+        assert!(!stands_out(0.12, 0.10, 0.3));
+        assert!(!stands_out(0.2, 0.15, 0.3));
+        // Right after the keyframe (no step known before): only a clear cut's step.
+        assert!(stands_out(0.35, 0.0, 0.3));
+        assert!(!stands_out(0.1, 0.0, 0.3));
     }
 
     #[test]
@@ -1026,6 +1193,7 @@ mod tests {
             frames,
             span: secs * crate::time::TICKS_PER_SECOND / 100,
             suspicious: false,
+            hinted_to: None,
         };
         // Two-second GOPs, one closed after 25 frames (a scene change), and the tail.
         let gops = [
