@@ -666,6 +666,21 @@ struct Shot {
 /// A generated phone-style clip: path, hard cuts, similar cuts, transitions.
 type PhoneClip = (PathBuf, Vec<f64>, Vec<f64>, Vec<(f64, f64, &'static str)>);
 
+impl Shot {
+    /// A handheld shot of `still` from its start, with no swing and no step to the side.
+    fn handheld(still: usize, zoom: f32, phase: f32, secs: f64) -> Self {
+        Self {
+            still,
+            zoom,
+            phase,
+            secs,
+            swing: 0,
+            offset: 0,
+            from: 0.0,
+        }
+    }
+}
+
 /// How a shot follows the one before it.
 enum Join {
     /// A hard cut between shots that look different.
@@ -782,15 +797,7 @@ fn phone_clip(
 /// variable frame rate with rotation, and a handheld take with no cut at all.
 fn phone_cases(dir: &Path) -> Vec<Case> {
     let stills = make_stills(dir);
-    let shot = |still, zoom, phase, secs| Shot {
-        still,
-        zoom,
-        phase,
-        secs,
-        swing: 0,
-        offset: 0,
-        from: 0.0,
-    };
+    let shot = Shot::handheld;
     let mut cases = Vec::new();
     let mut add = |name, (path, cuts, similar, gradual): (PathBuf, _, _, _)| {
         cases.push(Case {
@@ -1605,15 +1612,7 @@ fn secs_spans(spans: &[(beatcut::time::Ticks, beatcut::time::Ticks)]) -> Vec<(f6
 fn fast_mode_stops_a_stretch_once_the_cut_has_settled() {
     let dir = common::temp_dir();
     let stills = make_stills(dir.path());
-    let shot = |still, zoom, phase, secs| Shot {
-        still,
-        zoom,
-        phase,
-        secs,
-        swing: 0,
-        offset: 0,
-        from: 0.0,
-    };
+    let shot = Shot::handheld;
     let mut codec = HARDWARE_STYLE.to_vec();
     if let Some(g) = codec.iter().position(|&a| a == "-g") {
         codec[g + 1] = "120";
