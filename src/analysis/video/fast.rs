@@ -8,9 +8,9 @@
 //! match are skipped. A stretch being decoded stops once its picture has changed in one
 //! cut-sized step to the closing keyframe's and stayed there a few frames (after the last
 //! packet its sizes hint at): the rest is vouched for as a skipped stretch is, so a cut
-//! early in a long GOP costs the frames up to it, not the whole GOP. Keyframes a second apart are compared with the camera's shift taken
-//! out of structure, colour and brightness alike, so handheld shake does not count as a
-//! change. A jump cut (one take going on from a step to the side) whose keyframes line up
+//! early in a long GOP costs the frames up to it, not the whole GOP. Keyframes a second
+//! apart are compared with the camera's shift taken out of structure, colour and
+//! brightness alike, so handheld shake does not count as a change. A jump cut (one take going on from a step to the side) whose keyframes line up
 //! as well as a second of shake does is out of reach: nothing short of decoding shows it.
 //!
 //! A stretch the encoder closed early (before its keyframe interval ran out: x264/x265
@@ -89,14 +89,18 @@ struct Gop {
     frames: usize,
     /// From its keyframe to the next one (0 for the last stretch, which no keyframe closes).
     span: Ticks,
-    /// Some packet or stretch of packets hints at a change inside.
-    suspicious: bool,
     /// The latest packet a hint points at (a spike, or the end of the window after a level
-    /// change), and how many frames of the stretch run up to it.
+    /// change), and how many frames of the stretch run up to it; `None` when no packet or
+    /// stretch of packets hints at a change inside.
     hinted_to: Option<(Ticks, usize)>,
 }
 
 impl Gop {
+    /// Some packet or stretch of packets hints at a change inside.
+    fn suspicious(&self) -> bool {
+        self.hinted_to.is_some()
+    }
+
     /// Frames a refining decode is likely to need: up to the last hint and a few past it
     /// when packets hint (a stretch may stop once its picture settles after that), else
     /// all of them.
@@ -129,7 +133,7 @@ pub(crate) fn scan_fast(
     let total_frames = packets.len().max(1);
     let suspicious_frames: usize = gops
         .iter()
-        .filter(|g| g.suspicious)
+        .filter(|g| g.suspicious())
         .map(Gop::likely_frames)
         .sum();
     if gops.len() < 2 || suspicious_frames as f64 > FULL_PASS_SHARE * total_frames as f64 {
@@ -251,7 +255,7 @@ pub(crate) fn scan_keyframes_only(
     scan.packet_hints = if starts.len() == gops.len() {
         gops.iter()
             .enumerate()
-            .filter(|&(j, g)| g.suspicious || (j + 1 == gops.len() && tail == Tail::Long))
+            .filter(|&(j, g)| g.suspicious() || (j + 1 == gops.len() && tail == Tail::Long))
             .map(|(j, _)| stretch(j))
             .collect()
     } else {
@@ -319,7 +323,6 @@ fn split_gops(packets: &[Packet]) -> Vec<Gop> {
                 Gop {
                     frames: b - a,
                     span,
-                    suspicious: hint.is_some(),
                     hinted_to,
                 }
             }
@@ -476,7 +479,7 @@ enum Tail {
 /// What the last stretch of the index is, as far as closing it goes.
 fn tail_of(gops: &[Gop]) -> Tail {
     match gops.last() {
-        Some(g) if g.suspicious => Tail::Flagged,
+        Some(g) if g.suspicious() => Tail::Flagged,
         Some(g) if g.frames > CLOSING_MAX_FRAMES => Tail::Long,
         _ => Tail::Closable,
     }
@@ -616,7 +619,7 @@ fn plan_gops(
         .zip(gops)
         .enumerate()
         .map(|(j, (key, gop))| {
-            if gop.suspicious {
+            if gop.suspicious() {
                 return Plan::Refine;
             }
             let Some(next) = keys.get(j + 1) else {
@@ -652,7 +655,7 @@ fn log_plans(keys: &[FrameFeatures], plans: &[Plan], gops: &[Gop]) {
              change {:.3}, brightness {:+.3}, colour {:.3}",
             crate::time::secs_from_ticks(key.time),
             gop.frames,
-            gop.suspicious,
+            gop.suspicious(),
             of(|c| c.coarse),
             of(|c| c.detail),
             of(|c| c.brightness),
@@ -792,7 +795,8 @@ struct SettleRule {
 }
 
 /// A stretch to decode: from the keyframe at `from` to the next one at `until` (to the end
-/// of the clip for the last), stopping early once its pictures settle on `closing`.
+/// of the clip for the last), stopping early once its pictures settle on the closing
+/// keyframe (see [`SettleRule`]).
 #[derive(Debug, Clone)]
 struct Stretch {
     from: Ticks,
@@ -802,8 +806,6 @@ struct Stretch {
     settle_on: Option<(FrameFeatures, FrameFeatures)>,
     /// The settling may start no earlier than this (the last packet hinted at).
     settle_from: Option<Ticks>,
-    thresholds: Thresholds,
-    vouched: bool,
 }
 
 /// What a refining worker hands over for its stretch, in presentation order.
@@ -883,8 +885,6 @@ fn refine_into(
                 .get(j + 1)
                 .map(|closing| (key.clone(), closing.clone())),
             settle_from: settle.hinted_to.get(j).copied().flatten(),
-            thresholds: settle.thresholds,
-            vouched: settle.vouched,
         })
         .collect();
     let cores = if params.threads > 0 {
@@ -913,7 +913,7 @@ fn refine_into(
     let path = decoder.path();
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
-            .map(|_| scope.spawn(|| refine_worker(path, &worker_params, &queue, cancel)))
+            .map(|_| scope.spawn(|| refine_worker(path, &worker_params, (&queue, settle), cancel)))
             .collect();
         // The receivers live in this closure: returning early (an error) closes them, so
         // workers stop before the scope waits for them.
@@ -1010,15 +1010,17 @@ fn refine_into(
     })
 }
 
+/// Stretches waiting for a refining worker, each with the channel its frames go to.
+type StretchQueue =
+    std::sync::Mutex<std::collections::VecDeque<(Stretch, crossbeam_channel::Sender<Decoded>)>>;
+
 /// One refining worker: opens its own decoder and decodes the stretches it claims from
 /// `queue` until none is left, the scorer's side stops listening, or decoding fails.
 /// Returns its decoder's warnings.
 fn refine_worker(
     path: &Path,
     params: &ClipParams,
-    queue: &std::sync::Mutex<
-        std::collections::VecDeque<(Stretch, crossbeam_channel::Sender<Decoded>)>,
-    >,
+    (queue, settle): (&StretchQueue, &SettleRule),
     cancel: &CancelToken,
 ) -> Vec<String> {
     let claim = || queue.lock().ok().and_then(|mut q| q.pop_front());
@@ -1032,7 +1034,7 @@ fn refine_worker(
         }
     };
     while let Some((stretch, out)) = claim() {
-        match decode_stretch(&mut decoder, &stretch, &out, cancel) {
+        match decode_stretch(&mut decoder, (&stretch, settle), &out, cancel) {
             Ok(true) => {}
             Ok(false) => break,
             Err(error) => {
@@ -1050,7 +1052,7 @@ fn refine_worker(
 /// [`SettleRule`]). False when nobody listens any more.
 fn decode_stretch(
     decoder: &mut VideoDecoder,
-    stretch: &Stretch,
+    (stretch, settle): (&Stretch, &SettleRule),
     out: &crossbeam_channel::Sender<Decoded>,
     cancel: &CancelToken,
 ) -> Result<bool, ClipError> {
@@ -1082,14 +1084,12 @@ fn decode_stretch(
         };
         if let (Some((_, closing)), Some(before)) = (&stretch.settle_on, &previous) {
             let step = features.diff(before);
-            // As a whole stretch is skipped (see `plan_gops`).
-            let holds_none = unchanged(&features, closing, stretch.thresholds)
-                || holds_no_cut(&features, closing, stretch.thresholds, stretch.vouched);
-            if !holds_none {
+            // Judged as a whole stretch is skipped (see `plan_gops`).
+            if !holds_no_cut(&features, closing, settle.thresholds, settle.vouched) {
                 settled = 0;
             } else {
                 if settled == 0 {
-                    stepped = stands_out(step, previous_step, stretch.thresholds.cut)
+                    stepped = stands_out(step, previous_step, settle.thresholds.cut)
                         && stretch.settle_from.is_none_or(|t| features.time >= t);
                 }
                 settled += 1;
@@ -1192,7 +1192,6 @@ mod tests {
         let gop = |frames: usize, secs: i64| Gop {
             frames,
             span: secs * crate::time::TICKS_PER_SECOND / 100,
-            suspicious: false,
             hinted_to: None,
         };
         // Two-second GOPs, one closed after 25 frames (a scene change), and the tail.
