@@ -11,7 +11,7 @@ pub(crate) const MIN_RATIO: f32 = 1.8;
 /// Between steady shots a change of this share of the threshold is a cut when it is at
 /// least `QUIET_RATIO` times the local change level.
 pub(crate) const QUIET_SHARE: f32 = 0.5;
-pub(crate) const QUIET_RATIO: f32 = 5.0;
+const QUIET_RATIO: f32 = 5.0;
 /// Share of the next frame's change counted against a cut candidate.
 const NEXT_WEIGHT: f32 = 0.5;
 /// After a flash the frame matches the one before the flash: its skip-one change stays
@@ -50,11 +50,7 @@ pub(crate) fn find_cuts(
             .max(NEXT_WEIGHT * next)
             .max(window_median(scores, i, window));
         let prominence = s.diff - local;
-        // Between steady shots (a camera on a tripod, or handheld once its shake is lined
-        // up) a cut between look-alike shots changes less, but stands far above the rest.
-        let clear = prominence >= params.threshold && s.diff >= MIN_RATIO * local;
-        let quiet = prominence >= QUIET_SHARE * params.threshold && s.diff >= QUIET_RATIO * local;
-        if !(clear || quiet) {
+        if !stands_out(s.diff, local, params.threshold) {
             continue;
         }
         // A flash: the next frame looks like the one before this one again.
@@ -78,6 +74,17 @@ pub(crate) fn find_cuts(
         });
     }
     suppress_short_scenes(scores, candidates, ticks_from_secs(params.min_scene_secs))
+}
+
+/// Whether a change of `diff` against a local change level of `local` stands out as a cut:
+/// clearly, or (between steady shots: a camera on a tripod, or handheld once its shake is
+/// lined up) a cut between look-alike shots that changes less but stands far above the
+/// rest. Fast mode asks the same of the step that ends a refined stretch early.
+pub(crate) fn stands_out(diff: f32, local: f32, threshold: f32) -> bool {
+    let prominence = diff - local;
+    let clear = prominence >= threshold && diff >= MIN_RATIO * local;
+    let quiet = prominence >= QUIET_SHARE * threshold && diff >= QUIET_RATIO * local;
+    clear || quiet
 }
 
 /// Median change of the entries within `window` of entry `i`, leaving out `i`

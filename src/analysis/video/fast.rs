@@ -38,7 +38,7 @@ use crate::jobs::{CancelToken, Progress};
 use crate::media::VideoDecoder;
 use crate::time::Ticks;
 
-use super::detect::{MIN_RATIO, QUIET_RATIO, QUIET_SHARE};
+use super::detect::{MIN_RATIO, stands_out};
 use super::features::{AlignedChange, FrameFeatures};
 use super::scan::{
     PROGRESS_EVERY, RawScan, ScoreSink, empty_frame, finish, frame_estimate, open_decoder,
@@ -1089,6 +1089,8 @@ fn decode_stretch(
                 settled = 0;
             } else {
                 if settled == 0 {
+                    // The step into it stands out as the detector asks of a cut: the
+                    // picture changed in one frame, not by a dissolve's or fade's creep.
                     stepped = stands_out(step, previous_step, settle.thresholds.cut)
                         && stretch.settle_from.is_none_or(|t| features.time >= t);
                 }
@@ -1111,16 +1113,6 @@ fn decode_stretch(
         }
     }
     Ok(out.send(Decoded::Done { complete }).is_ok())
-}
-
-/// Whether a change of `step` after one of `before` stands out as the detector asks of a
-/// cut (clearly, or between steady shots): the picture changed in one frame, not by a
-/// dissolve's or a fade's creep.
-fn stands_out(step: f32, before: f32, cut_threshold: f32) -> bool {
-    let prominence = step - before;
-    let clear = prominence >= cut_threshold && step >= MIN_RATIO * before;
-    let quiet = prominence >= QUIET_SHARE * cut_threshold && step >= QUIET_RATIO * before;
-    clear || quiet
 }
 
 /// Consumes the frames before `time` and the one at it, without converting them.
