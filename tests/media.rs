@@ -138,6 +138,125 @@ fn exact_seek_lands_on_the_right_frame() {
     );
 }
 
+/// A decoder reopened from the first one's stream facts (no probing) decodes the same
+/// frames at the same times, and a decoder told to stop feeding at a time hands out the
+/// frames before it and then ends, until the next seek.
+#[test]
+fn reopened_decoder_and_stopped_feed() {
+    let dir = temp_dir();
+    let path = indexed_clip(
+        dir.path(),
+        "gops.mp4",
+        25,
+        100,
+        &[
+            "-c:v",
+            "libx264",
+            "-qp",
+            "0",
+            "-g",
+            "25",
+            "-sc_threshold",
+            "0",
+            "-bf",
+            "0",
+        ],
+    );
+    let rate = FrameRate::whole(25);
+    let index_of =
+        |f: &media::VideoFrame| index_of_gray(&f.data, f.width as usize, f.height as usize);
+    let mut first = gray_decoder(&path);
+    let mut again = first
+        .opener()
+        .open(VideoDecodeOptions {
+            layout: PixelLayout::Gray8,
+            ..Default::default()
+        })
+        .expect("reopen");
+    assert_eq!(again.frame_rate(), first.frame_rate());
+    assert_eq!(again.duration(), first.duration());
+    assert_eq!(again.display_size(), first.display_size());
+    let mut frames = 0;
+    while let Some(a) = first.next_frame().expect("decode") {
+        let b = again
+            .next_frame()
+            .expect("decode reopened")
+            .expect("as many frames");
+        assert_eq!((b.time, index_of(&b)), (a.time, index_of(&a)));
+        frames += 1;
+    }
+    assert_eq!(frames, 100);
+    assert!(again.next_frame().expect("end").is_none());
+
+    // Fed from the keyframe at frame 25 up to the one at frame 50, not past it.
+    again
+        .seek_to_keyframe_before(rate.ticks_of_frame(25))
+        .expect("seek");
+    again.stop_feeding_at(rate.ticks_of_frame(50));
+    let mut shown = Vec::new();
+    while let Some(f) = again.next_frame().expect("decode") {
+        shown.push(index_of(&f));
+    }
+    assert_eq!(shown, (25..50).collect::<Vec<u32>>());
+    // A seek clears it.
+    again
+        .seek_to_keyframe_before(rate.ticks_of_frame(50))
+        .expect("seek");
+    let next = again.next_frame().expect("decode").expect("frame");
+    assert_eq!(index_of(&next), 50);
+    assert!(std::iter::from_fn(|| again.next_frame().expect("decode")).count() == 49);
+}
+
+/// A file name need not be UTF-8 on Unix: such a file is probed, decoded and reopened like
+/// any other, and an export into such a folder is refused with a message, not a panic.
+#[cfg(unix)]
+#[test]
+fn file_names_that_are_not_utf8() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = temp_dir();
+    let plain = pattern_clip(
+        dir.path(),
+        "plain.mp4",
+        "160x96",
+        25,
+        1.0,
+        &["-c:v", "libx264"],
+    );
+    let odd = dir
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"caf\xe9 take 1.mp4"));
+    std::fs::copy(&plain, &odd).expect("copy");
+    let info = media::probe(&odd).expect("probe");
+    assert!(info.video().is_some());
+    let mut decoder = gray_decoder(&odd);
+    assert!(decoder.next_frame().expect("decode").is_some());
+    let mut reopened = decoder
+        .opener()
+        .open(VideoDecodeOptions::default())
+        .expect("reopen");
+    assert!(reopened.next_frame().expect("decode").is_some());
+
+    let odd_folder = dir
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"r\xe9sum\xe9"));
+    std::fs::create_dir_all(&odd_folder).expect("mkdir");
+    let refused = media::Mp4Writer::create(
+        &odd_folder.join("out.mp4"),
+        media::VideoEncodeSettings {
+            width: 160,
+            height: 96,
+            fps: FrameRate::whole(25),
+            crf: 23,
+            preset: "veryfast".into(),
+            threads: 1,
+            gop: 25,
+        },
+        None,
+    );
+    let message = refused.err().expect("refused").to_string();
+    assert!(message.contains("UTF-8"), "{message}");
+}
+
 #[test]
 fn mpeg_ts_with_start_time_is_measured_from_first_frame() {
     let dir = temp_dir();
@@ -250,6 +369,22 @@ fn rotation_metadata_is_applied() {
     .expect("open");
     let frame = decoder.next_frame().expect("decode").expect("frame");
     assert_eq!((frame.width, frame.height), (90, 160));
+    // A decoder reopened from the first one's stream facts turns the picture too.
+    let mut reopened = decoder
+        .opener()
+        .open(VideoDecodeOptions {
+            width: 90,
+            height: 160,
+            ..Default::default()
+        })
+        .expect("reopen");
+    assert_eq!(reopened.rotation(), decoder.rotation());
+    let again = reopened.next_frame().expect("decode").expect("frame");
+    assert_eq!(
+        (again.width, again.height, again.data.len()),
+        (90, 160, frame.data.len())
+    );
+    assert_eq!(again.data, frame.data);
 }
 
 #[test]

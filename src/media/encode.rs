@@ -97,6 +97,13 @@ impl Mp4Writer {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| encode_error(path, e))?;
         }
+        if temp_path.to_str().is_none() {
+            // FFmpeg's Rust wrapper takes UTF-8 names only (it would panic on others).
+            return Err(encode_error(
+                path,
+                "the folder's name is not UTF-8, which the encoder cannot write to; choose another folder",
+            ));
+        }
         let mut output = ffmpeg::format::output_as(&temp_path, "mp4")
             .map_err(|e| encode_error(path, format!("cannot create output ({e})")))?;
         let global_header = output

@@ -244,14 +244,68 @@ fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-/// Opens `path` with FFmpeg's demuxer, mapping failures to a precise error.
+/// Opens `path` with FFmpeg's demuxer and probes its streams, mapping failures to a precise
+/// error.
 pub(crate) fn open_input(path: &Path) -> Result<ffmpeg::format::context::Input, MediaError> {
     super::init();
     MediaError::check_readable(path)?;
-    ffmpeg::format::input(&path).map_err(|e| MediaError::Malformed {
+    let malformed = |error: ffmpeg::Error| MediaError::Malformed {
         path: path.to_path_buf(),
-        reason: describe_ffmpeg_error(&e),
-    })
+        reason: describe_ffmpeg_error(&error),
+    };
+    let name = ffmpeg_path(path).ok_or_else(|| MediaError::Malformed {
+        path: path.to_path_buf(),
+        reason: "its name holds a NUL byte".into(),
+    })?;
+    let mut context = std::ptr::null_mut();
+    // SAFETY: `name` outlives the calls. On success FFmpeg hands over an opened context that
+    // `Input::wrap` owns and closes on drop; a failed open frees what it allocated, and a
+    // failed probe is closed here.
+    unsafe {
+        let opened = ffmpeg::ffi::avformat_open_input(
+            &mut context,
+            name.as_ptr(),
+            std::ptr::null(),
+            std::ptr::null_mut(),
+        );
+        if opened < 0 {
+            return Err(malformed(ffmpeg::Error::from(opened)));
+        }
+        let probed = ffmpeg::ffi::avformat_find_stream_info(context, std::ptr::null_mut());
+        if probed < 0 {
+            ffmpeg::ffi::avformat_close_input(&mut context);
+            return Err(malformed(ffmpeg::Error::from(probed)));
+        }
+        Ok(ffmpeg::format::context::Input::wrap(context))
+    }
+}
+
+/// Opens `path` and reads its container header without probing the streams (no frame is
+/// decoded); `None` when that fails.
+pub(crate) fn open_header_only(path: &Path) -> Option<ffmpeg::format::context::Input> {
+    let name = ffmpeg_path(path)?;
+    let mut context = std::ptr::null_mut();
+    // SAFETY: as in `open_input`.
+    unsafe {
+        let opened = ffmpeg::ffi::avformat_open_input(
+            &mut context,
+            name.as_ptr(),
+            std::ptr::null(),
+            std::ptr::null_mut(),
+        );
+        (opened == 0 && !context.is_null()).then(|| ffmpeg::format::context::Input::wrap(context))
+    }
+}
+
+/// `path` as FFmpeg takes it: the bytes of the name as they are on Unix, where a file name
+/// need not be UTF-8 (FFmpeg's Rust wrapper would panic on such a name); `None` for a name
+/// with a NUL byte, which no C API can take.
+fn ffmpeg_path(path: &Path) -> Option<std::ffi::CString> {
+    #[cfg(unix)]
+    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()).to_vec();
+    #[cfg(not(unix))]
+    let bytes = path.to_str()?.as_bytes().to_vec();
+    std::ffi::CString::new(bytes).ok()
 }
 
 /// A short human reason for an FFmpeg error.

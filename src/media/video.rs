@@ -9,7 +9,7 @@ use ffmpeg_next as ffmpeg;
 
 use super::MediaError;
 use super::picture::Picture;
-use super::probe::{describe_ffmpeg_error, open_input, valid_ts};
+use super::probe::{describe_ffmpeg_error, open_header_only, open_input, valid_ts};
 use super::rotate::{rotate_plane, rotation_of_stream};
 use crate::time::{FrameRate, Ticks, secs_from_ticks, ticks_from_timebase, timebase_from_ticks};
 
@@ -116,6 +116,9 @@ pub struct VideoDecoder {
     /// Whether a packet went to the decoder with non-reference frames discarded during the
     /// pre-roll of the current seek.
     preroll_discarded: bool,
+    /// Feeding ends at the first packet showing at or after this time (see
+    /// [`VideoDecoder::stop_feeding_at`]).
+    feed_until: Option<Ticks>,
 }
 
 /// One compressed packet of the video stream as [`VideoDecoder::packet_index`] lists it.
@@ -130,6 +133,104 @@ pub struct PacketInfo {
     /// Position in decoding order: differs from the presentation order when the stream
     /// reorders pictures (B-frames).
     pub decode_index: usize,
+}
+
+/// Opens a stream again for a second decoder that works on another part of the file side
+/// by side with the first. Stream probing (which decodes the first frames to learn what the
+/// headers leave out) is done once: a reopened decoder reads the container header only and
+/// takes the codec parameters and timing the first open found.
+#[derive(Clone)]
+pub struct StreamOpener {
+    path: PathBuf,
+    stream_index: usize,
+    time_base: ffmpeg::Rational,
+    origin_pts: i64,
+    rotation: u32,
+    frame_rate: FrameRate,
+    duration: Ticks,
+    parameters: Option<ffmpeg::codec::Parameters>,
+}
+
+impl StreamOpener {
+    /// A new decoder of the stream. Should the header read now disagree with the first open
+    /// (another stream at that index, another time base), the file is opened and probed
+    /// afresh.
+    pub fn open(&self, options: VideoDecodeOptions) -> Result<VideoDecoder, MediaError> {
+        let Some(parameters) = self.parameters.clone() else {
+            return VideoDecoder::open(&self.path, options);
+        };
+        let Some(input) = open_header_only(&self.path) else {
+            return VideoDecoder::open(&self.path, options);
+        };
+        let agrees = input.stream(self.stream_index).is_some_and(|stream| {
+            stream.parameters().id() == parameters.id() && stream.time_base() == self.time_base
+        });
+        if !agrees {
+            return VideoDecoder::open(&self.path, options);
+        }
+        let decoder = video_decoder(&self.path, parameters, &options)?;
+        Ok(VideoDecoder {
+            path: self.path.clone(),
+            input,
+            decoder,
+            stream_index: self.stream_index,
+            time_base: self.time_base,
+            origin_pts: self.origin_pts,
+            rotation: self.rotation,
+            frame_rate: self.frame_rate,
+            duration: self.duration,
+            options,
+            scaler: None,
+            pending: None,
+            draining: false,
+            finished: false,
+            warnings: Vec::new(),
+            encoder_settings: None,
+            skip_nonref: false,
+            preroll_until: None,
+            discarding_nonref: false,
+            preroll_discarded: false,
+            feed_until: None,
+        })
+    }
+}
+
+/// An opened video decoder for a stream with `parameters`, threaded as `options` ask.
+fn video_decoder(
+    path: &Path,
+    parameters: ffmpeg::codec::Parameters,
+    options: &VideoDecodeOptions,
+) -> Result<ffmpeg::decoder::Video, MediaError> {
+    let codec_id = parameters.id();
+    let mut context =
+        ffmpeg::codec::context::Context::from_parameters(parameters).map_err(|e| {
+            MediaError::Malformed {
+                path: path.to_path_buf(),
+                reason: describe_ffmpeg_error(&e),
+            }
+        })?;
+    context.set_threading(ffmpeg::threading::Config {
+        kind: ffmpeg::threading::Type::Frame,
+        count: options.threads,
+        ..Default::default()
+    });
+    if options.skip_loop_filter {
+        // SAFETY: the context is valid and not yet opened; this only sets a field.
+        unsafe {
+            (*context.as_mut_ptr()).skip_loop_filter = ffmpeg::ffi::AVDiscard::AVDISCARD_ALL;
+        }
+    }
+    context
+        .decoder()
+        .video()
+        .map_err(|e| MediaError::Unsupported {
+            what: format!(
+                "video codec {} ({})",
+                codec_id.name(),
+                describe_ffmpeg_error(&e)
+            ),
+            path: path.to_path_buf(),
+        })
 }
 
 impl VideoDecoder {
@@ -160,37 +261,8 @@ impl VideoDecoder {
                     .map(|d| ticks_from_timebase(d, 1, ffmpeg::ffi::AV_TIME_BASE))
             })
             .unwrap_or(0);
-        let params = stream.parameters();
-        let codec_id = params.id();
-        let mut context =
-            ffmpeg::codec::context::Context::from_parameters(params).map_err(|e| {
-                MediaError::Malformed {
-                    path: path.to_path_buf(),
-                    reason: describe_ffmpeg_error(&e),
-                }
-            })?;
-        context.set_threading(ffmpeg::threading::Config {
-            kind: ffmpeg::threading::Type::Frame,
-            count: options.threads,
-            ..Default::default()
-        });
-        if options.skip_loop_filter {
-            // SAFETY: the context is valid and not yet opened; this only sets a field.
-            unsafe {
-                (*context.as_mut_ptr()).skip_loop_filter = ffmpeg::ffi::AVDiscard::AVDISCARD_ALL;
-            }
-        }
-        let decoder = context
-            .decoder()
-            .video()
-            .map_err(|e| MediaError::Unsupported {
-                what: format!(
-                    "video codec {} ({})",
-                    codec_id.name(),
-                    describe_ffmpeg_error(&e)
-                ),
-                path: path.to_path_buf(),
-            })?;
+        let parameters = stream.parameters();
+        let decoder = video_decoder(path, parameters, &options)?;
         Ok(Self {
             path: path.to_path_buf(),
             input,
@@ -212,7 +284,26 @@ impl VideoDecoder {
             preroll_until: None,
             discarding_nonref: false,
             preroll_discarded: false,
+            feed_until: None,
         })
+    }
+
+    /// What opening found out about the stream, to open it again cheaply: see
+    /// [`StreamOpener`].
+    pub fn opener(&self) -> StreamOpener {
+        StreamOpener {
+            path: self.path.clone(),
+            stream_index: self.stream_index,
+            time_base: self.time_base,
+            origin_pts: self.origin_pts,
+            rotation: self.rotation,
+            frame_rate: self.frame_rate,
+            duration: self.duration,
+            parameters: self
+                .input
+                .stream(self.stream_index)
+                .map(|stream| stream.parameters()),
+        }
     }
 
     /// The file being decoded.
@@ -240,9 +331,28 @@ impl VideoDecoder {
         &self.warnings
     }
 
+    /// Adds what another reader of the same file met (one reading its packet index, say)
+    /// to [`Self::warnings`], once each.
+    pub fn add_warnings(&mut self, warnings: &[String]) {
+        for warning in warnings {
+            if !self.warnings.contains(warning) {
+                self.warnings.push(warning.clone());
+            }
+        }
+    }
+
     /// Switches keyframe-only decoding on or off (takes effect from the next packet).
     pub fn set_keyframes_only(&mut self, keyframes_only: bool) {
         self.options.keyframes_only = keyframes_only;
+    }
+
+    /// Ends the stream, as far as this decoder goes, at the first packet that shows at or
+    /// after `until`: the frames before it come out and then the end, without decoding the
+    /// picture at `until` (a keyframe costs as much as many predicted pictures). Exact only
+    /// for streams that decode in presentation order (no B-frames): with reordering, a
+    /// later packet can carry an earlier picture. The next seek clears it.
+    pub fn stop_feeding_at(&mut self, until: Ticks) {
+        self.feed_until = Some(until);
     }
 
     /// Displayed size of the pictures (sample aspect ratio and rotation applied), from the
@@ -529,6 +639,7 @@ impl VideoDecoder {
             self.pending = None;
             self.draining = false;
             self.finished = false;
+            self.feed_until = None;
             return Ok(());
         }
         self.input
@@ -543,6 +654,7 @@ impl VideoDecoder {
         self.pending = None;
         self.draining = false;
         self.finished = false;
+        self.feed_until = None;
         Ok(())
     }
 
@@ -604,15 +716,22 @@ impl VideoDecoder {
                     if self.options.keyframes_only && !packet.is_key() {
                         continue;
                     }
-                    let in_preroll = self.preroll_until.is_some_and(|until| {
-                        packet.pts().is_some_and(|pts| {
-                            ticks_from_timebase(
-                                pts - self.origin_pts,
-                                self.time_base.numerator(),
-                                self.time_base.denominator(),
-                            ) < until
-                        })
+                    let shows_at = packet.pts().map(|pts| {
+                        ticks_from_timebase(
+                            pts - self.origin_pts,
+                            self.time_base.numerator(),
+                            self.time_base.denominator(),
+                        )
                     });
+                    if self
+                        .feed_until
+                        .is_some_and(|until| shows_at.is_some_and(|t| t >= until))
+                    {
+                        break;
+                    }
+                    let in_preroll = self
+                        .preroll_until
+                        .is_some_and(|until| shows_at.is_some_and(|t| t < until));
                     self.preroll_discarded |= in_preroll && !self.skip_nonref;
                     self.set_discard_nonref(self.skip_nonref || in_preroll);
                     match self.decoder.send_packet(&packet) {

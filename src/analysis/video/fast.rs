@@ -35,14 +35,14 @@
 use std::path::Path;
 
 use crate::jobs::{CancelToken, Progress};
-use crate::media::VideoDecoder;
+use crate::media::{MediaError, VideoDecoder};
 use crate::time::Ticks;
 
 use super::detect::{MIN_RATIO, stands_out};
 use super::features::{AlignedChange, FrameFeatures};
 use super::scan::{
-    PROGRESS_EVERY, RawScan, ScoreSink, empty_frame, finish, frame_estimate, open_decoder,
-    score_all, with_scoring_thread,
+    PROGRESS_EVERY, RawScan, ScoreSink, decode_options, empty_frame, finish, frame_estimate,
+    open_decoder, score_all, with_scoring_thread,
 };
 use super::scorer::Scorer;
 use super::{ClipError, ClipParams, FADE_LUMA_STEP};
@@ -112,6 +112,51 @@ impl Gop {
     }
 }
 
+/// The packet index as fast mode reads it: the stretches between keyframes, their packet
+/// hints and how the encoder placed the keyframes.
+struct Index {
+    packets: Vec<Packet>,
+    gops: Vec<Gop>,
+    keyframing: Keyframing,
+    /// How long reading it took (for the `-vv` log).
+    read_in: std::time::Duration,
+    /// What went wrong reading it that did not stop it.
+    warnings: Vec<String>,
+}
+
+impl Index {
+    fn of(packets: Vec<Packet>, settings: Option<&str>, read_in: std::time::Duration) -> Self {
+        let gops = split_gops(&packets);
+        let keyframing = Keyframing::of(settings, &gops);
+        Self {
+            packets,
+            gops,
+            keyframing,
+            read_in,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Why one straight pass over every frame is the cheaper scan, if it is: a clip of one
+    /// stretch, or one whose packet sizes flag most of it.
+    fn full_pass(&self) -> Option<String> {
+        let total_frames = self.packets.len().max(1);
+        let suspicious_frames: usize = self
+            .gops
+            .iter()
+            .filter(|g| g.suspicious())
+            .map(Gop::likely_frames)
+            .sum();
+        (self.gops.len() < 2 || suspicious_frames as f64 > FULL_PASS_SHARE * total_frames as f64)
+            .then(|| {
+                format!(
+                    "{} stretches, {suspicious_frames} of {total_frames} frames flagged by packet sizes",
+                    self.gops.len()
+                )
+            })
+    }
+}
+
 /// Scans with the packet index and keyframes, then refines the stretches that need it.
 pub(crate) fn scan_fast(
     path: &Path,
@@ -127,24 +172,57 @@ pub(crate) fn scan_fast(
         return score_all(path, decoder, params, cancel, progress);
     }
     let started = std::time::Instant::now();
-    let packets = read_packets(&mut decoder)?;
-    let indexed = started.elapsed();
-    let gops = split_gops(&packets);
-    let total_frames = packets.len().max(1);
-    let suspicious_frames: usize = gops
-        .iter()
-        .filter(|g| g.suspicious())
-        .map(Gop::likely_frames)
-        .sum();
-    if gops.len() < 2 || suspicious_frames as f64 > FULL_PASS_SHARE * total_frames as f64 {
-        tracing::debug!(
-            "one full pass: {} stretches, {suspicious_frames} of {total_frames} frames flagged by packet sizes",
-            gops.len()
-        );
+    // The packet index is read by a second reader while the keyframes decode (both read the
+    // whole file; the one that waits for the disk warms it for the other). Should the index
+    // call for one full pass, the keyframe scan stops at once.
+    let full_pass = std::sync::atomic::AtomicBool::new(false);
+    let (index, keys) = std::thread::scope(|scope| {
+        let opener = decoder.opener();
+        let full_pass = &full_pass;
+        let index = scope.spawn(move || -> Result<Index, ClipError> {
+            let index = opener
+                .open(decode_options(params, false))
+                .map_err(ClipError::from)
+                .and_then(|mut reader| {
+                    let packets = read_packets(&mut reader)?;
+                    let settings = reader.encoder_settings();
+                    let mut index = Index::of(packets, settings, started.elapsed());
+                    index.warnings = reader.warnings().to_vec();
+                    Ok(index)
+                });
+            // A failed index stops the keyframe scan too: the error is what counts.
+            if index
+                .as_ref()
+                .map_or(true, |index| index.full_pass().is_some())
+            {
+                full_pass.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            index
+        });
+        let keys = scan_keyframes(&mut decoder, (cancel, full_pass), progress);
+        let index = index.join().unwrap_or_else(|_| {
+            Err(ClipError::NoFrames {
+                path: path.to_path_buf(),
+            })
+        });
+        (index, keys)
+    });
+    let index = index?;
+    let indexed = index.read_in;
+    decoder.add_warnings(&index.warnings);
+    if let Some(why) = index.full_pass() {
+        tracing::debug!("one full pass: {why}");
+        decoder.seek_to_keyframe_before(0)?;
         return score_all(path, decoder, params, cancel, progress);
     }
-    let keyframing = Keyframing::of(decoder.encoder_settings(), &gops);
-    let keys = scan_keyframes(&mut decoder, cancel, progress)?;
+    let keys = keys?;
+    let Index {
+        packets,
+        gops,
+        keyframing,
+        ..
+    } = index;
+    let total_frames = packets.len().max(1);
     // The tail is closed by the clip's last frame when that is cheap; a tail the packet
     // sizes flag is decoded anyway, and a long one rests on its packet sizes (as before).
     // Without reordered pictures every frame of the tail is one the closing frame's
@@ -205,6 +283,7 @@ pub(crate) fn scan_fast(
         thresholds,
         vouched: keyframing.vouches(),
         hinted_to: gops.iter().map(|g| g.hinted_to.map(|(t, _)| t)).collect(),
+        in_order: !reorders(&packets),
     };
     let mut scan = refine(
         &decoder,
@@ -217,8 +296,8 @@ pub(crate) fn scan_fast(
     )?;
     scan.duration = scan.duration.max(duration_hint);
     tracing::debug!(
-        "fast scan: packet index {indexed:.2?}, keyframes {:.2?}, refining {to_decode} frames {:.2?}",
-        planned - indexed,
+        "fast scan: packet index {indexed:.2?} (beside the keyframes), keyframes {planned:.2?}, \
+         refining {to_decode} frames {:.2?}",
         started.elapsed() - planned
     );
     Ok(scan)
@@ -234,7 +313,7 @@ pub(crate) fn scan_keyframes_only(
     let mut decoder = open_decoder(path, params, false)?;
     let packets = read_packets(&mut decoder)?;
     let gops = split_gops(&packets);
-    let keys = scan_keyframes(&mut decoder, cancel, progress)?;
+    let keys = scan_keyframes(&mut decoder, (cancel, &Default::default()), progress)?;
     // A first look vouches for the tail only when the clip's last frame closes it.
     let tail = tail_of(&gops);
     let closing = closing_frame(&mut decoder, &packets, &keys, tail)?;
@@ -428,10 +507,11 @@ fn index_end(packets: &[Packet], frame_ticks: Ticks) -> Ticks {
     packets.last().map_or(0, |p| p.time + frame_ticks.max(1))
 }
 
-/// Decodes the keyframes only, in presentation order.
+/// Decodes the keyframes only, in presentation order; stops early (with the keyframes so
+/// far) once `abandon` is set.
 fn scan_keyframes(
     decoder: &mut VideoDecoder,
-    cancel: &CancelToken,
+    (cancel, abandon): (&CancelToken, &std::sync::atomic::AtomicBool),
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Vec<FrameFeatures>, ClipError> {
     let total = frame_estimate(decoder).max(1);
@@ -441,6 +521,9 @@ fn scan_keyframes(
     while let Some(frame) = decoder.next_frame()? {
         if cancel.is_cancelled() {
             return Err(ClipError::Cancelled);
+        }
+        if abandon.load(std::sync::atomic::Ordering::Relaxed) {
+            break;
         }
         if let Some(f) = FrameFeatures::from_frame(&frame) {
             keys.push(f);
@@ -792,6 +875,10 @@ struct SettleRule {
     vouched: bool,
     /// Per stretch: the last packet its packet sizes hint at.
     hinted_to: Vec<Option<Ticks>>,
+    /// Packets decode in presentation order (no B-frames): a stretch's decoder is fed up to
+    /// its closing keyframe and not that keyframe itself (see
+    /// [`VideoDecoder::stop_feeding_at`]).
+    in_order: bool,
 }
 
 /// A stretch to decode: from the keyframe at `from` to the next one at `until` (to the end
@@ -911,9 +998,14 @@ fn refine_into(
             .collect::<std::collections::VecDeque<_>>(),
     );
     let path = decoder.path();
+    let options = decode_options(&worker_params, false);
+    let queue = &queue;
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
-            .map(|_| scope.spawn(|| refine_worker(path, &worker_params, (&queue, settle), cancel)))
+            .map(|_| {
+                let (opener, options) = (decoder.opener(), options.clone());
+                scope.spawn(move || refine_worker(opener.open(options), (queue, settle), cancel))
+            })
             .collect();
         // The receivers live in this closure: returning early (an error) closes them, so
         // workers stop before the scope waits for them.
@@ -1014,21 +1106,21 @@ fn refine_into(
 type StretchQueue =
     std::sync::Mutex<std::collections::VecDeque<(Stretch, crossbeam_channel::Sender<Decoded>)>>;
 
-/// One refining worker: opens its own decoder and decodes the stretches it claims from
-/// `queue` until none is left, the scorer's side stops listening, or decoding fails.
-/// Returns its decoder's warnings.
+/// One refining worker: with its own decoder (`opened` in the worker's thread, from the
+/// stream facts the first open found, so nothing is probed twice) decodes the stretches it
+/// claims from `queue` until none is left, the scorer's side stops listening, or decoding
+/// fails. Returns its decoder's warnings.
 fn refine_worker(
-    path: &Path,
-    params: &ClipParams,
+    opened: Result<VideoDecoder, MediaError>,
     (queue, settle): (&StretchQueue, &SettleRule),
     cancel: &CancelToken,
 ) -> Vec<String> {
     let claim = || queue.lock().ok().and_then(|mut q| q.pop_front());
-    let mut decoder = match open_decoder(path, params, false) {
+    let mut decoder = match opened {
         Ok(decoder) => decoder,
         Err(error) => {
             if let Some((_, out)) = claim() {
-                let _ = out.send(Decoded::Failed(error));
+                let _ = out.send(Decoded::Failed(error.into()));
             }
             return Vec::new();
         }
@@ -1057,6 +1149,9 @@ fn decode_stretch(
     cancel: &CancelToken,
 ) -> Result<bool, ClipError> {
     decoder.seek_to_keyframe_before(stretch.from)?;
+    if let (true, Some(until)) = (settle.in_order, stretch.until) {
+        decoder.stop_feeding_at(until);
+    }
     skip_before(decoder, stretch.from)?;
     let mut frame = empty_frame();
     let mut settled = 0;

@@ -38,7 +38,15 @@ pub(crate) fn open_decoder(
     keyframes_only: bool,
 ) -> Result<VideoDecoder, ClipError> {
     crate::media::init();
-    let options = VideoDecodeOptions {
+    Ok(VideoDecoder::open(
+        path,
+        decode_options(params, keyframes_only),
+    )?)
+}
+
+/// How analysis decodes: small YUV pictures, no deblocking, `params.threads` threads.
+pub(crate) fn decode_options(params: &ClipParams, keyframes_only: bool) -> VideoDecodeOptions {
+    VideoDecodeOptions {
         width: params.analysis_size,
         height: params.analysis_size,
         exact_size: false,
@@ -46,8 +54,7 @@ pub(crate) fn open_decoder(
         keyframes_only,
         skip_loop_filter: true,
         threads: params.threads,
-    };
-    Ok(VideoDecoder::open(path, options)?)
+    }
 }
 
 /// Estimated number of frames, for progress.
