@@ -1504,6 +1504,60 @@ fn corrupt_packets_are_warnings() {
     );
     assert!(!a.warnings.is_empty(), "no warning for the corrupt packets");
     println!("warnings: {:?}", a.warnings);
+    // Damage is not truncation: the pictures run to the stated end.
+    assert!(
+        !a.warnings.iter().any(|w| w.contains("cut short")),
+        "{:?}",
+        a.warnings
+    );
+}
+
+/// A copy that stopped part way (the header written first, as `faststart` does, then the
+/// media data cut off) analyses what is there in every mode and says the file is cut short.
+#[test]
+fn truncated_file_is_analysed_and_reported() {
+    let dir = common::temp_dir();
+    let whole = dir.path().join("whole.mp4");
+    common::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=320x180:r=25:d=6",
+        "-c:v",
+        "libx264",
+        "-g",
+        "25",
+        "-movflags",
+        "+faststart",
+        whole.to_str().unwrap(),
+    ]);
+    let bytes = std::fs::read(&whole).unwrap();
+    let cut = dir.path().join("cut.mp4");
+    std::fs::write(&cut, &bytes[..bytes.len() * 2 / 5]).unwrap();
+    for mode in [
+        DetectMode::Accurate,
+        DetectMode::Fast,
+        DetectMode::Keyframes,
+    ] {
+        let params = ClipParams {
+            mode,
+            ..ClipParams::default()
+        };
+        let a = analyze_clip(&cut, &params, &CancelToken::new(), &mut |_| {}).unwrap();
+        let secs = beatcut::time::secs_from_ticks(a.duration);
+        assert!(secs > 0.5 && secs < 4.5, "{mode:?}: {secs} s");
+        assert!(
+            a.warnings.iter().any(|w| w.contains("cut short")),
+            "{mode:?}: {:?}",
+            a.warnings
+        );
+        let full = analyze_clip(&whole, &params, &CancelToken::new(), &mut |_| {}).unwrap();
+        assert!(
+            full.warnings.is_empty(),
+            "{mode:?} on the whole file: {:?}",
+            full.warnings
+        );
+    }
 }
 
 /// `VIDEO_DUMP=<clip name prefix> cargo test --test video_accuracy dump -- --ignored --nocapture`

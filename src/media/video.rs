@@ -119,6 +119,9 @@ pub struct VideoDecoder {
     /// Feeding ends at the first packet showing at or after this time (see
     /// [`VideoDecoder::stop_feeding_at`]).
     feed_until: Option<Ticks>,
+    /// The video stream's own duration as the container states it (see
+    /// [`VideoDecoder::stated_duration`]).
+    stated_duration: Option<Ticks>,
 }
 
 /// One compressed packet of the video stream as [`VideoDecoder::packet_index`] lists it.
@@ -148,6 +151,7 @@ pub struct StreamOpener {
     rotation: u32,
     frame_rate: FrameRate,
     duration: Ticks,
+    stated_duration: Option<Ticks>,
     parameters: Option<ffmpeg::codec::Parameters>,
 }
 
@@ -191,6 +195,7 @@ impl StreamOpener {
             discarding_nonref: false,
             preroll_discarded: false,
             feed_until: None,
+            stated_duration: self.stated_duration,
         })
     }
 }
@@ -261,6 +266,14 @@ impl VideoDecoder {
                     .map(|d| ticks_from_timebase(d, 1, ffmpeg::ffi::AV_TIME_BASE))
             })
             .unwrap_or(0);
+        // SAFETY: the context pointer is valid while `input` lives; this reads one field.
+        let guessed = unsafe {
+            (*input.as_ptr()).duration_estimation_method
+                == ffmpeg::ffi::AVDurationEstimationMethod::AVFMT_DURATION_FROM_BITRATE
+        };
+        let stated_duration = valid_ts(stream.duration())
+            .filter(|_| !guessed)
+            .map(|d| ticks_from_timebase(d, time_base.numerator(), time_base.denominator()));
         let parameters = stream.parameters();
         let decoder = video_decoder(path, parameters, &options)?;
         Ok(Self {
@@ -285,6 +298,7 @@ impl VideoDecoder {
             discarding_nonref: false,
             preroll_discarded: false,
             feed_until: None,
+            stated_duration,
         })
     }
 
@@ -299,6 +313,7 @@ impl VideoDecoder {
             rotation: self.rotation,
             frame_rate: self.frame_rate,
             duration: self.duration,
+            stated_duration: self.stated_duration,
             parameters: self
                 .input
                 .stream(self.stream_index)
@@ -319,6 +334,13 @@ impl VideoDecoder {
     /// Stream duration (0 when the container does not say).
     pub fn duration(&self) -> Ticks {
         self.duration
+    }
+
+    /// The video stream's own duration when the container states one: not the whole
+    /// file's (audio may run longer), nor a guess from the bit rate. What the pictures
+    /// should add up to, to tell a file cut short.
+    pub fn stated_duration(&self) -> Option<Ticks> {
+        self.stated_duration
     }
 
     /// Clockwise display rotation applied to every frame.

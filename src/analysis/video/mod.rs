@@ -44,11 +44,14 @@ pub fn analyze_clip(
     let params = params.sanitized();
     crate::media::MediaError::check_readable(path)?;
     // No probe: the decoder reads the stream headers once and knows what analysis needs.
-    let raw = match params.mode {
+    let mut raw = match params.mode {
         DetectMode::Fast => fast::scan_fast(path, &params, cancel, progress)?,
         DetectMode::Accurate => scan::scan_accurate(path, &params, cancel, progress)?,
         DetectMode::Keyframes => fast::scan_keyframes_only(path, &params, cancel, progress)?,
     };
+    if let Some(warning) = cut_short(raw.duration, raw.declared_duration) {
+        raw.warnings.push(warning);
+    }
     let fps = match params.mode {
         DetectMode::Accurate if raw.duration > 0 => {
             raw.scores.len() as f64 / crate::time::secs_from_ticks(raw.duration)
@@ -70,6 +73,23 @@ pub fn analyze_clip(
         ..ClipAnalysis::default()
     };
     Ok(redetect(&analysis, &params))
+}
+
+/// A file whose pictures end well before the duration its header states was cut short (a
+/// copy or a recording that stopped): worth telling, since the missing part is not there to
+/// edit. Short by a second and by 2 % of the stated length, so rounding and a last frame's
+/// length never count.
+fn cut_short(decoded: Ticks, declared: Ticks) -> Option<String> {
+    let missing = declared - decoded;
+    let tolerance = crate::time::TICKS_PER_SECOND.max(declared / 50);
+    (declared > 0 && missing > tolerance).then(|| {
+        format!(
+            "the pictures end at {:.1} s although the file's header says {:.1} s: the file \
+             looks cut short (truncated) or damaged",
+            crate::time::secs_from_ticks(decoded),
+            crate::time::secs_from_ticks(declared)
+        )
+    })
 }
 
 /// Re-detects cuts, gradual transitions and scenes from the kept per-frame scores with new

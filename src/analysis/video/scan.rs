@@ -21,6 +21,8 @@ pub(crate) struct RawScan {
     pub warnings: Vec<String>,
     /// End of the last frame.
     pub duration: Ticks,
+    /// Duration the container's header states (0 when it states none).
+    pub declared_duration: Ticks,
     /// Displayed width and height.
     pub display_size: (u32, u32),
     /// Average frame rate the container states.
@@ -238,6 +240,7 @@ pub(crate) fn finish(decoder: &VideoDecoder, scorer: Scorer) -> Result<RawScan, 
     };
     Ok(RawScan {
         duration: last.time + last_len.max(1),
+        declared_duration: decoder.stated_duration().unwrap_or(0),
         scores,
         pool,
         warnings: decoder.warnings().to_vec(),
