@@ -53,7 +53,7 @@ impl Default for ClipParams {
 
 impl ClipParams {
     /// Version of the analysis results; bump when results change (used in cache keys).
-    pub const VERSION: u32 = 8;
+    pub const VERSION: u32 = 9;
 
     /// A copy with every value forced into a workable range.
     pub fn sanitized(&self) -> Self {
