@@ -249,52 +249,46 @@ fn round3(x: f64) -> f64 {
 pub(crate) fn open_input(path: &Path) -> Result<ffmpeg::format::context::Input, MediaError> {
     super::init();
     MediaError::check_readable(path)?;
-    let malformed = |error: ffmpeg::Error| MediaError::Malformed {
-        path: path.to_path_buf(),
-        reason: describe_ffmpeg_error(&error),
-    };
+    let mut input = open_header_only(path)?;
+    // SAFETY: the context is open and owned by `input`, which closes it when dropped (also
+    // when probing fails).
+    let probed =
+        unsafe { ffmpeg::ffi::avformat_find_stream_info(input.as_mut_ptr(), std::ptr::null_mut()) };
+    if probed < 0 {
+        return Err(MediaError::Malformed {
+            path: path.to_path_buf(),
+            reason: describe_ffmpeg_error(&ffmpeg::Error::from(probed)),
+        });
+    }
+    Ok(input)
+}
+
+/// Opens `path` and reads its container header without probing the streams (no frame is
+/// decoded).
+pub(crate) fn open_header_only(path: &Path) -> Result<ffmpeg::format::context::Input, MediaError> {
     let name = ffmpeg_path(path).ok_or_else(|| MediaError::Malformed {
         path: path.to_path_buf(),
         reason: "its name holds a NUL byte".into(),
     })?;
     let mut context = std::ptr::null_mut();
-    // SAFETY: `name` outlives the calls. On success FFmpeg hands over an opened context that
-    // `Input::wrap` owns and closes on drop; a failed open frees what it allocated, and a
-    // failed probe is closed here.
-    unsafe {
-        let opened = ffmpeg::ffi::avformat_open_input(
+    // SAFETY: `name` outlives the call. On success FFmpeg hands over an opened context that
+    // `Input::wrap` owns and closes on drop; a failed open frees what it allocated.
+    let opened = unsafe {
+        ffmpeg::ffi::avformat_open_input(
             &mut context,
             name.as_ptr(),
             std::ptr::null(),
             std::ptr::null_mut(),
-        );
-        if opened < 0 {
-            return Err(malformed(ffmpeg::Error::from(opened)));
-        }
-        let probed = ffmpeg::ffi::avformat_find_stream_info(context, std::ptr::null_mut());
-        if probed < 0 {
-            ffmpeg::ffi::avformat_close_input(&mut context);
-            return Err(malformed(ffmpeg::Error::from(probed)));
-        }
-        Ok(ffmpeg::format::context::Input::wrap(context))
+        )
+    };
+    if opened < 0 || context.is_null() {
+        return Err(MediaError::Malformed {
+            path: path.to_path_buf(),
+            reason: describe_ffmpeg_error(&ffmpeg::Error::from(opened.min(-1))),
+        });
     }
-}
-
-/// Opens `path` and reads its container header without probing the streams (no frame is
-/// decoded); `None` when that fails.
-pub(crate) fn open_header_only(path: &Path) -> Option<ffmpeg::format::context::Input> {
-    let name = ffmpeg_path(path)?;
-    let mut context = std::ptr::null_mut();
-    // SAFETY: as in `open_input`.
-    unsafe {
-        let opened = ffmpeg::ffi::avformat_open_input(
-            &mut context,
-            name.as_ptr(),
-            std::ptr::null(),
-            std::ptr::null_mut(),
-        );
-        (opened == 0 && !context.is_null()).then(|| ffmpeg::format::context::Input::wrap(context))
-    }
+    // SAFETY: as above: an opened context, owned from here on.
+    Ok(unsafe { ffmpeg::format::context::Input::wrap(context) })
 }
 
 /// `path` as FFmpeg takes it: the bytes of the name as they are on Unix, where a file name

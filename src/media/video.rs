@@ -93,12 +93,7 @@ pub struct VideoDecoder {
     path: PathBuf,
     input: ffmpeg::format::context::Input,
     decoder: ffmpeg::decoder::Video,
-    stream_index: usize,
-    time_base: ffmpeg::Rational,
-    origin_pts: i64,
-    rotation: u32,
-    frame_rate: FrameRate,
-    duration: Ticks,
+    facts: StreamFacts,
     options: VideoDecodeOptions,
     scaler: Option<(scaling::Context, Pixel, u32, u32)>,
     pending: Option<ffmpeg::frame::Video>,
@@ -119,9 +114,6 @@ pub struct VideoDecoder {
     /// Feeding ends at the first packet showing at or after this time (see
     /// [`VideoDecoder::stop_feeding_at`]).
     feed_until: Option<Ticks>,
-    /// The video stream's own duration as the container states it (see
-    /// [`VideoDecoder::stated_duration`]).
-    stated_duration: Option<Ticks>,
 }
 
 /// One compressed packet of the video stream as [`VideoDecoder::packet_index`] lists it.
@@ -145,13 +137,7 @@ pub struct PacketInfo {
 #[derive(Clone)]
 pub struct StreamOpener {
     path: PathBuf,
-    stream_index: usize,
-    time_base: ffmpeg::Rational,
-    origin_pts: i64,
-    rotation: u32,
-    frame_rate: FrameRate,
-    duration: Ticks,
-    stated_duration: Option<Ticks>,
+    facts: StreamFacts,
     parameters: Option<ffmpeg::codec::Parameters>,
 }
 
@@ -160,44 +146,39 @@ impl StreamOpener {
     /// (another stream at that index, another time base), the file is opened and probed
     /// afresh.
     pub fn open(&self, options: VideoDecodeOptions) -> Result<VideoDecoder, MediaError> {
-        let Some(parameters) = self.parameters.clone() else {
+        let (Some(parameters), Ok(input)) = (self.parameters.clone(), open_header_only(&self.path))
+        else {
             return VideoDecoder::open(&self.path, options);
         };
-        let Some(input) = open_header_only(&self.path) else {
-            return VideoDecoder::open(&self.path, options);
-        };
-        let agrees = input.stream(self.stream_index).is_some_and(|stream| {
-            stream.parameters().id() == parameters.id() && stream.time_base() == self.time_base
+        let agrees = input.stream(self.facts.stream_index).is_some_and(|stream| {
+            stream.parameters().id() == parameters.id()
+                && stream.time_base() == self.facts.time_base
         });
         if !agrees {
             return VideoDecoder::open(&self.path, options);
         }
         let decoder = video_decoder(&self.path, parameters, &options)?;
-        Ok(VideoDecoder {
-            path: self.path.clone(),
-            input,
-            decoder,
-            stream_index: self.stream_index,
-            time_base: self.time_base,
-            origin_pts: self.origin_pts,
-            rotation: self.rotation,
-            frame_rate: self.frame_rate,
-            duration: self.duration,
+        Ok(VideoDecoder::assemble(
+            &self.path,
+            (input, decoder),
+            self.facts.clone(),
             options,
-            scaler: None,
-            pending: None,
-            draining: false,
-            finished: false,
-            warnings: Vec::new(),
-            encoder_settings: None,
-            skip_nonref: false,
-            preroll_until: None,
-            discarding_nonref: false,
-            preroll_discarded: false,
-            feed_until: None,
-            stated_duration: self.stated_duration,
-        })
+        ))
     }
+}
+
+/// What opening learnt about the video stream, kept for decoding it and for opening it again.
+#[derive(Debug, Clone)]
+struct StreamFacts {
+    stream_index: usize,
+    time_base: ffmpeg::Rational,
+    origin_pts: i64,
+    rotation: u32,
+    frame_rate: FrameRate,
+    duration: Ticks,
+    /// The video stream's own duration as the container states it (see
+    /// [`VideoDecoder::stated_duration`]).
+    stated_duration: Option<Ticks>,
 }
 
 /// An opened video decoder for a stream with `parameters`, threaded as `options` ask.
@@ -274,18 +255,31 @@ impl VideoDecoder {
         let stated_duration = valid_ts(stream.duration())
             .filter(|_| !guessed)
             .map(|d| ticks_from_timebase(d, time_base.numerator(), time_base.denominator()));
-        let parameters = stream.parameters();
-        let decoder = video_decoder(path, parameters, &options)?;
-        Ok(Self {
-            path: path.to_path_buf(),
-            input,
-            decoder,
+        let facts = StreamFacts {
             stream_index,
             time_base,
             origin_pts,
             rotation,
             frame_rate,
             duration,
+            stated_duration,
+        };
+        let decoder = video_decoder(path, stream.parameters(), &options)?;
+        Ok(Self::assemble(path, (input, decoder), facts, options))
+    }
+
+    /// A decoder in its starting state over an opened input and codec.
+    fn assemble(
+        path: &Path,
+        (input, decoder): (ffmpeg::format::context::Input, ffmpeg::decoder::Video),
+        facts: StreamFacts,
+        options: VideoDecodeOptions,
+    ) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            input,
+            decoder,
+            facts,
             options,
             scaler: None,
             pending: None,
@@ -298,8 +292,7 @@ impl VideoDecoder {
             discarding_nonref: false,
             preroll_discarded: false,
             feed_until: None,
-            stated_duration,
-        })
+        }
     }
 
     /// What opening found out about the stream, to open it again cheaply: see
@@ -307,16 +300,10 @@ impl VideoDecoder {
     pub fn opener(&self) -> StreamOpener {
         StreamOpener {
             path: self.path.clone(),
-            stream_index: self.stream_index,
-            time_base: self.time_base,
-            origin_pts: self.origin_pts,
-            rotation: self.rotation,
-            frame_rate: self.frame_rate,
-            duration: self.duration,
-            stated_duration: self.stated_duration,
+            facts: self.facts.clone(),
             parameters: self
                 .input
-                .stream(self.stream_index)
+                .stream(self.facts.stream_index)
                 .map(|stream| stream.parameters()),
         }
     }
@@ -328,24 +315,24 @@ impl VideoDecoder {
 
     /// Average frame rate of the stream.
     pub fn frame_rate(&self) -> FrameRate {
-        self.frame_rate
+        self.facts.frame_rate
     }
 
     /// Stream duration (0 when the container does not say).
     pub fn duration(&self) -> Ticks {
-        self.duration
+        self.facts.duration
     }
 
     /// The video stream's own duration when the container states one: not the whole
     /// file's (audio may run longer), nor a guess from the bit rate. What the pictures
     /// should add up to, to tell a file cut short.
     pub fn stated_duration(&self) -> Option<Ticks> {
-        self.stated_duration
+        self.facts.stated_duration
     }
 
     /// Clockwise display rotation applied to every frame.
     pub fn rotation(&self) -> u32 {
-        self.rotation
+        self.facts.rotation
     }
 
     /// Problems met so far that did not stop decoding (corrupt packets, early end).
@@ -388,7 +375,7 @@ impl VideoDecoder {
             1.0
         };
         let shown_width = (width as f64 * sar_f).round() as u32;
-        if self.rotation % 180 == 90 {
+        if self.facts.rotation % 180 == 90 {
             (height, shown_width)
         } else {
             (shown_width, height)
@@ -408,7 +395,7 @@ impl VideoDecoder {
             let mut packet = ffmpeg::Packet::empty();
             match packet.read(&mut self.input) {
                 Ok(()) => {
-                    if packet.stream() != self.stream_index {
+                    if packet.stream() != self.facts.stream_index {
                         continue;
                     }
                     let Some(ts) = packet.pts().or(packet.dts()) else {
@@ -420,9 +407,9 @@ impl VideoDecoder {
                     }
                     packets.push(PacketInfo {
                         time: ticks_from_timebase(
-                            ts - self.origin_pts,
-                            self.time_base.numerator(),
-                            self.time_base.denominator(),
+                            ts - self.facts.origin_pts,
+                            self.facts.time_base.numerator(),
+                            self.facts.time_base.denominator(),
                         ),
                         size: packet.size(),
                         key: packet.is_key(),
@@ -491,7 +478,7 @@ impl VideoDecoder {
         let Some(raw) = self.next_raw()? else {
             return Ok(false);
         };
-        if self.rotation != 0 {
+        if self.facts.rotation != 0 {
             *frame = self.convert(&raw)?;
             return Ok(true);
         }
@@ -542,7 +529,7 @@ impl VideoDecoder {
         &mut self,
         target: Ticks,
     ) -> Result<Option<ffmpeg::frame::Video>, MediaError> {
-        let decode_all_from = target - 2 * self.frame_rate.frame_ticks().max(1);
+        let decode_all_from = target - 2 * self.facts.frame_rate.frame_ticks().max(1);
         self.preroll_until = Some(decode_all_from);
         self.preroll_discarded = false;
         let found = self.search_exact(target);
@@ -562,7 +549,7 @@ impl VideoDecoder {
         let mut back_off: Ticks = 0;
         // A gap wider than this between the frame found and the next one is suspicious: a
         // frame that precedes the keyframe in decode order (but shows after it) was skipped.
-        let nominal = self.frame_rate.frame_ticks().max(1);
+        let nominal = self.facts.frame_rate.frame_ticks().max(1);
         let suspicious_gap = nominal + nominal / 2;
         for _attempt in 0..4 {
             self.seek_to_keyframe_before(target - back_off)?;
@@ -574,7 +561,7 @@ impl VideoDecoder {
                         Some((p, t))
                             if retry_allowed
                                 && target - t >= nominal - SEEK_TOLERANCE
-                                && target < self.duration - nominal / 2 =>
+                                && target < self.facts.duration - nominal / 2 =>
                         {
                             let _ = p;
                             break;
@@ -642,16 +629,16 @@ impl VideoDecoder {
 
     /// Seeks the demuxer to the keyframe at or before `target` and resets the decoder.
     pub fn seek_to_keyframe_before(&mut self, target: Ticks) -> Result<(), MediaError> {
-        let stream_ts = self.origin_pts
+        let stream_ts = self.facts.origin_pts
             + timebase_from_ticks(
                 target.max(0),
-                self.time_base.numerator(),
-                self.time_base.denominator(),
+                self.facts.time_base.numerator(),
+                self.facts.time_base.denominator(),
             );
         let abs_ticks = ticks_from_timebase(
             stream_ts,
-            self.time_base.numerator(),
-            self.time_base.denominator(),
+            self.facts.time_base.numerator(),
+            self.facts.time_base.denominator(),
         );
         let micros = timebase_from_ticks(abs_ticks, 1, ffmpeg::ffi::AV_TIME_BASE);
         // Formats without an index (MPEG-TS) seek by guessing from timestamps and may land
@@ -683,11 +670,14 @@ impl VideoDecoder {
     fn time_of(&self, raw: &ffmpeg::frame::Video) -> Ticks {
         // The frame's own pts first: best-effort timestamps are guessed from dts after a seek
         // or while draining and can land a frame late.
-        let pts = raw.pts().or(raw.timestamp()).unwrap_or(self.origin_pts);
+        let pts = raw
+            .pts()
+            .or(raw.timestamp())
+            .unwrap_or(self.facts.origin_pts);
         ticks_from_timebase(
-            pts - self.origin_pts,
-            self.time_base.numerator(),
-            self.time_base.denominator(),
+            pts - self.facts.origin_pts,
+            self.facts.time_base.numerator(),
+            self.facts.time_base.denominator(),
         )
     }
 
@@ -732,7 +722,7 @@ impl VideoDecoder {
             let mut packet = ffmpeg::Packet::empty();
             match packet.read(&mut self.input) {
                 Ok(()) => {
-                    if packet.stream() != self.stream_index {
+                    if packet.stream() != self.facts.stream_index {
                         continue;
                     }
                     if self.options.keyframes_only && !packet.is_key() {
@@ -740,9 +730,9 @@ impl VideoDecoder {
                     }
                     let shows_at = packet.pts().map(|pts| {
                         ticks_from_timebase(
-                            pts - self.origin_pts,
-                            self.time_base.numerator(),
-                            self.time_base.denominator(),
+                            pts - self.facts.origin_pts,
+                            self.facts.time_base.numerator(),
+                            self.facts.time_base.denominator(),
                         )
                     });
                     if self
@@ -803,7 +793,7 @@ impl VideoDecoder {
         };
         let shown_w = (src_w as f64 * sar_f).max(1.0);
         let shown_h = src_h.max(1) as f64;
-        let rotated = self.rotation % 180 == 90;
+        let rotated = self.facts.rotation % 180 == 90;
         let (disp_w, disp_h) = if rotated {
             (shown_h, shown_w)
         } else {
@@ -923,7 +913,7 @@ impl VideoDecoder {
             });
         }
         let time = self.time_of(raw);
-        if self.rotation != 0 {
+        if self.facts.rotation != 0 {
             let frame = self.convert(raw)?;
             let mut picture = Picture::from_yuv420p(&frame.data, frame.width, frame.height)?;
             picture.set_time(time);
@@ -971,7 +961,7 @@ impl VideoDecoder {
                 };
                 tight.extend_from_slice(bytes);
             }
-            let (rotated, rw, rh) = rotate_plane(&tight, pw, ph, bpp, self.rotation);
+            let (rotated, rw, rh) = rotate_plane(&tight, pw, ph, bpp, self.facts.rotation);
             if index == 0 {
                 out_w = rw;
                 out_h = rh;
