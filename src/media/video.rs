@@ -303,10 +303,12 @@ impl VideoDecoder {
         StreamOpener {
             path: self.path.clone(),
             facts: self.facts.clone(),
+            // A copy of its own: the opener goes to other threads, and the demuxer's copy
+            // stays with this decoder's thread.
             parameters: self
                 .input
                 .stream(self.facts.stream_index)
-                .map(|stream| stream.parameters()),
+                .map(|stream| stream.parameters().clone()),
         }
     }
 
