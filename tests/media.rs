@@ -138,30 +138,27 @@ fn exact_seek_lands_on_the_right_frame() {
     );
 }
 
+/// x264, lossless, with a keyframe every 25 frames and nowhere else, and no B-frames.
+const KEY_EVERY_25: &[&str] = &[
+    "-c:v",
+    "libx264",
+    "-qp",
+    "0",
+    "-g",
+    "25",
+    "-sc_threshold",
+    "0",
+    "-bf",
+    "0",
+];
+
 /// A decoder reopened from the first one's stream facts (no probing) decodes the same
 /// frames at the same times, and a decoder told to stop feeding at a time hands out the
 /// frames before it and then ends, until the next seek.
 #[test]
 fn reopened_decoder_and_stopped_feed() {
     let dir = temp_dir();
-    let path = indexed_clip(
-        dir.path(),
-        "gops.mp4",
-        25,
-        100,
-        &[
-            "-c:v",
-            "libx264",
-            "-qp",
-            "0",
-            "-g",
-            "25",
-            "-sc_threshold",
-            "0",
-            "-bf",
-            "0",
-        ],
-    );
+    let path = indexed_clip(dir.path(), "gops.mp4", 25, 100, KEY_EVERY_25);
     let rate = FrameRate::whole(25);
     let index_of =
         |f: &media::VideoFrame| index_of_gray(&f.data, f.width as usize, f.height as usize);
@@ -213,31 +210,21 @@ fn reopened_decoder_and_stopped_feed() {
 fn keyframes_only_reads_a_fraction_of_the_file() {
     let dir = temp_dir();
     let path = dir.path().join("gops.mp4");
-    ffmpeg(&[
+    // Grain makes every picture large, as a phone's are: each one is more than the demuxer
+    // reads at a time, so leaving it out leaves it unread.
+    let mut args = vec![
         "-f",
         "lavfi",
         "-i",
-        // Grain makes every picture large, as a phone's are: each one is more than the
-        // demuxer reads at a time, so skipping it skips reading it.
         "testsrc2=s=320x180:r=25:d=4,noise=alls=30:allf=t",
         "-f",
         "lavfi",
         "-i",
         "sine=d=4",
-        "-c:v",
-        "libx264",
-        "-qp",
-        "0",
-        "-g",
-        "25",
-        "-sc_threshold",
-        "0",
-        "-bf",
-        "0",
-        "-c:a",
-        "aac",
-        path.to_str().expect("utf8"),
-    ]);
+    ];
+    args.extend_from_slice(KEY_EVERY_25);
+    args.extend(["-c:a", "aac", path.to_str().expect("utf8")]);
+    ffmpeg(&args);
     let size = std::fs::metadata(&path).expect("size").len();
     let mut decoder = VideoDecoder::open(
         &path,
