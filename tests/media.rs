@@ -204,50 +204,6 @@ fn reopened_decoder_and_stopped_feed() {
     assert!(std::iter::from_fn(|| again.next_frame().expect("decode")).count() == 49);
 }
 
-/// Decoding keyframes only leaves the other pictures' data (and the sound's) unread on disk:
-/// a first look at a large clip reads a fraction of it.
-#[test]
-fn keyframes_only_reads_a_fraction_of_the_file() {
-    let dir = temp_dir();
-    let path = dir.path().join("gops.mp4");
-    // Grain makes every picture large, as a phone's are: each one is more than the demuxer
-    // reads at a time, so leaving it out leaves it unread.
-    let mut args = vec![
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=s=320x180:r=25:d=4,noise=alls=30:allf=t",
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=d=4",
-    ];
-    args.extend_from_slice(KEY_EVERY_25);
-    args.extend(["-c:a", "aac", path.to_str().expect("utf8")]);
-    ffmpeg(&args);
-    let size = std::fs::metadata(&path).expect("size").len();
-    let mut decoder = VideoDecoder::open(
-        &path,
-        VideoDecodeOptions {
-            keyframes_only: true,
-            ..Default::default()
-        },
-    )
-    .expect("open");
-    // Opening reads ahead to learn about the streams: counted from the first frame on.
-    decoder.seek_to_keyframe_before(0).expect("seek");
-    let opened = decoder.bytes_read();
-    let keys = std::iter::from_fn(|| decoder.next_frame().expect("decode")).count();
-    assert_eq!(keys, 4);
-    let read = decoder.bytes_read() - opened;
-    assert!(read * 2 < size, "read {read} of {size} bytes");
-    // Every picture again: the rest is read now.
-    decoder.set_keyframes_only(false);
-    decoder.seek_to_keyframe_before(0).expect("seek");
-    let all = std::iter::from_fn(|| decoder.next_frame().expect("decode")).count();
-    assert_eq!(all, 100);
-}
-
 /// A file name need not be UTF-8 on Unix: such a file is probed, decoded and reopened like
 /// any other, and an export into such a folder is refused with a message, not a panic.
 #[cfg(unix)]

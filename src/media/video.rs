@@ -275,7 +275,7 @@ impl VideoDecoder {
         facts: StreamFacts,
         options: VideoDecodeOptions,
     ) -> Self {
-        let mut decoder = Self {
+        Self {
             path: path.to_path_buf(),
             input,
             decoder,
@@ -292,9 +292,7 @@ impl VideoDecoder {
             discarding_nonref: false,
             preroll_discarded: false,
             feed_until: None,
-        };
-        decoder.set_demuxer_discard();
-        decoder
+        }
     }
 
     /// What opening found out about the stream, to open it again cheaply: see
@@ -357,50 +355,6 @@ impl VideoDecoder {
     /// Switches keyframe-only decoding on or off (takes effect from the next packet).
     pub fn set_keyframes_only(&mut self, keyframes_only: bool) {
         self.options.keyframes_only = keyframes_only;
-        self.set_demuxer_discard();
-    }
-
-    /// Bytes read from the file so far: what keyframe-only decoding leaves on disk shows here.
-    pub fn bytes_read(&self) -> u64 {
-        // SAFETY: the context lives as long as `self.input`; its I/O context, when there is
-        // one, as long as the context. This reads a statistic.
-        unsafe {
-            let io = (*self.input.as_ptr()).pb;
-            if io.is_null() {
-                0
-            } else {
-                u64::try_from((*io).bytes_read).unwrap_or(0)
-            }
-        }
-    }
-
-    /// Tells the demuxer which packets to leave unread: every other stream's, and the video's
-    /// non-keyframes while only keyframes are decoded. MP4 and MOV then skip that data on
-    /// disk instead of reading it (a keyframe scan of a phone clip reads a tenth of its
-    /// bytes); other formats still read it, and the decoder is not fed it.
-    fn set_demuxer_discard(&mut self) {
-        use ffmpeg::ffi::AVDiscard;
-        let ours = self.facts.stream_index;
-        let video = if self.options.keyframes_only {
-            AVDiscard::AVDISCARD_NONKEY
-        } else {
-            AVDiscard::AVDISCARD_DEFAULT
-        };
-        // SAFETY: the context and its streams live as long as `self.input`; this sets a
-        // field the demuxer reads per packet.
-        unsafe {
-            let context = self.input.as_mut_ptr();
-            for index in 0..(*context).nb_streams as usize {
-                let stream = *(*context).streams.add(index);
-                if !stream.is_null() {
-                    (*stream).discard = if index == ours {
-                        video
-                    } else {
-                        AVDiscard::AVDISCARD_ALL
-                    };
-                }
-            }
-        }
     }
 
     /// Ends the stream, as far as this decoder goes, at the first packet that shows at or
