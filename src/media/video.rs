@@ -408,11 +408,7 @@ impl VideoDecoder {
                         self.encoder_settings = packet.data().and_then(settings_text);
                     }
                     packets.push(PacketInfo {
-                        time: ticks_from_timebase(
-                            ts - self.facts.origin_pts,
-                            self.facts.time_base.numerator(),
-                            self.facts.time_base.denominator(),
-                        ),
+                        time: self.ticks_of(ts),
                         size: packet.size(),
                         key: packet.is_key(),
                         decode_index: packets.len(),
@@ -676,6 +672,11 @@ impl VideoDecoder {
             .pts()
             .or(raw.timestamp())
             .unwrap_or(self.facts.origin_pts);
+        self.ticks_of(pts)
+    }
+
+    /// A stream timestamp as a time from the first frame.
+    fn ticks_of(&self, pts: i64) -> Ticks {
         ticks_from_timebase(
             pts - self.facts.origin_pts,
             self.facts.time_base.numerator(),
@@ -730,13 +731,7 @@ impl VideoDecoder {
                     if self.options.keyframes_only && !packet.is_key() {
                         continue;
                     }
-                    let shows_at = packet.pts().map(|pts| {
-                        ticks_from_timebase(
-                            pts - self.facts.origin_pts,
-                            self.facts.time_base.numerator(),
-                            self.facts.time_base.denominator(),
-                        )
-                    });
+                    let shows_at = packet.pts().map(|pts| self.ticks_of(pts));
                     if self
                         .feed_until
                         .is_some_and(|until| shows_at.is_some_and(|t| t >= until))

@@ -10,8 +10,9 @@
 //! packet its sizes hint at): the rest is vouched for as a skipped stretch is, so a cut
 //! early in a long GOP costs the frames up to it, not the whole GOP. Keyframes a second
 //! apart are compared with the camera's shift taken out of structure, colour and
-//! brightness alike, so handheld shake does not count as a change. A jump cut (one take going on from a step to the side) whose keyframes line up
-//! as well as a second of shake does is out of reach: nothing short of decoding shows it.
+//! brightness alike, so handheld shake does not count as a change. A jump cut (one take
+//! going on from a step to the side) whose keyframes line up as well as a second of shake
+//! does is out of reach: nothing short of decoding shows it.
 //!
 //! A stretch the encoder closed early (before its keyframe interval ran out: x264/x265
 //! `scenecut` say so, otherwise the longest stretch stands in for the interval) may end at
@@ -125,15 +126,16 @@ struct Index {
 }
 
 impl Index {
-    fn of(packets: Vec<Packet>, settings: Option<&str>, read_in: std::time::Duration) -> Self {
+    /// The index `reader` has just read, `read_in` that long.
+    fn of(packets: Vec<Packet>, reader: &VideoDecoder, read_in: std::time::Duration) -> Self {
         let gops = split_gops(&packets);
-        let keyframing = Keyframing::of(settings, &gops);
+        let keyframing = Keyframing::of(reader.encoder_settings(), &gops);
         Self {
             packets,
             gops,
             keyframing,
             read_in,
-            warnings: Vec::new(),
+            warnings: reader.warnings().to_vec(),
         }
     }
 
@@ -185,10 +187,7 @@ pub(crate) fn scan_fast(
                 .map_err(ClipError::from)
                 .and_then(|mut reader| {
                     let packets = read_packets(&mut reader)?;
-                    let settings = reader.encoder_settings();
-                    let mut index = Index::of(packets, settings, started.elapsed());
-                    index.warnings = reader.warnings().to_vec();
-                    Ok(index)
+                    Ok(Index::of(packets, &reader, started.elapsed()))
                 });
             // A failed index stops the keyframe scan too: the error is what counts.
             if index

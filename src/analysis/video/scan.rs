@@ -21,7 +21,8 @@ pub(crate) struct RawScan {
     pub warnings: Vec<String>,
     /// End of the last frame.
     pub duration: Ticks,
-    /// Duration the container's header states (0 when it states none).
+    /// The video stream's own duration as the container states it (0 when it states none,
+    /// or only guesses it from the bit rate): see `VideoDecoder::stated_duration`.
     pub declared_duration: Ticks,
     /// Displayed width and height.
     pub display_size: (u32, u32),
