@@ -204,6 +204,79 @@ fn reopened_decoder_and_stopped_feed() {
     assert!(std::iter::from_fn(|| again.next_frame().expect("decode")).count() == 49);
 }
 
+/// Keyframe-only decoding of an MP4 seeks from keyframe to keyframe through the
+/// container's index and reads the keyframes' packets only; the same stream remuxed to
+/// Matroska (whose index lists keyframes only, if any) is read packet by packet. Both give
+/// the same keyframes, with B-frames or without.
+#[test]
+fn keyframe_scan_jumps_through_the_mp4_index() {
+    let dir = temp_dir();
+    let rate = FrameRate::whole(25);
+    // Lossy (lossless x264 codes no B-frames), two B-frames, keyframes every 25 or sooner.
+    let with_b_frames: &[&str] = &[
+        "-c:v",
+        "libx264",
+        "-qp",
+        "2",
+        "-g",
+        "25",
+        "-sc_threshold",
+        "0",
+        "-bf",
+        "2",
+    ];
+    for (name, args, reorders) in [
+        ("in-order", KEY_EVERY_25, false),
+        ("b-frames", with_b_frames, true),
+    ] {
+        let mp4 = indexed_clip(dir.path(), &format!("{name}.mp4"), 25, 100, args);
+        let mkv = dir.path().join(format!("{name}.mkv"));
+        ffmpeg(&[
+            "-i",
+            &mp4.to_string_lossy(),
+            "-c",
+            "copy",
+            &mkv.to_string_lossy(),
+        ]);
+        let index = gray_decoder(&mp4).packet_index().expect("packet index");
+        let reordered = index.iter().enumerate().any(|(i, p)| p.decode_index != i);
+        assert_eq!(reordered, reorders, "{name}: pictures reordered");
+        for path in [&mp4, &mkv] {
+            let keyframes: Vec<i64> = gray_decoder(path)
+                .packet_index()
+                .expect("packet index")
+                .iter()
+                .filter(|p| p.key)
+                .map(|p| p.time)
+                .collect();
+            assert!(keyframes.len() >= 4, "{keyframes:?}");
+            let mut decoder = gray_decoder(path);
+            decoder.set_keyframes_only(true);
+            let mut shown = Vec::new();
+            while let Some(f) = decoder.next_frame().expect("decode") {
+                let index = index_of_gray(&f.data, f.width as usize, f.height as usize);
+                assert_eq!(f.time, rate.ticks_of_frame(i64::from(index)));
+                shown.push(f.time);
+            }
+            // With reordering delay the keyframes may come out of order (two IDR pictures
+            // both count as picture 0): the scan sorts them by time.
+            shown.sort_unstable();
+            assert_eq!(shown, keyframes, "{}", path.display());
+            let read = decoder.video_packets_read();
+            if path == &mp4 {
+                assert_eq!(
+                    read,
+                    keyframes.len() as u64,
+                    "{}: only keyframes are read",
+                    path.display()
+                );
+            } else {
+                assert_eq!(read, 100, "{}: every packet is read", path.display());
+            }
+        }
+    }
+}
+
 /// A file name need not be UTF-8 on Unix: such a file is probed, decoded and reopened like
 /// any other, and an export into such a folder is refused with a message, not a panic.
 #[cfg(unix)]

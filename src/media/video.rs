@@ -114,6 +114,36 @@ pub struct VideoDecoder {
     /// Feeding ends at the first packet showing at or after this time (see
     /// [`VideoDecoder::stop_feeding_at`]).
     feed_until: Option<Ticks>,
+    /// Keyframe-only feeding jumps from keyframe to keyframe (see [`KeyframeJumps`]).
+    jumps: KeyframeJumps,
+    /// Packets of the video stream read from the file so far.
+    video_packets_read: u64,
+}
+
+/// Keyframe-only feeding that seeks from one keyframe to the next through the demuxer's
+/// own index instead of reading every packet between them: a keyframe scan reads a tenth
+/// of the file. Only for containers whose index lists every sample (MP4/MOV): there a seek
+/// lands on the sample itself, with its own presentation time.
+#[derive(Debug, Default)]
+struct KeyframeJumps {
+    /// Decode timestamps of the keyframes, ascending; `None` until looked up, empty when
+    /// the index cannot be used.
+    keys: Option<Vec<i64>>,
+    /// Decode timestamp of the last keyframe fed in keyframe-only mode.
+    last_fed: Option<i64>,
+}
+
+/// What keyframe-only feeding reads next.
+enum NextKeyframe {
+    /// The next packet the demuxer gives.
+    Read,
+    /// The keyframe at this decode timestamp (`at`), after a seek to `seek_to`: halfway to
+    /// the keyframe after it, since the demuxer takes a seek target for a presentation time
+    /// (later than the decode time by the reordering delay) and lands on the keyframe at or
+    /// before it.
+    Jump { at: i64, seek_to: i64 },
+    /// Nothing: the last keyframe was fed.
+    End,
 }
 
 /// One compressed packet of the video stream as [`VideoDecoder::packet_index`] lists it.
@@ -142,6 +172,11 @@ pub struct StreamOpener {
 }
 
 impl StreamOpener {
+    /// The file this opens.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// A new decoder of the stream. Should the header read now disagree with the first open
     /// (another stream at that index, another time base), the file is opened and probed
     /// afresh.
@@ -292,6 +327,8 @@ impl VideoDecoder {
             discarding_nonref: false,
             preroll_discarded: false,
             feed_until: None,
+            jumps: KeyframeJumps::default(),
+            video_packets_read: 0,
         }
     }
 
@@ -355,6 +392,103 @@ impl VideoDecoder {
     /// Switches keyframe-only decoding on or off (takes effect from the next packet).
     pub fn set_keyframes_only(&mut self, keyframes_only: bool) {
         self.options.keyframes_only = keyframes_only;
+        self.jumps.last_fed = None;
+        if keyframes_only && self.jumps.keys.is_none() {
+            self.jumps.keys = Some(self.indexed_keyframes().unwrap_or_default());
+        }
+    }
+
+    /// How many packets of the video stream this decoder has read from the file (the
+    /// packet index's reading aside): what a scan cost in reading.
+    pub fn video_packets_read(&self) -> u64 {
+        self.video_packets_read
+    }
+
+    /// When the video stream's keyframes decode (from the first frame), from the demuxer's
+    /// index when it lists every sample (MP4/MOV): a scan can seek to each keyframe without
+    /// reading the packets between. Without reordered pictures these are the keyframes'
+    /// presentation times too. `None` for other containers.
+    pub fn indexed_keyframe_times(&mut self) -> Option<Vec<Ticks>> {
+        let keys = self.indexed_keyframes()?;
+        (!keys.is_empty()).then(|| keys.iter().map(|&dts| self.ticks_of(dts)).collect())
+    }
+
+    /// Whether the stream's headers (or the frames probing decoded) announce reordered
+    /// pictures (B-frames): their decoding order then differs from the order they show in.
+    /// Only a packet index tells for sure.
+    pub fn announces_reordering(&self) -> bool {
+        // SAFETY: the decoder context is valid for the decoder's lifetime; this reads one
+        // field.
+        unsafe { (*self.decoder.as_ptr()).has_b_frames > 0 }
+    }
+
+    /// Decode timestamps of the video stream's keyframes from the demuxer's index, when it
+    /// lists every sample of the stream (as MP4/MOV do once the header is read) and seeks
+    /// exactly; `None` otherwise (an index of keyframes only, or of some, would skip
+    /// keyframes between its entries).
+    fn indexed_keyframes(&mut self) -> Option<Vec<i64>> {
+        if !self.seeks_exactly() {
+            return None;
+        }
+        let stream_index = self.facts.stream_index;
+        let stream = self.input.stream(stream_index)?;
+        let samples = usize::try_from(stream.frames()).ok().filter(|&n| n > 0)?;
+        // SAFETY: the stream pointer is valid while `self.input` lives; the index entries
+        // are read, not kept, and nothing reads packets meanwhile.
+        unsafe {
+            let stream = stream.as_ptr().cast_mut();
+            let count =
+                usize::try_from(ffmpeg::ffi::avformat_index_get_entries_count(stream)).unwrap_or(0);
+            if count < samples {
+                return None;
+            }
+            let mut keys = Vec::new();
+            for i in 0..count {
+                let entry = ffmpeg::ffi::avformat_index_get_entry(stream, i32::try_from(i).ok()?);
+                let entry = entry.as_ref()?;
+                if entry.flags() & ffmpeg::ffi::AVINDEX_KEYFRAME != 0 {
+                    keys.push(entry.timestamp);
+                }
+            }
+            keys.is_sorted().then_some(keys)
+        }
+    }
+
+    /// Where keyframe-only feeding goes next.
+    fn next_keyframe(&self) -> NextKeyframe {
+        match (&self.jumps.keys, self.jumps.last_fed) {
+            (Some(keys), Some(last)) if !keys.is_empty() => {
+                let i = keys.partition_point(|&k| k <= last);
+                let Some(&at) = keys.get(i) else {
+                    return NextKeyframe::End;
+                };
+                let gap = match keys.get(i + 1) {
+                    Some(&after) => after - at,
+                    None => at - last,
+                };
+                NextKeyframe::Jump {
+                    at,
+                    seek_to: at + gap / 2,
+                }
+            }
+            _ => NextKeyframe::Read,
+        }
+    }
+
+    /// Seeks the demuxer (not the decoder) to the keyframe at or before stream time `ts`.
+    fn jump_to_keyframe(&mut self, ts: i64) -> bool {
+        let stream_index = i32::try_from(self.facts.stream_index).unwrap_or(-1);
+        // SAFETY: the context pointer is valid for the life of `self.input`; the seek moves
+        // the demuxer only, and the decoder keeps what it was fed.
+        let result = unsafe {
+            ffmpeg::ffi::av_seek_frame(
+                self.input.as_mut_ptr(),
+                stream_index,
+                ts,
+                ffmpeg::ffi::AVSEEK_FLAG_BACKWARD,
+            )
+        };
+        result >= 0
     }
 
     /// Ends the stream, as far as this decoder goes, at the first packet that shows at or
@@ -647,6 +781,7 @@ impl VideoDecoder {
             self.draining = false;
             self.finished = false;
             self.feed_until = None;
+            self.jumps.last_fed = None;
             return Ok(());
         }
         self.input
@@ -662,6 +797,7 @@ impl VideoDecoder {
         self.draining = false;
         self.finished = false;
         self.feed_until = None;
+        self.jumps.last_fed = None;
         Ok(())
     }
 
@@ -721,6 +857,24 @@ impl VideoDecoder {
 
     /// Sends the next packet of our stream to the decoder (or end-of-stream).
     fn feed_packet(&mut self) {
+        let mut jumped_to = None;
+        if self.options.keyframes_only {
+            match self.next_keyframe() {
+                NextKeyframe::Read => {}
+                NextKeyframe::Jump { at, seek_to } if self.jump_to_keyframe(seek_to) => {
+                    jumped_to = Some(at);
+                }
+                // A failed seek leaves the demuxer where it was: read on from there.
+                NextKeyframe::Jump { .. } => self.jumps.keys = Some(Vec::new()),
+                NextKeyframe::End => {
+                    self.draining = true;
+                    if self.decoder.send_eof().is_err() {
+                        self.finished = true;
+                    }
+                    return;
+                }
+            }
+        }
         loop {
             let mut packet = ffmpeg::Packet::empty();
             match packet.read(&mut self.input) {
@@ -728,8 +882,24 @@ impl VideoDecoder {
                     if packet.stream() != self.facts.stream_index {
                         continue;
                     }
+                    self.video_packets_read += 1;
+                    if let Some(at) = jumped_to {
+                        // Landed early: read on to the keyframe wanted, feeding nothing.
+                        if packet.dts().is_some_and(|dts| dts < at) {
+                            continue;
+                        }
+                        jumped_to = None;
+                        if packet.dts() != Some(at) || !packet.is_key() {
+                            // The index and the packets disagree: read every packet from
+                            // here on.
+                            self.jumps.keys = Some(Vec::new());
+                        }
+                    }
                     if self.options.keyframes_only && !packet.is_key() {
                         continue;
+                    }
+                    if self.options.keyframes_only {
+                        self.jumps.last_fed = packet.dts();
                     }
                     let shows_at = packet.pts().map(|pts| self.ticks_of(pts));
                     if self

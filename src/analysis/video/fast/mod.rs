@@ -27,6 +27,10 @@
 //! another shot) has it decoded; with no such encoder only the packet sizes vouch, and the
 //! change must also stay below a cut's and keep the colours.
 //!
+//! A stream without reordered pictures in a container that indexes every sample is
+//! scanned in one pass instead of two phases (see [`one_pass`]): the same plans, without
+//! decoding a refined stretch's keyframe twice.
+//!
 //! The stretch after the last keyframe has no keyframe to close it: when short, the clip's
 //! last frame is decoded to close it (or, with no reordered pictures, where that costs as
 //! much, the whole tail is refined); a long one rests on its packet sizes (and a first
@@ -34,6 +38,8 @@
 //! every-frame pass is cheaper.
 
 use std::path::Path;
+
+mod one_pass;
 
 use crate::jobs::{CancelToken, Progress};
 use crate::media::{MediaError, VideoDecoder};
@@ -173,6 +179,24 @@ pub(crate) fn scan_fast(
         tracing::debug!("one full pass: the format cannot seek to a keyframe exactly");
         return score_all(path, decoder, params, cancel, progress);
     }
+    // A stream without reordered pictures in a container that indexes every sample (MP4
+    // from a phone, mostly): keyframes and refined stretches in one pass.
+    if !decoder.announces_reordering()
+        && let Some(key_times) = decoder.indexed_keyframe_times()
+        && key_times.len() >= 2
+    {
+        match one_pass::scan_one_pass(&decoder, &key_times, params, cancel, progress)? {
+            one_pass::OnePass::Done(scan) => return Ok(scan),
+            one_pass::OnePass::FullPass(why) => {
+                tracing::debug!("one full pass: {why}");
+                decoder.seek_to_keyframe_before(0)?;
+                return score_all(path, decoder, params, cancel, progress);
+            }
+            one_pass::OnePass::Unsuitable(why) => {
+                tracing::debug!("fast scan in two phases: {why}");
+            }
+        }
+    }
     let started = std::time::Instant::now();
     // The packet index is read by a second reader while the keyframes decode (both read the
     // whole file; the one that waits for the disk warms it for the other). Should the index
@@ -214,7 +238,8 @@ pub(crate) fn scan_fast(
         decoder.seek_to_keyframe_before(0)?;
         return score_all(path, decoder, params, cancel, progress);
     }
-    let keys = keys?;
+    let keyframes = keys?;
+    let keys = keyframes.features.as_slice();
     let Index {
         packets,
         gops,
@@ -230,7 +255,7 @@ pub(crate) fn scan_fast(
         Tail::Closable if !reorders(&packets) => Tail::Refined,
         tail => tail,
     };
-    let closing = closing_frame(&mut decoder, &packets, &keys, tail)?;
+    let closing = closing_frame(&mut decoder, &packets, keys, tail)?;
     let planned = started.elapsed();
     // The decoded keyframes are the authority on where stretches start; the index only
     // supplies sizes. Should the two disagree, fall back to decoding everything.
@@ -248,7 +273,7 @@ pub(crate) fn scan_fast(
         cut: params.threshold,
     };
     let mut plans = plan_gops(
-        &keys,
+        &keyframes,
         (tail, closing.as_ref()),
         &gops,
         keyframing,
@@ -256,13 +281,13 @@ pub(crate) fn scan_fast(
     );
     let cut_frames = confirm_key_cuts(
         &mut decoder,
-        &keys,
+        keys,
         &mut plans,
         thresholds,
         keyframing.vouches(),
         cancel,
     )?;
-    log_plans(&keys, &plans, &gops);
+    log_plans(&keyframes, &plans, &gops);
     let to_decode: usize = plans
         .iter()
         .zip(&gops)
@@ -287,7 +312,7 @@ pub(crate) fn scan_fast(
     let mut scan = refine(
         &decoder,
         params,
-        &keys,
+        keys,
         (&plans, &settle),
         &cut_frames,
         cancel,
@@ -312,7 +337,7 @@ pub(crate) fn scan_keyframes_only(
     let mut decoder = open_decoder(path, params, false)?;
     let packets = read_packets(&mut decoder)?;
     let gops = split_gops(&packets);
-    let keys = scan_keyframes(&mut decoder, (cancel, &Default::default()), progress)?;
+    let keys = scan_keyframes(&mut decoder, (cancel, &Default::default()), progress)?.features;
     // A first look vouches for the tail only when the clip's last frame closes it.
     let tail = tail_of(&gops);
     let closing = closing_frame(&mut decoder, &packets, &keys, tail)?;
@@ -506,17 +531,26 @@ fn index_end(packets: &[Packet], frame_ticks: Ticks) -> Ticks {
     packets.last().map_or(0, |p| p.time + frame_ticks.max(1))
 }
 
+/// The decoded keyframes in presentation order, with the change from each to the next.
+struct Keyframes {
+    features: Vec<FrameFeatures>,
+    /// `changes[j]`: from keyframe `j` to keyframe `j + 1`, the camera's shift taken out.
+    changes: Vec<AlignedChange>,
+}
+
 /// Decodes the keyframes only, in presentation order; stops early (with the keyframes so
-/// far) once `abandon` is set.
+/// far) once `abandon` is set. The change between neighbours is measured as each keyframe
+/// arrives, while the decoder's threads work on the next ones.
 fn scan_keyframes(
     decoder: &mut VideoDecoder,
     (cancel, abandon): (&CancelToken, &std::sync::atomic::AtomicBool),
     progress: &mut dyn FnMut(Progress),
-) -> Result<Vec<FrameFeatures>, ClipError> {
+) -> Result<Keyframes, ClipError> {
     let total = frame_estimate(decoder).max(1);
     let rate = decoder.frame_rate().as_f64();
     decoder.set_keyframes_only(true);
     let mut keys: Vec<FrameFeatures> = Vec::new();
+    let mut measured = std::collections::HashMap::new();
     while let Some(frame) = decoder.next_frame()? {
         if cancel.is_cancelled() {
             return Err(ClipError::Cancelled);
@@ -525,6 +559,9 @@ fn scan_keyframes(
             break;
         }
         if let Some(f) = FrameFeatures::from_frame(&frame) {
+            if let Some(last) = keys.last().filter(|last| last.time < f.time) {
+                measured.insert((last.time, f.time), f.aligned_change(last));
+            }
             keys.push(f);
         }
         progress(Progress {
@@ -538,7 +575,22 @@ fn scan_keyframes(
     // IDR pictures both count as picture order 0): sort by time, not by arrival.
     keys.sort_by_key(|k| k.time);
     keys.dedup_by_key(|k| k.time);
-    Ok(keys)
+    let changes = keys
+        .windows(2)
+        .filter_map(|pair| match pair {
+            [from, to] => Some(
+                measured
+                    .get(&(from.time, to.time))
+                    .copied()
+                    .unwrap_or_else(|| to.aligned_change(from)),
+            ),
+            _ => None,
+        })
+        .collect();
+    Ok(Keyframes {
+        features: keys,
+        changes,
+    })
 }
 
 /// Longest tail (frames after the last keyframe) closed by decoding the clip's last frame:
@@ -674,11 +726,15 @@ fn is_unchanged(change: &AlignedChange, t: Thresholds) -> bool {
 /// as far as a cut does (a dissolve to another shot) is motion; otherwise the packet sizes
 /// alone vouch, and the change must also stay below a cut's and keep the colours.
 fn holds_no_cut(from: &FrameFeatures, to: &FrameFeatures, t: Thresholds, vouched: bool) -> bool {
-    let change = to.aligned_change(from);
-    if is_unchanged(&change, t) {
+    change_holds_no_cut(&to.aligned_change(from), t, vouched)
+}
+
+/// [`holds_no_cut`] for a change already measured.
+fn change_holds_no_cut(change: &AlignedChange, t: Thresholds, vouched: bool) -> bool {
+    if is_unchanged(change, t) {
         return true;
     }
-    if brightness_moved(&change) {
+    if brightness_moved(change) {
         return false;
     }
     if vouched {
@@ -688,50 +744,72 @@ fn holds_no_cut(from: &FrameFeatures, to: &FrameFeatures, t: Thresholds, vouched
     }
 }
 
-/// Decides per stretch from keyframe `j` to keyframe `j + 1` (the last, the tail: refined
-/// when `Tail::Refined`, else judged against `closing`, the clip's last frame, when known).
+/// Decides per stretch from keyframe `j` to keyframe `j + 1` (see [`plan_stretch`]).
 fn plan_gops(
-    keys: &[FrameFeatures],
+    keys: &Keyframes,
     (tail, closing): (Tail, Option<&FrameFeatures>),
     gops: &[Gop],
     keyframing: Keyframing,
     thresholds: Thresholds,
 ) -> Vec<Plan> {
-    keys.iter()
+    keys.features
+        .iter()
         .zip(gops)
         .enumerate()
         .map(|(j, (key, gop))| {
-            if gop.suspicious() {
-                return Plan::Refine;
-            }
-            let Some(next) = keys.get(j + 1) else {
-                // The tail: its last frame closes it when decoded; its packets showed nothing.
-                return match closing {
-                    _ if tail == Tail::Refined => Plan::Refine,
-                    Some(last) if !unchanged(key, last, thresholds) => Plan::Refine,
-                    _ => Plan::Skip,
-                };
-            };
-            if unchanged(key, next, thresholds) {
-                Plan::Skip
-            } else if keyframing.closed_early(gop) {
-                // The encoder closed the stretch for a reason: a scene change, perhaps.
-                Plan::KeyCut
-            } else if holds_no_cut(key, next, thresholds, keyframing.vouches()) {
-                Plan::Skip
-            } else {
-                Plan::Refine
-            }
+            plan_stretch(
+                (key, keys.changes.get(j)),
+                (tail, closing),
+                gop,
+                keyframing,
+                thresholds,
+            )
         })
         .collect()
 }
 
+/// Decides for the stretch from keyframe `key` on, given the `change` to the keyframe that
+/// closes it (none for the last, the tail: refined when `Tail::Refined`, else judged
+/// against `closing`, the clip's last frame, when known).
+fn plan_stretch(
+    (key, change): (&FrameFeatures, Option<&AlignedChange>),
+    (tail, closing): (Tail, Option<&FrameFeatures>),
+    gop: &Gop,
+    keyframing: Keyframing,
+    thresholds: Thresholds,
+) -> Plan {
+    if gop.suspicious() {
+        return Plan::Refine;
+    }
+    let Some(change) = change else {
+        // The tail: its last frame closes it when decoded; its packets showed nothing.
+        return match closing {
+            _ if tail == Tail::Refined => Plan::Refine,
+            Some(last) if !unchanged(key, last, thresholds) => Plan::Refine,
+            _ => Plan::Skip,
+        };
+    };
+    if is_unchanged(change, thresholds) {
+        Plan::Skip
+    } else if keyframing.closed_early(gop) {
+        // The encoder closed the stretch for a reason: a scene change, perhaps.
+        Plan::KeyCut
+    } else if change_holds_no_cut(change, thresholds, keyframing.vouches()) {
+        Plan::Skip
+    } else {
+        Plan::Refine
+    }
+}
+
 /// Logs each stretch's plan and the keyframe changes behind it (`-vv`), to tell why a clip
 /// was decoded as it was.
-fn log_plans(keys: &[FrameFeatures], plans: &[Plan], gops: &[Gop]) {
-    for (j, ((key, plan), gop)) in keys.iter().zip(plans).zip(gops).enumerate() {
-        let change = keys.get(j + 1).map(|next| next.aligned_change(key));
-        let of = |f: fn(&AlignedChange) -> f32| change.as_ref().map_or(0.0, f);
+fn log_plans(keys: &Keyframes, plans: &[Plan], gops: &[Gop]) {
+    if !tracing::enabled!(tracing::Level::DEBUG) {
+        return;
+    }
+    for (j, ((key, plan), gop)) in keys.features.iter().zip(plans).zip(gops).enumerate() {
+        let change = keys.changes.get(j);
+        let of = |f: fn(&AlignedChange) -> f32| change.map_or(0.0, f);
         tracing::debug!(
             "stretch {j} at {:.2} s: {} frames, {plan:?}, packet hint {}, coarse change {:.3}, \
              change {:.3}, brightness {:+.3}, colour {:.3}",
@@ -1152,6 +1230,23 @@ fn decode_stretch(
         decoder.stop_feeding_at(until);
     }
     skip_before(decoder, stretch.from)?;
+    decode_stretch_on(
+        decoder,
+        (stretch, settle),
+        &|decoded| out.send(decoded).is_ok(),
+        cancel,
+    )
+}
+
+/// [`decode_stretch`] for a decoder that has just handed out the stretch's keyframe (and
+/// been told where to stop feeding, if anywhere); what it decodes goes to `send`, which
+/// says false when nobody listens any more.
+fn decode_stretch_on(
+    decoder: &mut VideoDecoder,
+    (stretch, settle): (&Stretch, &SettleRule),
+    send: &dyn Fn(Decoded) -> bool,
+    cancel: &CancelToken,
+) -> Result<bool, ClipError> {
     let mut frame = empty_frame();
     let mut settled = 0;
     let mut stepped = false;
@@ -1193,7 +1288,7 @@ fn decode_stretch(
             previous = Some(features.clone());
             previous_step = step;
         }
-        if out.send(Decoded::Frame(Box::new(features))).is_err() {
+        if !send(Decoded::Frame(Box::new(features))) {
             return Ok(false);
         }
         if stepped && settled >= SETTLED_FRAMES {
@@ -1206,7 +1301,7 @@ fn decode_stretch(
             break;
         }
     }
-    Ok(out.send(Decoded::Done { complete }).is_ok())
+    Ok(send(Decoded::Done { complete }))
 }
 
 /// Consumes the frames before `time` and the one at it, without converting them.
