@@ -249,7 +249,59 @@ fn round3(x: f64) -> f64 {
 pub(crate) fn open_input(path: &Path) -> Result<ffmpeg::format::context::Input, MediaError> {
     super::init();
     MediaError::check_readable(path)?;
-    let mut input = open_header_only(path)?;
+    probe_streams(path, open_header_only(path)?)
+}
+
+/// Opens `path` to decode its video stream: an MP4/MOV whose header states all the video
+/// stream's facts a decoder needs (a sample index, size, time base, start, duration, frame
+/// rate, reordering delay) is not probed (probing decodes the first frames of every stream:
+/// for an H.264 stream without B-frames, seven pictures); any other file is, as
+/// [`open_input`] does.
+pub(crate) fn open_input_for_video(
+    path: &Path,
+) -> Result<ffmpeg::format::context::Input, MediaError> {
+    super::init();
+    MediaError::check_readable(path)?;
+    let input = open_header_only(path)?;
+    if header_states_video(&input) {
+        return Ok(input);
+    }
+    probe_streams(path, input)
+}
+
+/// Whether `input` is an MP4/MOV whose best video stream's facts are all in the header.
+fn header_states_video(input: &ffmpeg::format::context::Input) -> bool {
+    if !input.format().name().split(',').any(|name| name == "mov") {
+        return false;
+    }
+    let Some(stream) = input.streams().best(ffmpeg::media::Type::Video) else {
+        return false;
+    };
+    let rate = stream.avg_frame_rate();
+    let parameters = stream.parameters();
+    // SAFETY: the stream and its parameters live as long as `input`; these read fields.
+    let (width, height, indexed) = unsafe {
+        let raw = parameters.as_ptr();
+        let entries = ffmpeg::ffi::avformat_index_get_entries_count(stream.as_ptr());
+        ((*raw).width, (*raw).height, i64::from(entries))
+    };
+    let samples = stream.frames();
+    samples > 0
+        && indexed >= samples
+        && width > 0
+        && height > 0
+        && rate.numerator() > 0
+        && rate.denominator() > 0
+        && valid_ts(stream.start_time()).is_some()
+        && valid_ts(stream.duration()).is_some()
+        && parameters.id() != ffmpeg::codec::Id::None
+}
+
+/// Probes the streams of an input opened header-only.
+fn probe_streams(
+    path: &Path,
+    mut input: ffmpeg::format::context::Input,
+) -> Result<ffmpeg::format::context::Input, MediaError> {
     // SAFETY: the context is open and owned by `input`, which closes it when dropped (also
     // when probing fails).
     let probed =

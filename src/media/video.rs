@@ -9,7 +9,7 @@ use ffmpeg_next as ffmpeg;
 
 use super::MediaError;
 use super::picture::Picture;
-use super::probe::{describe_ffmpeg_error, open_header_only, open_input, valid_ts};
+use super::probe::{describe_ffmpeg_error, open_header_only, open_input_for_video, valid_ts};
 use super::rotate::{rotate_plane, rotation_of_stream};
 use crate::time::{FrameRate, Ticks, secs_from_ticks, ticks_from_timebase, timebase_from_ticks};
 
@@ -257,7 +257,7 @@ fn video_decoder(
 impl VideoDecoder {
     /// Opens the first video stream of `path`.
     pub fn open(path: &Path, options: VideoDecodeOptions) -> Result<Self, MediaError> {
-        let input = open_input(path)?;
+        let input = open_input_for_video(path)?;
         let stream = input
             .streams()
             .best(ffmpeg::media::Type::Video)

@@ -715,3 +715,66 @@ impl Worker<'_, '_> {
         Ok(decoder)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shared(batches: usize, cancel: &CancelToken) -> Shared<'_> {
+        Shared {
+            seek_to: Vec::new(),
+            keys: Vec::new(),
+            next_batch: AtomicUsize::new(0),
+            batches,
+            verdict: OnceLock::new(),
+            stopped: AtomicBool::new(false),
+            wake: (Mutex::new(()), Condvar::new()),
+            senders: Mutex::new(Vec::new()),
+            cancel,
+            refined_frames: AtomicUsize::new(0),
+            too_much: AtomicBool::new(false),
+        }
+    }
+
+    #[test]
+    fn the_last_batch_goes_first_then_the_rest_in_order() {
+        let cancel = CancelToken::new();
+        let shared = shared(4, &cancel);
+        let order: Vec<usize> = std::iter::from_fn(|| shared.claim()).collect();
+        assert_eq!(order, [3, 0, 1, 2]);
+        // One batch only: it is the last.
+        let single = self::shared(1, &cancel);
+        assert_eq!(single.claim(), Some(0));
+        assert_eq!(single.claim(), None);
+    }
+
+    #[test]
+    fn a_batch_is_claimed_exactly_only_when_next_in_turn() {
+        let cancel = CancelToken::new();
+        let shared = shared(4, &cancel);
+        assert_eq!(shared.claim(), Some(3));
+        assert_eq!(shared.claim(), Some(0));
+        // Batch 1 is next: claimed at the end of batch 0; batch 2 is not next yet.
+        assert!(!shared.claim_exactly(2));
+        assert!(shared.claim_exactly(1));
+        assert!(!shared.claim_exactly(1));
+        // The last batch went first: never claimed again.
+        assert!(shared.claim_exactly(2));
+        assert!(!shared.claim_exactly(3));
+        assert_eq!(shared.claim(), None);
+    }
+
+    #[test]
+    fn waiting_ends_when_the_pass_stops() {
+        let cancel = CancelToken::new();
+        let shared = shared(1, &cancel);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                std::thread::sleep(std::time::Duration::from_millis(30));
+                shared.stop();
+            });
+            assert_eq!(shared.wait_for(|| None::<u8>), None);
+        });
+        assert!(shared.stopping());
+    }
+}
