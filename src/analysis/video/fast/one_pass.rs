@@ -600,7 +600,7 @@ impl Worker<'_, '_> {
         // The stretch before ends at a keyframe the encoder placed early: this stretch is
         // decoded too, as the two-phase scan does when such a keyframe is no hard cut (it
         // may sit inside a fade or dissolve).
-        let after_early_key = plan == Plan::Skip && self.closed_early_before(j, &key, planning);
+        let after_early_key = plan == Plan::Skip && self.closed_early_before(j, &key, planning)?;
         tracing::debug!(
             "stretch {j} at {:.2} s: {} frames, {plan:?}{}, packet hint {}, change {:?}",
             crate::time::secs_from_ticks(key.time),
@@ -662,28 +662,42 @@ impl Worker<'_, '_> {
     }
 
     /// Whether the stretch before keyframe `j` (at `key`) is one the encoder closed early
-    /// (planned as a key cut).
-    fn closed_early_before(&self, j: usize, key: &FrameFeatures, planning: &Planning) -> bool {
+    /// (planned as a key cut). Its opening keyframe is decoded here if nobody has yet (the
+    /// last batch goes first: waiting for it could take the whole scan).
+    fn closed_early_before(
+        &mut self,
+        j: usize,
+        key: &FrameFeatures,
+        planning: &Planning,
+    ) -> Result<bool, ClipError> {
         let Some(before) = j.checked_sub(1) else {
-            return false;
+            return Ok(false);
         };
         let Some(gop) = planning.gops.get(before) else {
-            return false;
+            return Ok(false);
         };
         if !planning.keyframing.closed_early(gop) {
-            return false;
+            return Ok(false);
         }
-        let Some(opening) = self.shared.wait_for(|| self.published(before)) else {
-            return false;
+        let opening = match self.published(before) {
+            Some(opening) => opening,
+            None => {
+                let decoder = self.decode_key(before)?;
+                self.spare.push(decoder);
+                let Some(opening) = self.published(before) else {
+                    return Ok(false);
+                };
+                opening
+            }
         };
         let change = key.aligned_change(&opening);
-        plan_stretch(
+        Ok(plan_stretch(
             (&opening, Some(&change)),
             (planning.tail, None),
             gop,
             planning.keyframing,
             planning.thresholds,
-        ) == Plan::KeyCut
+        ) == Plan::KeyCut)
     }
 
     /// Keyframe `j`'s features, if decoded.
