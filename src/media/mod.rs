@@ -20,7 +20,9 @@ pub use probe::{
     AudioStreamInfo, MediaInfo, StreamInfo, VideoStreamInfo, probe, probe_with_symphonia,
 };
 pub use proxy::{Proxy, ProxyIndex, ProxySettings, ProxyStore};
-pub use video::{PixelLayout, StreamOpener, VideoDecodeOptions, VideoDecoder, VideoFrame};
+pub use video::{
+    PixelLayout, StreamOpener, VideoDecodeOptions, VideoDecoder, VideoFrame, keyframe_seek_target,
+};
 
 use std::sync::Once;
 

@@ -279,15 +279,12 @@ fn header_states_video(input: &ffmpeg::format::context::Input) -> bool {
     };
     let rate = stream.avg_frame_rate();
     let parameters = stream.parameters();
-    // SAFETY: the stream and its parameters live as long as `input`; these read fields.
-    let (width, height, indexed) = unsafe {
+    // SAFETY: the parameters live as long as `input`; these read fields.
+    let (width, height) = unsafe {
         let raw = parameters.as_ptr();
-        let entries = ffmpeg::ffi::avformat_index_get_entries_count(stream.as_ptr());
-        ((*raw).width, (*raw).height, i64::from(entries))
+        ((*raw).width, (*raw).height)
     };
-    let samples = stream.frames();
-    samples > 0
-        && indexed >= samples
+    indexes_every_sample(&stream)
         && width > 0
         && height > 0
         && rate.numerator() > 0
@@ -295,6 +292,15 @@ fn header_states_video(input: &ffmpeg::format::context::Input) -> bool {
         && valid_ts(stream.start_time()).is_some()
         && valid_ts(stream.duration()).is_some()
         && parameters.id() != ffmpeg::codec::Id::None
+}
+
+/// Whether the demuxer's index of `stream` lists every sample (as MP4/MOV's does once the
+/// header is read): each picture can be sought to, and no keyframe hides between entries.
+pub(crate) fn indexes_every_sample(stream: &ffmpeg::format::stream::Stream) -> bool {
+    // SAFETY: the stream pointer is valid while its input lives; this reads a count.
+    let entries = unsafe { ffmpeg::ffi::avformat_index_get_entries_count(stream.as_ptr()) };
+    let samples = stream.frames();
+    samples > 0 && i64::from(entries) >= samples
 }
 
 /// Probes the streams of an input opened header-only.

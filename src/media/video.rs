@@ -9,7 +9,9 @@ use ffmpeg_next as ffmpeg;
 
 use super::MediaError;
 use super::picture::Picture;
-use super::probe::{describe_ffmpeg_error, open_header_only, open_input_for_video, valid_ts};
+use super::probe::{
+    describe_ffmpeg_error, indexes_every_sample, open_header_only, open_input_for_video, valid_ts,
+};
 use super::rotate::{rotate_plane, rotation_of_stream};
 use crate::time::{FrameRate, Ticks, secs_from_ticks, ticks_from_timebase, timebase_from_ticks};
 
@@ -133,14 +135,26 @@ struct KeyframeJumps {
     last_fed: Option<i64>,
 }
 
+/// Where to seek for keyframe `i` of `keys` (ascending keyframe decode times in any one
+/// unit): halfway to the next keyframe (past the last, by the gap before it). The demuxer
+/// takes a seek target for a presentation time, later than the decode time by any
+/// reordering delay, and lands on the keyframe at or before it.
+pub fn keyframe_seek_target(keys: &[i64], i: usize) -> Option<i64> {
+    let at = *keys.get(i)?;
+    let gap = match (keys.get(i + 1), i.checked_sub(1).and_then(|b| keys.get(b))) {
+        (Some(&after), _) => after - at,
+        (None, Some(&before)) => at - before,
+        (None, None) => 0,
+    };
+    Some(at + gap / 2)
+}
+
 /// What keyframe-only feeding reads next.
 enum NextKeyframe {
     /// The next packet the demuxer gives.
     Read,
-    /// The keyframe at this decode timestamp (`at`), after a seek to `seek_to`: halfway to
-    /// the keyframe after it, since the demuxer takes a seek target for a presentation time
-    /// (later than the decode time by the reordering delay) and lands on the keyframe at or
-    /// before it.
+    /// The keyframe at this decode timestamp (`at`), after a seek to `seek_to` (see
+    /// [`keyframe_seek_target`]).
     Jump { at: i64, seek_to: i64 },
     /// Nothing: the last keyframe was fed.
     End,
@@ -432,16 +446,15 @@ impl VideoDecoder {
         }
         let stream_index = self.facts.stream_index;
         let stream = self.input.stream(stream_index)?;
-        let samples = usize::try_from(stream.frames()).ok().filter(|&n| n > 0)?;
+        if !indexes_every_sample(&stream) {
+            return None;
+        }
         // SAFETY: the stream pointer is valid while `self.input` lives; the index entries
         // are read, not kept, and nothing reads packets meanwhile.
         unsafe {
             let stream = stream.as_ptr().cast_mut();
             let count =
                 usize::try_from(ffmpeg::ffi::avformat_index_get_entries_count(stream)).unwrap_or(0);
-            if count < samples {
-                return None;
-            }
             let mut keys = Vec::new();
             for i in 0..count {
                 let entry = ffmpeg::ffi::avformat_index_get_entry(stream, i32::try_from(i).ok()?);
@@ -459,16 +472,9 @@ impl VideoDecoder {
         match (&self.jumps.keys, self.jumps.last_fed) {
             (Some(keys), Some(last)) if !keys.is_empty() => {
                 let i = keys.partition_point(|&k| k <= last);
-                let Some(&at) = keys.get(i) else {
-                    return NextKeyframe::End;
-                };
-                let gap = match keys.get(i + 1) {
-                    Some(&after) => after - at,
-                    None => at - last,
-                };
-                NextKeyframe::Jump {
-                    at,
-                    seek_to: at + gap / 2,
+                match (keys.get(i), keyframe_seek_target(keys, i)) {
+                    (Some(&at), Some(seek_to)) => NextKeyframe::Jump { at, seek_to },
+                    _ => NextKeyframe::End,
                 }
             }
             _ => NextKeyframe::Read,

@@ -23,7 +23,7 @@ use std::sync::{Condvar, Mutex, OnceLock};
 
 use crossbeam_channel::{Receiver, Sender};
 
-use crate::media::{StreamOpener, VideoDecodeOptions};
+use crate::media::{StreamOpener, VideoDecodeOptions, keyframe_seek_target};
 
 use super::*;
 
@@ -202,17 +202,8 @@ pub(super) fn scan_one_pass(
     let started = std::time::Instant::now();
     let n = key_times.len();
     let frame_ticks = decoder.frame_rate().frame_ticks().max(1);
-    let seek_to = key_times
-        .iter()
-        .enumerate()
-        .map(|(j, &t)| {
-            let gap = match (key_times.get(j + 1), j.checked_sub(1)) {
-                (Some(&next), _) => next - t,
-                (None, Some(i)) => key_times.get(i).map_or(frame_ticks, |&before| t - before),
-                (None, None) => frame_ticks,
-            };
-            t + gap / 2
-        })
+    let seek_to = (0..n)
+        .map(|j| keyframe_seek_target(key_times, j).unwrap_or(0))
         .collect();
     let batches = n.div_ceil(BATCH);
     // The last batch, decoded first, waits whole for the scoring side: its channel is not
