@@ -277,6 +277,115 @@ fn keyframe_scan_jumps_through_the_mp4_index() {
     }
 }
 
+/// The packet index of an in-order MP4 comes from the container's sample table (one packet
+/// read, for the encoder's settings) and equals the index read packet by packet: with an
+/// audio track interleaved, with variable frame spacing and a rotation, and cut with an
+/// edit list that drops the pictures before its start. A stream with B-frames, or in
+/// Matroska, is read packet by packet.
+#[test]
+fn packet_index_from_the_mp4_sample_table_matches_reading_every_packet() {
+    let dir = temp_dir();
+    let source = |name: &str| {
+        indexed_clip(dir.path(), name, 25, 100, KEY_EVERY_25)
+            .to_string_lossy()
+            .to_string()
+    };
+    let plain = source("plain.mp4");
+    let with_audio = dir.path().join("with-audio.mp4");
+    ffmpeg(&[
+        "-i",
+        &plain,
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:duration=4",
+        "-c:v",
+        "copy",
+        "-c:a",
+        "aac",
+        "-shortest",
+        &with_audio.to_string_lossy(),
+    ]);
+    let vfr = dir.path().join("vfr-rotated.mp4");
+    ffmpeg(&[
+        "-i",
+        &plain,
+        "-vf",
+        "setpts='(N*0.04+0.02*floor(N/10))/TB'",
+        "-fps_mode",
+        "passthrough",
+        "-c:v",
+        "libx264",
+        "-qp",
+        "0",
+        "-g",
+        "25",
+        "-bf",
+        "0",
+        "-metadata:s:v",
+        "rotate=90",
+        &vfr.to_string_lossy(),
+    ]);
+    let edited = dir.path().join("edit-list.mp4");
+    ffmpeg(&[
+        "-ss",
+        "0.5",
+        "-i",
+        &plain,
+        "-c",
+        "copy",
+        &edited.to_string_lossy(),
+    ]);
+    let b_frames = indexed_clip(
+        dir.path(),
+        "b-frames.mp4",
+        25,
+        100,
+        &["-c:v", "libx264", "-qp", "2", "-g", "25", "-bf", "2"],
+    );
+    let mkv = dir.path().join("plain.mkv");
+    ffmpeg(&["-i", &plain, "-c", "copy", &mkv.to_string_lossy()]);
+    let cases = [
+        (std::path::PathBuf::from(&plain), true),
+        (with_audio, true),
+        (vfr, true),
+        (edited, true),
+        (b_frames, false),
+        (mkv, false),
+    ];
+    for (path, from_table) in cases {
+        let mut listed = gray_decoder(&path);
+        let index = listed.packet_index().expect("packet index");
+        let mut reader = gray_decoder(&path);
+        let read = reader.read_packet_index().expect("read packet index");
+        assert_eq!(index, read, "{}", path.display());
+        assert_eq!(
+            listed.encoder_settings().is_some(),
+            reader.encoder_settings().is_some(),
+            "{}: the encoder's settings",
+            path.display()
+        );
+        assert!(
+            index.len() >= 50,
+            "{}: {} packets",
+            path.display(),
+            index.len()
+        );
+        let expected_reads = if from_table { 1 } else { read.len() as u64 };
+        assert_eq!(
+            listed.index_packets_read(),
+            expected_reads,
+            "{}: packets read for the index",
+            path.display()
+        );
+        // The decoder still starts at the first picture shown (an edit list drops those
+        // before its start).
+        let first = listed.next_frame().expect("decode").expect("a frame");
+        let first_shown = index.iter().map(|p| p.time).find(|&t| t >= 0);
+        assert_eq!(Some(first.time), first_shown, "{}", path.display());
+    }
+}
+
 /// A file name need not be UTF-8 on Unix: such a file is probed, decoded and reopened like
 /// any other, and an export into such a folder is refused with a message, not a panic.
 #[cfg(unix)]

@@ -120,6 +120,8 @@ pub struct VideoDecoder {
     jumps: KeyframeJumps,
     /// Packets of the video stream read from the file so far.
     video_packets_read: u64,
+    /// Packets of the video stream the packet index has read.
+    index_packets_read: u64,
 }
 
 /// Keyframe-only feeding that seeks from one keyframe to the next through the demuxer's
@@ -343,6 +345,7 @@ impl VideoDecoder {
             feed_until: None,
             jumps: KeyframeJumps::default(),
             video_packets_read: 0,
+            index_packets_read: 0,
         }
     }
 
@@ -416,6 +419,12 @@ impl VideoDecoder {
     /// packet index's reading aside): what a scan cost in reading.
     pub fn video_packets_read(&self) -> u64 {
         self.video_packets_read
+    }
+
+    /// How many packets of the video stream [`Self::packet_index`] has read from the file:
+    /// one for a stream it lists from the container's index, every one otherwise.
+    pub fn index_packets_read(&self) -> u64 {
+        self.index_packets_read
     }
 
     /// When the video stream's keyframes decode (from the first frame), from the demuxer's
@@ -527,9 +536,88 @@ impl VideoDecoder {
     /// Lists every packet of the stream in presentation order without decoding anything,
     /// then seeks back to the start. A read error ends the list early with a warning.
     ///
+    /// A stream that decodes in presentation order, in a container whose index lists every
+    /// sample (MP4/MOV), is listed from that index: sizes, keyframes and times are all
+    /// there, and only the first packet is read. Any other is read packet by packet
+    /// ([`Self::read_packet_index`]).
+    ///
     /// Also remembers the encoder's settings string when the first keyframe carries one
     /// (x264 and x265 write theirs into an SEI message): see [`Self::encoder_settings`].
     pub fn packet_index(&mut self) -> Result<Vec<PacketInfo>, MediaError> {
+        match self.packets_from_sample_index()? {
+            Some(packets) => Ok(packets),
+            None => self.read_packet_index(),
+        }
+    }
+
+    /// [`Self::packet_index`] from the demuxer's index of every sample, for a stream without
+    /// reordered pictures; `None` when that does not apply. A picture shows at its decode
+    /// time plus the delay the first packet shows (the container's constant composition
+    /// offset, if any).
+    fn packets_from_sample_index(&mut self) -> Result<Option<Vec<PacketInfo>>, MediaError> {
+        if self.announces_reordering() || !self.seeks_exactly() {
+            return Ok(None);
+        }
+        let stream_index = self.facts.stream_index;
+        let Some(stream) = self.input.stream(stream_index) else {
+            return Ok(None);
+        };
+        if !indexes_every_sample(&stream) {
+            return Ok(None);
+        }
+        let mut entries = Vec::new();
+        // SAFETY: the stream pointer is valid while `self.input` lives; the entries are
+        // copied out before anything reads packets (which may grow the index).
+        unsafe {
+            let stream = stream.as_ptr().cast_mut();
+            let count = ffmpeg::ffi::avformat_index_get_entries_count(stream);
+            for i in 0..count {
+                let Some(entry) = ffmpeg::ffi::avformat_index_get_entry(stream, i).as_ref() else {
+                    return Ok(None);
+                };
+                entries.push((entry.timestamp, entry.size(), entry.flags()));
+            }
+        }
+        // The first packet: the composition delay, and the encoder's settings.
+        self.seek_to_keyframe_before(0)?;
+        let mut delay = None;
+        while delay.is_none() {
+            let mut packet = ffmpeg::Packet::empty();
+            match packet.read(&mut self.input) {
+                Ok(()) if packet.stream() == stream_index => {
+                    self.index_packets_read += 1;
+                    if packet.is_key() {
+                        self.encoder_settings = packet.data().and_then(settings_text);
+                    }
+                    delay = Some(match (packet.pts(), packet.dts()) {
+                        (Some(pts), Some(dts)) => pts - dts,
+                        _ => 0,
+                    });
+                }
+                Ok(()) | Err(ffmpeg::Error::InvalidData) => {}
+                Err(_) => break,
+            }
+        }
+        self.seek_to_keyframe_before(0)?;
+        let Some(delay) = delay else {
+            return Ok(None);
+        };
+        let mut packets: Vec<PacketInfo> = entries
+            .into_iter()
+            .enumerate()
+            .map(|(decode_index, (dts, size, flags))| PacketInfo {
+                time: self.ticks_of(dts + delay),
+                size: usize::try_from(size).unwrap_or(0),
+                key: flags & ffmpeg::ffi::AVINDEX_KEYFRAME != 0,
+                decode_index,
+            })
+            .collect();
+        packets.sort_by_key(|p| p.time);
+        Ok(Some(packets))
+    }
+
+    /// [`Self::packet_index`] by reading every packet of the file.
+    pub fn read_packet_index(&mut self) -> Result<Vec<PacketInfo>, MediaError> {
         self.seek_to_keyframe_before(0)?;
         let mut packets = Vec::new();
         let mut looked_for_settings = false;
@@ -540,6 +628,7 @@ impl VideoDecoder {
                     if packet.stream() != self.facts.stream_index {
                         continue;
                     }
+                    self.index_packets_read += 1;
                     let Some(ts) = packet.pts().or(packet.dts()) else {
                         continue;
                     };
@@ -1045,6 +1134,15 @@ impl VideoDecoder {
             None => true,
         };
         if needs_new {
+            // Averaging areas is the cheaper filter for a picture made much smaller (the
+            // small pictures analysis scores, thumbnails) and aliases no more than bilinear
+            // there; bilinear for the rest.
+            let much_smaller = dst_w.saturating_mul(2) <= src_w && dst_h.saturating_mul(2) <= src_h;
+            let filter = if much_smaller {
+                scaling::Flags::AREA
+            } else {
+                scaling::Flags::BILINEAR
+            };
             let context = scaling::Context::get(
                 src_fmt,
                 src_w,
@@ -1052,7 +1150,7 @@ impl VideoDecoder {
                 self.options.layout.ffmpeg(),
                 dst_w,
                 dst_h,
-                scaling::Flags::BILINEAR,
+                filter,
             )
             .map_err(|e| MediaError::Unsupported {
                 what: format!("pixel format {src_fmt:?} ({e})"),

@@ -206,8 +206,16 @@ pub(crate) fn scan_fast(
         let opener = decoder.opener();
         let full_pass = &full_pass;
         let index = scope.spawn(move || -> Result<Index, ClipError> {
+            // The reader decodes nothing: one thread.
+            let reader_options = decode_options(
+                &ClipParams {
+                    threads: 1,
+                    ..params.clone()
+                },
+                false,
+            );
             let index = opener
-                .open(decode_options(params, false))
+                .open(reader_options)
                 .map_err(ClipError::from)
                 .and_then(|mut reader| {
                     let packets = read_packets(&mut reader)?;

@@ -250,7 +250,8 @@ pub(super) fn scan_one_pass(
         std::thread::scope(|scope| {
             let shared = &shared;
             let reader = decoder.opener();
-            let reader_options = decode_options(params, false);
+            // The reader decodes nothing: one thread.
+            let reader_options = worker_options.clone();
             scope.spawn(move || {
                 let verdict = read_verdict(&reader, reader_options, (n, frame_ticks), thresholds);
                 let go_on = matches!(verdict, Verdict::Plan(_));
