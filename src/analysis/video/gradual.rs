@@ -302,14 +302,20 @@ impl Run<'_> {
         } else {
             return None;
         };
-        // The span: from the first frame that left A to the first that reached B.
-        let start = (a + 1..b)
-            .find(|&i| self.progress(i, from, &delta, norm2) > SPAN_EDGE)
-            .unwrap_or(a + 1);
-        let end = (a + 1..b)
+        // The span: the blend's climb from A to B, found from its middle (the first frame
+        // halfway): it starts after the last frame before that still at A and ends at the
+        // first frame after it that reached B. A handheld shot wanders to and fro along the
+        // blend line on either side; the first frame to stray off A or the last to stray
+        // off B would stretch the span into the shots.
+        let progress = |i: usize| self.progress(i, from, &delta, norm2);
+        let middle = (a + 1..b).find(|&i| progress(i) >= 0.5).unwrap_or(b);
+        let start = (a + 1..middle)
             .rev()
-            .find(|&i| self.progress(i, from, &delta, norm2) < 1.0 - SPAN_EDGE)
-            .map_or(b, |i| i + 1);
+            .find(|&i| progress(i) <= SPAN_EDGE)
+            .map_or(a + 1, |i| i + 1);
+        let end = (middle..b)
+            .find(|&i| progress(i) >= 1.0 - SPAN_EDGE)
+            .unwrap_or(b);
         // Inside the anchors, and clear of them: a transition has room on both sides.
         (end > start + 1 && start > a && end <= b).then_some(Span { start, end, kind })
     }
@@ -587,5 +593,89 @@ fn correlation(points: &[(f32, f32, f32)], coord: fn(&(f32, f32, f32)) -> f32) -
         0.0
     } else {
         cov / (vt * vc).sqrt()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::TICKS_PER_SECOND;
+
+    /// A 30 fps run: picture A, a dissolve into picture B over frames 121..=150 (frame 120
+    /// is still A, frame 151 the first all B), then B. Half a second before the dissolve a
+    /// handheld camera swings along the way from one picture to the other by 14 % of it
+    /// and back, as a panning shot's colour layout does.
+    fn swaying_dissolve() -> Vec<FrameScore> {
+        let a: [f32; SIG_LEN] = std::array::from_fn(|k| match k {
+            k if k < CELLS => [60.0, 190.0, 90.0, 150.0][k % 4],
+            k if k < 2 * CELLS => 110.0,
+            _ => 140.0,
+        });
+        let b: [f32; SIG_LEN] = std::array::from_fn(|k| match k {
+            k if k < CELLS => [180.0, 70.0, 200.0, 40.0][k % 4],
+            k if k < 2 * CELLS => 150.0,
+            _ => 100.0,
+        });
+        let layout = |v: &[f32; SIG_LEN]| -> [[u8; 12]; 12] {
+            std::array::from_fn(|y| std::array::from_fn(|x| v[(y / 3) * 4 + x / 3] as u8))
+        };
+        (0..300)
+            .map(|i| {
+                let mix = match i {
+                    95..=115 => 0.14 * ((i - 95) as f32 * std::f32::consts::PI / 20.0).sin(),
+                    121..=150 => (i - 120) as f32 / 31.0,
+                    151.. => 1.0,
+                    _ => 0.0,
+                };
+                let sig: [f32; SIG_LEN] =
+                    std::array::from_fn(|k| (a[k] + mix * (b[k] - a[k])).clamp(0.0, 255.0));
+                let grid = |range: std::ops::Range<usize>| -> [u8; 16] {
+                    std::array::from_fn(|k| sig[range.start + k] as u8)
+                };
+                FrameScore {
+                    time: i * TICKS_PER_SECOND / 30,
+                    adjacent: i > 0,
+                    luma: 0.5,
+                    contrast: 0.3,
+                    grid_y: grid(0..CELLS),
+                    grid_u: grid(CELLS..2 * CELLS),
+                    grid_v: grid(2 * CELLS..3 * CELLS),
+                    layout: layout(&sig),
+                    ..FrameScore::default()
+                }
+            })
+            .collect()
+    }
+
+    /// The span is the dissolve's climb, not the swing before it, however far apart the
+    /// anchors it is fitted between: it starts at the first frame that left A for good and
+    /// ends at the first all B.
+    #[test]
+    fn a_swinging_camera_does_not_stretch_a_dissolve() {
+        let scores = swaying_dissolve();
+        let sigs: Vec<Sig> = scores.iter().map(sig).collect();
+        let run = Run {
+            scores: &scores,
+            sigs: &sigs,
+            start: 0,
+            end: scores.len(),
+        };
+        for (a, b) in [(118, 153), (90, 160), (60, 170)] {
+            let (from, to) = (sigs[a], sigs[b]);
+            let span = run.fit(a, b, &from, &to, dist(&from, &to));
+            let span = span.unwrap_or_else(|| panic!("anchors {a}, {b}: no blend"));
+            assert_eq!(span.kind, TransitionKind::Dissolve);
+            assert!(
+                (120..=122).contains(&span.start),
+                "anchors {a}, {b}: {span:?}"
+            );
+            assert!(
+                (149..=152).contains(&span.end),
+                "anchors {a}, {b}: {span:?}"
+            );
+        }
+        let spans = find_gradual(&scores, 30.0);
+        assert_eq!(spans.len(), 1, "{spans:?}");
+        assert!((120..=122).contains(&spans[0].start), "{spans:?}");
     }
 }
