@@ -280,8 +280,8 @@ fn keyframe_scan_jumps_through_the_mp4_index() {
 /// The packet index of an in-order MP4 comes from the container's sample table (one packet
 /// read, for the encoder's settings) and equals the index read packet by packet: with an
 /// audio track interleaved, with variable frame spacing and a rotation, and cut with an
-/// edit list that drops the pictures before its start. A stream with B-frames, or in
-/// Matroska, is read packet by packet.
+/// edit list that drops the pictures before its start. A stream with B-frames (H.264, HEVC,
+/// MPEG-4 Part 2), or in Matroska, is read packet by packet.
 #[test]
 fn packet_index_from_the_mp4_sample_table_matches_reading_every_packet() {
     let dir = temp_dir();
@@ -343,6 +343,28 @@ fn packet_index_from_the_mp4_sample_table_matches_reading_every_packet() {
         100,
         &["-c:v", "libx264", "-qp", "2", "-g", "25", "-bf", "2"],
     );
+    // Reordering other encoders write: HEVC and MPEG-4 Part 2 with B-frames.
+    let hevc_b_frames = indexed_clip(
+        dir.path(),
+        "hevc-b-frames.mp4",
+        25,
+        100,
+        &[
+            "-c:v",
+            "libx265",
+            "-x265-params",
+            "bframes=3:keyint=25:log-level=error",
+            "-tag:v",
+            "hvc1",
+        ],
+    );
+    let mpeg4_b_frames = indexed_clip(
+        dir.path(),
+        "mpeg4-b-frames.mp4",
+        25,
+        100,
+        &["-c:v", "mpeg4", "-q:v", "2", "-g", "25", "-bf", "2"],
+    );
     let mkv = dir.path().join("plain.mkv");
     ffmpeg(&["-i", &plain, "-c", "copy", &mkv.to_string_lossy()]);
     let cases = [
@@ -351,6 +373,8 @@ fn packet_index_from_the_mp4_sample_table_matches_reading_every_packet() {
         (vfr, true),
         (edited, true),
         (b_frames, false),
+        (hevc_b_frames, false),
+        (mpeg4_b_frames, false),
         (mkv, false),
     ];
     for (path, from_table) in cases {
