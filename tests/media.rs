@@ -307,25 +307,18 @@ fn packet_index_from_the_mp4_sample_table_matches_reading_every_packet() {
         &with_audio.to_string_lossy(),
     ]);
     let vfr = dir.path().join("vfr-rotated.mp4");
-    ffmpeg(&[
+    let vfr_out = vfr.to_string_lossy();
+    let mut vfr_args = vec![
         "-i",
         &plain,
         "-vf",
         "setpts='(N*0.04+0.02*floor(N/10))/TB'",
         "-fps_mode",
         "passthrough",
-        "-c:v",
-        "libx264",
-        "-qp",
-        "0",
-        "-g",
-        "25",
-        "-bf",
-        "0",
-        "-metadata:s:v",
-        "rotate=90",
-        &vfr.to_string_lossy(),
-    ]);
+    ];
+    vfr_args.extend_from_slice(KEY_EVERY_25);
+    vfr_args.extend_from_slice(&["-metadata:s:v", "rotate=90", &vfr_out]);
+    ffmpeg(&vfr_args);
     let edited = dir.path().join("edit-list.mp4");
     ffmpeg(&[
         "-ss",
