@@ -162,6 +162,16 @@ enum NextKeyframe {
     End,
 }
 
+/// One sample of the demuxer's index of the video stream, in decoding order.
+struct SampleEntry {
+    /// Decode timestamp, in the stream's time base.
+    dts: i64,
+    /// Compressed size in bytes.
+    size: usize,
+    /// A keyframe (random-access point).
+    key: bool,
+}
+
 /// One compressed packet of the video stream as [`VideoDecoder::packet_index`] lists it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PacketInfo {
@@ -450,29 +460,40 @@ impl VideoDecoder {
     /// exactly; `None` otherwise (an index of keyframes only, or of some, would skip
     /// keyframes between its entries).
     fn indexed_keyframes(&mut self) -> Option<Vec<i64>> {
+        let keys: Vec<i64> = self
+            .sample_index()?
+            .into_iter()
+            .filter(|entry| entry.key)
+            .map(|entry| entry.dts)
+            .collect();
+        keys.is_sorted().then_some(keys)
+    }
+
+    /// The demuxer's index of the video stream, when it lists every sample (MP4/MOV once
+    /// the header is read) and the format seeks exactly; `None` otherwise.
+    fn sample_index(&mut self) -> Option<Vec<SampleEntry>> {
         if !self.seeks_exactly() {
             return None;
         }
-        let stream_index = self.facts.stream_index;
-        let stream = self.input.stream(stream_index)?;
+        let stream = self.input.stream(self.facts.stream_index)?;
         if !indexes_every_sample(&stream) {
             return None;
         }
-        // SAFETY: the stream pointer is valid while `self.input` lives; the index entries
-        // are read, not kept, and nothing reads packets meanwhile.
+        // SAFETY: the stream pointer is valid while `self.input` lives; the entries are
+        // copied out before anything reads packets (which may grow the index).
         unsafe {
             let stream = stream.as_ptr().cast_mut();
-            let count =
-                usize::try_from(ffmpeg::ffi::avformat_index_get_entries_count(stream)).unwrap_or(0);
-            let mut keys = Vec::new();
-            for i in 0..count {
-                let entry = ffmpeg::ffi::avformat_index_get_entry(stream, i32::try_from(i).ok()?);
-                let entry = entry.as_ref()?;
-                if entry.flags() & ffmpeg::ffi::AVINDEX_KEYFRAME != 0 {
-                    keys.push(entry.timestamp);
-                }
-            }
-            keys.is_sorted().then_some(keys)
+            let count = ffmpeg::ffi::avformat_index_get_entries_count(stream);
+            (0..count)
+                .map(|i| {
+                    let entry = ffmpeg::ffi::avformat_index_get_entry(stream, i).as_ref()?;
+                    Some(SampleEntry {
+                        dts: entry.timestamp,
+                        size: usize::try_from(entry.size()).unwrap_or(0),
+                        key: entry.flags() & ffmpeg::ffi::AVINDEX_KEYFRAME != 0,
+                    })
+                })
+                .collect()
         }
     }
 
@@ -555,29 +576,13 @@ impl VideoDecoder {
     /// time plus the delay the first packet shows (the container's constant composition
     /// offset, if any).
     fn packets_from_sample_index(&mut self) -> Result<Option<Vec<PacketInfo>>, MediaError> {
-        if self.announces_reordering() || !self.seeks_exactly() {
+        if self.announces_reordering() {
             return Ok(None);
         }
-        let stream_index = self.facts.stream_index;
-        let Some(stream) = self.input.stream(stream_index) else {
+        let Some(entries) = self.sample_index() else {
             return Ok(None);
         };
-        if !indexes_every_sample(&stream) {
-            return Ok(None);
-        }
-        let mut entries = Vec::new();
-        // SAFETY: the stream pointer is valid while `self.input` lives; the entries are
-        // copied out before anything reads packets (which may grow the index).
-        unsafe {
-            let stream = stream.as_ptr().cast_mut();
-            let count = ffmpeg::ffi::avformat_index_get_entries_count(stream);
-            for i in 0..count {
-                let Some(entry) = ffmpeg::ffi::avformat_index_get_entry(stream, i).as_ref() else {
-                    return Ok(None);
-                };
-                entries.push((entry.timestamp, entry.size(), entry.flags()));
-            }
-        }
+        let stream_index = self.facts.stream_index;
         // The first packet: the composition delay, and the encoder's settings.
         self.seek_to_keyframe_before(0)?;
         let mut delay = None;
@@ -605,10 +610,10 @@ impl VideoDecoder {
         let mut packets: Vec<PacketInfo> = entries
             .into_iter()
             .enumerate()
-            .map(|(decode_index, (dts, size, flags))| PacketInfo {
-                time: self.ticks_of(dts + delay),
-                size: usize::try_from(size).unwrap_or(0),
-                key: flags & ffmpeg::ffi::AVINDEX_KEYFRAME != 0,
+            .map(|(decode_index, entry)| PacketInfo {
+                time: self.ticks_of(entry.dts + delay),
+                size: entry.size,
+                key: entry.key,
                 decode_index,
             })
             .collect();
