@@ -207,13 +207,10 @@ pub(crate) fn scan_fast(
         let full_pass = &full_pass;
         let index = scope.spawn(move || -> Result<Index, ClipError> {
             // The reader decodes nothing: one thread.
-            let reader_options = decode_options(
-                &ClipParams {
-                    threads: 1,
-                    ..params.clone()
-                },
-                false,
-            );
+            let reader_options = crate::media::VideoDecodeOptions {
+                threads: 1,
+                ..decode_options(params, false)
+            };
             let index = opener
                 .open(reader_options)
                 .map_err(ClipError::from)

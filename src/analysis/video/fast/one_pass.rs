@@ -233,13 +233,10 @@ pub(super) fn scan_one_pass(
         std::thread::available_parallelism().map_or(1, |c| c.get())
     };
     let workers = cores.min(batches).max(1);
-    let worker_options = decode_options(
-        &ClipParams {
-            threads: 1,
-            ..params.clone()
-        },
-        false,
-    );
+    let worker_options = VideoDecodeOptions {
+        threads: 1,
+        ..decode_options(params, false)
+    };
     let thresholds = Thresholds {
         refine: params.refine_threshold,
         cut: params.threshold,
